@@ -1,0 +1,23 @@
+"""The `lab` command line. Each verb lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import click
+
+from lab import __version__
+from lab.cli import mlflow_cmd, setup_cmd, test_cmd, train_cmd
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="mlops-lab")
+def main() -> None:
+    """mlops-lab: train, register, serve, integrate, monitor and grade an ML model on a laptop.
+
+    Settings come from the environment and `.env` (run `lab init` to write it).
+    """
+
+
+for _module in (setup_cmd, train_cmd, mlflow_cmd, test_cmd):
+    _module.register(main)

@@ -1,0 +1,26 @@
+"""Helpers shared by the CLI verbs: settings with friendly errors, the console."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from lab.settings import Settings, SettingsError, load_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings, or a one-line error naming the bad key (exit code 2), never a traceback."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+class LabError(click.ClickException):
+    """An expected failure: printed as one line, exit code 1."""
+
+    def show(self, file=None) -> None:
+        err_console.print(f"[bold red]error:[/] {self.format_message()}")

@@ -1,0 +1,52 @@
+"""`lab init`: write `.env` from `.env.example`, generating every secret."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from pathlib import Path
+
+GENERATED = "<generated>"
+EXAMPLE_NAME = ".env.example"
+
+
+class EnvFileExistsError(FileExistsError):
+    pass
+
+
+def find_example(start: Path | None = None) -> Path:
+    """`.env.example` in the working folder, else the one shipped beside the package."""
+    here = (start or Path.cwd()) / EXAMPLE_NAME
+    if here.is_file():
+        return here
+    shipped = Path(__file__).resolve().parent.parent / EXAMPLE_NAME
+    if shipped.is_file():
+        return shipped
+    raise FileNotFoundError(f"no {EXAMPLE_NAME} found in {here.parent} or beside the lab package")
+
+
+def render(example_text: str) -> str:
+    """Copy the example, replacing each `<generated>` value by a fresh random secret.
+
+    Empty values are dropped from the output (so the typed defaults apply) except where
+    the example documents them; comments are kept so `.env` stays self-explanatory.
+    """
+    out = []
+    for line in example_text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#") and value.strip() == GENERATED:
+            line = f"{key}={secrets.token_urlsafe(24)}"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def write_env(target: Path, *, force: bool = False, example: Path | None = None) -> Path:
+    if target.exists() and not force:
+        raise EnvFileExistsError(f"{target} exists; use --force to overwrite it (secrets change)")
+    text = render((example or find_example()).read_text(encoding="utf-8"))
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    with contextlib.suppress(OSError):  # Windows: ACLs, not mode bits
+        target.chmod(0o600)
+    return target

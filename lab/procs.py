@@ -1,0 +1,73 @@
+"""Running a long-lived child process in the foreground, the same way on every OS."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+
+def run_foreground(
+    cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> int:
+    """Run `cmd`, forward SIGINT/SIGTERM to it, wait, and return its exit code."""
+    full_env = {**os.environ, **(env or {})}
+    kwargs: dict = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    proc = subprocess.Popen(list(cmd), env=full_env, cwd=cwd, **kwargs)
+
+    def _forward(signum: int, _frame: object) -> None:
+        terminate(proc)
+
+    previous = {s: signal.signal(s, _forward) for s in _signals()}
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        terminate(proc)
+        return proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _signals() -> list[int]:
+    sigs = [signal.SIGINT, signal.SIGTERM]
+    if sys.platform == "win32":
+        sigs.append(signal.SIGBREAK)  # type: ignore[attr-defined]
+    return sigs
+
+
+def terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Ask the child to stop; kill it if it has not stopped after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(OSError):
+        if sys.platform == "win32":
+            proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+        else:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def idle_forever(message: str) -> int:
+    """Print why this process has nothing to run, then wait until stopped.
+
+    Used for a tool whose binary is missing: exiting would make honcho stop every process.
+    """
+    print(message, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,190 @@
+"""One typed settings object, read from the environment and `.env` (the environment wins).
+
+Every key below is listed, with a one-line comment, in `.env.example`. Derived values
+(`MLFLOW_TRACKING_URI`, `CRM_URL`, ...) are computed from host + port unless set explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PrimaryMetric = Literal["accuracy", "f1", "roc_auc", "neg_log_loss"]
+Port = int
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message is one line that names the key."""
+
+
+def default_config_dir() -> Path:
+    """`config/` of the checkout the package runs from, else `config/` in the working folder."""
+    beside_package = Path(__file__).resolve().parent.parent / "config"
+    return beside_package if beside_package.is_dir() else Path("config")
+
+
+def env_file_path() -> Path:
+    """The `.env` file the lab reads: `LAB_ENV_FILE` if set, else `.env` in the working folder."""
+    return Path(os.environ.get("LAB_ENV_FILE", ".env"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        validate_default=True,
+        frozen=True,
+    )
+
+    # runtime folder and model identity
+    LAB_HOME: Path = Path(".lab")
+    LAB_CONFIG_DIR: Path = Field(default_factory=lambda: default_config_dir())
+    MODEL_NAME: str = Field("churn-model", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+    MODEL_VERSION: str = Field("v1.0.0", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-+]{0,63}$")
+    PRIMARY_METRIC: PrimaryMetric = "accuracy"
+
+    # addresses (everything binds to 127.0.0.1 by default)
+    API_HOST: str = "127.0.0.1"
+    API_PORT: Port = Field(8000, ge=1, le=65535)
+    CRM_HOST: str = "127.0.0.1"
+    CRM_PORT: Port = Field(8001, ge=1, le=65535)
+    MLFLOW_HOST: str = "127.0.0.1"
+    MLFLOW_PORT: Port = Field(5001, ge=1, le=65535)
+    PROMETHEUS_HOST: str = "127.0.0.1"
+    PROMETHEUS_PORT: Port = Field(9090, ge=1, le=65535)
+    GRAFANA_HOST: str = "127.0.0.1"
+    GRAFANA_PORT: Port = Field(3000, ge=1, le=65535)
+
+    # derived URLs (empty = computed from host + port)
+    MLFLOW_TRACKING_URI: str = ""
+    CRM_URL: str = ""
+
+    # secrets (generated into .env by `lab init`; never a default password)
+    CRM_TOKEN: str = ""
+    ADMIN_TOKEN: str = ""
+    GRAFANA_ADMIN_PASSWORD: str = ""
+
+    # serving
+    API_WORKERS: int = Field(1, ge=1, le=64)
+    MODEL_POLL_SECONDS: float = Field(10.0, gt=0)
+    PREDICT_MAX_ROWS: int = Field(10_000, ge=1)
+    PREDICT_MAX_BODY_BYTES: int = Field(8_000_000, ge=1024)
+    LATENCY_SLO_SECONDS: float = Field(0.05, gt=0)
+    CHALLENGER_SHARE: float = Field(0.0, ge=0, le=1)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # CRM
+    CRM_SEED_CUSTOMERS: int = Field(1000, ge=0, le=1_000_000)
+    CRM_CONNECT_TIMEOUT: float = Field(2.0, gt=0)
+    CRM_READ_TIMEOUT: float = Field(5.0, gt=0)
+    CRM_RETRIES: int = Field(2, ge=0, le=10)
+    SEGMENT_RULES_FILE: Path | None = None  # default: <LAB_CONFIG_DIR>/segments.yml
+
+    # observability tools
+    TOOLS_PROMETHEUS_BASE_URL: str = ""
+    TOOLS_GRAFANA_BASE_URL: str = ""
+
+    @field_validator("LAB_HOME", "LAB_CONFIG_DIR", "SEGMENT_RULES_FILE")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser().resolve()
+
+    @property
+    def segment_rules_file(self) -> Path:
+        return self.SEGMENT_RULES_FILE or self.LAB_CONFIG_DIR / "segments.yml"
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"http://{_url_host(self.API_HOST)}:{self.API_PORT}"
+
+    @property
+    def crm_url(self) -> str:
+        return (self.CRM_URL or f"http://{_url_host(self.CRM_HOST)}:{self.CRM_PORT}").rstrip("/")
+
+    @property
+    def mlflow_url(self) -> str:
+        return f"http://{_url_host(self.MLFLOW_HOST)}:{self.MLFLOW_PORT}"
+
+    @property
+    def tracking_uri(self) -> str:
+        return (self.MLFLOW_TRACKING_URI or self.mlflow_url).rstrip("/")
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://{_url_host(self.PROMETHEUS_HOST)}:{self.PROMETHEUS_PORT}"
+
+    @property
+    def grafana_url(self) -> str:
+        return f"http://{_url_host(self.GRAFANA_HOST)}:{self.GRAFANA_PORT}"
+
+    # ---- runtime paths (all under LAB_HOME) ------------------------------------------------
+    @property
+    def models_dir(self) -> Path:
+        return self.LAB_HOME / "models"
+
+    @property
+    def model_path(self) -> Path:
+        return self.models_dir / "sample_model.joblib"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.models_dir / "sample_model.json"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.LAB_HOME / "mlflow"
+
+    @property
+    def mlflow_db_uri(self) -> str:
+        return "sqlite:///" + (self.mlflow_dir / "mlflow.db").as_posix()
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.mlflow_dir / "artifacts"
+
+    @property
+    def crm_db_path(self) -> Path:
+        return self.LAB_HOME / "crm" / "crm.db"
+
+    @property
+    def tools_dir(self) -> Path:
+        return self.LAB_HOME / "tools"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.LAB_HOME / "reports"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.LAB_HOME / "run"
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+    """Read settings; a bad value raises `SettingsError` with one line naming the key."""
+    path = env_file if env_file is not None else env_file_path()
+    try:
+        return Settings(_env_file=path if path.is_file() else None, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "settings"
+        value = err.get("input")
+        shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+        parts.append(f"{key}: {err['msg']}{shown}")
+    return "bad setting " + "; ".join(parts) + " — fix it in .env or the environment"

@@ -1,0 +1,106 @@
+"""Model files: the joblib file, its manifest, and verified loading (SHA-256 before unpickling)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+
+class ModelIntegrityError(RuntimeError):
+    """The model file is missing, unreadable, or does not match its manifest."""
+
+
+@dataclass
+class Manifest:
+    label: str
+    model_name: str
+    registry_version: str | None
+    run_id: str | None
+    feature_names: list[str]
+    metrics: dict[str, float]
+    eval_metrics: dict[str, float]
+    sha256: str
+    created_at: str
+    params: dict[str, Any] = field(default_factory=dict)
+    tracking_uri: str | None = None
+    champion: bool = False
+    file: str = "sample_model.joblib"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def dump_model(model: Any, path: Path) -> str:
+    """Write the model atomically; return its SHA-256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    joblib.dump(model, tmp)
+    digest = sha256_file(tmp)
+    tmp.replace(path)
+    return digest
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    """Copy `src` over `dst` so a reader never sees a half-written file."""
+    _atomic_write_bytes(dst, src.read_bytes())
+
+
+def write_manifest(manifest: Manifest, path: Path) -> None:
+    _atomic_write_bytes(path, manifest.to_json().encode("utf-8"))
+
+
+def read_manifest(path: Path) -> Manifest:
+    try:
+        return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise ModelIntegrityError(f"no manifest at {path}: run `lab train`") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise ModelIntegrityError(f"manifest {path} is unreadable: {exc}") from None
+
+
+def load_verified(model_path: Path, expected_sha256: str) -> Any:
+    """Unpickle `model_path` only after its SHA-256 equals `expected_sha256`."""
+    if not model_path.is_file():
+        raise ModelIntegrityError(f"no model file at {model_path}: run `lab train`")
+    actual = sha256_file(model_path)
+    if actual != expected_sha256:
+        raise ModelIntegrityError(
+            f"{model_path.name} SHA-256 {actual[:12]}… does not match the expected "
+            f"{expected_sha256[:12]}…; the file is corrupt or was replaced: run `lab train` again"
+        )
+    try:
+        return joblib.load(model_path)
+    except Exception as exc:  # a file that hashes right but does not load
+        raise ModelIntegrityError(f"{model_path.name} does not load: {exc}") from None
+
+
+def load_from_manifest(manifest_path: Path) -> tuple[Any, Manifest]:
+    manifest = read_manifest(manifest_path)
+    model = load_verified(manifest_path.parent / manifest.file, manifest.sha256)
+    return model, manifest

@@ -1,0 +1,207 @@
+"""`lab train` end to end: data, fit, evaluate, log, register, champion decision, files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from lab import data
+from lab.settings import Settings
+from lab.training import pipeline, registry
+from lab.training.manifest import Manifest, copy_atomic, dump_model, write_manifest
+
+Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    n_samples: int = 1000
+    c: float = 1.0
+    model_version: str | None = None  # the human label; default settings.MODEL_VERSION
+    seed: int = 42
+    test_size: float = 0.2
+    promote: bool | None = None  # None: decide by the primary metric
+    alias: str = registry.CHAMPION
+
+    def __post_init__(self) -> None:
+        if self.n_samples < 20:
+            raise ValueError("--n-samples must be at least 20 (a train and a test split)")
+        if not self.c > 0:
+            raise ValueError("--c must be a number > 0 (the inverse regularisation strength)")
+        if not 0.05 <= self.test_size <= 0.5:
+            raise ValueError("--test-size must be between 0.05 and 0.5")
+
+
+@dataclass
+class TrainResult:
+    label: str
+    registry_version: str
+    run_id: str
+    experiment_id: str
+    metrics: dict[str, float]
+    eval_metrics: dict[str, float]
+    primary_metric: str
+    candidate_score: float
+    champion_score: float | None
+    champion_version: str | None
+    promoted: bool
+    decision: str
+    tracking: registry.Tracking
+    run_url: str | None
+    model_url: str | None
+    model_path: Any
+    manifest_path: Any
+    sha256: str
+    installed: bool  # whether sample_model.joblib now holds this model
+    notices: list[str] = field(default_factory=list)
+
+
+def _decide(
+    promote: bool | None, candidate: float, current: float | None, metric: str
+) -> tuple[bool, str]:
+    if promote is True:
+        return True, "promoted (forced with --promote)"
+    if promote is False:
+        return False, "not promoted (--no-promote)"
+    if current is None:
+        return True, "promoted: there was no champion yet"
+    if candidate >= current:
+        return True, f"promoted: {metric} {candidate:.4f} >= champion's {current:.4f}"
+    return False, f"kept the champion: {metric} {candidate:.4f} < champion's {current:.4f}"
+
+
+def _champion_score(client: Any, settings: Settings, alias: str) -> tuple[float | None, str | None]:
+    import mlflow.sklearn
+
+    current = registry.get_alias_version(client, settings.MODEL_NAME, alias)
+    if current is None:
+        return None, None
+    model = mlflow.sklearn.load_model(f"models:/{settings.MODEL_NAME}@{alias}")
+    ev = data.evaluation_set()
+    score = pipeline.score(pipeline.evaluate(model, ev.X, ev.y), settings.PRIMARY_METRIC)
+    return score, str(current.version)
+
+
+def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None) -> TrainResult:
+    import mlflow
+    import mlflow.sklearn
+    import sklearn
+    from mlflow.models import infer_signature
+
+    label = options.model_version or settings.MODEL_VERSION
+    step("generating data")
+    ds = data.generate(options.n_samples, options.seed)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        ds.X, ds.y, test_size=options.test_size, random_state=options.seed, stratify=None
+    )
+    if len(np.unique(y_tr)) < 2:
+        raise ValueError("the training split has one class only; use more --n-samples")
+
+    step("fitting StandardScaler + LogisticRegression")
+    model = pipeline.build(options.c, options.seed).fit(X_tr, y_tr)
+    step("evaluating")
+    metrics = pipeline.evaluate(model, X_te, y_te)
+    ev = data.evaluation_set()
+    eval_metrics = pipeline.evaluate(model, ev.X, ev.y)
+    candidate = pipeline.score(eval_metrics, settings.PRIMARY_METRIC)
+
+    step("connecting to MLflow")
+    tracking = registry.resolve_tracking(settings)
+    notices = [tracking.notice] if tracking.notice else []
+    client = registry.configure(tracking)
+    experiment_id = registry.ensure_experiment(client, settings)
+
+    step("scoring the current champion on the fixed evaluation set")
+    champion_score, champion_version = _champion_score(client, settings, options.alias)
+    promoted, decision = _decide(
+        options.promote, candidate, champion_score, settings.PRIMARY_METRIC
+    )
+
+    step("logging the run and the model")
+    params = {
+        "n_samples": options.n_samples,
+        "C": options.c,
+        "seed": options.seed,
+        "test_size": options.test_size,
+        "model_version": label,
+    }
+    with mlflow.start_run(experiment_id=experiment_id, run_name=label) as run:
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics)
+        mlflow.log_metrics({f"eval_{k}": v for k, v in eval_metrics.items()})
+        mlflow.set_tags({registry.LABEL_TAG: label, "mlops_lab.decision": decision})
+        frame = {name: X_tr[:5, i] for i, name in enumerate(data.FEATURE_NAMES)}
+        import pandas as pd
+
+        example = pd.DataFrame(frame)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, model.predict_proba(example.to_numpy())[:, 1]),
+            input_example=example,
+            serialization_format="skops",
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+        )
+        run_id = run.info.run_id
+
+    step("registering the model version")
+    version = registry.register(
+        client, settings.MODEL_NAME, info.model_uri, run_id, label, info.model_id
+    )
+    version_id = str(version.version)
+    client.set_model_version_tag(
+        settings.MODEL_NAME, version_id, f"eval_{settings.PRIMARY_METRIC}", f"{candidate:.6f}"
+    )
+    if promoted:
+        client.set_registered_model_alias(settings.MODEL_NAME, options.alias, version_id)
+
+    step("writing the model file and manifest")
+    run_dir = settings.models_dir / "versions" / version_id
+    manifest = Manifest(
+        label=label,
+        model_name=settings.MODEL_NAME,
+        registry_version=version_id,
+        run_id=run_id,
+        feature_names=list(data.FEATURE_NAMES),
+        metrics=metrics,
+        eval_metrics=eval_metrics,
+        sha256=dump_model(model, run_dir / "sample_model.joblib"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        params=params,
+        tracking_uri=tracking.uri,
+        champion=promoted and options.alias == registry.CHAMPION,
+    )
+    write_manifest(manifest, run_dir / "sample_model.json")
+    installed = manifest.champion or not settings.model_path.exists()
+    if installed:
+        # sample_model.joblib mirrors the champion: the API's fallback when MLflow is down.
+        copy_atomic(run_dir / "sample_model.joblib", settings.model_path)
+        write_manifest(manifest, settings.manifest_path)
+
+    return TrainResult(
+        label=label,
+        registry_version=version_id,
+        run_id=run_id,
+        experiment_id=experiment_id,
+        metrics=metrics,
+        eval_metrics=eval_metrics,
+        primary_metric=settings.PRIMARY_METRIC,
+        candidate_score=candidate,
+        champion_score=champion_score,
+        champion_version=champion_version,
+        promoted=promoted,
+        decision=decision,
+        tracking=tracking,
+        run_url=registry.run_url(tracking, experiment_id, run_id),
+        model_url=registry.model_url(tracking, settings.MODEL_NAME, version_id),
+        model_path=settings.model_path if installed else run_dir / "sample_model.joblib",
+        manifest_path=settings.manifest_path if installed else run_dir / "sample_model.json",
+        sha256=manifest.sha256,
+        installed=installed,
+        notices=notices,
+    )

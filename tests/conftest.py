@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.settings import Settings, load_settings
+from tests.support import LabProcess, free_port, lab_env, lab_process
+
+
+@pytest.fixture
+def lab_home(tmp_path: Path) -> Path:
+    home = tmp_path / "lab-home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+def settings_factory(lab_home: Path, monkeypatch: pytest.MonkeyPatch):
+    """Build Settings in a temp LAB_HOME, ignoring the developer's .env and environment."""
+    for key in list(os.environ):
+        if key in Settings.model_fields:
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("LAB_ENV_FILE", str(lab_home / "no.env"))
+
+    def make(**overrides: object) -> Settings:
+        values = {
+            "LAB_HOME": lab_home,
+            "CRM_TOKEN": "test-crm-token",
+            "ADMIN_TOKEN": "test-admin-token",
+            "GRAFANA_ADMIN_PASSWORD": "test-grafana-password",
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(settings_factory) -> Settings:
+    return settings_factory()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabProcess, dict]]:
+    """A real `mlflow server` (via `lab mlflow`) on a free port in its own LAB_HOME.
+
+    Yields the process and the environment that points lab commands at it.
+    """
+    home = tmp_path_factory.mktemp("mlflow-home")
+    port = free_port()
+    env = lab_env(home, MLFLOW_PORT=port)
+    with lab_process(["mlflow"], env, home / "mlflow.log") as proc:
+        proc.wait_healthy(f"http://127.0.0.1:{port}/health", timeout=90)
+        yield proc, env
