@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,
         case_sensitive=True,
         validate_default=True,
         frozen=True,

@@ -1,0 +1,33 @@
+"""The MLflow UI shows the registered version and its `champion` alias, in a real browser."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import free_port, lab_env, lab_process
+
+pytestmark = pytest.mark.e2e
+
+
+def test_model_page_shows_version_1_and_the_champion_alias(tmp_path, page):
+    home = tmp_path / "home"
+    port = free_port()
+    env = lab_env(home, MLFLOW_PORT=port, MODEL_NAME="churn-e2e")
+    with lab_process(["mlflow"], env, home / "mlflow.log") as server:
+        base = f"http://127.0.0.1:{port}"
+        server.wait_healthy(f"{base}/health", timeout=90)
+        subprocess.run(
+            [sys.executable, "-m", "lab", "train", "--model-version", "v1.2.0-stable"],
+            env=env, check=True, capture_output=True, timeout=240,
+        )  # fmt: skip
+
+        page.goto(f"{base}/#/models/churn-e2e", wait_until="domcontentloaded")
+        page.get_by_text("Version 1").first.wait_for(timeout=30_000)
+        page.get_by_text("champion").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "mlflow-model.png"))
+
+        page.goto(f"{base}/#/models/churn-e2e/versions/1", wait_until="domcontentloaded")
+        page.get_by_text("v1.2.0-stable").first.wait_for(timeout=30_000)

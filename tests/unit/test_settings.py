@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lab.settings import SettingsError, load_settings
+
+
+def test_defaults_bind_localhost_and_use_the_documented_ports(settings):
+    assert (settings.API_PORT, settings.CRM_PORT, settings.MLFLOW_PORT) == (8000, 8001, 5001)
+    assert (settings.PROMETHEUS_PORT, settings.GRAFANA_PORT) == (9090, 3000)
+    hosts = {settings.API_HOST, settings.CRM_HOST, settings.MLFLOW_HOST, settings.GRAFANA_HOST}
+    assert hosts == {"127.0.0.1"}
+    assert settings.tracking_uri == "http://127.0.0.1:5001"
+    assert settings.crm_url == "http://127.0.0.1:8001"
+
+
+def test_explicit_urls_win_over_host_and_port(settings_factory):
+    s = settings_factory(MLFLOW_TRACKING_URI="http://mlflow.example:80/", CRM_URL="http://crm:9/")
+    assert s.tracking_uri == "http://mlflow.example:80"
+    assert s.crm_url == "http://crm:9"
+
+
+def test_runtime_paths_live_under_lab_home(settings, lab_home: Path):
+    assert lab_home.resolve() == settings.LAB_HOME
+    for path in (settings.model_path, settings.manifest_path, settings.crm_db_path):
+        assert path.is_relative_to(lab_home.resolve())
+    assert settings.model_path.name == "sample_model.joblib"
+    assert settings.mlflow_db_uri.startswith("sqlite:///")
+
+
+def test_env_file_is_read_and_environment_wins(tmp_path, monkeypatch, settings_factory):
+    env = tmp_path / "lab.env"
+    env.write_text("API_PORT=8100\nCRM_PORT=8101\n", encoding="utf-8")
+    monkeypatch.setenv("CRM_PORT", "8201")
+    s = load_settings(env_file=env)
+    assert s.API_PORT == 8100
+    assert s.CRM_PORT == 8201
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("API_PORT", "eighty"), ("MLFLOW_PORT", "70000"), ("PRIMARY_METRIC", "precision")],
+)
+def test_bad_value_is_one_line_naming_the_key(monkeypatch, settings_factory, key, value):
+    monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as info:
+        settings_factory()
+    message = str(info.value)
+    assert "\n" not in message
+    assert key in message
+    assert value in message
+
+
+def test_empty_values_in_env_mean_the_default(tmp_path):
+    env = tmp_path / "lab.env"
+    env.write_text("LAB_CONFIG_DIR=\nSEGMENT_RULES_FILE=\nMLFLOW_TRACKING_URI=\n", encoding="utf-8")
+    s = load_settings(env_file=env)
+    assert s.LAB_CONFIG_DIR.name == "config"
+    assert s.segment_rules_file == s.LAB_CONFIG_DIR / "segments.yml"
+    assert s.tracking_uri == s.mlflow_url
