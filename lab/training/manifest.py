@@ -30,6 +30,7 @@ class Manifest:
     params: dict[str, Any] = field(default_factory=dict)
     tracking_uri: str | None = None
     champion: bool = False
+    drift_reference: dict[str, Any] = field(default_factory=dict)
     file: str = "sample_model.joblib"
 
     def to_json(self) -> str:

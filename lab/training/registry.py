@@ -15,6 +15,7 @@ EXPERIMENT_NAME = "mlops-lab"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 LABEL_TAG = "version_label"
+DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"  # per-feature bins of the training data
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from lab import data
+from lab import data, drift
 from lab.settings import Settings
 from lab.training import pipeline, registry
 from lab.training.manifest import Manifest, copy_atomic, dump_model, write_manifest
@@ -135,6 +135,8 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         mlflow.log_metrics(metrics)
         mlflow.log_metrics({f"eval_{k}": v for k, v in eval_metrics.items()})
         mlflow.set_tags({registry.LABEL_TAG: label, "mlops_lab.decision": decision})
+        reference = drift.reference(X_tr, data.FEATURE_NAMES)
+        mlflow.log_dict(reference, registry.DRIFT_REFERENCE_ARTIFACT)
         frame = {name: X_tr[:5, i] for i, name in enumerate(data.FEATURE_NAMES)}
         import pandas as pd
 
@@ -175,6 +177,7 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         params=params,
         tracking_uri=tracking.uri,
         champion=promoted and options.alias == registry.CHAMPION,
+        drift_reference=reference,
     )
     write_manifest(manifest, run_dir / "sample_model.json")
     installed = manifest.champion or not settings.model_path.exists()

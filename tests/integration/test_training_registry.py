@@ -47,6 +47,9 @@ def test_train_offline_then_through_the_server(tmp_path):
     assert manifest["sha256"] == hashlib.sha256(model_bytes).hexdigest()
     assert manifest["label"] == "v1.2.0-stable" and manifest["registry_version"] == "1"
     assert manifest["feature_names"][0] == "tenure_months" and manifest["champion"] is True
+    reference = manifest["drift_reference"]["tenure_months"]
+    assert len(reference["edges"]) == len(reference["shares"]) + 1
+    assert list((home / "mlflow" / "artifacts").rglob("drift_reference.json"))
 
     with lab_process(["mlflow"], env, home / "mlflow.log") as server:
         base = f"http://127.0.0.1:{port}"
