@@ -102,6 +102,11 @@ def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
     for notice in result.notices:
         console.print(f"[yellow]notice:[/] {notice}")
     _summary(result)
+    if result.promoted and alias == "challenger":
+        from lab.rollout.operations import tell_api
+
+        share = settings.CHALLENGER_SHARE or 0.1
+        console.print(f"challenger split {share:.0%}; API: {tell_api(settings, share)}")
 
 
 def _quiet_mlflow() -> None:

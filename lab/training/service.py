@@ -117,10 +117,13 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
     experiment_id = registry.ensure_experiment(client, settings)
 
     step("scoring the current champion on the fixed evaluation set")
-    champion_score, champion_version = _champion_score(client, settings, options.alias)
-    promoted, decision = _decide(
-        options.promote, candidate, champion_score, settings.PRIMARY_METRIC
-    )
+    champion_score, champion_version = _champion_score(client, settings, registry.CHAMPION)
+    if options.alias == registry.CHALLENGER and options.promote is not False:
+        promoted, decision = True, "challenger: live traffic decides (`lab rollout auto`)"
+    else:
+        promoted, decision = _decide(
+            options.promote, candidate, champion_score, settings.PRIMARY_METRIC
+        )
 
     step("logging the run and the model")
     params = {

@@ -1,0 +1,1 @@
+"""Champion/challenger rollout: analysis on Prometheus, alias moves in the MLflow registry."""
