@@ -1,0 +1,139 @@
+"""What every check shares: its outcome, the context it runs in, and the registry of kinds."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from lab.settings import Settings
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one criterion ended: its status and, in one or two lines, what was observed."""
+
+    status: Status
+    observed: str
+    facts: dict[str, str] = field(default_factory=dict)  # e.g. a server's version
+
+
+class CheckFailed(Exception):
+    """The check ran and the service does not meet the criterion; the message says what it saw."""
+
+
+class CheckSkipped(Exception):
+    """The check cannot run here (e.g. Grafana is not running); the message says why."""
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The live URLs a check run grades (defaults from settings, each overridable)."""
+
+    api_url: str
+    crm_url: str
+    mlflow_url: str
+    prometheus_url: str
+    grafana_url: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: str | None) -> Targets:
+        values = {
+            "api_url": settings.api_url,
+            "crm_url": settings.crm_url,
+            "mlflow_url": settings.tracking_uri,
+            "prometheus_url": settings.prometheus_url,
+            "grafana_url": settings.grafana_url,
+        }
+        values.update({k: v for k, v in overrides.items() if v})
+        return cls(**{k: v.rstrip("/") for k, v in values.items()})
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may look at. `memo` carries answers between the criteria of one run."""
+
+    settings: Settings
+    targets: Targets
+    project_dir: Path
+    env_file: Path
+    run_tests: bool = True
+    timeout: float = 10.0
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def client(self) -> httpx.Client:
+        """An HTTP client whose every request gives up after this criterion's timeout."""
+        return httpx.Client(timeout=httpx.Timeout(self.timeout), follow_redirects=False)
+
+    def project_file(self, relative: str) -> Path:
+        return self.project_dir / Path(relative)
+
+
+class Params(BaseModel):
+    """A check kind's parameters in rubric.yml (beside `kind`); unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    default_timeout: ClassVar[float] = 10.0
+
+
+CheckFunction = Callable[[Any, CheckContext], Outcome | str]
+
+
+@dataclass(frozen=True)
+class CheckKind:
+    name: str
+    params: type[Params]
+    run: CheckFunction
+    summary: str
+
+
+class Registry:
+    """The check kinds rubric.yml may name, each with its parameter model."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, CheckKind] = {}
+
+    def kind(self, name: str, params: type[Params] = Params) -> Callable[[CheckFunction], Any]:
+        def decorate(func: CheckFunction) -> CheckFunction:
+            if name in self._kinds:
+                raise ValueError(f"check kind {name!r} registered twice")
+            summary = (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else name
+            self._kinds[name] = CheckKind(name, params, func, summary)
+            return func
+
+        return decorate
+
+    def get(self, name: str) -> CheckKind | None:
+        return self._kinds.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
+
+    def __iter__(self):
+        return iter(self._kinds.values())
+
+
+def describe_http_error(exc: httpx.HTTPError, url: str, timeout: float) -> str:
+    """One line a learner understands for a transport failure."""
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {url} (is it running?)"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{url} did not answer within {timeout:g} s"
+    return f"{url}: {type(exc).__name__}: {exc}"
+
+
+def short(text: str, limit: int = 160) -> str:
+    """`text` on one line, cut to `limit` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,40 @@
+"""HTTP helpers for checks: one request, and the answer turned into a clear pass or fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from lab.acceptance.checks._base import CheckContext, CheckFailed, describe_http_error, short
+
+
+def call(
+    ctx: CheckContext, client: httpx.Client, method: str, url: str, **kwargs: Any
+) -> httpx.Response:
+    """Send one request; a transport failure becomes `CheckFailed` naming the URL."""
+    try:
+        return client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise CheckFailed(describe_http_error(exc, url, ctx.timeout)) from None
+
+
+def json_of(response: httpx.Response, what: str) -> Any:
+    """The JSON body of a 2xx answer; anything else becomes `CheckFailed`."""
+    url = str(response.request.url)
+    if not response.is_success:
+        raise CheckFailed(
+            f"{what}: {response.request.method} {url} answered HTTP {response.status_code}: "
+            f"{short(response.text, 120)}"
+        )
+    try:
+        return response.json()
+    except ValueError:
+        raise CheckFailed(
+            f"{what}: {url} answered HTTP {response.status_code} but not JSON: "
+            f"{short(response.text, 80)}"
+        ) from None
+
+
+def get_json(ctx: CheckContext, client: httpx.Client, url: str, what: str, **kwargs: Any) -> Any:
+    return json_of(call(ctx, client, "GET", url, **kwargs), what)

@@ -1,0 +1,220 @@
+"""`lab check`: grade a running lab against config/rubric.yml, module by module."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from lab.cli._common import console, err_console, get_settings
+
+EXIT_FAILED = 1
+EXIT_BAD_RUBRIC = 2
+EXIT_SKIPPED = 3
+ICONS = {"pass": "[green]✔ pass[/]", "fail": "[red]✘ fail[/]", "skip": "[dim]– skip[/]"}
+
+
+class RubricProblem(click.ClickException):
+    exit_code = EXIT_BAD_RUBRIC
+
+    def show(self, file=None) -> None:
+        err_console.print(f"[bold red]rubric error:[/] {self.format_message()}")
+
+
+def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL, e.g. http://127.0.0.1:8000")
+    return value.rstrip("/")
+
+
+def _default_lang() -> str:
+    return "zh-TW" if os.environ.get("LANG", "").lower().startswith(("zh_tw", "zh-tw")) else "en"
+
+
+@click.command("check")
+@click.option("--api-url", callback=_url, help="Serving API to grade (default: API_HOST:API_PORT).")
+@click.option("--crm-url", callback=_url, help="CRM to read records from (default: CRM_URL).")
+@click.option("--mlflow-url", callback=_url, help="MLflow server (default: MLFLOW_TRACKING_URI).")
+@click.option("--prometheus-url", callback=_url, help="Prometheus (default: PROMETHEUS_PORT).")
+@click.option("--grafana-url", callback=_url, help="Grafana (default: GRAFANA_HOST:GRAFANA_PORT).")
+@click.option(
+    "-m",
+    "--module",
+    "modules",
+    multiple=True,
+    metavar="M4",
+    help="Grade only this module (repeatable).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    metavar="FILE",
+    help="Results JSON ('-': print it to stdout). [default: LAB_HOME/reports/check.json]",
+)
+@click.option(
+    "--badges",
+    "badges_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for SVG badges + shields.io JSON. [default: LAB_HOME/reports/badges]",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Self-contained HTML report. [default: LAB_HOME/reports/check.html]",
+)
+@click.option("--no-tests", is_flag=True, help="Skip the slow test-suite criterion (earns 0).")
+@click.option(
+    "--rubric",
+    "rubric_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rubric file. [default: LAB_CONFIG_DIR/rubric.yml]",
+)
+@click.option(
+    "--project-dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Project whose files are checked. [default: the checkout of config/]",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh-TW"]),
+    default=_default_lang,
+    help="Language of titles and hints in the table.  [default: from LANG, else en]",
+)
+@click.option("--list-kinds", is_flag=True, help="List the check kinds a rubric may use, and exit.")
+def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, lang,
+          list_kinds, **urls) -> None:  # fmt: skip
+    """Grade the running lab against the acceptance rubric and print a scorecard.
+
+    Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
+    with a timeout. It passes, fails (with what was seen and a hint linking to docs/modules.md)
+    or is skipped (e.g. Grafana not running); a skip earns no points.
+
+    Writes the results JSON, SVG badges with shields.io endpoint JSON, and an HTML report.
+
+    \b
+    Exit codes: 0 every criterion passed; 1 at least one failed;
+                3 none failed but some were skipped; 2 the rubric or an option is wrong.
+    \b
+    Examples:
+      lab check                       # the whole lab, URLs from .env
+      lab check -m M4 --no-tests      # one module
+      lab check --api-url http://10.0.0.7:8000 --json - > score.json
+    """
+    from lab.acceptance import REGISTRY, CheckContext, RubricError, Targets, load_rubric
+    from lab.settings import env_file_path
+
+    if list_kinds:
+        for kind in REGISTRY:
+            console.print(f"[bold]{kind.name}[/]: {kind.summary}")
+        return
+    settings = get_settings()
+    rubric_path = rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml"
+    try:
+        rubric = load_rubric(rubric_path)
+    except RubricError as exc:
+        raise RubricProblem(str(exc)) from None
+    for wanted in modules:
+        try:
+            rubric.module(wanted)
+        except KeyError:
+            known = ", ".join(m.id for m in rubric.modules)
+            raise click.BadParameter(
+                f"no module {wanted!r} (known: {known})", param_hint="--module"
+            ) from None
+    ctx = CheckContext(
+        settings=settings,
+        targets=Targets.from_settings(settings, **urls),
+        project_dir=(project_dir or settings.LAB_CONFIG_DIR.parent).resolve(),
+        env_file=env_file_path(),
+        run_tests=not no_tests,
+    )
+    out = err_console if json_path == "-" else console
+    result = _run(rubric, ctx, list(modules), out, lang)
+    _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
+    if result.counts["fail"]:
+        sys.exit(EXIT_FAILED)
+    if result.counts["skip"]:
+        sys.exit(EXIT_SKIPPED)
+
+
+def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
+    from lab.acceptance import Events, run_rubric
+
+    selected = [rubric.module(m) for m in modules] if modules else rubric.modules
+    total = sum(len(m.criteria) for m in selected)
+    out.print(f"[bold]{rubric.title}[/]: {total} criteria in {len(selected)} modules")
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=out, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("starting", total=total)
+        events = Events(
+            criterion_started=lambda m, c: progress.update(task, description=f"{c.id} {c.title}"),
+            criterion_done=lambda m, r: progress.advance(task),
+            module_done=lambda m: progress.console.print(_module_table(m, lang)),
+        )
+        result = run_rubric(rubric, ctx, modules or None, events)
+    colour = "green" if result.passed else ("red" if result.counts["fail"] else "yellow")
+    out.print(
+        f"[bold {colour}]total {result.points}/{result.max_points} ({result.percent:g}%)[/] · "
+        f"{result.counts['pass']} passed, {result.counts['fail']} failed, "
+        f"{result.counts['skip']} skipped · {result.duration_seconds:.1f} s"
+    )
+    return result
+
+
+def _module_table(module, lang: str) -> Table:
+    zh = lang == "zh-TW"
+    title = module.title_zh_tw if zh else module.title
+    table = Table(
+        title=f"{module.id} {title} — {module.points}/{module.max_points}",
+        title_justify="left", title_style="bold", expand=True,
+    )  # fmt: skip
+    table.add_column("", width=7, no_wrap=True)
+    table.add_column("criterion", ratio=2)
+    table.add_column("pts", justify="right", width=5, no_wrap=True)
+    table.add_column("observed", ratio=3)
+    for c in module.criteria:
+        detail = _escape(c.observed)
+        if c.status == "fail":
+            hint = (c.hint_zh_tw or c.hint) if zh else c.hint
+            link = c.docs_zh_tw if zh else c.docs
+            detail += f"\n[yellow]→ {_escape(hint)}[/]\n[dim]{link}[/]"
+        name = c.title_zh_tw if zh else c.title
+        table.add_row(
+            ICONS[c.status], f"[bold]{c.id}[/] {_escape(name)}", f"{c.points}/{c.weight}", detail
+        )
+    return table
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _write_outputs(result, reports: Path, json_path, badges_dir, html_path, out: Console) -> None:
+    from lab.acceptance import write_badges, write_html
+
+    if json_path == "-":
+        click.echo(result.to_json())
+    else:
+        written = result.write(Path(json_path) if json_path else reports / "check.json")
+        out.print(f"results: {written}")
+    badges = write_badges(result, badges_dir or reports / "badges")
+    out.print(f"badges:  {badges[0].parent} ({len(badges) // 2} SVG + shields.io JSON)")
+    out.print(f"report:  {write_html(result, html_path or reports / 'check.html')}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(check)
