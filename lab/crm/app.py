@@ -1,0 +1,118 @@
+"""`create_app(settings)`: the built-in CRM, a small Litestar service over a SQLite (WAL) store.
+
+The store opens (and seeds itself once, deterministically) in the app's lifespan and closes
+with it. Errors are RFC 9457 problem details; OpenAPI is at `/schema`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from lab import __version__
+from lab.crm.ids import InvalidIdError
+from lab.crm.metrics import CrmMetrics, http_metrics_config, metrics_endpoint
+from lab.crm.routes import CustomerController, health
+from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflictError
+from lab.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class CrmConfigError(ValueError):
+    """The CRM cannot start with these settings; the message says how to fix them."""
+
+
+def create_app(settings: Settings) -> Litestar:
+    if not settings.CRM_TOKEN:
+        raise CrmConfigError(
+            "CRM_TOKEN is empty: run `lab init` to write .env with a generated token "
+            "(or set CRM_TOKEN in the environment)"
+        )
+    crm_metrics = CrmMetrics()
+
+    @asynccontextmanager
+    async def open_store(app: Litestar) -> AsyncIterator[None]:
+        store = CustomerStore.open(settings.crm_db_path, seed_count=settings.CRM_SEED_CUSTOMERS)
+        crm_metrics.watch_store(store.counts)
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.close()
+
+    return Litestar(
+        route_handlers=[CustomerController, health, metrics_endpoint],
+        dependencies={
+            "store": Provide(_store, sync_to_thread=False),
+            "crm_metrics": Provide(lambda: crm_metrics, sync_to_thread=False),
+        },
+        state=State({"crm_token": settings.CRM_TOKEN, "crm_metrics": crm_metrics}),
+        lifespan=[open_store],
+        middleware=[http_metrics_config().middleware],
+        plugins=[ProblemDetailsPlugin(_problem_details())],
+        openapi_config=OpenAPIConfig(
+            title="mlops-lab CRM",
+            version=__version__,
+            description="The lab's built-in CRM: customers, their features and segments.",
+            path="/schema",
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+    )
+
+
+def _store(state: State) -> CustomerStore:
+    return state.store
+
+
+def _problem_details() -> ProblemDetailsConfig:
+    return ProblemDetailsConfig(
+        exception_to_problem_detail_map={
+            HTTPException: http_problem,
+            InvalidIdError: lambda exc: _problem(400, "Invalid id", str(exc)),
+            CustomerNotFoundError: lambda exc: _problem(
+                404, "Customer not found",
+                f"no customer {exc.customer_id!r} in the CRM; list them with GET /customers",
+            ),
+            RequestIdConflictError: lambda exc: _problem(409, "request_id reused", str(exc)),
+            ValidationException: _validation_problem,
+            sqlite3.OperationalError: lambda exc: _problem(
+                503, "CRM database busy", f"the CRM database is busy ({exc}); retry shortly",
+                headers={"Retry-After": "1"},
+            ),
+        },
+    )  # fmt: skip
+
+
+def _problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: object
+) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status, title=title, detail=detail, headers=headers, extra=extra or None
+    )
+
+
+def http_problem(exc: HTTPException) -> ProblemDetailsException:
+    """A framework HTTP error as problem details: status phrase as title, message as detail."""
+    return _problem(exc.status_code, HTTPStatus(exc.status_code).phrase, exc.detail, exc.headers)
+
+
+def _validation_problem(exc: HTTPException) -> ProblemDetailsException:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    parts = [f"{e.get('key', '?')}: {e.get('message', '')}" for e in errors if isinstance(e, dict)]
+    detail = "; ".join(parts) or exc.detail
+    return _problem(400, "Invalid request", detail, errors=errors)

@@ -1,0 +1,59 @@
+"""The CRM's Prometheus metrics: HTTP traffic (Litestar's middleware), writes, and table sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from litestar import Response, get
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def http_metrics_config() -> PrometheusConfig:
+    """Per-route request counts and durations (`crm_requests_total`, ...), by route template."""
+    return PrometheusConfig(
+        app_name="crm", prefix="crm", group_path=True, exclude_unhandled_paths=True,
+        exclude=["^/metrics$"],
+    )  # fmt: skip
+
+
+class _TableSizes(Collector):
+    """`crm_customers` and `crm_segment_history_rows`, read from the store at scrape time."""
+
+    def __init__(self, counts: Callable[[], tuple[int, int]]):
+        self._counts = counts
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        customers, history = self._counts()
+        yield GaugeMetricFamily("crm_customers", "Customers in the CRM", value=customers)
+        yield GaugeMetricFamily(
+            "crm_segment_history_rows", "Rows in the segment history", value=history
+        )
+
+
+class CrmMetrics:
+    """The CRM app's own registry (one per app, so tests may build many apps)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.writes = Counter(
+            "crm_segment_writes_total",
+            "Segment writes by outcome: applied, replayed, not_found, conflict, unauthorized",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+    def watch_store(self, counts: Callable[[], tuple[int, int]]) -> None:
+        self.registry.register(_TableSizes(counts))
+
+    def render(self) -> bytes:
+        return generate_latest(REGISTRY) + generate_latest(self.registry)
+
+
+@get("/metrics", include_in_schema=False, sync_to_thread=False)
+def metrics_endpoint(crm_metrics: CrmMetrics) -> Response[bytes]:
+    return Response(crm_metrics.render(), media_type=CONTENT_TYPE)

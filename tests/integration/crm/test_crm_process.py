@@ -1,0 +1,49 @@
+"""`lab crm` as a real process: seeded once, writes over real HTTP, data kept across restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import free_port, lab_env, lab_process
+
+pytestmark = pytest.mark.integration
+
+AUTH = {"Authorization": "Bearer test-crm-token"}
+
+
+def test_crm_serves_persists_and_keeps_data_across_restarts(lab_home: Path) -> None:
+    port = free_port()
+    env = lab_env(lab_home, CRM_PORT=port, CRM_SEED_CUSTOMERS=200)
+    url = f"http://127.0.0.1:{port}"
+    body = {"segment": "high_risk", "model_version": "v9", "probability": 0.9, "request_id": "r-1"}
+
+    with lab_process(["crm"], env, lab_home / "crm1.log") as crm:
+        crm.wait_healthy(f"{url}/health")
+        assert httpx.get(f"{url}/health").json()["customers"] == 204
+        put = httpx.put(f"{url}/customers/CUST_TEST_007/segment", json=body, headers=AUTH)
+        assert put.status_code == 200, put.text
+        assert httpx.get(f"{url}/schema/openapi.json").status_code == 200
+        assert "crm_segment_writes_total" in httpx.get(f"{url}/metrics").text
+    assert "request_id=r-1 segment CUST_TEST_007: None -> high_risk" in crm.log()
+    assert (lab_home / "crm" / "crm.db").is_file()
+
+    env2 = lab_env(lab_home, CRM_PORT=port, CRM_SEED_CUSTOMERS=5)  # not reseeded
+    with lab_process(["crm"], env2, lab_home / "crm2.log") as crm2:
+        crm2.wait_healthy(f"{url}/health")
+        assert httpx.get(f"{url}/health").json() | {"database": None} == {
+            "status": "ok", "customers": 204, "history_rows": 1, "database": None,
+        }  # fmt: skip
+        record = httpx.get(f"{url}/customers/CUST_TEST_007").json()
+        assert (record["segment"], record["model_version"]) == ("high_risk", "v9")
+        replay = httpx.put(f"{url}/customers/CUST_TEST_007/segment", json=body, headers=AUTH)
+        assert replay.json()["replayed"] is True
+
+
+def test_crm_without_token_exits_with_a_clear_message(lab_home: Path) -> None:
+    env = lab_env(lab_home, CRM_PORT=free_port(), CRM_TOKEN="")
+    with lab_process(["crm"], env, lab_home / "crm.log") as crm:
+        assert crm.proc.wait(60) == 1
+    assert "CRM_TOKEN is empty" in crm.log() and "Traceback" not in crm.log()
