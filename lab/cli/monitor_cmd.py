@@ -1,0 +1,137 @@
+"""`lab fetch`, `lab prometheus`, `lab grafana`: the monitoring tools as local processes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TransferSpeedColumn,
+)
+
+from lab.cli._common import LabError, console, get_settings
+from lab.observability import fetch as fetching
+from lab.observability import grafana as grafana_mod
+from lab.observability import prometheus as prometheus_mod
+from lab.observability.tools import (
+    TOOL_NAMES,
+    ToolConfigError,
+    find_binary,
+    load_specs,
+    missing_hint,
+)
+from lab.procs import idle_forever, run_foreground
+
+
+@click.command("fetch")
+@click.argument("tool", type=click.Choice([*TOOL_NAMES, "all"]))
+def fetch(tool: str) -> None:
+    """Download the official release archive of TOOL for this OS and CPU.
+
+    The version and SHA-256 of each archive are pinned in config/tools.yml. The archive is
+    verified before anything is unpacked into LAB_HOME/tools/TOOL, which is replaced in one
+    step: a failed or interrupted fetch leaves the previous state untouched.
+    """
+    settings = get_settings()
+    try:
+        specs = load_specs(settings)
+    except ToolConfigError as exc:
+        raise LabError(str(exc)) from None
+    names = TOOL_NAMES if tool == "all" else (tool,)
+    failures = []
+    for name in names:
+        spec = specs[name]
+        columns = (
+            TextColumn(f"{name} {spec.version}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+        )
+        try:
+            with Progress(*columns, console=console, transient=True) as bar:
+                task = bar.add_task("download", total=None)
+
+                def show(done: int, total: int | None, _bar=bar, _task=task) -> None:
+                    _bar.update(_task, completed=done, total=total)
+
+                result = fetching.fetch(settings, spec, progress=show)
+        except (fetching.FetchError, ToolConfigError) as exc:
+            console.print(f"[bold red]{name}:[/] {exc}")
+            failures.append(name)
+            continue
+        console.print(
+            f"[green]installed[/] {name} {result.version} into {result.path} "
+            f"(sha256 {result.sha256[:12]}… verified)"
+        )
+    if failures:
+        raise LabError(f"fetch failed for {', '.join(failures)}")
+
+
+@click.command("prometheus")
+@click.option(
+    "--scrape-mlflow/--no-scrape-mlflow",
+    default=False,
+    show_default=True,
+    help="Also scrape MLflow's /metrics (needs the server started with --expose-prometheus).",
+)
+@click.option("--print-command", is_flag=True, help="Render the config, print the command, exit.")
+def prometheus(scrape_mlflow: bool, print_command: bool) -> None:
+    """Run Prometheus on PROMETHEUS_HOST:PROMETHEUS_PORT with the lab's config and rules.
+
+    Renders config/prometheus.yml and config/prometheus/rules.yml into LAB_HOME/prometheus/
+    (scraping the API and the CRM every 5 s) and keeps the TSDB there. Without a binary
+    (LAB_HOME/tools or PATH) it prints how to get one and stays idle.
+    """
+    settings = get_settings()
+    try:
+        rendered = prometheus_mod.render(settings, scrape_mlflow=scrape_mlflow)
+    except prometheus_mod.PrometheusConfigError as exc:
+        raise LabError(str(exc)) from None
+    binary = find_binary(settings, "prometheus")
+    if binary is None:
+        if print_command:
+            raise LabError(missing_hint("prometheus", idle=False))
+        sys.exit(idle_forever(missing_hint("prometheus")))
+    cmd = prometheus_mod.command(settings, binary, rendered)
+    if print_command:
+        click.echo(" ".join(cmd))
+        return
+    console.print(f"Prometheus on {settings.prometheus_url} (config {rendered.config})")
+    sys.exit(run_foreground(cmd))
+
+
+@click.command("grafana")
+@click.option("--print-command", is_flag=True, help="Write the files, print the command, exit.")
+def grafana(print_command: bool) -> None:
+    """Run Grafana on GRAFANA_HOST:GRAFANA_PORT, provisioned with the lab's dashboard.
+
+    Writes LAB_HOME/grafana/grafana.ini (absolute paths, the admin password from .env,
+    anonymous read-only access when bound to localhost) and the provisioning files from
+    config/grafana/, then runs `grafana server --homepath ... --config ...`. Without a binary
+    it prints how to get one and stays idle.
+    """
+    settings = get_settings()
+    binary = find_binary(settings, "grafana")
+    try:
+        files = grafana_mod.write_files(settings)
+    except grafana_mod.GrafanaConfigError as exc:
+        raise LabError(str(exc)) from None
+    if binary is None:
+        if print_command:
+            raise LabError(missing_hint("grafana", idle=False))
+        sys.exit(idle_forever(missing_hint("grafana")))
+    cmd = grafana_mod.command(binary, files)
+    if print_command:
+        click.echo(" ".join(cmd))
+        return
+    console.print(f"Grafana on {settings.grafana_url} (config {files.ini})")
+    sys.exit(run_foreground(cmd, cwd=grafana_mod.homepath(binary)))
+
+
+def register(group: click.Group) -> None:
+    for command in (fetch, prometheus, grafana):
+        group.add_command(command)

@@ -1,0 +1,1 @@
+"""Monitoring: Prometheus and Grafana as local processes, the dashboard, the load generator."""

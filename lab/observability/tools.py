@@ -1,0 +1,186 @@
+"""Prometheus and Grafana binaries: the pinned release archives and where a binary is found.
+
+Lookup order when a process starts: `<LAB_HOME>/tools/<name>/` (what `lab fetch` installed),
+then PATH (e.g. Debian's `prometheus` package). The pins live in `<LAB_CONFIG_DIR>/tools.yml`.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from lab.settings import Settings
+
+TOOL_NAMES = ("prometheus", "grafana")
+_OS = {"linux": "linux", "darwin": "darwin", "windows": "windows"}
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: Names a tool's binary may have on PATH (Debian ships `grafana-server` in older releases).
+_PATH_NAMES = {"prometheus": ("prometheus",), "grafana": ("grafana", "grafana-server")}
+
+
+class ToolConfigError(ValueError):
+    """tools.yml is missing or malformed; the message says which entry."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str  # linux, darwin, windows
+    arch: str  # amd64, arm64
+
+    @property
+    def key(self) -> str:
+        return f"{self.os}-{self.arch}"
+
+    @property
+    def ext(self) -> str:
+        return "zip" if self.os == "windows" else "tar.gz"
+
+    @property
+    def exe_suffix(self) -> str:
+        return ".exe" if self.os == "windows" else ""
+
+    @classmethod
+    def current(cls) -> Platform:
+        system, machine = platform.system().lower(), platform.machine().lower()
+        if system not in _OS or machine not in _ARCH:
+            raise ToolConfigError(
+                f"no release archive for this machine ({system}/{machine}); "
+                "install the tool with your OS package manager instead"
+            )
+        return cls(_OS[system], _ARCH[machine])
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    version: str
+    base_url: str
+    archive: str  # path template below base_url
+    binaries: tuple[
+        str, ...
+    ]  # relative to the unpacked archive's top folder; first is the main one
+    sha256: dict[str, str | None]  # platform key -> hex digest, or None when not pinned
+
+    def archive_path(self, plat: Platform) -> str:
+        return self.archive.format(version=self.version, os=plat.os, arch=plat.arch, ext=plat.ext)
+
+    def url(self, plat: Platform, base_url: str = "") -> str:
+        return f"{(base_url or self.base_url).rstrip('/')}/{self.archive_path(plat)}"
+
+    def archive_name(self, plat: Platform) -> str:
+        return self.archive_path(plat).rsplit("/", 1)[-1]
+
+    def checksum(self, plat: Platform) -> str | None:
+        return self.sha256.get(plat.key)
+
+    def binary_paths(self, plat: Platform) -> tuple[str, ...]:
+        return tuple(b + plat.exe_suffix for b in self.binaries)
+
+
+def tools_file(settings: Settings) -> Path:
+    return settings.LAB_CONFIG_DIR / "tools.yml"
+
+
+def load_specs(settings: Settings) -> dict[str, ToolSpec]:
+    """Every tool pinned in tools.yml, validated."""
+    path = tools_file(settings)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ToolConfigError(f"{path} is missing: it pins the tool versions") from None
+    except yaml.YAMLError as exc:
+        raise ToolConfigError(f"{path} is not valid YAML: {exc}") from None
+    specs = {}
+    for name in TOOL_NAMES:
+        entry = raw.get(name)
+        if not isinstance(entry, dict):
+            raise ToolConfigError(f"{path}: no `{name}:` entry")
+        specs[name] = _spec(path, name, entry)
+    return specs
+
+
+def _spec(path: Path, name: str, entry: dict) -> ToolSpec:
+    try:
+        sha = {str(k): (str(v).lower() if v else None) for k, v in dict(entry["sha256"]).items()}
+        spec = ToolSpec(
+            name=name,
+            version=str(entry["version"]),
+            base_url=str(entry["base_url"]),
+            archive=str(entry["archive"]),
+            binaries=tuple(str(b) for b in entry["binaries"]),
+            sha256=sha,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ToolConfigError(f"{path}: `{name}` entry is incomplete ({exc})") from None
+    for key, digest in sha.items():
+        if digest is not None and not _SHA256.match(digest):
+            raise ToolConfigError(f"{path}: {name} sha256 for {key} is not 64 hex digits")
+    if not spec.binaries:
+        raise ToolConfigError(f"{path}: {name} lists no binaries")
+    return spec
+
+
+def base_url_override(settings: Settings, name: str) -> str:
+    return {
+        "prometheus": settings.TOOLS_PROMETHEUS_BASE_URL,
+        "grafana": settings.TOOLS_GRAFANA_BASE_URL,
+    }[name]
+
+
+def install_dir(settings: Settings, name: str) -> Path:
+    return settings.tools_dir / name
+
+
+def find_binary(settings: Settings, name: str, plat: Platform | None = None) -> Path | None:
+    """The tool's main binary: LAB_HOME tools first, then PATH; None if neither has it."""
+    suffix = (plat or _safe_current()).exe_suffix
+    main = {"prometheus": "prometheus", "grafana": "bin/grafana"}[name] + suffix
+    local = install_dir(settings, name) / main
+    if local.is_file():
+        return local
+    for candidate in _PATH_NAMES[name]:
+        found = shutil.which(candidate)
+        if found:
+            return Path(found)
+    return None
+
+
+def find_promtool(settings: Settings) -> Path | None:
+    """promtool beside a fetched Prometheus, else on PATH."""
+    suffix = _safe_current().exe_suffix
+    local = install_dir(settings, "prometheus") / f"promtool{suffix}"
+    if local.is_file():
+        return local
+    found = shutil.which("promtool")
+    return Path(found) if found else None
+
+
+def missing_hint(name: str, *, idle: bool = True) -> str:
+    """What to do when the binary is nowhere: printed by `lab prometheus` / `lab grafana`."""
+    packages = {
+        "prometheus": "Debian/Ubuntu: `apt install prometheus`; macOS: `brew install prometheus`",
+        "grafana": "macOS: `brew install grafana`; Linux: Grafana's own apt/rpm repository",
+    }[name]
+    text = (
+        f"{name}: no binary found (looked in LAB_HOME/tools/{name} and on PATH).\n"
+        f"  Get one with `lab fetch {name}` (official release archive, checksum-verified),\n"
+        f"  or from your OS: {packages}."
+    )
+    if idle:
+        text += (
+            "\n  Then restart this process. Staying idle so the other lab processes keep running."
+        )
+    return text
+
+
+def _safe_current() -> Platform:
+    try:
+        return Platform.current()
+    except ToolConfigError:
+        return Platform("linux", "amd64")  # only the .exe suffix matters here
