@@ -1,0 +1,143 @@
+"""Loading one model, from the MLflow registry or from the verified model file, and checking it.
+
+Both loaders are blocking (MLflow, disk, unpickling) and run in a worker thread; they either
+return a checked `LoadedModel` or raise `ModelLoadError` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from lab import data
+from lab.serving.fastpath import Predictor, predictor_for
+from lab.training.manifest import ModelIntegrityError, load_from_manifest, sha256_file
+
+Source = Literal["registry", "file"]
+#: Rows every model must score sensibly before it may serve (deterministic, realistic values).
+_PROBE = data.generate_features(16, seed=7)
+_FAST_PATH_TOLERANCE = 1e-9
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded or failed its checks; the message says why."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready to serve: `predict_proba(X)` plus where it came from."""
+
+    label: str  # the human version label, e.g. v1.2.0-stable
+    registry_version: str | None  # MLflow model version number, None if unknown
+    source: Source
+    sha256: str
+    loaded_at: str
+    predictor: Predictor = field(repr=False)
+    uri: str = ""
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Churn probability of each row of `X` (float64, shape (n, 10)); shape (n,)."""
+        return self.predictor(X)
+
+    @property
+    def predictor_kind(self) -> str:
+        return self.predictor.kind
+
+
+@dataclass(frozen=True)
+class RegistryVersion:
+    """What the registry says the alias points at."""
+
+    name: str
+    version: str
+    label: str
+    download_uri: str
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def checked_predictor(model: Any) -> Predictor:
+    """The predictor for `model`, after it scored the probe rows sensibly."""
+    if not callable(getattr(model, "predict_proba", None)):
+        raise ModelLoadError(f"the loaded object ({type(model).__name__}) has no predict_proba")
+    width = getattr(model, "n_features_in_", data.N_FEATURES)
+    if width != data.N_FEATURES:
+        raise ModelLoadError(f"the model expects {width} features, the API sends {data.N_FEATURES}")
+    classes = [c.item() if hasattr(c, "item") else c for c in getattr(model, "classes_", [0, 1])]
+    if sorted(classes) != [0, 1]:
+        raise ModelLoadError(f"the model's classes are {classes}, expected [0, 1] (1 = churn)")
+    try:
+        reference = np.asarray(model.predict_proba(_PROBE.copy()), dtype=np.float64)
+    except Exception as exc:
+        raise ModelLoadError(f"the model fails on sample rows: {exc}") from None
+    if reference.shape != (len(_PROBE), 2) or not np.all(np.isfinite(reference)):
+        raise ModelLoadError(f"the model answers shape {reference.shape}, expected (n, 2) finite")
+    predictor = predictor_for(model)
+    got = predictor(_PROBE.copy())
+    if not np.allclose(got, reference[:, classes.index(1)], rtol=0, atol=_FAST_PATH_TOLERANCE):
+        raise ModelLoadError("the fast path disagrees with predict_proba; refusing the model")
+    return predictor
+
+
+def load_file(manifest_path: Path) -> LoadedModel:
+    """The model file named by its manifest, unpickled only after its SHA-256 matches."""
+    try:
+        model, manifest = load_from_manifest(manifest_path)
+    except ModelIntegrityError as exc:
+        raise ModelLoadError(str(exc)) from None
+    return LoadedModel(
+        label=manifest.label,
+        registry_version=manifest.registry_version,
+        source="file",
+        sha256=manifest.sha256,
+        loaded_at=now_iso(),
+        predictor=checked_predictor(model),
+        uri=str(manifest_path.parent / manifest.file),
+    )
+
+
+def load_registry(found: RegistryVersion, tracking_uri: str) -> LoadedModel:
+    """Download the version's artifacts and load them (skops format: no pickle involved)."""
+    import mlflow.artifacts
+    import mlflow.sklearn
+
+    with tempfile.TemporaryDirectory(prefix="lab-model-") as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=found.download_uri, dst_path=tmp, tracking_uri=tracking_uri
+            )
+            digest = _artifact_digest(Path(local))
+            model = mlflow.sklearn.load_model(local)
+        except Exception as exc:  # MLflow, skops and the file system raise many kinds
+            raise ModelLoadError(
+                f"{found.name} version {found.version} does not load: {_first_line(exc)}"
+            ) from None
+    return LoadedModel(
+        label=found.label,
+        registry_version=found.version,
+        source="registry",
+        sha256=digest,
+        loaded_at=now_iso(),
+        predictor=checked_predictor(model),
+        uri=f"models:/{found.name}/{found.version}",
+    )
+
+
+def _artifact_digest(model_dir: Path) -> str:
+    """SHA-256 of the serialized model inside an MLflow model folder."""
+    for name in ("model.skops", "model.pkl", "model.joblib"):
+        if (model_dir / name).is_file():
+            return sha256_file(model_dir / name)
+    raise ModelLoadError(f"no serialized model in {model_dir.name} (expected model.skops)")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,126 @@
+"""The API's Prometheus metrics and the `/metrics` endpoint.
+
+One `CollectorRegistry` per app (`ServingMetrics.registry`, also `app.state.metrics_registry`):
+every metric of the app, including other routers', is created with `registry=` that registry.
+
+- One worker: `/metrics` renders that registry plus prometheus_client's default one, which holds
+  Litestar's HTTP metrics (its Prometheus plugin registers there) and the process/GC metrics.
+- `lab serve --workers N`: `PROMETHEUS_MULTIPROC_DIR` is set to a fresh folder under LAB_HOME
+  before the workers start; each worker writes its samples there and `/metrics` (answered by any
+  worker) aggregates all of them with `MultiProcessCollector`. A gauge must say how to aggregate
+  (`multiprocess_mode=`, e.g. "livemax"); process metrics are not available in this mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from litestar import Response, get
+from litestar.datastructures import State
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from lab.settings import Settings
+
+#: Sub-millisecond to seconds; the latency SLO (LATENCY_SLO_SECONDS) is added as a boundary.
+BASE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 0.5, 1.0)
+NO_MODEL = "none"
+
+
+def latency_buckets(slo_seconds: float) -> tuple[float, ...]:
+    return tuple(sorted({*BASE_BUCKETS, float(slo_seconds), 2.5, 5.0}))
+
+
+def multiprocess_dir() -> Path | None:
+    value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return Path(value) if value else None
+
+
+class ServingMetrics:
+    """The prediction and model metrics (names are a contract: DESIGN.md, dashboards, alerts)."""
+
+    def __init__(self, settings: Settings):
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.requests = Counter(
+            "prediction_requests_total",
+            "Calls of /predict by the model version that answered and outcome "
+            "(ok, invalid, unavailable, error).",
+            ["model_version", "outcome"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "prediction_latency_seconds",
+            "Time to parse, validate and score one /predict call, in seconds.",
+            ["model_version"],
+            buckets=latency_buckets(settings.LATENCY_SLO_SECONDS),
+            registry=registry,
+        )
+        self.rows = Counter(
+            "prediction_rows_total",
+            "Rows scored by /predict (a batch call counts each of its rows).",
+            ["model_version"],
+            registry=registry,
+        )
+        self.model_loaded = Gauge(
+            "model_loaded",
+            "1 for the model version this API serves, 0 for versions it served before.",
+            ["model_version", "registry_version", "source"],
+            multiprocess_mode="livemax",
+            registry=registry,
+        )
+        self.reload_failures = Counter(
+            "model_reload_failures_total",
+            "Attempts to load a new model that failed (the previous model kept serving).",
+            registry=registry,
+        )
+        self._serving: tuple[str, str, str] = (NO_MODEL, NO_MODEL, NO_MODEL)
+        self.model_loaded.labels(*self._serving).set(0)
+
+    def serving(self, label: str, registry_version: str | None, source: str) -> None:
+        """Mark the version now serving (1) and the one before it (0)."""
+        previous, self._serving = self._serving, (label, registry_version or NO_MODEL, source)
+        if previous != self._serving:
+            self.model_loaded.labels(*previous).set(0)
+        self.model_loaded.labels(*self._serving).set(1)
+
+    def render(self) -> bytes:
+        if multiprocess_dir() is not None:
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)
+            return generate_latest(merged)
+        return generate_latest(self.registry) + generate_latest(REGISTRY)
+
+
+@contextlib.asynccontextmanager
+async def worker_lifespan(_app: object) -> AsyncIterator[None]:
+    """In multiprocess mode, drop this worker's live gauges when it stops."""
+    try:
+        yield
+    finally:
+        if multiprocess_dir() is not None:
+            multiprocess.mark_process_dead(os.getpid())
+
+
+@get(
+    "/metrics",
+    media_type=CONTENT_TYPE_LATEST,
+    tags=["operations"],
+    summary="Prometheus metrics",
+    description="Prometheus text format: prediction counters and latency histogram, the "
+    "model-loaded gauge, reload failures, and Litestar's HTTP metrics (path templates).",
+    sync_to_thread=False,
+)
+def metrics_endpoint(state: State) -> Response[bytes]:
+    return Response(state.serving_metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,194 @@
+"""The model the API serves, and how it changes: start-up load, alias polling, forced reload.
+
+Where a model comes from, in order:
+1. the MLflow registry's `models:/<MODEL_NAME>@champion`;
+2. when the registry is unreachable or has no champion: `<LAB_HOME>/models/sample_model.joblib`,
+   unpickled only after its SHA-256 matches `sample_model.json`;
+3. neither: the API still runs, `/health` says `model_loaded: false` and why, `/predict` is 503.
+
+A new model is loaded in a worker thread, checked, and swapped in with one assignment: a request
+reads `store.current` once, so in-flight requests finish on the model they started with. A load
+that fails keeps the old model, is logged with its reason and counted in
+`model_reload_failures_total`. Each uvicorn worker keeps its own store and polls on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio.to_thread
+
+from lab.serving.loading import LoadedModel, ModelLoadError, load_file, load_registry, now_iso
+from lab.serving.metrics import ServingMetrics
+from lab.serving.registry import NoAliasedVersion, RegistryClient, RegistryUnavailable
+from lab.settings import Settings
+from lab.training.manifest import ModelIntegrityError, read_manifest
+
+log = logging.getLogger("lab.serving.models")
+Outcome = Literal["reloaded", "unchanged", "failed"]
+
+
+class ModelUnavailable(RuntimeError):
+    """No model is loaded; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    outcome: Outcome
+    model: LoadedModel | None
+    reason: str | None = None
+
+
+class ModelStore:
+    """Holds the serving model (`current`) and replaces it atomically."""
+
+    def __init__(
+        self, settings: Settings, metrics: ServingMetrics, registry: RegistryClient | None = None
+    ):
+        self._settings = settings
+        self._metrics = metrics
+        self._registry = registry or RegistryClient(settings.tracking_uri, settings.MODEL_NAME)
+        self._current: LoadedModel | None = None
+        self._lock = asyncio.Lock()
+        self.reason: str = "the model has not been loaded yet (the API is starting)"
+        self.last_error: str | None = None
+        self.registry_status: str | None = None
+        self.checked_at: str | None = None
+
+    @property
+    def current(self) -> LoadedModel | None:
+        """The serving model, or None. Read it once per request."""
+        return self._current
+
+    def get(self) -> LoadedModel:
+        """The serving model; raises `ModelUnavailable` with the reason when there is none."""
+        model = self._current
+        if model is None:
+            raise ModelUnavailable(self.reason)
+        return model
+
+    async def refresh(self, force: bool = False) -> RefreshResult:
+        """Check the registry (then the file) and load a model that differs from the current one.
+
+        `force` reloads even when the version looks unchanged (re-verifying the file).
+        """
+        async with self._lock:
+            result = await self._refresh(force)
+            self.checked_at = now_iso()
+            return result
+
+    async def _refresh(self, force: bool) -> RefreshResult:
+        try:
+            found = await self._registry.resolve()
+        except (RegistryUnavailable, NoAliasedVersion) as exc:
+            self.registry_status = str(exc)
+            return await self._from_file(force, registry_reason=str(exc))
+        self.registry_status = f"champion is version {found.version} ({found.label})"
+        current = self._current
+        if (
+            not force
+            and current is not None
+            and current.source == "registry"
+            and current.registry_version == found.version
+        ):
+            return RefreshResult("unchanged", current)
+        try:
+            model = await anyio.to_thread.run_sync(
+                load_registry, found, self._registry.tracking_uri
+            )
+        except ModelLoadError as exc:
+            failed = self._failed(str(exc))
+            if self._current is None:
+                return await self._from_file(force, registry_reason=str(exc))
+            return failed
+        return self._install(model)
+
+    async def _from_file(self, force: bool, registry_reason: str) -> RefreshResult:
+        current = self._current
+        if current is not None and current.source == "registry":
+            # The registry went away or lost its alias: the model we have is still the best bet.
+            return RefreshResult("unchanged", current, registry_reason)
+        manifest_path = self._settings.manifest_path
+        if not manifest_path.exists() and not self._settings.model_path.exists():
+            reason = (
+                f"{registry_reason}; and there is no model file at {self._settings.model_path}: "
+                "run `lab train`"
+            )
+            if current is None:
+                self.reason = reason
+            return RefreshResult("unchanged", current, reason)
+        if not force and current is not None and _file_sha(manifest_path) == current.sha256:
+            return RefreshResult("unchanged", current)
+        try:
+            model = await anyio.to_thread.run_sync(load_file, manifest_path)
+        except ModelLoadError as exc:
+            return self._failed(f"model file refused: {exc}")
+        return self._install(model)
+
+    def _install(self, model: LoadedModel) -> RefreshResult:
+        self._current = model
+        self.reason = ""
+        self.last_error = None
+        self._metrics.serving(model.label, model.registry_version, model.source)
+        log.info(
+            "model loaded",
+            extra={
+                "model_version": model.label,
+                "registry_version": model.registry_version,
+                "source": model.source,
+                "sha256": model.sha256[:16],
+                "predictor": model.predictor_kind,
+            },
+        )
+        return RefreshResult("reloaded", model)
+
+    def _failed(self, reason: str) -> RefreshResult:
+        self._metrics.reload_failures.inc()
+        self.last_error = reason
+        current = self._current
+        if current is None:
+            self.reason = reason
+            log.warning("model load failed; no model to serve", extra={"reason": reason})
+        else:
+            log.warning(
+                "model load failed; still serving the previous model",
+                extra={"reason": reason, "model_version": current.label},
+            )
+        return RefreshResult("failed", current, reason)
+
+    async def poll_forever(self) -> None:
+        """Refresh every MODEL_POLL_SECONDS; an unexpected error is logged, never fatal."""
+        while True:
+            await asyncio.sleep(self._settings.MODEL_POLL_SECONDS)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("model poll failed unexpectedly; polling goes on")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: object) -> AsyncIterator[None]:
+        """Litestar lifespan: first load before serving, then poll until shutdown."""
+        try:
+            await self.refresh()
+        except Exception:
+            log.exception("initial model load failed unexpectedly; starting without a model")
+        task = asyncio.create_task(self.poll_forever(), name="model-poll")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await self._registry.aclose()
+
+
+def _file_sha(manifest_path) -> str | None:
+    try:
+        return read_manifest(manifest_path).sha256
+    except ModelIntegrityError:
+        return None

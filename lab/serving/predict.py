@@ -1,0 +1,112 @@
+"""`POST /predict`: one row, a batch, or one row by feature name."""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+from litestar import Request, post
+from litestar.datastructures import State
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.handlers import HTTPRouteHandler
+
+from lab.serving import schemas
+from lab.serving.metrics import NO_MODEL
+from lab.serving.parsing import PredictInputError, parse
+from lab.serving.problems import Problem
+from lab.settings import Settings
+
+DESCRIPTION = """\
+Scores churn with the loaded model. Send JSON (a Content-Type header is optional) with exactly
+one of:
+
+- `features`: one row, 10 numbers in the model's feature order;
+- `instances`: a batch of rows (up to PREDICT_MAX_ROWS), answered as parallel arrays;
+- `customer`: one row as an object keyed by feature name.
+
+`prediction` is the class (1 = will churn, when the churn probability is above 0.5) and
+`probability` the churn probability. Bad input gets a 4xx problem-details answer whose
+`field` says where and `expected` what shape; with no model loaded the answer is 503.
+"""
+
+
+def predict_handler(settings: Settings) -> HTTPRouteHandler:
+    max_rows = settings.PREDICT_MAX_ROWS
+    max_bytes = settings.PREDICT_MAX_BODY_BYTES
+    retry_after = str(max(1, round(settings.MODEL_POLL_SECONDS)))
+
+    @post(
+        "/predict",
+        status_code=200,
+        tags=["prediction"],
+        summary="Predict churn",
+        description=DESCRIPTION,
+        operation_class=schemas.predict_operation(max_rows),
+        request_max_body_size=max_bytes,
+        responses={
+            200: schemas.success(
+                schemas.Prediction | schemas.BatchPrediction,
+                "The prediction (one row) or predictions (batch)",
+                schemas.PREDICTION_EXAMPLES,
+            ),
+            400: schemas.problem("The body is empty or not JSON"),
+            413: schemas.problem("The body or the batch is larger than the limits"),
+            422: schemas.problem(
+                "The JSON does not have the expected shape", schemas.INVALID_EXAMPLE
+            ),
+            503: schemas.problem("No model is loaded (the reason says why)"),
+        },
+    )
+    async def predict(
+        request: Request, state: State
+    ) -> schemas.Prediction | schemas.BatchPrediction:
+        started = perf_counter()
+        metrics = state.serving_metrics
+        store = state.models
+        model = store.current  # read once: a reload swaps it, this request keeps its model
+        version = model.label if model is not None else NO_MODEL
+        try:
+            parsed = parse(await request.body(), max_rows)
+        except RequestEntityTooLarge:
+            metrics.requests.labels(version, "invalid").inc()
+            raise Problem(
+                413,
+                f"the body is larger than {max_bytes} bytes (PREDICT_MAX_BODY_BYTES): "
+                "send smaller batches",
+                field="body",
+            ) from None
+        except PredictInputError as exc:
+            metrics.requests.labels(version, "invalid").inc()
+            raise Problem(exc.status, exc.detail, field=exc.field, expected=exc.expected) from None
+        if model is None:
+            metrics.requests.labels(NO_MODEL, "unavailable").inc()
+            raise Problem(
+                503, f"no model is loaded: {store.reason}", headers={"Retry-After": retry_after}
+            )
+        try:
+            probability = model.predict_proba(parsed.X)
+        except Exception:
+            metrics.requests.labels(version, "error").inc()
+            raise
+        classes = (probability > 0.5).astype(int)
+        answer: schemas.Prediction | schemas.BatchPrediction
+        if parsed.form == "instances":
+            answer = schemas.BatchPrediction(
+                predictions=classes.tolist(),
+                probabilities=probability.tolist(),
+                rows=len(classes),
+                model_version=model.label,
+                registry_version=model.registry_version,
+            )
+        else:
+            answer = schemas.Prediction(
+                prediction=int(classes[0]),
+                probability=float(probability[0]),
+                model_version=model.label,
+                registry_version=model.registry_version,
+            )
+        metrics.latency.labels(version).observe(perf_counter() - started)
+        metrics.requests.labels(version, "ok").inc()
+        metrics.rows.labels(version).inc(len(classes))
+        return answer
+
+    return predict

@@ -1,0 +1,93 @@
+"""Every error as RFC 9457 problem details (`application/problem+json`), with the request id.
+
+Litestar's problem-details plugin does the conversion; this module adds the request id, a
+title for every HTTP error Litestar raises itself (404, 405, 413, query validation), and a
+last-resort handler so an unexpected error is a logged 500 without a traceback in the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from lab.serving.logs import current_request_id, request_id_for
+
+log = logging.getLogger("lab.serving.errors")
+
+
+class Problem(ProblemDetailsException):
+    """A problem-details error whose body also carries the request id."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(
+            detail=detail,
+            status_code=status_code,
+            title=HTTPStatus(status_code).phrase,
+            extra={k: v for k, v in extra.items() if v is not None} or None,
+            headers=headers,
+        )
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        response = super().to_response(request)
+        rid = current_request_id()
+        if rid == "-":  # raised by the router (404, 405) before the request-id middleware ran
+            rid = request_id_for(request.headers.get("x-request-id", ""))
+            response.headers["X-Request-ID"] = rid
+        response.content["request_id"] = rid
+        log.info(
+            "request refused",
+            extra={"status": self.status_code, "path": request.url.path, "detail": self.detail},
+        )
+        return response
+
+
+def _from_http_exception(exc: HTTPException) -> Problem:
+    code = exc.status_code
+    detail = exc.detail if exc.detail and exc.detail != HTTPStatus(code).phrase else None
+    fallback = _DEFAULT_DETAIL.get(code, HTTPStatus(code).description)
+    problem = Problem(code, detail or fallback, headers=exc.headers)
+    if isinstance(exc.extra, list) and exc.extra:
+        problem.extra = {"errors": exc.extra}
+    elif isinstance(exc.extra, dict) and exc.extra:
+        problem.extra = exc.extra
+    return problem
+
+
+_DEFAULT_DETAIL = {
+    404: "no such endpoint: see /schema for the API's endpoints",
+    405: "this method is not allowed here: the Allow header lists the ones that are",
+    413: "the request body is larger than the API accepts (PREDICT_MAX_BODY_BYTES)",
+}
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unexpected error", extra={"path": request.url.path})
+    detail = (
+        "the API failed unexpectedly; the log line with this request_id says why (please report it)"
+    )
+    return Problem(500, detail).to_response(request)
+
+
+def plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: _from_http_exception})
+    )
+
+
+EXCEPTION_HANDLERS = {Exception: _unexpected}

@@ -1,0 +1,113 @@
+"""Asking the MLflow registry which version an alias points at (async, REST, tight timeouts).
+
+The poll runs every few seconds, so it uses one pooled `httpx.AsyncClient` and MLflow's REST
+API directly: a down or slow registry costs at most the timeout, never MLflow's long retries.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+
+from lab.serving.loading import RegistryVersion
+from lab.training.registry import LABEL_TAG
+
+TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+class RegistryUnavailable(RuntimeError):
+    """The registry could not be asked (down, refusing, answering nonsense)."""
+
+
+class NoAliasedVersion(LookupError):
+    """The registry answers, but the model or its alias does not exist."""
+
+
+class RegistryClient:
+    def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion"):
+        self.tracking_uri = tracking_uri.rstrip("/")
+        self.model_name = model_name
+        self.alias = alias
+        self._http: httpx.AsyncClient | None = None
+        if self.tracking_uri.startswith(("http://", "https://")):
+            self._http = httpx.AsyncClient(
+                base_url=self.tracking_uri, timeout=TIMEOUT, auth=_auth(), trust_env=False
+            )
+
+    async def resolve(self) -> RegistryVersion:
+        """The version `alias` points at, with its label and where its artifacts are."""
+        if self._http is None:
+            raise RegistryUnavailable(
+                f"the tracking URI {self.tracking_uri!r} is not an MLflow server URL; "
+                "the API reads the registry through `lab mlflow` (http://...)"
+            )
+        found = await self._get(
+            "/api/2.0/mlflow/registered-models/alias",
+            {"name": self.model_name, "alias": self.alias},
+        )
+        mv = found.get("model_version") or {}
+        version = str(mv.get("version", ""))
+        if not version.isdigit():
+            raise RegistryUnavailable(f"MLflow answered an alias without a version: {found!r:.200}")
+        tags = {t.get("key"): t.get("value") for t in mv.get("tags", []) if isinstance(t, dict)}
+        where = await self._get(
+            "/api/2.0/mlflow/model-versions/get-download-uri",
+            {"name": self.model_name, "version": version},
+        )
+        return RegistryVersion(
+            name=self.model_name,
+            version=version,
+            label=str(tags.get(LABEL_TAG) or f"{self.model_name}-v{version}"),
+            download_uri=str(where.get("artifact_uri", "")),
+        )
+
+    async def _get(self, path: str, params: dict[str, str]) -> dict:
+        assert self._http is not None
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise RegistryUnavailable(
+                f"MLflow at {self.tracking_uri} does not answer ({type(exc).__name__}); "
+                "start it with `lab mlflow`"
+            ) from None
+        if response.status_code == 404:
+            raise NoAliasedVersion(
+                f"MLflow has no `{self.alias}` alias on model {self.model_name!r}: "
+                "run `lab train` (it promotes the first model)"
+            )
+        if response.status_code != 200:
+            raise RegistryUnavailable(
+                f"MLflow at {self.tracking_uri} answered {response.status_code} for {path}"
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            raise RegistryUnavailable(f"MLflow answered non-JSON for {path}") from None
+        if not isinstance(body, dict):
+            raise RegistryUnavailable(f"MLflow answered an unexpected body for {path}")
+        return body
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
+def _auth() -> httpx.Auth | None:
+    """MLflow's own client credentials, when the tracking server needs them."""
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    if token:
+        return _Bearer(token)
+    user, password = (os.environ.get(f"MLFLOW_TRACKING_{k}") for k in ("USERNAME", "PASSWORD"))
+    if user and password:
+        return httpx.BasicAuth(user, password)
+    return None
+
+
+class _Bearer(httpx.Auth):
+    def __init__(self, token: str):
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request

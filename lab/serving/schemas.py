@@ -1,0 +1,183 @@
+"""What the API answers (msgspec structs) and the OpenAPI description of what /predict accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+
+from lab import data
+from lab.serving.parsing import MAX_ABS_VALUE
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class Prediction(msgspec.Struct):
+    """One row's answer."""
+
+    prediction: int  # the predicted class: 1 = the customer will churn
+    probability: float  # the churn probability, 0 to 1
+    model_version: str  # the model's label, e.g. v1.2.0-stable
+    registry_version: str | None  # the MLflow registry version number
+
+
+class BatchPrediction(msgspec.Struct):
+    """A batch's answers, in the order of `instances`."""
+
+    predictions: list[int]
+    probabilities: list[float]
+    rows: int
+    model_version: str
+    registry_version: str | None
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok", "no_model"]
+    model_loaded: bool
+    model_name: str
+    model_version: str | None  # the label, e.g. v1.2.0-stable
+    registry_version: str | None
+    source: Literal["registry", "file"] | None
+    loaded_at: str | None
+    sha256: str | None
+    predictor: str | None
+    reason: str | None = None  # why no model is loaded
+    last_reload_error: str | None = None  # the last failed reload (the old model kept serving)
+    registry: str | None = None  # what the registry said at the last check
+    checked_at: str | None = None
+
+
+class ReloadAnswer(msgspec.Struct):
+    outcome: Literal["reloaded", "unchanged", "failed"]
+    model_loaded: bool
+    model_version: str | None
+    registry_version: str | None
+    source: Literal["registry", "file"] | None
+    reason: str | None = None
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details; `field` and `expected` say what to fix in a /predict body."""
+
+    status: int
+    title: str | None = None
+    detail: str | None = None
+    type: str | None = None
+    instance: str | None = None
+    field: str | None = None
+    expected: str | None = None
+    request_id: str | None = None
+
+
+PREDICTION_EXAMPLES = {
+    "one row": {
+        "prediction": 1, "probability": 0.8312, "model_version": "v1.2.0-stable",
+        "registry_version": "3",
+    },
+    "batch": {
+        "predictions": [1, 0], "probabilities": [0.8312, 0.0421], "rows": 2,
+        "model_version": "v1.2.0-stable", "registry_version": "3",
+    },
+}  # fmt: skip
+INVALID_EXAMPLE = {
+    "status": 422, "title": "Unprocessable Entity",
+    "detail": "features must hold exactly 10 numbers", "field": "features",
+    "expected": "features: an array of 10 numbers in this order: tenure_months, ...",
+    "request_id": "3f2a9c1e0b7d4a55",
+}  # fmt: skip
+
+
+def problem(description: str, example: dict[str, Any] | None = None) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_MEDIA_TYPE,
+        generate_examples=False,
+        examples=[Example(summary=description, value=example)] if example else None,
+    )
+
+
+def success(container: Any, description: str, examples: dict[str, Any]) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=container,
+        description=description,
+        generate_examples=False,
+        examples=[Example(summary=k, value=v) for k, v in examples.items()],
+    )
+
+
+# ---- the /predict request body --------------------------------------------------------------
+_number = Schema(type=OpenAPIType.NUMBER, minimum=-MAX_ABS_VALUE, maximum=MAX_ABS_VALUE)
+_row = Schema(
+    type=OpenAPIType.ARRAY,
+    items=_number,
+    min_items=data.N_FEATURES,
+    max_items=data.N_FEATURES,
+    description="The features in this order: " + ", ".join(data.FEATURE_NAMES),
+)
+_EXAMPLE_ROW = [24.0, 89.5, 5.0, 3.0, 30.0, 1.0, 2.0, 1.0, 12.5, 2.0]
+REQUEST_EXAMPLES = {
+    "one row": {"features": _EXAMPLE_ROW},
+    "batch": {"instances": [_EXAMPLE_ROW, [60.0, 45.0, 0.0, 20.0, 2.0, 24.0, 0.0, 3.0, 35.0, 5.0]]},
+    "by name": {"customer": dict(zip(data.FEATURE_NAMES, _EXAMPLE_ROW, strict=True))},
+}
+
+
+def _one_key(name: str, value: Schema, title: str) -> Schema:
+    return Schema(
+        title=title,
+        type=OpenAPIType.OBJECT,
+        required=[name],
+        properties={name: value},
+        additional_properties=False,
+    )
+
+
+def request_schema(max_rows: int) -> Schema:
+    return Schema(
+        one_of=[
+            _one_key("features", _row, "One row"),
+            _one_key(
+                "instances",
+                Schema(type=OpenAPIType.ARRAY, items=_row, min_items=1, max_items=max_rows),
+                "Batch",
+            ),
+            _one_key(
+                "customer",
+                Schema(
+                    type=OpenAPIType.OBJECT,
+                    required=list(data.FEATURE_NAMES),
+                    properties={name: _number for name in data.FEATURE_NAMES},
+                    additional_properties=False,
+                ),
+                "One row by feature name",
+            ),
+        ]
+    )
+
+
+def predict_operation(max_rows: int) -> type[Operation]:
+    """An `Operation` class whose request body is the JSON above (the handler reads raw bytes)."""
+
+    @dataclass
+    class PredictOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = RequestBody(
+                required=True,
+                description="JSON, with or without a Content-Type header. Exactly one of "
+                f"`features`, `instances` (1 to {max_rows} rows) or `customer`.",
+                content={
+                    "application/json": OpenAPIMediaType(
+                        schema=request_schema(max_rows),
+                        examples={
+                            k: Example(summary=k, value=v) for k, v in REQUEST_EXAMPLES.items()
+                        },
+                    )
+                },
+            )
+
+    return PredictOperation
