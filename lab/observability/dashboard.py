@@ -31,7 +31,8 @@ TITLE = "mlops-lab: model serving"
 DATASOURCE = dm.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
 SLO_SECONDS = Settings.model_fields["LATENCY_SLO_SECONDS"].default
 RATE = "$__rate_interval"
-FAILED = f'outcome!="{m.SUCCESS}"'
+FAILED = f'outcome!="{m.PREDICTION_OK}"'
+SERVER_FAILED = f'outcome!~"{m.PREDICTION_OK}|{m.PREDICTION_CLIENT_ERROR}"'
 
 
 def output_path(settings: Settings) -> Path:
@@ -114,7 +115,8 @@ def _traffic_row(y: int) -> list[Any]:
             "1 when the API has a model to answer with; the labels say which, from where.",
             _pos(8, 6, 18, y),
             query(
-                f"max by (model_version, source) ({m.MODEL_LOADED})",
+                f"max by (model_version, source) ({m.MODEL_LOADED}) == 1"
+                f" or max({m.MODEL_LOADED}) == 0",
                 "{{model_version}} ({{source}})",
             ),
         )
@@ -195,13 +197,21 @@ def _quality_row(y: int) -> list[Any]:
     )
     errors = _series(
         "Prediction error ratio",
-        "Share of /predict calls that did not succeed (bad input, no model, failure).",
+        "Share of /predict calls that failed: all failures (bad input included) and server-side"
+        " ones only (no model, internal error), which the alert watches.",
         _pos(8, 8, 8, y),
         "percentunit",
-        query(
-            f"(sum(rate({m.PREDICTIONS}{{{FAILED}}}[{RATE}])) or vector(0))"
-            f" / sum(rate({m.PREDICTIONS}[{RATE}]))",
-            "error ratio",
+        *(
+            query(
+                f"(sum(rate({m.PREDICTIONS}{{{matcher}}}[{RATE}])) or vector(0))"
+                f" / sum(rate({m.PREDICTIONS}[{RATE}]))",
+                legend,
+                ref,
+            )
+            for matcher, legend, ref in (
+                (FAILED, "all failures", "A"),
+                (SERVER_FAILED, "server errors", "B"),
+            )
         ),
     ).thresholds(_thresholds((None, "green"), (0.05, "red")))
     http = _series(

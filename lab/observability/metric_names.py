@@ -6,9 +6,12 @@ every expression built on them returns data from the real API and CRM.
 
 PREDICTIONS = "prediction_requests_total"  # counter {model_version, outcome}
 LATENCY = "prediction_latency_seconds"  # histogram {model_version}
-MODEL_LOADED = "model_loaded"  # gauge {model_version, source}: 1 loaded, 0 not
+MODEL_LOADED = "model_loaded"  # gauge {model_version, registry_version, source}: 1 serving
 RELOAD_FAILURES = "model_reload_failures_total"  # counter
-API_HTTP_REQUESTS = "api_requests_total"  # Litestar's prometheus plugin {method, path, status_code}
+#: Litestar's Prometheus plugin (default prefix), API app: {app_name, method, path, status_code}
+API_HTTP_REQUESTS = 'litestar_requests_total{app_name="api"}'
 CRM_UPDATES = "crm_segment_updates_total"  # counter {outcome, segment}
-CRM_CALL = "crm_call_duration_seconds"  # histogram {operation}
-SUCCESS = "success"  # the `outcome` label of a call that worked
+CRM_CALL = "crm_call_duration_seconds"  # histogram {operation, outcome}
+PREDICTION_OK = "ok"  # prediction outcomes: ok, invalid (bad input: 4xx), unavailable, error
+PREDICTION_CLIENT_ERROR = "invalid"
+CRM_UPDATE_OK = "success"  # segment-update outcomes: success or why it failed

@@ -51,7 +51,8 @@ def test_required_panels_exist() -> None:
     assert heat["type"] == "heatmap" and heat["targets"][0]["format"] == "heatmap"
     assert "_bucket" in heat["targets"][0]["expr"]
     assert panels["Model version share of traffic"]["type"] == "piechart"
-    assert "outcome!=" in exprs["Prediction error ratio"]
+    errors = [t["expr"] for t in panels["Prediction error ratio"]["targets"]]
+    assert 'outcome!="ok"' in errors[0] and 'outcome!~"ok|invalid"' in errors[1]
     assert metric_names.MODEL_LOADED in exprs["Model loaded"]
 
 

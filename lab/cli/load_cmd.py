@@ -1,0 +1,100 @@
+"""`lab load`: send a bounded mix of traffic to the API and print what came back."""
+
+from __future__ import annotations
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lab.cli._common import LabError, console, get_settings
+from lab.observability import load as load_mod
+
+
+def _mix(value: str) -> dict[str, float]:
+    try:
+        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+        return {k.strip(): float(v) for k, v in pairs}
+    except ValueError:
+        raise click.BadParameter(
+            "write it as kind=weight pairs, e.g. predict=60,batch=15,crm=20,bad=5"
+        ) from None
+
+
+@click.command("load")
+@click.option("--rate", default=10.0, show_default=True, type=float, help="Requests per second.")
+@click.option(
+    "--duration", default=60.0, show_default=True, type=float, help="Stop after this many seconds."
+)
+@click.option("--count", default=None, type=int, help="Stop after this many requests (earlier).")
+@click.option(
+    "--mix",
+    default="predict=60,batch=15,crm=20,bad=5",
+    show_default=True,
+    help="Weights of single predictions, batch predictions, CRM updates and bad requests.",
+)
+@click.option("--batch-size", default=5, show_default=True, type=int, help="Rows per batch call.")
+@click.option("--seed", default=42, show_default=True, type=int, help="Seed of the request mix.")
+def load(rate, duration, count, mix, batch_size, seed) -> None:
+    """Send traffic to the API (API_HOST:API_PORT) so Prometheus and Grafana have data.
+
+    A seeded mix of single and batch predictions, CRM segment updates (customers listed by the
+    CRM at CRM_URL) and a small share of bad requests, which must come back as 4xx. It stops
+    after --duration seconds or --count requests, whichever comes first, and prints a summary.
+    Exit code 1 if any answer was unexpected (a 5xx, no answer, or a bad request accepted).
+
+    Example: lab load --rate 20 --duration 120
+    """
+    settings = get_settings()
+    try:
+        plan = load_mod.LoadPlan(
+            rate=rate,
+            duration=duration,
+            count=count,
+            mix=_mix(mix),
+            batch_size=batch_size,
+            seed=seed,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    columns = (
+        TextColumn("[bold]load[/] {task.fields[last]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    console.print(f"Sending about {plan.planned} requests to {settings.api_url} at {rate:g}/s")
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("load", total=plan.planned, last="")
+
+        def show(sent: load_mod.Sent, _elapsed: float) -> None:
+            bar.update(task, advance=1, last=f"{sent.kind} → {sent.status or 'no answer'}")
+
+        try:
+            summary = load_mod.run(plan, settings.api_url, settings.crm_url, on_sent=show)
+        except load_mod.LoadError as exc:
+            raise LabError(str(exc)) from None
+    _print_summary(summary)
+    if summary.unexpected:
+        raise LabError(f"{summary.unexpected} unexpected answers (see the table above)")
+
+
+def _print_summary(summary: load_mod.Summary) -> None:
+    for notice in summary.notices:
+        console.print(f"[yellow]notice:[/] {notice}")
+    table = Table(title=f"{len(summary.results)} requests in {summary.elapsed:.1f} s")
+    for column in ("kind", "sent", "2xx", "4xx", "5xx", "no answer", "p50 ms", "p95 ms"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    for kind, counts in sorted(summary.by_kind().items()):
+        p50, p95 = summary.latency_ms(kind, 0.5), summary.latency_ms(kind, 0.95)
+        table.add_row(
+            kind,
+            str(sum(counts.values())),
+            *(str(counts.get(c, 0)) for c in ("2xx", "4xx", "5xx", "no answer")),
+            f"{p50:.1f}" if p50 is not None else "-",
+            f"{p95:.1f}" if p95 is not None else "-",
+        )
+    console.print(table)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(load)
