@@ -27,7 +27,10 @@ def load_with_lines(text: str) -> tuple[Any, dict[Loc, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = " ".join(filter(None, [exc.context, exc.problem])) or str(exc)
+        context = exc.context or ""
+        if context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            context += f" started at line {exc.context_mark.line + 1}"
+        problem = ", ".join(filter(None, [context, exc.problem])) or str(exc)
         raise YamlError(f"not valid YAML: {problem}", line) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"not valid YAML: {exc}", None) from None

@@ -17,7 +17,7 @@ from lab.acceptance.checks import (
     Outcome,
     Status,
 )
-from lab.acceptance.checks._base import short
+from lab.acceptance.checks._base import CheckKind, Registry, short
 from lab.acceptance.results import SCHEMA, CriterionResult, ModuleResult, RunResult, base_versions
 from lab.acceptance.rubric import Criterion, Module, Rubric, anchor
 from lab.acceptance.scoring import Score, criterion_points, module_score
@@ -35,17 +35,19 @@ class Events:
     module_done: Callable[[ModuleResult], None] = lambda r: None
 
 
-def run_criterion(criterion: Criterion, ctx: CheckContext) -> tuple[Outcome, float]:
+def run_criterion(
+    criterion: Criterion, ctx: CheckContext, registry: Registry = REGISTRY
+) -> tuple[Outcome, float]:
     """Run one check in a worker thread; past its timeout it fails (the thread is abandoned)."""
-    kind = REGISTRY.get(criterion.kind)
+    kind = registry.get(criterion.kind)
     if kind is None:  # load_rubric rejects these; kept for rubrics built in code
         return Outcome(Status.FAIL, f"unknown check kind {criterion.kind!r}"), 0.0
-    timeout = criterion.effective_timeout()
+    timeout = criterion.timeout or kind.params.default_timeout
     ctx = dataclasses.replace(ctx, timeout=timeout)  # the memo dict stays shared
     box: list[Outcome] = []
 
     def work() -> None:
-        box.append(_outcome(kind.run, criterion, ctx))
+        box.append(_outcome(kind, criterion, ctx))
 
     started = time.monotonic()
     worker = threading.Thread(target=work, name=f"check-{criterion.id}", daemon=True)
@@ -57,9 +59,12 @@ def run_criterion(criterion: Criterion, ctx: CheckContext) -> tuple[Outcome, flo
     return box[0], elapsed
 
 
-def _outcome(run: Callable, criterion: Criterion, ctx: CheckContext) -> Outcome:
+def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcome:
     try:
-        result = run(criterion.params(), ctx)
+        params = kind.params.model_validate(
+            {k: v for k, v in criterion.check.items() if k != "kind"}
+        )
+        result = kind.run(params, ctx)
     except CheckFailed as exc:
         return Outcome(Status.FAIL, str(exc))
     except CheckSkipped as exc:

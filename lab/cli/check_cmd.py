@@ -24,7 +24,7 @@ class RubricProblem(click.ClickException):
     exit_code = EXIT_BAD_RUBRIC
 
     def show(self, file=None) -> None:
-        err_console.print(f"[bold red]rubric error:[/] {self.format_message()}")
+        err_console.print(f"[bold red]rubric error:[/] {self.format_message()}", soft_wrap=True)
 
 
 def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -210,10 +210,12 @@ def _write_outputs(result, reports: Path, json_path, badges_dir, html_path, out:
         click.echo(result.to_json())
     else:
         written = result.write(Path(json_path) if json_path else reports / "check.json")
-        out.print(f"results: {written}")
+        out.print(f"results: {written}", soft_wrap=True)
     badges = write_badges(result, badges_dir or reports / "badges")
-    out.print(f"badges:  {badges[0].parent} ({len(badges) // 2} SVG + shields.io JSON)")
-    out.print(f"report:  {write_html(result, html_path or reports / 'check.html')}")
+    out.print(
+        f"badges:  {badges[0].parent} ({len(badges) // 2} SVG + shields.io JSON)", soft_wrap=True
+    )
+    out.print(f"report:  {write_html(result, html_path or reports / 'check.html')}", soft_wrap=True)
 
 
 def register(group: click.Group) -> None:

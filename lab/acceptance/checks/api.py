@@ -38,7 +38,7 @@ def _why(body: dict[str, Any]) -> str:
 class PredictParams(Params):
     path: str = "/predict"
     features: list[float] = Field(default_factory=lambda: list(SAMPLE_ROW), min_length=1)
-    expect_keys: list[str] = Field(default_factory=lambda: ["model_version"])
+    expect_keys: list[str] = Field(default_factory=lambda: ["prediction", "model_version"])
 
 
 @REGISTRY.kind("api_predict", PredictParams)

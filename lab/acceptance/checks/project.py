@@ -10,6 +10,15 @@ from pydantic import Field
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
 from lab.acceptance.checks.registry import REGISTRY
 
+_LAUNCHERS = r"(?:(?:python3?|py) -m |uvx |pipx run |uv run )?"
+
+
+def runs_command(script: str, tool: str) -> bool:
+    """Whether a step's `run:` script runs `tool` as a command (not `pip install tool`)."""
+    pattern = re.compile(rf"^{_LAUNCHERS}{re.escape(tool)}(?:\s|$)")
+    commands = re.split(r"\n|&&|\|\||;|\|", script)
+    return any(pattern.match(command.strip()) for command in commands)
+
 
 class WorkflowParams(Params):
     path: str = ".github/workflows/ci.yml"
@@ -35,16 +44,16 @@ def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
     if not isinstance(jobs, dict) or not jobs:
         raise CheckFailed(f"{params.path} has no jobs")
     runs = {
-        job: " ".join(
+        job: "\n".join(
             str(step.get("run", "")) for step in body.get("steps", []) if isinstance(step, dict)
         )
         for job, body in jobs.items()
         if isinstance(body, dict)
     }
-    found = {}
-    for tool in params.must_run:
-        pattern = re.compile(rf"(?<![\w-]){re.escape(tool)}(?![\w-])")
-        found[tool] = [job for job, text in runs.items() if pattern.search(text)]
+    found = {
+        tool: [job for job, text in runs.items() if runs_command(text, tool)]
+        for tool in params.must_run
+    }
     missing = [tool for tool, jobs_running in found.items() if not jobs_running]
     if missing:
         raise CheckFailed(f"no step of {params.path} runs {', '.join(missing)}")

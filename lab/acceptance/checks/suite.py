@@ -32,7 +32,7 @@ def summary_line(output: str) -> str:
 
 
 @REGISTRY.kind("test_suite", SuiteParams)
-def test_suite(params: SuiteParams, ctx: CheckContext) -> str:
+def suite_passes(params: SuiteParams, ctx: CheckContext) -> str:
     """`python -m pytest -q PATHS` passes in the project folder (skipped with --no-tests)."""
     if not ctx.run_tests:
         raise CheckSkipped("skipped with --no-tests")

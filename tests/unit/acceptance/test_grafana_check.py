@@ -1,0 +1,142 @@
+"""The Grafana criterion against recorded Grafana 11.6 API answers (Grafana cannot run here)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from lab.acceptance.checks import CheckFailed, CheckSkipped, Status
+from lab.acceptance.checks.monitoring import GrafanaParams, grafana_dashboard, panel_titles
+
+ANSWERS = Path(__file__).parent / "grafana_answers"
+GRAFANA = "http://127.0.0.1:3999"
+REPO = Path(__file__).resolve().parents[3]
+
+
+def answer(name: str) -> dict:
+    return json.loads((ANSWERS / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def grafana_ctx(make_ctx, tmp_path):
+    target = tmp_path / "config/grafana/dashboards/mlops-lab.json"
+    target.parent.mkdir(parents=True)
+    shutil.copy(ANSWERS / "dashboard.json", target)
+    return make_ctx(grafana_url=GRAFANA)
+
+
+@pytest.fixture
+def grafana():
+    with respx.mock(base_url=GRAFANA, assert_all_called=False) as mock:
+        mock.get("/api/health").respond(200, json=answer("health.json"))
+        yield mock
+
+
+def test_a_provisioned_dashboard_with_every_panel_passes(grafana, grafana_ctx):
+    route = grafana.get("/api/dashboards/uid/mlops-lab").respond(
+        200, json=answer("dashboard_by_uid.json")
+    )
+    outcome = grafana_dashboard(GrafanaParams(), grafana_ctx)
+    assert outcome.status is Status.PASS
+    assert "'mlops-lab' (mlops-lab: model serving): 3 panels" in outcome.observed
+    assert outcome.facts == {"grafana": "11.6.0"}
+    sent = route.calls.last.request.headers["authorization"]
+    user, _, password = base64.b64decode(sent.split()[1]).decode().partition(":")
+    assert (user, password) == ("admin", "test-grafana-password")
+
+
+def test_nested_row_panels_count_and_rows_do_not():
+    panels = answer("dashboard_by_uid.json")["dashboard"]["panels"]
+    assert list(panel_titles(panels)) == [
+        "Prediction rate by model version",
+        "Prediction latency p95",
+        "CRM segment updates by outcome",
+    ]
+
+
+def test_a_missing_panel_fails_naming_it(grafana, grafana_ctx):
+    served = answer("dashboard_by_uid.json")
+    served["dashboard"]["panels"][3]["panels"] = []
+    grafana.get("/api/dashboards/uid/mlops-lab").respond(200, json=served)
+    with pytest.raises(CheckFailed, match="missing: CRM segment updates by outcome"):
+        grafana_dashboard(GrafanaParams(), grafana_ctx)
+
+
+def test_a_dashboard_made_in_the_ui_is_not_the_provisioned_one(grafana, grafana_ctx):
+    served = copy.deepcopy(answer("dashboard_by_uid.json"))
+    served["meta"]["provisioned"] = False
+    del served["meta"]["provisionedExternalId"]
+    grafana.get("/api/dashboards/uid/mlops-lab").respond(200, json=served)
+    with pytest.raises(CheckFailed, match="not provisioned"):
+        grafana_dashboard(GrafanaParams(), grafana_ctx)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "complaint"),
+    [
+        (401, "unauthorized.json", "refused user admin with GRAFANA_ADMIN_PASSWORD"),
+        (404, "dashboard_not_found.json", "no dashboard uid 'mlops-lab'"),
+        (500, "dashboard_not_found.json", "HTTP 500"),
+    ],
+)
+def test_grafana_errors_fail_with_what_to_fix(grafana, grafana_ctx, status, body, complaint):
+    grafana.get("/api/dashboards/uid/mlops-lab").respond(status, json=answer(body))
+    with pytest.raises(CheckFailed, match=complaint):
+        grafana_dashboard(GrafanaParams(), grafana_ctx)
+
+
+def test_a_failing_database_fails(grafana_ctx):
+    with respx.mock(base_url=GRAFANA) as mock:
+        mock.get("/api/health").respond(200, json=answer("health_db_failing.json"))
+        with pytest.raises(CheckFailed, match="database is not ok"):
+            grafana_dashboard(GrafanaParams(), grafana_ctx)
+
+
+def test_grafana_not_running_is_a_skip_not_a_fail(grafana_ctx):
+    with respx.mock(base_url=GRAFANA) as mock:
+        mock.get("/api/health").mock(side_effect=httpx.ConnectError("refused"))
+        with pytest.raises(CheckSkipped, match=re.escape(f"Grafana is not running at {GRAFANA}")):
+            grafana_dashboard(GrafanaParams(), grafana_ctx)
+
+
+def test_grafana_hanging_is_a_fail(grafana_ctx):
+    with respx.mock(base_url=GRAFANA) as mock:
+        mock.get("/api/health").mock(side_effect=httpx.ReadTimeout("slow"))
+        with pytest.raises(CheckFailed, match="did not answer within 5 s"):
+            grafana_dashboard(GrafanaParams(), grafana_ctx)
+
+
+def test_a_real_closed_port_is_a_skip(make_ctx, tmp_path):
+    target = tmp_path / "config/grafana/dashboards/mlops-lab.json"
+    target.parent.mkdir(parents=True)
+    shutil.copy(ANSWERS / "dashboard.json", target)
+    with pytest.raises(CheckSkipped, match="not running"):
+        grafana_dashboard(GrafanaParams(), make_ctx())
+
+
+def test_the_dashboard_file_must_exist_and_carry_a_uid(make_ctx, tmp_path):
+    with pytest.raises(CheckFailed, match="no dashboard file"):
+        grafana_dashboard(GrafanaParams(), make_ctx(grafana_url=GRAFANA))
+    target = tmp_path / "config/grafana/dashboards/mlops-lab.json"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps({"uid": "../admin", "panels": []}))
+    with pytest.raises(CheckFailed, match="no valid `uid`"):
+        grafana_dashboard(GrafanaParams(), make_ctx(grafana_url=GRAFANA))
+
+
+def test_the_shipped_dashboard_passes_when_grafana_serves_it(make_ctx, grafana):
+    """The lab's own config/grafana/dashboards/mlops-lab.json, as provisioned Grafana serves it."""
+    shipped = json.loads((REPO / "config/grafana/dashboards/mlops-lab.json").read_text())
+    served = {**answer("dashboard_by_uid.json"), "dashboard": {**shipped, "id": 7, "version": 1}}
+    grafana.get(f"/api/dashboards/uid/{shipped['uid']}").respond(200, json=served)
+    outcome = grafana_dashboard(GrafanaParams(), make_ctx(grafana_url=GRAFANA, project_dir=REPO))
+    assert outcome.status is Status.PASS
+    assert f"{len(list(panel_titles(shipped['panels'])))} panels" in outcome.observed

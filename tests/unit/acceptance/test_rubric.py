@@ -1,0 +1,160 @@
+"""config/rubric.yml loads, covers the seed's acceptance items, and bad rubrics get clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.acceptance import RubricError, load_rubric
+from lab.acceptance.rubric import anchor
+
+REPO = Path(__file__).resolve().parents[3]
+SHIPPED = REPO / "config" / "rubric.yml"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_rubric(SHIPPED)
+
+
+def test_the_shipped_rubric_has_m1_to_m6_worth_100(shipped):
+    assert [m.id for m in shipped.modules] == ["M1", "M2", "M3", "M4", "M5", "M6"]
+    assert sum(c.weight for m in shipped.modules for c in m.criteria) == 100
+    for module in shipped.modules:
+        assert sum(c.weight for c in module.criteria) == module.points
+        for c in module.criteria:
+            assert c.title and c.title_zh_tw and c.hint and c.hint_zh_tw
+    assert len(shipped.sha256) == 64 and shipped.source == str(SHIPPED)
+
+
+def test_the_shipped_rubric_covers_the_seed_acceptance_items(shipped):
+    kinds = {c.kind: c for m in shipped.modules for c in m.criteria}
+    assert set(kinds) >= {
+        "env_file", "imports", "model_files", "mlflow_alias", "api_health", "api_predict",
+        "api_rejects_bad_input", "crm_segment_update", "crm_record", "api_metrics",
+        "prometheus_query", "grafana_dashboard", "test_suite", "ci_workflow", "container_user",
+    }  # fmt: skip
+    assert kinds["crm_segment_update"].params().customer_id == "CUST_TEST_007"
+    assert kinds["mlflow_alias"].params().alias == "champion"
+    assert kinds["mlflow_alias"].params().label_tag == "version_label"
+    metrics = kinds["api_metrics"].params().metrics
+    assert metrics["prediction_requests_total"] == ["model_version"]
+    assert metrics["prediction_latency_seconds"] == ["model_version"]
+    assert "crm_segment_updates_total" in metrics
+    assert kinds["prometheus_query"].params().query == "prediction_requests_total"
+
+
+@pytest.mark.parametrize("guide", ["docs/modules.md", "docs/modules.zh-TW.md"])
+def test_every_hint_link_has_its_anchor_in_the_guides(shipped, guide):
+    text = (REPO / guide).read_text(encoding="utf-8")
+    for module in shipped.modules:
+        assert f'id="{anchor(module.id)}"' in text, module.id
+        for c in module.criteria:
+            assert f'id="{anchor(c.id)}"' in text, c.id
+
+
+def test_the_badge_colours_go_from_red_to_green(shipped):
+    assert shipped.badges.colour_for(0) == "#e05d44"
+    assert shipped.badges.colour_for(100) == "#44cc11"
+    assert shipped.badges.colour_for(85) == "#97ca00"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rubric.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def shipped_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    return write(tmp_path, text.replace(old, new))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_an_unknown_check_kind_names_the_kinds_the_line_and_module(tmp_path):
+    path = shipped_with(tmp_path, "{kind: api_health}", "{kind: api_healthz}")
+    with pytest.raises(RubricError) as err:
+        load_rubric(path)
+    message = str(err.value)
+    assert message.startswith(f"{path} line {line_of(path, 'api_healthz')}: module M2: ")
+    assert "'api_healthz' is unknown" in message and "api_health," in message
+
+
+def test_a_bad_check_parameter_is_reported_at_its_line(tmp_path):
+    path = shipped_with(
+        tmp_path,
+        "{kind: crm_segment_update, customer_id: CUST_TEST_007}",
+        "{kind: crm_segment_update, customer_id: '../etc'}",
+    )
+    with pytest.raises(RubricError) as err:
+        load_rubric(path)
+    assert err.value.line == line_of(path, "'../etc'") and err.value.module == "M4"
+    assert "customer_id" in str(err.value)
+
+
+def test_an_unknown_parameter_is_refused(tmp_path):
+    path = shipped_with(tmp_path, "{kind: api_health}", "{kind: api_health, retries: 3}")
+    with pytest.raises(RubricError, match="retries: Extra inputs are not permitted"):
+        load_rubric(path)
+
+
+def test_a_missing_field_names_the_criterion_line(tmp_path):
+    path = shipped_with(tmp_path, "        title_zh_tw: 容器以非 root 使用者執行\n", "")
+    with pytest.raises(RubricError) as err:
+        load_rubric(path)
+    assert "title_zh_tw: Field required" in str(err.value) and err.value.module == "M6"
+    assert err.value.line == line_of(path, "- id: M6.container")
+
+
+def test_a_duplicate_key_is_an_error_not_silently_the_last_one(tmp_path):
+    path = shipped_with(
+        tmp_path,
+        "    points: 20\n    criteria:\n      - id: M2.health",
+        "    points: 20\n    points: 25\n    criteria:\n      - id: M2.health",
+    )
+    with pytest.raises(RubricError, match="'points' appears twice") as err:
+        load_rubric(path)
+    assert err.value.line == line_of(path, "points: 25")
+
+
+def test_criterion_ids_must_belong_to_their_module_and_be_unique(tmp_path):
+    path = shipped_with(tmp_path, "- id: M4.crm_record", "- id: M4.segment_update")
+    with pytest.raises(RubricError, match=r"M4\.segment_update used twice"):
+        load_rubric(path)
+    path = shipped_with(tmp_path, "- id: M4.crm_record", "- id: M5.crm_record")
+    with pytest.raises(RubricError, match=r"must start with M4\."):
+        load_rubric(path)
+
+
+def test_badges_need_a_colour_for_a_zero_score(tmp_path):
+    path = shipped_with(tmp_path, '    - {at_least: 0, color: "#e05d44"}', "")
+    with pytest.raises(RubricError, match="at_least: 0"):
+        load_rubric(path)
+    path = shipped_with(tmp_path, '"#e05d44"', "reddish")
+    with pytest.raises(RubricError, match=r"badges\.colors\.4\.color"):
+        load_rubric(path)
+
+
+def test_files_that_are_not_a_rubric(tmp_path):
+    with pytest.raises(RubricError, match="cannot read the rubric"):
+        load_rubric(tmp_path / "missing.yml")
+    with pytest.raises(RubricError, match="must be a mapping"):
+        load_rubric(write(tmp_path, "- just\n- a list\n"))
+    bad = tmp_path / "latin1.yml"
+    bad.write_bytes("title: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(RubricError, match="not UTF-8"):
+        load_rubric(bad)
+    with pytest.raises(RubricError, match=r"line 4: not valid YAML: .* started at line 3"):
+        load_rubric(write(tmp_path, "version: 1\nmodules:\n  - id: [M1\n"))
+
+
+def test_a_rubric_dumped_and_reloaded_is_the_same(shipped, tmp_path):
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    again = load_rubric(write(tmp_path, yaml.safe_dump(data, allow_unicode=True)))
+    assert again.modules == shipped.modules and again.badges == shipped.badges
