@@ -7,9 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+KILL_AFTER = 10.0  # seconds a child gets to stop before it is killed
 
 
 def run_foreground(
@@ -23,7 +26,12 @@ def run_foreground(
     proc = subprocess.Popen(list(cmd), env=full_env, cwd=cwd, **kwargs)
 
     def _forward(signum: int, _frame: object) -> None:
-        terminate(proc)
+        # Only signal here: the main thread sits in proc.wait(), which holds the lock that
+        # proc.poll() needs, so waiting in this handler would always last the whole grace.
+        _ask_to_stop(proc)
+        timer = threading.Timer(KILL_AFTER, _kill_if_running, args=(proc,))
+        timer.daemon = True
+        timer.start()
 
     previous = {s: signal.signal(s, _forward) for s in _signals()}
     try:
@@ -43,15 +51,25 @@ def _signals() -> list[int]:
     return sigs
 
 
-def terminate(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """Ask the child to stop; kill it if it has not stopped after `grace` seconds."""
-    if proc.poll() is not None:
-        return
+def _ask_to_stop(proc: subprocess.Popen) -> None:
     with contextlib.suppress(OSError):
         if sys.platform == "win32":
             proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
         else:
             proc.terminate()
+
+
+def _kill_if_running(proc: subprocess.Popen) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def terminate(proc: subprocess.Popen, grace: float = KILL_AFTER) -> None:
+    """Ask the child to stop; kill it if it has not stopped after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    _ask_to_stop(proc)
     deadline = time.monotonic() + grace
     while proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

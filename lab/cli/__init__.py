@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lab import __version__
-from lab.cli import mlflow_cmd, setup_cmd, test_cmd, train_cmd
+from lab.cli import mlflow_cmd, setup_cmd, test_cmd, train_cmd, up_cmd
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -19,5 +19,5 @@ def main() -> None:
     """
 
 
-for _module in (setup_cmd, train_cmd, mlflow_cmd, test_cmd):
+for _module in (setup_cmd, train_cmd, mlflow_cmd, test_cmd, up_cmd):
     _module.register(main)

@@ -1,0 +1,88 @@
+"""Are the lab's ports free? One clear message per conflict, naming the port and its `.env` key."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psutil
+
+from lab.orchestration.services import Service
+
+
+@dataclass(frozen=True)
+class PortConflict:
+    service: Service
+    reason: str  # one line: why the port cannot be used
+
+    @property
+    def message(self) -> str:
+        s = self.service
+        return (
+            f"port {s.port} ({s.port_key}, for {s.name}) on {s.host} {self.reason}: stop what "
+            f"uses it, or set {s.port_key} to a free port in .env or the environment"
+        )
+
+
+def _bind_error(host: str, port: int) -> OSError | None:
+    """The error binding (host, port) gives, as a server would bind it; None when it is free."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return exc
+    family, socktype, proto, _, address = infos[0]
+    with socket.socket(family, socktype, proto) as sock:
+        if sys.platform == "win32":
+            # SO_REUSEADDR on Windows would let us bind over a live listener.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
+        else:
+            # Servers set SO_REUSEADDR, so a socket in TIME_WAIT does not block them.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            return exc
+    return None
+
+
+def listener(port: int) -> str | None:
+    """Best effort: "pid N (name)" of the process listening on `port`, if the OS tells us."""
+    with contextlib.suppress(psutil.Error, OSError):
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                if conn.pid is None:
+                    return None
+                return f"pid {conn.pid} ({psutil.Process(conn.pid).name()})"
+    return None
+
+
+def _reason(exc: OSError, port: int) -> str:
+    if isinstance(exc, socket.gaierror):
+        return f"cannot be bound: the host does not resolve ({exc.strerror})"
+    if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), 10013, 10048):
+        who = listener(port)
+        return "is already in use" + (f" by {who}" if who else "")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be bound (permission denied: ports below 1024 need privileges)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "cannot be bound: that address is not on this machine"
+    return f"cannot be bound ({exc.strerror or exc})"
+
+
+def conflicts(wanted: Iterable[Service]) -> list[PortConflict]:
+    """Every service whose port is taken, shared with another service, or not bindable."""
+    found: list[PortConflict] = []
+    seen: dict[int, Service] = {}
+    for service in wanted:
+        first = seen.setdefault(service.port, service)
+        if first is not service:
+            found.append(PortConflict(service, f"is also {first.port_key}, for {first.name}"))
+            continue
+        error = _bind_error(service.host, service.port)
+        if error is not None:
+            found.append(PortConflict(service, _reason(error, service.port)))
+    return found

@@ -1,0 +1,69 @@
+"""The Procfile: read it, refuse shell syntax, and render it for this interpreter.
+
+Every line is `python -m lab <verb>`. `lab up` hands honcho a copy (under LAB_HOME/run) whose
+`python` is the interpreter running `lab up`, so the lab's venv is used even when it is not
+activated, and `python` need not exist on PATH (Debian has only `python3`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from honcho.environ import parse_procfile
+
+NAME = "Procfile"
+#: Characters that mean something to sh or cmd.exe; a Procfile line must run the same on both.
+SHELL_SYNTAX = re.compile(r"""[|&;<>()$`\\"'*?!~{}\[\]%^\n]""")
+
+
+class ProcfileError(ValueError):
+    pass
+
+
+def find(start: Path | None = None) -> Path:
+    """`Procfile` in the working folder, else the one beside the lab package (the checkout)."""
+    here = (start or Path.cwd()) / NAME
+    if here.is_file():
+        return here.resolve()
+    shipped = Path(__file__).resolve().parents[2] / NAME
+    if shipped.is_file():
+        return shipped
+    raise ProcfileError(f"no {NAME} in {here.parent} or beside the lab package; pass --procfile")
+
+
+def load(path: Path) -> dict[str, str]:
+    """Process name -> command, in file order; shell syntax or an empty file is an error."""
+    try:
+        processes = dict(parse_procfile(path.read_text(encoding="utf-8")).processes)
+    except (OSError, UnicodeDecodeError, AssertionError) as exc:
+        raise ProcfileError(f"cannot read {path}: {exc}") from None
+    if not processes:
+        raise ProcfileError(f"{path} has no `name: command` line")
+    for name, cmd in processes.items():
+        bad = SHELL_SYNTAX.search(cmd)
+        if bad:
+            raise ProcfileError(
+                f"{path}: `{name}: {cmd}` uses shell syntax ({bad.group()!r}); a Procfile line "
+                "must be a plain command such as `python -m lab serve` so it runs on Windows too"
+            )
+    return processes
+
+
+def quote(arg: str) -> str:
+    """`arg` quoted for the shell honcho runs commands with (sh, or cmd.exe on Windows)."""
+    return subprocess.list2cmdline([arg]) if sys.platform == "win32" else shlex.quote(arg)
+
+
+def render(processes: dict[str, str], python: str = sys.executable) -> str:
+    """Procfile text with a leading `python` replaced by `python` (quoted for the shell)."""
+    lines = []
+    for name, cmd in processes.items():
+        head, _, rest = cmd.partition(" ")
+        if head == "python":
+            cmd = f"{quote(python)} {rest}".rstrip()
+        lines.append(f"{name}: {cmd}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,104 @@
+"""Every process started below `lab up`, remembered so that stopping leaves no orphan.
+
+A supervisor that only signals its direct children leaves grandchildren behind when a child
+dies first: honcho on Windows kills the `cmd.exe` it started and the Python below it keeps
+running; MLflow's server runs uvicorn as a child of its own. So the tree is snapshotted while it
+runs (a child that dies is reparented and could no longer be found from the root), and stopping
+signals every remembered process. psutil guards against PID reuse: a remembered process whose
+PID now belongs to another program is never signalled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass(frozen=True)
+class ProcRecord:
+    """A process by PID and creation time: enough to find it again from another process."""
+
+    pid: int
+    create_time: float
+    name: str = ""
+
+    def live(self) -> psutil.Process | None:
+        """The process if it still runs and is the same one (not a reused PID)."""
+        try:
+            proc = psutil.Process(self.pid)
+            if abs(proc.create_time() - self.create_time) > 0.01:
+                return None
+            return proc if proc.status() != psutil.STATUS_ZOMBIE else None
+        except psutil.Error:
+            return None
+
+
+def record(proc: psutil.Process) -> ProcRecord | None:
+    try:
+        return ProcRecord(proc.pid, proc.create_time(), proc.name())
+    except psutil.Error:
+        return None
+
+
+class ProcessTree:
+    """Processes seen below `root_pid`; call `refresh()` often while the tree runs."""
+
+    def __init__(self, root_pid: int) -> None:
+        self.root_pid = root_pid
+        self._seen: dict[int, psutil.Process] = {}
+
+    def refresh(self) -> None:
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.root_pid).children(recursive=True):
+                known = self._seen.get(child.pid)
+                if known is None or not known.is_running():
+                    self._seen[child.pid] = child
+
+    def processes(self) -> list[psutil.Process]:
+        """Remembered processes that still run (a reused PID does not count)."""
+        return [p for p in self._seen.values() if alive(p)]
+
+    def records(self) -> list[ProcRecord]:
+        return [r for r in map(record, self.processes()) if r is not None]
+
+    def stop(self, grace: float = 5.0) -> list[psutil.Process]:
+        """Terminate every remembered process; kill what is left after `grace` seconds."""
+        self.refresh()
+        return stop(self.processes(), grace)
+
+
+def alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def stop(procs: Iterable[psutil.Process], grace: float = 5.0) -> list[psutil.Process]:
+    """SIGTERM (TerminateProcess on Windows) all, wait `grace`, SIGKILL survivors.
+
+    Returns the processes still alive after that (normally none).
+    """
+    left = [p for p in procs if alive(p)]
+    for action in ("terminate", "kill"):
+        for proc in left:
+            with contextlib.suppress(psutil.Error):
+                getattr(proc, action)()
+        left = wait_gone(left, grace)
+        if not left:
+            break
+    return left
+
+
+def wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until none runs (a zombie counts as gone: its parent reaps it); return the rest."""
+    deadline = time.monotonic() + timeout
+    left = procs
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [p for p in left if alive(p)]
+    return left
