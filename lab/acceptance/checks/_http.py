@@ -25,7 +25,7 @@ def json_of(response: httpx.Response, what: str) -> Any:
     if not response.is_success:
         raise CheckFailed(
             f"{what}: {response.request.method} {url} answered HTTP {response.status_code}: "
-            f"{short(response.text, 120)}"
+            f"{error_text(response)}"
         )
     try:
         return response.json()
@@ -34,6 +34,19 @@ def json_of(response: httpx.Response, what: str) -> Any:
             f"{what}: {url} answered HTTP {response.status_code} but not JSON: "
             f"{short(response.text, 80)}"
         ) from None
+
+
+def error_text(response: httpx.Response, limit: int = 140) -> str:
+    """What an error answer says: a problem-details `detail`/`title`, a `message`, or its text."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("detail", "message", "title", "error"):
+            if isinstance(body.get(key), str) and body[key]:
+                return short(body[key], limit)
+    return short(response.text, limit) or "(empty body)"
 
 
 def get_json(ctx: CheckContext, client: httpx.Client, url: str, what: str, **kwargs: Any) -> Any:

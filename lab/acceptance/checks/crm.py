@@ -55,7 +55,7 @@ def crm_record(params: RecordParams, ctx: CheckContext) -> str:
     try:
         expected = segment_update(params, ctx)[params.answer_field]
     except CheckFailed as exc:
-        raise CheckFailed(f"the segment update failed, nothing to compare: {exc}") from None
+        raise CheckFailed(f"nothing to compare, the segment update failed: {exc}") from None
     url = ctx.targets.crm_url + params.record_path.format(customer_id=params.customer_id)
     with ctx.client() as client:
         response = call(ctx, client, "GET", url)
