@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from lab.crm.errors import (
     CrmBadGatewayError,
+    CrmConflictError,
     CrmError,
     CrmNotFoundError,
     CrmTimeoutError,
@@ -34,6 +35,8 @@ from lab.settings import Settings
 CallObserver = Callable[[str, float, str], None]
 
 MAX_CONNECTIONS = 64
+#: Longest wait for a free connection slot before a call fails with 503, in seconds.
+QUEUE_TIMEOUT = 30.0
 BACKOFF_BASE = 0.1
 BACKOFF_MAX = 2.0
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -61,8 +64,9 @@ class CrmClient:
             connect=settings.CRM_CONNECT_TIMEOUT,
             read=settings.CRM_READ_TIMEOUT,
             write=settings.CRM_READ_TIMEOUT,
-            pool=settings.CRM_CONNECT_TIMEOUT + settings.CRM_READ_TIMEOUT,
+            pool=settings.CRM_CONNECT_TIMEOUT,  # never waited on: see _request
         )
+        self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -145,13 +149,7 @@ class CrmClient:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                response = await self._http.request(method, path, **kwargs)
-            except httpx.PoolTimeout:
-                raise CrmUnavailableError(
-                    f"too many CRM calls in flight ({MAX_CONNECTIONS} connections busy); "
-                    "retry shortly",
-                    operation=operation,
-                ) from None
+                response = await self._request(operation, method, path, **kwargs)
             except httpx.TransportError as exc:
                 if last:
                     raise self._transport_error(operation, exc) from None
@@ -160,6 +158,28 @@ class CrmClient:
                     return response
             await self._sleep(backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _request(
+        self, operation: str, method: str, path: str, **kwargs: Any
+    ) -> httpx.Response:
+        """One request, once one of the MAX_CONNECTIONS slots is free.
+
+        Waiting here (a plain semaphore) instead of in httpx's pool keeps a burst of thousands
+        of calls fast: the pool's own queue of waiters gets slow when it grows that long.
+        """
+        try:
+            async with asyncio.timeout(QUEUE_TIMEOUT):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise CrmUnavailableError(
+                f"too many CRM calls waiting ({MAX_CONNECTIONS} in flight, none finished for "
+                f"{QUEUE_TIMEOUT:g} s); retry shortly",
+                operation=operation,
+            ) from None
+        try:
+            return await self._http.request(method, path, **kwargs)
+        finally:
+            self._slots.release()
 
     def _transport_error(self, operation: str, exc: httpx.TransportError) -> CrmError:
         tries = f"after {self.retries + 1} attempt{'s' if self.retries else ''}"
@@ -186,6 +206,12 @@ class CrmClient:
         if status == 404 and customer_id is not None:
             raise CrmNotFoundError(
                 f"customer {customer_id!r} not found in the CRM at {self.base_url}",
+                operation=operation,
+            )
+        if status == 409:
+            raise CrmConflictError(
+                f"the CRM refused the write: {_problem_detail(response)} (send a new "
+                "X-Request-ID, or none, for a new update)",
                 operation=operation,
             )
         if status in (401, 403):

@@ -1,7 +1,8 @@
 """What can go wrong when talking to the CRM, each with the HTTP status the caller should answer.
 
 CRM 404 -> 404; a CRM 5xx, malformed JSON or a wrong feature shape -> 502; a timeout -> 504;
-connection refused -> 503 naming the CRM URL and how to start it.
+connection refused -> 503 naming the CRM URL and how to start it; a request id reused for a
+different write -> 409.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ class CrmNotFoundError(CrmError):
     status = 404
     title = "Customer not found"
     outcome = "not_found"
+
+
+class CrmConflictError(CrmError):
+    """The request id was already used for a different segment write."""
+
+    status = 409
+    title = "Request id reused"
+    outcome = "conflict"
 
 
 class CrmBadGatewayError(CrmError):

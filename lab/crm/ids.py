@@ -10,8 +10,8 @@ import re
 
 #: Customer ids: `CUST001`, `CUST_TEST_007`, `CUST_000042`. Letters, digits, `_` and `-`.
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
-#: Idempotency keys: a UUID, or any short token of letters, digits and `_.:-`.
-REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+#: Idempotency keys: a UUID, the API's request id, any short token of letters, digits and `_.:-`.
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 #: Segment names, as in config/segments.yml: `high_risk`, `loyal`.
 SEGMENT_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 #: Model version labels (the same rule as the MODEL_VERSION setting).

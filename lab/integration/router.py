@@ -1,0 +1,106 @@
+"""`POST /crm_segment_update?customer_id=ID` on the serving app, as a Litestar plugin.
+
+Plugged into `lab.serving.app.EXTENSIONS` as "lab.integration.router:plugin". The plugin adds
+the route, and a lifespan that opens the app's one pooled CRM client and loads the segment
+rules; metrics go into the serving app's registry, so they appear on its /metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from litestar import Litestar, post
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.openapi.spec import Example
+from litestar.params import Parameter
+from litestar.plugins import InitPluginProtocol
+
+from lab.crm.client import CrmClient
+from lab.crm.ids import CUSTOMER_ID_PATTERN
+from lab.integration.flow import FlowError, SegmentUpdater, SegmentUpdateResult, usable_request_id
+from lab.integration.metrics import FlowMetrics
+from lab.integration.segments import SegmentRulesError, load_rules
+from lab.serving.app import ServingContext
+from lab.serving.logs import current_request_id
+from lab.serving.model_store import ModelUnavailable
+from lab.serving.problems import Problem
+
+log = logging.getLogger("lab.integration")
+RETRY_AFTER = {503: "5", 504: "5"}
+
+
+class SegmentFlowPlugin(InitPluginProtocol):
+    """Adds the segment-update route and the CRM client's lifespan to the serving app."""
+
+    def __init__(self, ctx: ServingContext):
+        self.ctx = ctx
+        self.metrics = FlowMetrics(ctx.metrics_registry)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.route_handlers.append(crm_segment_update)
+        app_config.lifespan.append(self.lifespan)
+        return app_config
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        settings = self.ctx.settings
+        try:
+            rules = load_rules(settings.segment_rules_file)
+        except SegmentRulesError as exc:
+            log.error("segment updates are off: %s", exc)
+            app.state.segment_rules_error = str(exc)
+            app.state.segment_flow_metrics = self.metrics
+            yield
+            return
+        async with CrmClient(settings, observe=self.metrics.observe_call) as crm:
+            app.state.segment_updater = SegmentUpdater(
+                crm, self.ctx.models, rules, self.metrics, model_errors=(ModelUnavailable,)
+            )
+            log.info(
+                "segment updates on", extra={"crm": crm.base_url, "segments": ",".join(rules.names)}
+            )
+            yield
+
+
+def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
+    """The EXTENSIONS factory."""
+    return SegmentFlowPlugin(ctx)
+
+
+@post(
+    "/crm_segment_update",
+    status_code=200,
+    tags=["crm"],
+    summary="Re-score one customer and write the segment to the CRM",
+    description="Reads the customer's features from the CRM, predicts the churn probability "
+    "with the serving model, maps it to a segment (config/segments.yml) and writes it back "
+    "(idempotent by the request id: a retry with the same X-Request-ID writes once). "
+    "Errors: 400 invalid id, 404 unknown customer, 409 request id reused, 502 bad CRM answer, "
+    "503 CRM or model unavailable, 504 CRM timeout.",
+    sync_to_thread=False,
+)
+async def crm_segment_update(
+    state: State,
+    customer_id: Annotated[
+        str,
+        Parameter(
+            description=f"The customer's id, matching {CUSTOMER_ID_PATTERN}",
+            examples=[Example(value="CUST_TEST_007")],
+        ),
+    ],
+) -> SegmentUpdateResult:
+    updater: SegmentUpdater | None = getattr(state, "segment_updater", None)
+    if updater is None:
+        reason = getattr(state, "segment_rules_error", "the segment-update flow is not ready")
+        if metrics := getattr(state, "segment_flow_metrics", None):
+            metrics.update("rules_invalid")
+        raise Problem(503, f"segment updates are off: {reason}", headers={"Retry-After": "5"})
+    try:
+        return await updater.update(customer_id, usable_request_id(current_request_id()))
+    except FlowError as exc:
+        headers = {"Retry-After": RETRY_AFTER[exc.status]} if exc.status in RETRY_AFTER else None
+        raise Problem(exc.status, exc.detail, headers=headers, outcome=exc.outcome) from None

@@ -1,0 +1,148 @@
+"""POST /crm_segment_update plugged into the real serving app (Litestar TestClient).
+
+The model is a really fitted pipeline written as a verified model file; the CRM is replaced by
+respx only to inject its faults.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import respx
+from litestar.testing import TestClient
+
+from lab import data
+from lab.serving.app import create_app
+from lab.serving.registry import RegistryUnavailable
+from tests.model_files import write_model
+
+CRM = "http://127.0.0.1:18001"
+FEATURES = dict(zip(data.FEATURE_NAMES, map(float, data.generate_features(1, 5)[0]), strict=True))
+ROW = list(FEATURES.values())
+
+
+class NoRegistry:
+    tracking_uri = "http://127.0.0.1:1"
+
+    async def resolve(self):
+        raise RegistryUnavailable("MLflow is down in this test")
+
+    async def aclose(self) -> None:
+        return None
+
+
+@contextmanager
+def api(settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, registry=NoRegistry())) as client:
+        yield client
+
+
+@pytest.fixture
+def settings(settings_factory):
+    s = settings_factory(CRM_URL=CRM, CRM_RETRIES=0, MODEL_POLL_SECONDS=3600)
+    write_model(s, "v-router")
+    return s
+
+
+def crm_routes(mock: respx.MockRouter) -> tuple[respx.Route, respx.Route]:
+    read = mock.get(f"{CRM}/customers/CUST_TEST_007/features")
+    read.respond(json={"customer_id": "CUST_TEST_007", "features": FEATURES})
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)
+        extra = {"customer_id": "CUST_TEST_007", "old_segment": None, "updated_at": "t"}
+        return httpx.Response(200, json=sent | extra)
+
+    write = mock.put(f"{CRM}/customers/CUST_TEST_007/segment").mock(side_effect=answer)
+    return read, write
+
+
+def test_update_answers_what_changed_and_counts_it(settings) -> None:
+    with api(settings) as client, respx.mock(base_url=CRM) as mock:
+        _, write = crm_routes(mock)
+        response = client.post(
+            "/crm_segment_update", params={"customer_id": "CUST_TEST_007"},
+            headers={"X-Request-ID": "trace-42"},
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        body = response.json()
+        predicted = client.post("/predict", json={"features": ROW}).json()
+        metrics = client.get("/metrics").text
+    assert set(body) == {
+        "customer_id", "old_segment", "new_segment", "probability", "model_version",
+        "updated_at", "request_id",
+    }  # fmt: skip
+    assert body["probability"] == pytest.approx(predicted["probability"])
+    assert (body["model_version"], body["request_id"]) == ("v-router", "trace-42")
+    assert response.headers["x-request-id"] == "trace-42"
+    sent = json.loads(write.calls.last.request.content)
+    assert sent["request_id"] == "trace-42" and sent["segment"] == body["new_segment"]
+    assert (
+        f'crm_segment_updates_total{{outcome="success",segment="{body["new_segment"]}"}} 1.0'
+        in metrics
+    )
+    assert (
+        'crm_call_duration_seconds_count{operation="get_features",outcome="success"} 1.0' in metrics
+    )
+
+
+def test_no_model_is_503_and_nothing_is_written(settings) -> None:
+    settings.manifest_path.unlink()
+    settings.model_path.unlink()
+    with api(settings) as client, respx.mock(base_url=CRM, assert_all_called=False) as mock:
+        _, write = crm_routes(mock)
+        response = client.post("/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
+    assert response.status_code == 503 and "lab train" in response.json()["detail"]
+    assert write.call_count == 0
+
+
+def test_crm_down_is_503_with_the_fix_and_predict_keeps_working(settings) -> None:
+    with api(settings) as client, respx.mock(base_url=CRM) as mock:
+        mock.route().mock(side_effect=httpx.ConnectError("refused"))
+        response = client.post("/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
+        assert client.post("/predict", json={"features": ROW}).status_code == 200
+    problem = response.json()
+    assert response.status_code == 503 and response.headers["retry-after"]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert CRM in problem["detail"] and "lab crm" in problem["detail"]
+    assert problem["outcome"] == "crm_unavailable" and problem["request_id"]
+
+
+@pytest.mark.parametrize("hostile", ["../x", "%2e%2e", "x" * 10_000, "CUST' OR '1'='1", "ünï", ""])
+def test_hostile_ids_are_4xx_without_a_crm_call(settings, hostile: str) -> None:
+    with api(settings) as client, respx.mock(base_url=CRM, assert_all_called=False) as mock:
+        everything = mock.route()
+        response = client.post("/crm_segment_update", params={"customer_id": hostile})
+    assert 400 <= response.status_code < 500 and everything.call_count == 0
+    assert len(response.text) < 1000
+
+
+def test_missing_customer_id_is_400(settings) -> None:
+    with api(settings) as client:
+        response = client.post("/crm_segment_update")
+    assert response.status_code == 400 and "customer_id" in response.json()["detail"]
+
+
+def test_a_bad_rules_file_turns_the_flow_off_not_the_api(settings_factory, tmp_path) -> None:
+    bad = tmp_path / "segments.yml"
+    bad.write_text("segments:\n  - {name: only, min_probability: 0.5}\n", encoding="utf-8")
+    settings = settings_factory(CRM_URL=CRM, SEGMENT_RULES_FILE=bad)
+    write_model(settings, "v-router")
+    with api(settings) as client, respx.mock(base_url=CRM, assert_all_called=False) as mock:
+        everything = mock.route()
+        response = client.post("/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
+        assert client.post("/predict", json={"features": ROW}).status_code == 200
+        metrics = client.get("/metrics").text
+    assert response.status_code == 503 and str(bad) in response.json()["detail"]
+    assert everything.call_count == 0
+    assert 'crm_segment_updates_total{outcome="rules_invalid",segment="none"} 1.0' in metrics
+
+
+def test_route_is_documented(settings) -> None:
+    with api(settings) as client:
+        paths = client.get("/schema/openapi.json").json()["paths"]
+    assert "post" in paths["/crm_segment_update"]
