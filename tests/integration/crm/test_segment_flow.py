@@ -125,6 +125,29 @@ def test_hostile_ids_are_4xx_and_never_reach_the_crm(lab: Lab, hostile: str) -> 
     assert crm_calls() == before
 
 
+def test_lab_segment_all_rescores_every_customer(lab: Lab) -> None:
+    customers = httpx.get(f"{lab.crm_url}/health").json()["customers"]
+
+    def segment(*args: str) -> str:
+        cli = LabProcess(["segment", *args], lab.env, lab.home / "segment.log")
+        try:
+            assert cli.proc.wait(300) == 0, cli.log()
+        finally:
+            cli.stop()
+        return cli.log()
+
+    before = lab.crm_history_rows()
+    assert "would write" in segment("--all", "--dry-run")
+    assert lab.crm_history_rows() == before
+    out = segment("--all", "--chunk-size", "64", "--run-id", "batch-1")
+    assert f"wrote {customers} of {customers} customers" in out
+    assert lab.crm_history_rows() == before + customers
+    page = httpx.get(f"{lab.crm_url}/customers", params={"limit": 1000}).json()
+    assert all(c["segment"] and c["model_version"] == "v-flow" for c in page["items"])
+    segment("--all", "--run-id", "batch-1")  # the same run again: every write is a replay
+    assert lab.crm_history_rows() == before + customers
+
+
 def test_crm_stopped_mid_run_gives_503_keeps_predict_and_restart_keeps_data(lab: Lab) -> None:
     answers: list[httpx.Response] = []
     stop = threading.Event()
