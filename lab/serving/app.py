@@ -33,12 +33,11 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig
 from litestar.utils.module_loader import import_string
 from prometheus_client import CollectorRegistry
 
 from lab import __version__
-from lab.serving import admin, health, problems
+from lab.serving import admin, health, http_metrics, problems
 from lab.serving.logs import request_id_middleware
 from lab.serving.metrics import ServingMetrics, metrics_endpoint, worker_lifespan
 from lab.serving.model_store import ModelStore
@@ -47,7 +46,7 @@ from lab.serving.registry import RegistryClient
 from lab.settings import Settings, load_settings
 
 #: Routers of other packages: "module:factory" strings, each factory `(ServingContext) -> plugin`.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("lab.integration.router.plugin",)
 
 
 @dataclass(frozen=True)
@@ -79,9 +78,6 @@ def create_app(
     chosen = EXTENSIONS if extensions is None else extensions
     plugins = [problems.plugin()]
     plugins += [(import_string(e) if isinstance(e, str) else e)(ctx) for e in chosen]
-    http_metrics = PrometheusConfig(
-        app_name="api", prefix="api", group_path=True, exclude=["^/metrics$"]
-    )
     return Litestar(
         route_handlers=[
             predict_handler(settings),
@@ -91,7 +87,7 @@ def create_app(
             metrics_endpoint,
         ],
         lifespan=[worker_lifespan, models.lifespan],
-        middleware=[request_id_middleware, http_metrics.middleware],
+        middleware=[request_id_middleware, http_metrics.config().middleware],
         plugins=plugins,
         exception_handlers=problems.EXCEPTION_HANDLERS,
         state=State(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +29,7 @@ def current_request_id() -> str:
 
 def request_id_for(given: str) -> str:
     """The caller's id when it is a safe token (letters, digits, . _ : -; ≤ 64), else a new one."""
-    return given if _SAFE_ID.match(given) else uuid.uuid4().hex[:16]
+    return given if given and _SAFE_ID.match(given) else os.urandom(8).hex()
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

@@ -17,6 +17,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from litestar import Response, get
 from litestar.datastructures import State
@@ -36,6 +37,7 @@ from lab.settings import Settings
 #: Sub-millisecond to seconds; the latency SLO (LATENCY_SLO_SECONDS) is added as a boundary.
 BASE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 0.5, 1.0)
 NO_MODEL = "none"
+OK, INVALID, UNAVAILABLE, ERROR = OUTCOMES = ("ok", "invalid", "unavailable", "error")
 
 
 def latency_buckets(slo_seconds: float) -> tuple[float, ...]:
@@ -87,6 +89,23 @@ class ServingMetrics:
         )
         self._serving: tuple[str, str, str] = (NO_MODEL, NO_MODEL, NO_MODEL)
         self.model_loaded.labels(*self._serving).set(0)
+        self._children: dict[str, dict[str, Any]] = {}
+
+    def observe(self, version: str, outcome: str, seconds: float = 0.0, rows: int = 0) -> None:
+        """Count one /predict call; a successful one also records its latency and rows."""
+        children = self._children.get(version) or self._children_for(version)
+        children[outcome].inc()
+        if outcome == OK:
+            children["latency"].observe(seconds)
+            children["rows"].inc(rows)
+
+    def _children_for(self, version: str) -> dict[str, Any]:
+        # labels() costs microseconds per call; a request needs three, so keep them per version.
+        children = {o: self.requests.labels(version, o) for o in OUTCOMES}
+        children["latency"] = self.latency.labels(version)
+        children["rows"] = self.rows.labels(version)
+        self._children[version] = children
+        return children
 
     def serving(self, label: str, registry_version: str | None, source: str) -> None:
         """Mark the version now serving (1) and the one before it (0)."""

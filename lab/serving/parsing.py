@@ -106,9 +106,9 @@ def parse(body: bytes, max_rows: int) -> Parsed:
 
 
 def _check_range(X: np.ndarray, form: Form, max_rows: int) -> None:
-    bad = ~(np.abs(X) <= MAX_ABS_VALUE)  # also catches NaN
-    if not bad.any():
+    if np.abs(X).max() <= MAX_ABS_VALUE:  # False for NaN too
         return
+    bad = ~(np.abs(X) <= MAX_ABS_VALUE)
     row, col = (int(i) for i in np.argwhere(bad)[0])
     where = {
         "features": f"features[{col}]",

@@ -1,0 +1,126 @@
+"""The servers a benchmark run starts (each a real child process on a free port) and their bodies.
+
+Every target serves the same registered model (trained into a temporary LAB_HOME) except the
+framework ceiling, which answers without doing anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from lab import data
+
+MODEL_NAME = "churn-model"
+MODEL_LABEL = "v1.2.0-stable"
+BATCH_ROWS = 10_000
+_ENCODE = msgspec.json.encode
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def lab_env(home: Path, **values: object) -> dict[str, str]:
+    """The environment of the run's lab processes: its own LAB_HOME, ports and tokens."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PROMETHEUS_"))}
+    env.update(
+        LAB_HOME=str(home),
+        LAB_ENV_FILE=str(home / "no.env"),
+        ADMIN_TOKEN=os.urandom(16).hex(),
+        CRM_TOKEN=os.urandom(16).hex(),
+        GRAFANA_ADMIN_PASSWORD=os.urandom(16).hex(),
+        LOG_LEVEL="WARNING",
+        MODEL_NAME=MODEL_NAME,
+        GIT_PYTHON_REFRESH="quiet",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update({k: str(v) for k, v in values.items()})
+    return env
+
+
+@dataclass
+class Process:
+    name: str
+    proc: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, chars: int = 2000) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+
+
+class StartError(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def started(
+    name: str, args: list[str], env: Mapping[str, str], logs: Path, ready_url: str, timeout: float
+) -> Iterator[Process]:
+    """Start `python <args>`, wait until `ready_url` answers 200, stop it on exit."""
+    log_path = logs / f"{name}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, *args], env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+        process = Process(name, proc, log_path)
+        try:
+            _wait_ready(process, ready_url, timeout)
+            yield process
+        finally:
+            from lab.procs import terminate
+
+            terminate(proc, grace=15)
+
+
+def _wait_ready(process: Process, url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.proc.poll() is not None:
+            raise StartError(f"{process.name} exited:\n{process.log_tail()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.25)
+    raise StartError(f"{process.name} was not ready after {timeout:.0f}s:\n{process.log_tail()}")
+
+
+def train(env: Mapping[str, str], logs: Path) -> None:
+    """`lab train` into the run's MLflow server: registers version 1 as the champion."""
+    with (logs / "train.log").open("wb") as log:
+        code = subprocess.call(
+            [sys.executable, "-m", "lab", "train", "--model-version", MODEL_LABEL],
+            env=dict(env), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    if code != 0:
+        raise StartError("lab train failed:\n" + (logs / "train.log").read_text()[-2000:])
+
+
+# ---- request bodies ---------------------------------------------------------------------
+def _rows(n: int) -> list[list[float]]:
+    return data.generate_features(n, seed=11).tolist()
+
+
+def lab_single() -> bytes:
+    return _ENCODE({"features": _rows(1)[0]})
+
+
+def lab_batch() -> bytes:
+    return _ENCODE({"instances": _rows(BATCH_ROWS)})
+
+
+def mlflow_body(n: int) -> bytes:
+    """`mlflow models serve` reads a pandas `dataframe_split` with the signature's columns."""
+    return _ENCODE({"dataframe_split": {"columns": list(data.FEATURE_NAMES), "data": _rows(n)}})
