@@ -40,6 +40,12 @@ def require_tool(name: str, hint: str = "") -> str:
     pytest.skip(message)
 
 
+def venv_tool(name: str, hint: str = "pip install -e '.[test]'") -> str:
+    """A tool a PyPI package installed beside this interpreter (venv not activated), else PATH."""
+    beside = Path(sys.executable).parent / (name + (".exe" if sys.platform == "win32" else ""))
+    return str(beside) if beside.is_file() else require_tool(name, hint)
+
+
 def lab_env(home: Path, **values: object) -> dict[str, str]:
     """An environment for a lab process: LAB_HOME in `home`, secrets set, no stray .env."""
     env = {

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from lab.cli import main
-from tests.support import REPO, require_tool
+from tests.support import REPO, require_tool, venv_tool
 
 CONTAINER = REPO / "config" / "container"
 DOCKERFILE = CONTAINER / "Dockerfile"
@@ -26,20 +26,10 @@ SECRETS = {"CRM_TOKEN": "t1", "ADMIN_TOKEN": "t2", "GRAFANA_ADMIN_PASSWORD": "t3
 LAB_SERVICES = {"mlflow": "mlflow", "crm": "crm", "api": "serve"}
 
 
-def _tool(name: str) -> str:
-    """A tool installed into this venv by a PyPI package, else one on PATH."""
-    beside = Path(sys.executable).parent / (name + (".exe" if sys.platform == "win32" else ""))
-    return (
-        str(beside)
-        if beside.is_file()
-        else require_tool(name, f"pip install -e '.[test]' ({name})")
-    )
-
-
 def _compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in SECRETS}
     return subprocess.run(
-        [_tool("docker-compose"), "-f", str(COMPOSE), *args],
+        [venv_tool("docker-compose"), "-f", str(COMPOSE), *args],
         env={**clean, **(env or {})},
         capture_output=True,
         text=True,
@@ -55,7 +45,7 @@ def _final_stage(text: str) -> list[str]:
 
 def test_hadolint_finds_no_error_or_warning():
     result = subprocess.run(
-        [_tool("hadolint"), "--no-color", "--failure-threshold", "warning", str(DOCKERFILE)],
+        [venv_tool("hadolint"), "--no-color", "--failure-threshold", "warning", str(DOCKERFILE)],
         capture_output=True,
         text=True,
         timeout=60,
