@@ -109,3 +109,12 @@ def test_clean_refuses_the_working_folder(lab_dir, monkeypatch):
     result = CliRunner().invoke(main, ["clean", "--yes"])
     assert result.exit_code == 1
     assert "working folder" in _flat(result.output)
+
+
+def test_a_second_lab_up_is_refused_while_one_runs(lab_dir):
+    runfile.write(lab_dir / "home" / "run", runfile.for_this_process({}))
+    result = CliRunner().invoke(main, ["up", "--no-train"])
+    assert result.exit_code == 1
+    output = _flat(result.output)
+    assert f"a lab is already running (`lab up`, pid {os.getpid()})" in output
+    assert "lab down" in output
