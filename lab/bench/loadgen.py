@@ -77,14 +77,15 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
             if size == 0:
                 await reader.readuntil(b"\r\n")
                 return status, b"".join(parts)
-            parts.append(await reader.readexactly(size + 2))
+            parts.append((await reader.readexactly(size + 2))[:-2])  # chunk + CRLF
     return status, await reader.readexactly(length or 0)
 
 
 async def _worker(req: Request, deadline: float, warm_until: float, out: Result, lats: list):
     wire = req.wire()
-    reader, writer = await asyncio.open_connection(req.host, req.port)
+    writer = None
     try:
+        reader, writer = await asyncio.open_connection(req.host, req.port)
         while True:
             started = time.perf_counter()
             if started >= deadline:
@@ -103,9 +104,10 @@ async def _worker(req: Request, deadline: float, warm_until: float, out: Result,
     except (OSError, asyncio.IncompleteReadError, ValueError):
         out.failures += 1
     finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
 
 
 async def measure(req: Request, concurrency: int, seconds: float, warmup: float = 0.5) -> Result:

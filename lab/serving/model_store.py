@@ -123,7 +123,11 @@ class ModelStore:
             if current is None:
                 self.reason = reason
             return RefreshResult("unchanged", current, reason)
-        if not force and current is not None and _file_sha(manifest_path) == current.sha256:
+        if (
+            not force
+            and current is not None
+            and _file_identity(manifest_path) == _identity(current)
+        ):
             return RefreshResult("unchanged", current)
         try:
             model = await anyio.to_thread.run_sync(load_file, manifest_path)
@@ -191,8 +195,14 @@ class ModelStore:
             await self._registry.aclose()
 
 
-def _file_sha(manifest_path) -> str | None:
+def _identity(model: LoadedModel) -> tuple[str, str, str | None]:
+    return model.sha256, model.label, model.registry_version
+
+
+def _file_identity(manifest_path) -> tuple[str, str, str | None] | None:
+    """What the manifest names now: a change there means a new model file to load."""
     try:
-        return read_manifest(manifest_path).sha256
+        manifest = read_manifest(manifest_path)
     except ModelIntegrityError:
         return None
+    return manifest.sha256, manifest.label, manifest.registry_version

@@ -1,0 +1,146 @@
+"""Loading `models:/<name>@champion`: real MLflow model folders, the registry's REST answers
+played by respx (to move the alias and inject its faults without a server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import mlflow.sklearn
+import numpy as np
+import pytest
+import respx
+from litestar.testing import TestClient
+
+from lab import data
+from lab.serving.app import create_app
+from lab.training import pipeline
+from tests.model_files import write_model
+from tests.unit.serving.conftest import ADMIN, metric_value
+
+ROWS = data.generate_features(4, seed=9)
+
+
+class FakeRegistry:
+    """MLflow's alias and download-URI endpoints, answering what the test sets."""
+
+    def __init__(self, mock: respx.MockRouter, settings) -> None:
+        self.versions: dict[str, Path] = {}
+        self.champion: str | None = None
+        self.fault: httpx.Response | Exception | None = None
+        self.name = settings.MODEL_NAME
+        mock.get("/api/2.0/mlflow/registered-models/alias").mock(side_effect=self._alias)
+        mock.get("/api/2.0/mlflow/model-versions/get-download-uri").mock(side_effect=self._uri)
+
+    def add(self, version: str, folder: Path) -> None:
+        self.versions[version] = folder
+
+    def _alias(self, request: httpx.Request) -> httpx.Response:
+        if self.fault is not None:
+            if isinstance(self.fault, Exception):
+                raise self.fault
+            return self.fault
+        assert request.url.params["name"] == self.name
+        if self.champion is None:
+            return httpx.Response(404, json={"error_code": "RESOURCE_DOES_NOT_EXIST"})
+        tags = [{"key": "version_label", "value": f"label-{self.champion}"}]
+        return httpx.Response(200, json={"model_version": {"version": self.champion, "tags": tags}})
+
+    def _uri(self, request: httpx.Request) -> httpx.Response:
+        folder = self.versions[request.url.params["version"]]
+        return httpx.Response(200, json={"artifact_uri": folder.as_uri()})
+
+
+def saved_model(folder: Path, c: float) -> tuple[Path, object]:
+    ds = data.generate(400, seed=int(c * 10))
+    model = pipeline.build(c, 0).fit(ds.X, ds.y)
+    mlflow.sklearn.save_model(
+        model, folder, serialization_format="skops", pip_requirements=["scikit-learn"]
+    )
+    return folder, model
+
+
+@pytest.fixture
+def registry(settings):
+    with respx.mock(base_url=settings.tracking_uri, assert_all_called=False) as mock:
+        yield FakeRegistry(mock, settings)
+
+
+def test_the_champion_is_served_and_an_alias_move_is_picked_up(registry, settings, tmp_path):
+    folder7, model7 = saved_model(tmp_path / "v7", 1.0)
+    folder8, model8 = saved_model(tmp_path / "v8", 0.05)
+    registry.add("7", folder7)
+    registry.add("8", folder8)
+    registry.champion = "7"
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+        assert (health["source"], health["registry_version"], health["model_version"]) == (
+            "registry", "7", "label-7",
+        )  # fmt: skip
+        first = client.post("/predict", json={"instances": ROWS.tolist()}).json()
+        registry.champion = "8"
+        moved = client.post("/admin/reload", headers=ADMIN).json()
+        second = client.post("/predict", json={"instances": ROWS.tolist()}).json()
+        metrics = client.get("/metrics").text
+    assert np.allclose(first["probabilities"], model7.predict_proba(ROWS)[:, 1], atol=1e-12)
+    assert (moved["outcome"], moved["registry_version"]) == ("reloaded", "8")
+    assert second["model_version"] == "label-8"
+    assert np.allclose(second["probabilities"], model8.predict_proba(ROWS)[:, 1], atol=1e-12)
+    assert metric_value(metrics, "model_loaded", registry_version="8", source="registry") == 1
+    assert metric_value(metrics, "model_loaded", registry_version="7", source="registry") == 0
+
+
+def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) -> None:
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    broken, _ = saved_model(tmp_path / "v2", 0.5)
+    (broken / "model.skops").write_bytes(b"PK\x03\x04 this is not a skops archive")
+    registry.add("2", broken)
+    registry.champion = "1"
+    with TestClient(create_app(settings, extensions=())) as client:
+        registry.champion = "2"
+        refused = client.post("/admin/reload", headers=ADMIN)
+        still = client.post("/predict", json={"features": ROWS[0].tolist()})
+        health = client.get("/health").json()
+        failures = metric_value(client.get("/metrics").text, "model_reload_failures_total")
+    assert refused.status_code == 502
+    assert "version 2 does not load" in refused.json()["detail"]
+    assert still.status_code == 200
+    assert still.json()["registry_version"] == "1"
+    assert "version 2" in health["last_reload_error"]
+    assert failures == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (httpx.Response(500, text="oops"), "answered 500"),
+        (httpx.Response(200, text="<html>"), "non-JSON"),
+        (httpx.ConnectTimeout("slow"), "does not answer"),
+    ],
+)
+def test_a_failing_registry_falls_back_to_the_verified_file(registry, settings, fault, reason):
+    registry.fault = fault
+    write_model(settings, "v-file")
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert (health["source"], health["model_version"]) == ("file", "v-file")
+    assert reason in health["registry"]
+
+
+def test_no_champion_alias_falls_back_to_the_file(registry, settings) -> None:
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert health["source"] == "file"
+    assert "no `champion` alias" in health["registry"]
+
+
+def test_a_registry_model_is_kept_while_the_registry_is_down(registry, settings, tmp_path):
+    registry.add("3", saved_model(tmp_path / "v3", 1.0)[0])
+    registry.champion = "3"
+    with TestClient(create_app(settings, extensions=())) as client:
+        registry.fault = httpx.ConnectError("refused")
+        answer = client.post("/admin/reload", headers=ADMIN).json()
+        health = client.get("/health").json()
+    assert answer["outcome"] == "unchanged"
+    assert "does not answer" in answer["reason"]
+    assert (health["source"], health["registry_version"]) == ("registry", "3")
