@@ -5,7 +5,22 @@ from __future__ import annotations
 import click
 
 from lab import __version__
-from lab.cli import mlflow_cmd, setup_cmd, test_cmd, train_cmd, up_cmd
+from lab.cli import (
+    bench_cmd,
+    check_cmd,
+    crm_cmd,
+    dashboard_cmd,
+    load_cmd,
+    mlflow_cmd,
+    monitor_cmd,
+    rollout_cmd,
+    segment_cmd,
+    serve_cmd,
+    setup_cmd,
+    test_cmd,
+    train_cmd,
+    up_cmd,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -19,5 +34,22 @@ def main() -> None:
     """
 
 
-for _module in (setup_cmd, train_cmd, mlflow_cmd, test_cmd, up_cmd):
+VERBS = (
+    setup_cmd,
+    train_cmd,
+    mlflow_cmd,
+    test_cmd,
+    serve_cmd,
+    bench_cmd,
+    crm_cmd,
+    segment_cmd,
+    monitor_cmd,
+    dashboard_cmd,
+    load_cmd,
+    up_cmd,
+    rollout_cmd,
+    check_cmd,
+)
+
+for _module in VERBS:
     _module.register(main)

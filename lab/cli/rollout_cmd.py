@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 from rich.live import Live
 from rich.table import Table
 
 from lab.cli._common import LabError, console, get_settings
-from lab.rollout import analysis, operations
+
+if TYPE_CHECKING:  # imported on use: `lab.rollout.operations` pulls in MLflow and sklearn
+    from lab.rollout import analysis, operations
 
 
 def _thresholds(settings, window: str | None) -> analysis.Thresholds:
+    from lab.rollout import analysis
+
     try:
         t = analysis.Thresholds.load(settings.LAB_CONFIG_DIR / "rollout.yml")
         return t.model_copy(update={"window": window}) if window else t
@@ -21,6 +26,8 @@ def _thresholds(settings, window: str | None) -> analysis.Thresholds:
 
 
 def _client(settings):
+    from lab.rollout import operations
+
     try:
         return operations.client_for(settings)
     except ConnectionError as exc:
@@ -36,6 +43,8 @@ def _pair_line(pair: operations.Pair) -> str:
 
 
 def _run(step):
+    from lab.rollout import operations
+
     try:
         return step()
     except operations.RolloutError as exc:
@@ -43,6 +52,7 @@ def _run(step):
 
 
 def _analysis_table(a: analysis.Analysis, window: str) -> Table:
+
     colour = {"pass": "green", "fail": "red", "wait": "yellow"}[a.verdict]
     table = Table(title=f"champion vs challenger over {window}: [{colour}]{a.verdict}[/]")
     table.add_column("")
@@ -67,6 +77,8 @@ def _analysis_table(a: analysis.Analysis, window: str) -> Table:
 
 
 def _analyze(settings, window):
+    from lab.rollout import analysis, operations
+
     client = _client(settings)
     pair = _run(lambda: operations.current_pair(client, settings.MODEL_NAME))
     if pair.challenger_label is None:
@@ -106,6 +118,8 @@ def rollout() -> None:
 )
 def start(version: str, share: float) -> None:
     """Put registry VERSION on the `challenger` alias and split traffic to it."""
+    from lab.rollout import operations
+
     settings = get_settings()
     client = _client(settings)
     pair = _run(lambda: operations.start(client, settings.MODEL_NAME, version))
@@ -128,6 +142,8 @@ def analyze_cmd(window: str | None) -> None:
 @click.option("--force", is_flag=True, help="Promote without a passing analysis.")
 def promote(force: bool) -> None:
     """Move `champion` to the challenger when the analysis passes (or --force)."""
+    from lab.rollout import operations
+
     settings = get_settings()
     if force:
         client, reason = _client(settings), "forced"
@@ -145,6 +161,8 @@ def promote(force: bool) -> None:
 @rollout.command("abort")
 def abort() -> None:
     """Remove the challenger alias and send all traffic to the champion."""
+    from lab.rollout import operations
+
     settings = get_settings()
     client = _client(settings)
     pair = _run(lambda: operations.abort(client, settings.MODEL_NAME, "aborted by hand"))
@@ -155,6 +173,8 @@ def abort() -> None:
 @rollout.command("rollback")
 def rollback() -> None:
     """Put the previous champion back."""
+    from lab.rollout import operations
+
     settings = get_settings()
     client = _client(settings)
     pair = _run(lambda: operations.rollback(client, settings.MODEL_NAME))
@@ -174,6 +194,8 @@ def rollback() -> None:
 @click.option("--window", default=None)
 def auto(interval: float, timeout: float, window: str | None) -> None:
     """Analyse every INTERVAL seconds; promote on pass, abort on fail or timeout."""
+    from lab.rollout import operations
+
     settings = get_settings()
     deadline = time.monotonic() + timeout
     with Live(console=console, refresh_per_second=2, transient=False) as live:
