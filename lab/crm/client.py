@@ -28,6 +28,7 @@ from lab.crm.errors import (
 )
 from lab.crm.ids import check_customer_id
 from lab.crm.schemas import Customer, CustomerPage, SegmentUpdate, SegmentWrite
+from lab.crm.transport import CrmTransport
 from lab.data import FEATURE_NAMES
 from lab.settings import Settings
 
@@ -67,14 +68,15 @@ class CrmClient:
             pool=settings.CRM_CONNECT_TIMEOUT,  # never waited on: see _request
         )
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        limits = httpx.Limits(
+            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-            ),
+            limits=limits,
             headers={"accept": "application/json", "user-agent": "mlops-lab-crm-client"},
-            transport=transport,
+            transport=transport or CrmTransport(limits=limits),
         )
 
     async def __aenter__(self) -> CrmClient:

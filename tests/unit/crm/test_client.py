@@ -29,6 +29,12 @@ WRITE = {
 
 
 @pytest.fixture
+def mock():
+    with respx.mock(using="httpx") as router:
+        yield router
+
+
+@pytest.fixture
 def crm(settings_factory):
     calls: list[tuple[str, float, str]] = []
     sleeps: list[float] = []
@@ -49,25 +55,22 @@ def features_route(mock: respx.MockRouter, customer_id: str = "CUST001") -> resp
     return mock.get(f"{CRM}/customers/{customer_id}/features")
 
 
-@respx.mock
-async def test_reads_features_in_model_order(crm: CrmClient) -> None:
+async def test_reads_features_in_model_order(mock: respx.MockRouter, crm: CrmClient) -> None:
     shuffled = dict(reversed(list(FEATURES.items())))
-    features_route(respx.mock).respond(json={"customer_id": "CUST001", "features": shuffled})
+    features_route(mock).respond(json={"customer_id": "CUST001", "features": shuffled})
     assert await crm.get_features("CUST001") == [float(i) for i in range(10)]
     assert crm.calls[0][0] == "get_features" and crm.calls[0][2] == "success"
 
 
-@respx.mock
-async def test_crm_404_is_customer_not_found(crm: CrmClient) -> None:
-    route = features_route(respx.mock).respond(404, json={"detail": "nope"})
+async def test_crm_404_is_customer_not_found(mock: respx.MockRouter, crm: CrmClient) -> None:
+    route = features_route(mock).respond(404, json={"detail": "nope"})
     with pytest.raises(CrmNotFoundError, match="not found") as err:
         await crm.get_features("CUST001")
     assert err.value.status == 404 and route.call_count == 1  # a 404 is not retried
 
 
-@respx.mock
-async def test_crm_5xx_is_retried_then_502(crm: CrmClient) -> None:
-    route = features_route(respx.mock).respond(500, text="boom")
+async def test_crm_5xx_is_retried_then_502(mock: respx.MockRouter, crm: CrmClient) -> None:
+    route = features_route(mock).respond(500, text="boom")
     with pytest.raises(CrmBadGatewayError, match="HTTP 500") as err:
         await crm.get_features("CUST001")
     assert err.value.status == 502
@@ -75,18 +78,16 @@ async def test_crm_5xx_is_retried_then_502(crm: CrmClient) -> None:
     assert len(crm.sleeps) == 2 and crm.sleeps[0] <= crm.sleeps[1] * 2
 
 
-@respx.mock
-async def test_a_transient_5xx_recovers_on_retry(crm: CrmClient) -> None:
+async def test_a_transient_5xx_recovers_on_retry(mock: respx.MockRouter, crm: CrmClient) -> None:
     ok = httpx.Response(200, json={"customer_id": "CUST001", "features": FEATURES})
-    route = features_route(respx.mock)
+    route = features_route(mock)
     route.side_effect = [httpx.Response(503), ok]
     assert len(await crm.get_features("CUST001")) == 10
     assert route.call_count == 2
 
 
-@respx.mock
-async def test_malformed_json_is_502(crm: CrmClient) -> None:
-    features_route(respx.mock).respond(
+async def test_malformed_json_is_502(mock: respx.MockRouter, crm: CrmClient) -> None:
+    features_route(mock).respond(
         200, text="{not json", headers={"content-type": "application/json"}
     )
     with pytest.raises(CrmBadGatewayError, match="malformed JSON"):
@@ -108,42 +109,43 @@ async def test_malformed_json_is_502(crm: CrmClient) -> None:
         [1, 2, 3],
     ],
 )
-@respx.mock
-async def test_wrong_feature_shape_is_502(crm: CrmClient, payload: object) -> None:
-    features_route(respx.mock).respond(json=payload)
+async def test_wrong_feature_shape_is_502(
+    mock: respx.MockRouter, crm: CrmClient, payload: object
+) -> None:
+    features_route(mock).respond(json=payload)
     with pytest.raises(CrmBadGatewayError, match="features") as err:
         await crm.get_features("CUST001")
     assert err.value.status == 502
 
 
-@respx.mock
-async def test_timeout_is_retried_then_504(crm: CrmClient) -> None:
-    route = features_route(respx.mock).mock(side_effect=httpx.ReadTimeout("slow"))
+async def test_timeout_is_retried_then_504(mock: respx.MockRouter, crm: CrmClient) -> None:
+    route = features_route(mock).mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(CrmTimeoutError, match="did not answer") as err:
         await crm.get_features("CUST001")
     assert err.value.status == 504 and route.call_count == 3
     assert crm.calls[-1][2] == "crm_timeout"
 
 
-@respx.mock
-async def test_connection_refused_is_503_naming_url_and_fix(crm: CrmClient) -> None:
-    features_route(respx.mock).mock(side_effect=httpx.ConnectError("refused"))
+async def test_connection_refused_is_503_naming_url_and_fix(
+    mock: respx.MockRouter, crm: CrmClient
+) -> None:
+    features_route(mock).mock(side_effect=httpx.ConnectError("refused"))
     with pytest.raises(CrmUnavailableError) as err:
         await crm.get_features("CUST001")
     assert err.value.status == 503
     assert CRM in err.value.detail and "lab crm" in err.value.detail
 
 
-@respx.mock
-async def test_dropped_connection_is_502(crm: CrmClient) -> None:
-    features_route(respx.mock).mock(side_effect=httpx.RemoteProtocolError("dropped"))
+async def test_dropped_connection_is_502(mock: respx.MockRouter, crm: CrmClient) -> None:
+    features_route(mock).mock(side_effect=httpx.RemoteProtocolError("dropped"))
     with pytest.raises(CrmBadGatewayError, match="broke"):
         await crm.get_features("CUST001")
 
 
-@respx.mock
-async def test_put_sends_the_token_and_is_retried_with_the_same_request_id(crm: CrmClient) -> None:
-    route = respx.mock.put(f"{CRM}/customers/CUST001/segment")
+async def test_put_sends_the_token_and_is_retried_with_the_same_request_id(
+    mock: respx.MockRouter, crm: CrmClient
+) -> None:
+    route = mock.put(f"{CRM}/customers/CUST001/segment")
     route.side_effect = [
         httpx.ReadTimeout("lost answer"),
         httpx.Response(200, json=WRITE | {"replayed": True}),
@@ -157,23 +159,21 @@ async def test_put_sends_the_token_and_is_retried_with_the_same_request_id(crm: 
     )
 
 
-@respx.mock
-async def test_put_rejected_token_is_502_saying_so(crm: CrmClient) -> None:
-    respx.mock.put(f"{CRM}/customers/CUST001/segment").respond(401, json={"detail": "no"})
+async def test_put_rejected_token_is_502_saying_so(mock: respx.MockRouter, crm: CrmClient) -> None:
+    mock.put(f"{CRM}/customers/CUST001/segment").respond(401, json={"detail": "no"})
     with pytest.raises(CrmBadGatewayError, match="CRM_TOKEN"):
         await crm.put_segment("CUST001", UPDATE)
 
 
-@respx.mock
-async def test_put_answer_of_wrong_shape_is_502(crm: CrmClient) -> None:
-    respx.mock.put(f"{CRM}/customers/CUST001/segment").respond(json={"ok": True})
+async def test_put_answer_of_wrong_shape_is_502(mock: respx.MockRouter, crm: CrmClient) -> None:
+    mock.put(f"{CRM}/customers/CUST001/segment").respond(json={"ok": True})
     with pytest.raises(CrmBadGatewayError, match="unexpected shape"):
         await crm.put_segment("CUST001", UPDATE)
 
 
 @pytest.mark.parametrize("hostile", ["../x", "%2e%2e", "a" * 10_000, "x' OR 1=1", "CUSTé", ""])
 async def test_hostile_ids_never_reach_the_network(crm: CrmClient, hostile: str) -> None:
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         route = mock.route()
         with pytest.raises(InvalidIdError):
             await crm.get_features(hostile)
@@ -184,15 +184,14 @@ async def test_hostile_ids_never_reach_the_network(crm: CrmClient, hostile: str)
     assert route.call_count == 0
 
 
-@respx.mock
-async def test_iter_customers_walks_every_page(crm: CrmClient) -> None:
+async def test_iter_customers_walks_every_page(mock: respx.MockRouter, crm: CrmClient) -> None:
     def page(request: httpx.Request) -> httpx.Response:
         offset = int(request.url.params["offset"])
         ids = [f"C{i}" for i in range(offset, min(offset + 2, 5))]
         items = [{"customer_id": c, "name": c, "created_at": "t"} for c in ids]
         return httpx.Response(200, json={"items": items, "total": 5, "limit": 2, "offset": offset})
 
-    respx.mock.get(f"{CRM}/customers").mock(side_effect=page)
+    mock.get(f"{CRM}/customers").mock(side_effect=page)
     ids = [c.customer_id async for c in crm.iter_customers(page_size=2)]
     assert ids == ["C0", "C1", "C2", "C3", "C4"]
 

@@ -35,7 +35,7 @@ def customers(mock: respx.MockRouter, ids: list[str]) -> None:
 
 async def test_api_down_stops_the_run_with_the_fix(parts) -> None:
     crm, scorer, rules = parts
-    with respx.mock as mock:
+    with respx.mock(using="httpx") as mock:
         customers(mock, ["C1"])
         mock.get(f"{CRM}/customers/C1/features").respond(
             json={"customer_id": "C1", "features": FEATURES}
@@ -47,7 +47,7 @@ async def test_api_down_stops_the_run_with_the_fix(parts) -> None:
 
 async def test_api_without_model_stops_the_run_with_its_reason(parts) -> None:
     crm, scorer, rules = parts
-    with respx.mock as mock:
+    with respx.mock(using="httpx") as mock:
         customers(mock, ["C1"])
         mock.get(f"{CRM}/customers/C1/features").respond(
             json={"customer_id": "C1", "features": FEATURES}
@@ -61,7 +61,7 @@ async def test_api_without_model_stops_the_run_with_its_reason(parts) -> None:
 
 async def test_crm_down_stops_the_run(parts) -> None:
     crm, scorer, rules = parts
-    with respx.mock as mock:
+    with respx.mock(using="httpx") as mock:
         mock.get(f"{CRM}/customers").mock(side_effect=httpx.ConnectError("refused"))
         with pytest.raises(BatchError, match="lab crm"):
             await rescore_all(crm, scorer, rules, BatchOptions())
@@ -69,7 +69,7 @@ async def test_crm_down_stops_the_run(parts) -> None:
 
 async def test_deleted_customer_is_skipped_and_the_rest_written(parts) -> None:
     crm, scorer, rules = parts
-    with respx.mock as mock:
+    with respx.mock(using="httpx") as mock:
         customers(mock, ["C1", "C2", "C3"])
         for cid in ("C1", "C3"):
             mock.get(f"{CRM}/customers/{cid}/features").respond(

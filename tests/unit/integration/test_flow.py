@@ -116,7 +116,7 @@ def inject(route: respx.Route, fault: httpx.Response | Exception) -> None:
 async def test_success_reads_predicts_maps_and_writes(parts, caplog) -> None:
     model = RealModel()
     expected_p = float(model.predict_proba(np.array([list(FEATURES.values())]))[0])
-    with respx.mock as mock, caplog.at_level(logging.INFO, "lab.integration.flow"):
+    with respx.mock(using="httpx") as mock, caplog.at_level(logging.INFO, "lab.integration.flow"):
         read, write = mock_crm(mock)
         read.respond(json={"customer_id": "CUST001", "features": FEATURES})
         result = await updater(parts, Models(model)).update("CUST001", "rid-1")
@@ -163,7 +163,7 @@ async def test_success_reads_predicts_maps_and_writes(parts, caplog) -> None:
     ],
 )
 async def test_failed_read_maps_the_error_and_writes_nothing(parts, fault, status, outcome) -> None:
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         read, write = mock_crm(mock)
         read.mock(side_effect=fault) if isinstance(fault, Exception) else read.mock(
             return_value=fault
@@ -185,7 +185,7 @@ async def test_failed_read_maps_the_error_and_writes_nothing(parts, fault, statu
     ],
 )
 async def test_failed_prediction_writes_nothing(parts, models, outcome) -> None:
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         read, write = mock_crm(mock)
         read.respond(json={"customer_id": "CUST001", "features": FEATURES})
         with pytest.raises(FlowError) as err:
@@ -204,7 +204,7 @@ async def test_failed_prediction_writes_nothing(parts, models, outcome) -> None:
     ],
 )
 async def test_failed_write_maps_the_error(parts, fault, status, outcome) -> None:
-    with respx.mock as mock:
+    with respx.mock(using="httpx") as mock:
         read, write = mock_crm(mock)
         read.respond(json={"customer_id": "CUST001", "features": FEATURES})
         write.mock(side_effect=fault) if isinstance(fault, Exception) else write.mock(
@@ -219,7 +219,7 @@ async def test_failed_write_maps_the_error(parts, fault, status, outcome) -> Non
     "hostile", ["../x", "%2e%2e", "x" * 10_000, "CUST' OR '1'='1", "CUSTé", ""]
 )
 async def test_hostile_ids_are_400_without_any_crm_call(parts, hostile: str) -> None:
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         everything = mock.route()
         with pytest.raises(FlowError) as err:
             await updater(parts, Models(RealModel())).update(hostile, "rid-5")

@@ -36,6 +36,15 @@ class NoRegistry:
 
 
 @contextmanager
+def crm_mock() -> Iterator[respx.MockRouter]:
+    """respx on every httpx client (the app's CRM client has its own transport); the test
+    client's own calls to the app pass through."""
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
+        mock.route(host="testserver.local").pass_through()
+        yield mock
+
+
+@contextmanager
 def api(settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, registry=NoRegistry())) as client:
         yield client
@@ -62,7 +71,7 @@ def crm_routes(mock: respx.MockRouter) -> tuple[respx.Route, respx.Route]:
 
 
 def test_update_answers_what_changed_and_counts_it(settings) -> None:
-    with api(settings) as client, respx.mock(base_url=CRM) as mock:
+    with api(settings) as client, crm_mock() as mock:
         _, write = crm_routes(mock)
         response = client.post(
             "/crm_segment_update", params={"customer_id": "CUST_TEST_007"},
@@ -93,7 +102,10 @@ def test_update_answers_what_changed_and_counts_it(settings) -> None:
 def test_no_model_is_503_and_nothing_is_written(settings) -> None:
     settings.manifest_path.unlink()
     settings.model_path.unlink()
-    with api(settings) as client, respx.mock(base_url=CRM, assert_all_called=False) as mock:
+    with (
+        api(settings) as client,
+        crm_mock() as mock,
+    ):
         _, write = crm_routes(mock)
         response = client.post("/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
     assert response.status_code == 503 and "lab train" in response.json()["detail"]
@@ -101,8 +113,8 @@ def test_no_model_is_503_and_nothing_is_written(settings) -> None:
 
 
 def test_crm_down_is_503_with_the_fix_and_predict_keeps_working(settings) -> None:
-    with api(settings) as client, respx.mock(base_url=CRM) as mock:
-        mock.route().mock(side_effect=httpx.ConnectError("refused"))
+    with api(settings) as client, crm_mock() as mock:
+        mock.route(host="127.0.0.1").mock(side_effect=httpx.ConnectError("refused"))
         response = client.post("/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
         assert client.post("/predict", json={"features": ROW}).status_code == 200
     problem = response.json()
@@ -114,8 +126,11 @@ def test_crm_down_is_503_with_the_fix_and_predict_keeps_working(settings) -> Non
 
 @pytest.mark.parametrize("hostile", ["../x", "%2e%2e", "x" * 10_000, "CUST' OR '1'='1", "ünï", ""])
 def test_hostile_ids_are_4xx_without_a_crm_call(settings, hostile: str) -> None:
-    with api(settings) as client, respx.mock(base_url=CRM, assert_all_called=False) as mock:
-        everything = mock.route()
+    with (
+        api(settings) as client,
+        crm_mock() as mock,
+    ):
+        everything = mock.route(host="127.0.0.1")
         response = client.post("/crm_segment_update", params={"customer_id": hostile})
     assert 400 <= response.status_code < 500 and everything.call_count == 0
     assert len(response.text) < 1000
@@ -132,8 +147,11 @@ def test_a_bad_rules_file_turns_the_flow_off_not_the_api(settings_factory, tmp_p
     bad.write_text("segments:\n  - {name: only, min_probability: 0.5}\n", encoding="utf-8")
     settings = settings_factory(CRM_URL=CRM, SEGMENT_RULES_FILE=bad)
     write_model(settings, "v-router")
-    with api(settings) as client, respx.mock(base_url=CRM, assert_all_called=False) as mock:
-        everything = mock.route()
+    with (
+        api(settings) as client,
+        crm_mock() as mock,
+    ):
+        everything = mock.route(host="127.0.0.1")
         response = client.post("/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
         assert client.post("/predict", json={"features": ROW}).status_code == 200
         metrics = client.get("/metrics").text
