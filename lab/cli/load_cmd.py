@@ -40,7 +40,8 @@ def load(rate, duration, count, mix, batch_size, seed) -> None:
     A seeded mix of single and batch predictions, CRM segment updates (customers listed by the
     CRM at CRM_URL) and a small share of bad requests, which must come back as 4xx. It stops
     after --duration seconds or --count requests, whichever comes first, and prints a summary.
-    Exit code 1 if any answer was unexpected (a 5xx, no answer, or a bad request accepted).
+    Exit code 1 if any answer was unexpected: no answer, a good request not answered with a
+    2xx, or a bad request not answered with a 4xx.
 
     Example: lab load --rate 20 --duration 120
     """

@@ -8,8 +8,8 @@ PREDICTIONS = "prediction_requests_total"  # counter {model_version, outcome}
 LATENCY = "prediction_latency_seconds"  # histogram {model_version}
 MODEL_LOADED = "model_loaded"  # gauge {model_version, registry_version, source}: 1 serving
 RELOAD_FAILURES = "model_reload_failures_total"  # counter
-#: Litestar's Prometheus plugin (default prefix), API app: {app_name, method, path, status_code}
-API_HTTP_REQUESTS = 'litestar_requests_total{app_name="api"}'
+#: Litestar's Prometheus plugin, prefix "api": {app_name, method, path, status_code}
+API_HTTP_REQUESTS = "api_requests_total"
 CRM_UPDATES = "crm_segment_updates_total"  # counter {outcome, segment}
 CRM_CALL = "crm_call_duration_seconds"  # histogram {operation, outcome}
 PREDICTION_OK = "ok"  # prediction outcomes: ok, invalid (bad input: 4xx), unavailable, error

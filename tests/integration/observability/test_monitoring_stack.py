@@ -1,0 +1,189 @@
+"""The monitoring stack for real: CRM, API and Prometheus (the lab's own rendered config) on free
+ports, traffic from `lab load`, then every PromQL expression of every dashboard panel and every
+rule answered with data; `promtool check` on the rendered config and on both /metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from lab.observability import dashboard, metric_names
+from tests.support import REPO, free_port, lab_env, lab_process, require_tool, wait_until
+
+pytestmark = pytest.mark.integration
+
+DASHBOARD = REPO / "config" / "grafana" / "dashboards" / "mlops-lab.json"
+RULES = REPO / "config" / "prometheus" / "rules.yml"
+#: What Grafana puts in place of its variables when it sends a panel's query.
+GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "10m", "$__interval": "5s"}
+
+
+def grafana_expr(expr: str) -> str:
+    for name, value in GRAFANA_VARIABLES.items():
+        expr = expr.replace(name, value)
+    return expr
+
+
+def dashboard_queries() -> list[tuple[str, str]]:
+    doc = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    return [(title, grafana_expr(expr)) for title, expr in dashboard.expressions(doc)]
+
+
+def rule_queries() -> list[tuple[str, str]]:
+    doc = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    return [
+        (rule["record"], " ".join(rule["expr"].split()))
+        for group in doc["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    ]
+
+
+class Stack:
+    def __init__(self, home: Path, env: dict[str, str]):
+        self.home, self.env = home, env
+        self.api = f"http://127.0.0.1:{env['API_PORT']}"
+        self.crm = f"http://127.0.0.1:{env['CRM_PORT']}"
+        self.prometheus = f"http://127.0.0.1:{env['PROMETHEUS_PORT']}"
+
+    def query(self, expr: str) -> list[dict]:
+        answer = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr}, timeout=10)
+        body = answer.json()
+        assert answer.status_code == 200 and body["status"] == "success", (expr, body)
+        return body["data"]["result"]
+
+    def has_data(self, expr: str) -> bool:
+        return any(_finite(sample) for sample in self.query(expr))
+
+
+def _finite(sample: dict) -> bool:
+    value = sample.get("value", [None, "NaN"])[1]
+    return value not in ("NaN", "+Inf", "-Inf")
+
+
+def _lab(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    require_tool("prometheus", "apt install prometheus")
+    home = tmp_path_factory.mktemp("monitoring")
+    ports = {k: free_port() for k in ("API_PORT", "CRM_PORT", "PROMETHEUS_PORT", "MLFLOW_PORT")}
+    env = lab_env(home, CRM_SEED_CUSTOMERS=20, MODEL_POLL_SECONDS=3600, **ports)
+    # No MLflow server on MLFLOW_PORT: training goes straight into LAB_HOME, model file too.
+    trained = _lab(env, "train", "--n-samples", "400", "--model-version", "v-int")
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    with (
+        lab_process(["crm"], env, home / "crm.log") as crm,
+        lab_process(["serve"], env, home / "api.log") as api,
+        lab_process(["prometheus"], env, home / "prometheus.log") as prom,
+    ):
+        s = Stack(home, env)
+        crm.wait_healthy(f"{s.crm}/health", timeout=90)
+        api.wait_healthy(f"{s.api}/ready", timeout=120)
+        prom.wait_healthy(f"{s.prometheus}/-/ready", timeout=60)
+        load = _lab(env, "load", "--rate", "40", "--count", "240")
+        s.load_output = load.stdout + load.stderr
+        s.load_code = load.returncode
+        yield s
+
+
+def test_load_gets_only_expected_answers(stack: Stack) -> None:
+    assert stack.load_code == 0, stack.load_output
+    assert "240 requests" in stack.load_output
+
+
+def test_prometheus_scrapes_api_and_crm(stack: Stack) -> None:
+    wait_until(
+        lambda: {r["metric"]["job"] for r in stack.query("up == 1")} >= {"api", "crm"},
+        60,
+        "api and crm targets up",
+    )
+    wait_until(
+        lambda: stack.has_data(f"sum by (model_version) ({metric_names.PREDICTIONS})"),
+        60,
+        "prediction_requests_total by model_version",
+    )
+    by_version = stack.query(f"sum by (model_version) ({metric_names.PREDICTIONS})")
+    assert {r["metric"]["model_version"] for r in by_version} == {"v-int"}
+    wait_until(lambda: stack.has_data(metric_names.CRM_UPDATES), 60, "crm_segment_updates_total")
+
+
+def test_every_metric_name_the_dashboard_uses_exists(stack: Stack) -> None:
+    names = [
+        metric_names.PREDICTIONS,
+        metric_names.LATENCY + "_bucket",
+        metric_names.MODEL_LOADED,
+        metric_names.RELOAD_FAILURES,
+        metric_names.API_HTTP_REQUESTS,
+        metric_names.CRM_UPDATES,
+        metric_names.CRM_CALL + "_bucket",
+    ]
+    for name in names:
+        wait_until(lambda n=name: stack.query(f"count({n})"), 60, f"series of {name}")
+
+
+@pytest.mark.parametrize(
+    ("title", "expr"), dashboard_queries(), ids=[f"{t}:{e[:40]}" for t, e in dashboard_queries()]
+)
+def test_dashboard_query_returns_data(stack: Stack, title: str, expr: str) -> None:
+    wait_until(lambda: stack.has_data(expr), 90, f"data for {title!r}: {expr}")
+
+
+@pytest.mark.parametrize(("record", "expr"), rule_queries(), ids=[r for r, _ in rule_queries()])
+def test_recording_rule_returns_data(stack: Stack, record: str, expr: str) -> None:
+    wait_until(lambda: stack.has_data(expr), 90, f"data for {record}: {expr}")
+    wait_until(lambda: stack.has_data(record), 90, f"the recorded series {record}")
+
+
+def test_rules_are_loaded_and_healthy(stack: Stack) -> None:
+    groups = httpx.get(f"{stack.prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    assert len(rules) == sum(len(g["rules"]) for g in yaml.safe_load(RULES.read_text())["groups"])
+    wait_until(
+        lambda: all(
+            r.get("health") == "ok"
+            for g in httpx.get(f"{stack.prometheus}/api/v1/rules").json()["data"]["groups"]
+            for r in g["rules"]
+        ),
+        60,
+        "every rule evaluated without error",
+    )
+    firing = {
+        a["labels"]["alertname"]
+        for a in httpx.get(f"{stack.prometheus}/api/v1/alerts").json()["data"]["alerts"]
+    }
+    assert "ModelNotLoaded" not in firing
+
+
+def test_promtool_checks_the_rendered_config(stack: Stack) -> None:
+    promtool = require_tool("promtool", "apt install prometheus")
+    config = stack.home / "prometheus" / "prometheus.yml"
+    done = subprocess.run([promtool, "check", "config", config], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("service", ["api", "crm"])
+def test_promtool_checks_the_metrics_text(stack: Stack, service: str) -> None:
+    promtool = require_tool("promtool", "apt install prometheus")
+    text = httpx.get(f"{getattr(stack, service)}/metrics", timeout=10).text
+    done = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
