@@ -99,10 +99,11 @@ class ModelStore:
         ):
             return RefreshResult("unchanged", current)
         try:
+            found = await self._registry.with_download_uri(found)
             model = await anyio.to_thread.run_sync(
                 load_registry, found, self._registry.tracking_uri
             )
-        except ModelLoadError as exc:
+        except (ModelLoadError, RegistryUnavailable, NoAliasedVersion) as exc:
             failed = self._failed(str(exc))
             if self._current is None:
                 return await self._from_file(force, registry_reason=str(exc))

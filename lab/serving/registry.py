@@ -7,6 +7,7 @@ API directly: a down or slow registry costs at most the timeout, never MLflow's 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import httpx
 
@@ -36,7 +37,7 @@ class RegistryClient:
             )
 
     async def resolve(self) -> RegistryVersion:
-        """The version `alias` points at, with its label and where its artifacts are."""
+        """The version `alias` points at, with its label (one request: cheap enough to poll)."""
         if self._http is None:
             raise RegistryUnavailable(
                 f"the tracking URI {self.tracking_uri!r} is not an MLflow server URL; "
@@ -51,16 +52,20 @@ class RegistryClient:
         if not version.isdigit():
             raise RegistryUnavailable(f"MLflow answered an alias without a version: {found!r:.200}")
         tags = {t.get("key"): t.get("value") for t in mv.get("tags", []) if isinstance(t, dict)}
-        where = await self._get(
-            "/api/2.0/mlflow/model-versions/get-download-uri",
-            {"name": self.model_name, "version": version},
-        )
         return RegistryVersion(
             name=self.model_name,
             version=version,
             label=str(tags.get(LABEL_TAG) or f"{self.model_name}-v{version}"),
-            download_uri=str(where.get("artifact_uri", "")),
+            download_uri="",
         )
+
+    async def with_download_uri(self, found: RegistryVersion) -> RegistryVersion:
+        """`found` with where its artifacts are (asked only when the version is to be loaded)."""
+        where = await self._get(
+            "/api/2.0/mlflow/model-versions/get-download-uri",
+            {"name": found.name, "version": found.version},
+        )
+        return replace(found, download_uri=str(where.get("artifact_uri", "")))
 
     async def _get(self, path: str, params: dict[str, str]) -> dict:
         assert self._http is not None

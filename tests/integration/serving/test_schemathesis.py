@@ -27,7 +27,7 @@ def test_schemathesis_finds_no_failure(offline_env, tmp_path) -> None:
              "--checks", "all", "--max-examples", "60", "--seed", "42",
              "--generation-database", "none", "--include-path-regex", SERVING_PATHS,
              "-H", "Authorization: Bearer test-admin-token"],
-            capture_output=True, text=True, timeout=600,
+            capture_output=True, text=True, timeout=600, cwd=tmp_path,
         )  # fmt: skip
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "Tested: 5" in done.stdout
