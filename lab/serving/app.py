@@ -13,7 +13,7 @@ write a factory `(ctx: ServingContext) -> plugin`, where the plugin is a Litesta
 `InitPluginProtocol` whose `on_app_init(app_config)` appends its route handlers to
 `app_config.route_handlers` and its lifespan context managers (a pooled `httpx.AsyncClient`
 opened and closed there, kept on `app.state`) to `app_config.lifespan`. Then add
-`"package.module:factory"` to `EXTENSIONS` below. The string is imported when an app is built,
+`"package.module.factory"` to `EXTENSIONS` below. The string is imported when an app is built,
 so `lab.serving` never imports packages above it. Inside a handler, predict with
 `state.models.get().predict_proba(X)` (catch `ModelUnavailable` for a 503), log with
 `logging.getLogger("lab.<pkg>")` (the request id is added to every line; `lab.serving.logs.
@@ -45,7 +45,7 @@ from lab.serving.predict import predict_handler
 from lab.serving.registry import RegistryClient
 from lab.settings import Settings, load_settings
 
-#: Routers of other packages: "module:factory" strings, each factory `(ServingContext) -> plugin`.
+#: Routers of other packages: dotted paths of factories `(ServingContext) -> plugin`.
 EXTENSIONS: tuple[str, ...] = ("lab.integration.router.plugin",)
 
 
