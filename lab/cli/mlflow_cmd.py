@@ -25,6 +25,7 @@ def mlflow(workers: int, print_command: bool) -> None:
         click.echo(" ".join(cmd))
         return
     console.print(f"MLflow UI on {settings.mlflow_url} (store {settings.mlflow_db_uri})")
+    mlflow_server.reset_metrics(settings)
     sys.exit(run_foreground(cmd, env=mlflow_server.LEAN_ENV))
 
 

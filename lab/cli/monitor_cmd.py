@@ -74,16 +74,16 @@ def fetch(tool: str) -> None:
 @click.command("prometheus")
 @click.option(
     "--scrape-mlflow/--no-scrape-mlflow",
-    default=False,
+    default=True,
     show_default=True,
-    help="Also scrape MLflow's /metrics (needs the server started with --expose-prometheus).",
+    help="Also scrape MLflow's /metrics (`lab mlflow` exposes it with --expose-prometheus).",
 )
 @click.option("--print-command", is_flag=True, help="Render the config, print the command, exit.")
 def prometheus(scrape_mlflow: bool, print_command: bool) -> None:
     """Run Prometheus on PROMETHEUS_HOST:PROMETHEUS_PORT with the lab's config and rules.
 
     Renders config/prometheus.yml and config/prometheus/rules.yml into LAB_HOME/prometheus/
-    (scraping the API and the CRM every 5 s) and keeps the TSDB there. Without a binary
+    (scraping the API, the CRM and MLflow every 5 s) and keeps the TSDB there. Without a binary
     (LAB_HOME/tools or PATH) it prints how to get one and stays idle.
     """
     settings = get_settings()

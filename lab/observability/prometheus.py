@@ -50,7 +50,7 @@ def target(url: str) -> str:
     return urlsplit(url).netloc
 
 
-def render(settings: Settings, *, scrape_mlflow: bool = False) -> Rendered:
+def render(settings: Settings, *, scrape_mlflow: bool = True) -> Rendered:
     """Write the config and the rules under LAB_HOME; return their paths."""
     out = home(settings)
     out.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def render(settings: Settings, *, scrape_mlflow: bool = False) -> Rendered:
     return Rendered(config=config_out, rules=rules_out, data_dir=data_dir)
 
 
-def render_config(settings: Settings, rules_file: Path, *, scrape_mlflow: bool = False) -> str:
+def render_config(settings: Settings, rules_file: Path, *, scrape_mlflow: bool = True) -> str:
     source = template_path(settings)
     values = {
         "API_TARGET": target(settings.api_url),

@@ -1,5 +1,5 @@
 """The monitoring stack for real: CRM, API and Prometheus (the lab's own rendered config) on free
-ports, traffic from `lab load`, then every PromQL expression of every dashboard panel and every
+ports, with the shared MLflow server (scraped too), traffic from `lab load`, then every PromQL expression of every dashboard panel and every
 rule answered with data; `promtool check` on the rendered config and on both /metrics.
 """
 
@@ -81,12 +81,19 @@ def _lab(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iterator[Stack]:
     require_tool("prometheus", "apt install prometheus")
     home = tmp_path_factory.mktemp("monitoring")
-    ports = {k: free_port() for k in ("API_PORT", "CRM_PORT", "PROMETHEUS_PORT", "MLFLOW_PORT")}
-    env = lab_env(home, CRM_SEED_CUSTOMERS=20, MODEL_POLL_SECONDS=3600, **ports)
-    # No MLflow server on MLFLOW_PORT: training goes straight into LAB_HOME, model file too.
+    ports = {k: free_port() for k in ("API_PORT", "CRM_PORT", "PROMETHEUS_PORT")}
+    env = lab_env(
+        home,
+        CRM_SEED_CUSTOMERS=20,
+        MODEL_POLL_SECONDS=3600,
+        MODEL_NAME="monitoring-model",
+        MLFLOW_PORT=mlflow_server[1]["MLFLOW_PORT"],  # the shared real server, scraped too
+        **ports,
+    )
+    # Registered through the real MLflow server; the API loads the champion from it.
     trained = _lab(env, "train", "--n-samples", "400", "--model-version", "v-int")
     assert trained.returncode == 0, trained.stdout + trained.stderr
     with (
@@ -109,7 +116,7 @@ def test_load_gets_only_expected_answers(stack: Stack) -> None:
     assert "240 requests" in stack.load_output
 
 
-def test_prometheus_scrapes_api_and_crm(stack: Stack) -> None:
+def test_prometheus_scrapes_api_crm_and_mlflow(stack: Stack) -> None:
     wait_until(
         lambda: {r["metric"]["job"] for r in stack.query("up == 1")} >= {"api", "crm"},
         60,
@@ -122,6 +129,8 @@ def test_prometheus_scrapes_api_and_crm(stack: Stack) -> None:
     )
     by_version = stack.query(f"sum by (model_version) ({metric_names.PREDICTIONS})")
     assert {r["metric"]["model_version"] for r in by_version} == {"v-int"}
+    wait_until(lambda: stack.query('up{job="mlflow"} == 1'), 60, "the MLflow target up")
+    wait_until(lambda: stack.query("count(mlflow_http_request_total)"), 60, "MLflow's metrics")
     wait_until(lambda: stack.has_data(metric_names.CRM_UPDATES), 60, "crm_segment_updates_total")
 
 

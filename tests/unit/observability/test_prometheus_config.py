@@ -9,6 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from lab import mlflow_server
 from lab.cli import main
 from lab.observability import prometheus as prom
 from tests.support import REPO, require_tool
@@ -29,6 +30,7 @@ def test_rendered_config_scrapes_the_lab_ports(settings_factory) -> None:
     assert jobs == {
         "api": ["127.0.0.1:18000"],
         "crm": ["127.0.0.1:18001"],
+        "mlflow": [f"127.0.0.1:{settings.MLFLOW_PORT}"],
         "prometheus": ["127.0.0.1:19090"],
     }
     assert doc["global"]["scrape_interval"] == "5s"
@@ -43,11 +45,22 @@ def test_crm_url_wins_over_host_and_port(settings_factory) -> None:
     assert crm["static_configs"][0]["targets"] == ["127.0.0.2:7777"]
 
 
-def test_mlflow_job_only_on_request(settings_factory) -> None:
+def test_mlflow_job_can_be_left_out(settings_factory) -> None:
     settings = settings_factory(MLFLOW_PORT=15001)
-    doc = yaml.safe_load(prom.render(settings, scrape_mlflow=True).config.read_text())
-    mlflow = next(j for j in doc["scrape_configs"] if j["job_name"] == "mlflow")
-    assert mlflow["static_configs"][0]["targets"] == ["127.0.0.1:15001"]
+    doc = yaml.safe_load(prom.render(settings, scrape_mlflow=False).config.read_text())
+    assert "mlflow" not in {j["job_name"] for j in doc["scrape_configs"]}
+
+
+def test_mlflow_server_exposes_its_metrics(settings_factory) -> None:
+    settings = settings_factory(MLFLOW_PORT=15001)
+    cmd = mlflow_server.command(settings)
+    assert mlflow_server.exposes_metrics()  # prometheus-flask-exporter is a dependency
+    at = cmd.index("--expose-prometheus")
+    assert cmd[at + 1] == str(mlflow_server.metrics_dir(settings))
+    mlflow_server.metrics_dir(settings).mkdir(parents=True)
+    (mlflow_server.metrics_dir(settings) / "counter_123.db").write_bytes(b"stale")
+    mlflow_server.reset_metrics(settings)
+    assert not mlflow_server.metrics_dir(settings).exists()
 
 
 def test_rendered_config_passes_promtool(settings_factory) -> None:
