@@ -1,6 +1,7 @@
-"""The monitoring stack for real: CRM, API and Prometheus (the lab's own rendered config) on free
-ports, with the shared MLflow server (scraped too), traffic from `lab load`, then every PromQL expression of every dashboard panel and every
-rule answered with data; `promtool check` on the rendered config and on both /metrics.
+"""The monitoring stack for real: CRM, API and Prometheus (the lab's own rendered config) on
+free ports, with the shared MLflow server (scraped too), traffic from `lab load`, then every
+PromQL expression of every dashboard panel and every rule answered with data; `promtool check`
+on the rendered config and on both /metrics.
 """
 
 from __future__ import annotations
