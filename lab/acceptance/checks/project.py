@@ -14,8 +14,9 @@ _LAUNCHERS = r"(?:(?:python3?|py) -m |uvx |pipx run |uv run )?"
 
 
 def runs_command(script: str, tool: str) -> bool:
-    """Whether a step's `run:` script runs `tool` as a command (not `pip install tool`)."""
-    pattern = re.compile(rf"^{_LAUNCHERS}{re.escape(tool)}(?:\s|$)")
+    """Whether a step's `run:` script runs `tool` as a command (`tox`, `/opt/tox/bin/tox`,
+    `python -m tox`), not merely mentions it (`pip install tox`)."""
+    pattern = re.compile(rf"^{_LAUNCHERS}(?:[^\s]*[/\\])?{re.escape(tool)}(?:\.exe)?(?:\s|$)")
     commands = re.split(r"\n|&&|\|\||;|\|", script)
     return any(pattern.match(command.strip()) for command in commands)
 

@@ -31,6 +31,15 @@ def summary_line(output: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
+def failures(output: str, most: int = 3) -> list[str]:
+    """The first failing test ids of pytest's short summary (`FAILED path::test - why`)."""
+    found = []
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            found.append(line.split(" ", 1)[1].split(" - ", 1)[0])
+    return found[:most]
+
+
 @REGISTRY.kind("test_suite", SuiteParams)
 def suite_passes(params: SuiteParams, ctx: CheckContext) -> str:
     """`python -m pytest -q PATHS` passes in the project folder (skipped with --no-tests)."""
@@ -51,5 +60,7 @@ def suite_passes(params: SuiteParams, ctx: CheckContext) -> str:
     if done.returncode == NO_TESTS_COLLECTED:
         raise CheckFailed(f"pytest collected no tests in {', '.join(params.paths)}")
     if done.returncode != 0:
-        raise CheckFailed(f"pytest exit code {done.returncode}: {short(summary, 140)}")
+        first = failures(done.stdout)
+        shown = f"; first: {', '.join(first)}" if first else ""
+        raise CheckFailed(f"pytest exit code {done.returncode}: {short(summary, 100)}{shown}")
     return f"pytest {' '.join(params.paths)}: {summary}"

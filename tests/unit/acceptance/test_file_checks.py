@@ -128,6 +128,8 @@ def test_a_workflow_that_runs_tox_passes(make_ctx, tmp_path):
         (WORKFLOW.replace("pip install tox", "pip install toxic"), None),  # tox still runs
         (WORKFLOW.replace("tox -e unit,integration", "echo tox"), "runs tox"),
         (WORKFLOW.replace("tox -e unit,integration", "pip install -e . && python -m tox"), None),
+        (WORKFLOW.replace("tox -e unit,integration", "/opt/tox/bin/tox -e integration"), None),
+        (WORKFLOW.replace("tox -e unit,integration", "/opt/detox/bin/detox -e x"), "runs tox"),
     ],
 )
 def test_a_workflow_that_does_not_run_tox_fails(make_ctx, tmp_path, text, complaint):
@@ -196,7 +198,10 @@ def test_the_suite_check_runs_pytest_for_real(make_ctx, tmp_path):
     params = SuiteParams(paths=["tests/unit"])
     assert "1 passed" in suite_passes(params, make_ctx(timeout=120))
     put(tmp_path, "tests/unit/test_bad.py", "def test_bad():\n    assert 1 + 1 == 3\n")
-    with pytest.raises(CheckFailed, match="exit code 1: 1 failed, 1 passed"):
+    with pytest.raises(
+        CheckFailed,
+        match=r"exit code 1: 1 failed, 1 passed .*; first: tests/unit/test_bad.py::test_bad$",
+    ):
         suite_passes(params, make_ctx(timeout=120))
 
 
