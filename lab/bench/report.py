@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rich.table import Table
 
+from lab.bench import crm_flow
 from lab.bench.runner import Measurement
 
 
@@ -44,7 +45,7 @@ def ratios(results: list[Measurement]) -> list[Ratio]:
         Ratio("lab /predict ÷ Litestar do-nothing ceiling, 1 row, c=1", _over(lab1, _find(results, "hello", "single", 1)), 0.5),  # noqa: E501
         Ratio("lab batch rows/s (best concurrency)", max(batch) if batch else None, 1_000_000, " rows/s"),  # noqa: E501
     ]  # fmt: skip
-    for c in sorted({m.concurrency for m in results} - {1}):
+    for c in sorted({m.concurrency for m in results if m.workload == "single"} - {1}):
         out.append(
             Ratio(
                 f"lab /predict ÷ mlflow models serve, 1 row, c={c}",
@@ -52,6 +53,11 @@ def ratios(results: list[Measurement]) -> list[Ratio]:
                 10.0,
             )
         )
+    for c in crm_flow.LEVELS:
+        flow = _find(results, crm_flow.FLOW, crm_flow.WORKLOAD, c)
+        predict = _find(results, crm_flow.PREDICT, crm_flow.WORKLOAD, c)
+        name = f"CRM flow ÷ lab /predict, 1 row, c={c}"
+        out.append(Ratio(name, _over(flow, predict), crm_flow.TARGET_SHARE))
     return out
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lab.bench import loadgen, targets
+from lab.bench import crm_flow, loadgen, targets
 
 MLFLOW_SERVE_FLAGS = ["--env-manager", "local", "--workers", "1", "--host", "127.0.0.1"]
 
@@ -101,8 +101,10 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
     home = Path(tempfile.mkdtemp(prefix="lab-bench-")) if keep is None else keep
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    ports = {k: targets.free_port() for k in ("mlflow", "api", "hello", "serve")}
-    env = targets.lab_env(home, MLFLOW_PORT=ports["mlflow"], API_PORT=ports["api"])
+    ports = {k: targets.free_port() for k in ("mlflow", "api", "hello", "serve", "crm")}
+    env = targets.lab_env(
+        home, MLFLOW_PORT=ports["mlflow"], API_PORT=ports["api"], CRM_PORT=ports["crm"]
+    )
     tracking = f"http://127.0.0.1:{ports['mlflow']}"
     local = "127.0.0.1"
     try:
@@ -115,7 +117,8 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
             )
             step("training and registering the model (lab train)")
             targets.train(env, logs)
-            step("starting the lab API and the Litestar ceiling")
+            step("starting the CRM, the lab API and the Litestar ceiling")
+            crm_flow.start_crm(stack, env, logs, ports["crm"])
             api = f"http://{local}:{ports['api']}"
             stack.enter_context(
                 targets.started("api", ["-m", "lab", "serve"], env, logs, f"{api}/ready", 120)
@@ -142,6 +145,8 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
             results += compare(batch, "batch", targets.BATCH_ROWS, plan, step)
             # One 10,000-row call to mlflow takes ~0.1 s: measured at concurrency 1 only.
             results += compare(mlflow_batch, "batch", targets.BATCH_ROWS, plan, step, (1,))
+            flow = crm_flow.workload(local, ports["api"])
+            results += compare(flow, crm_flow.WORKLOAD, 1, plan, step, crm_flow.LEVELS)
     finally:
         if keep is None:
             shutil.rmtree(home, ignore_errors=True)

@@ -26,6 +26,7 @@ from lab import __version__
 from lab.crm.ids import InvalidIdError
 from lab.crm.metrics import CrmMetrics, http_metrics_config, metrics_endpoint
 from lab.crm.routes import CustomerController, health
+from lab.crm.runtime import CrmRuntime
 from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflictError
 from lab.settings import Settings
 
@@ -42,25 +43,20 @@ def create_app(settings: Settings) -> Litestar:
             "CRM_TOKEN is empty: run `lab init` to write .env with a generated token "
             "(or set CRM_TOKEN in the environment)"
         )
-    crm_metrics = CrmMetrics()
+    crm = CrmRuntime(CrmMetrics())
 
     @asynccontextmanager
-    async def open_store(app: Litestar) -> AsyncIterator[None]:
-        store = CustomerStore.open(settings.crm_db_path, seed_count=settings.CRM_SEED_CUSTOMERS)
-        crm_metrics.watch_store(store.counts)
-        app.state.store = store
+    async def open_store(_app: Litestar) -> AsyncIterator[None]:
+        crm.open(CustomerStore.open(settings.crm_db_path, seed_count=settings.CRM_SEED_CUSTOMERS))
         try:
             yield
         finally:
-            store.close()
+            crm.close()
 
     return Litestar(
         route_handlers=[CustomerController, health, metrics_endpoint],
-        dependencies={
-            "store": Provide(_store, sync_to_thread=False),
-            "crm_metrics": Provide(lambda: crm_metrics, sync_to_thread=False),
-        },
-        state=State({"crm_token": settings.CRM_TOKEN, "crm_metrics": crm_metrics}),
+        dependencies={"crm": Provide(crm.provide, sync_to_thread=False)},
+        state=State({"crm_token": settings.CRM_TOKEN, "crm": crm}),
         lifespan=[open_store],
         middleware=[http_metrics_config().middleware],
         plugins=[ProblemDetailsPlugin(_problem_details())],
@@ -73,10 +69,6 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )
-
-
-def _store(state: State) -> CustomerStore:
-    return state.store
 
 
 def _problem_details() -> ProblemDetailsConfig:

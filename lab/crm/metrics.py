@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -24,11 +24,13 @@ def http_metrics_config() -> PrometheusConfig:
 class _TableSizes(Collector):
     """`crm_customers` and `crm_segment_history_rows`, read from the store at scrape time."""
 
-    def __init__(self, counts: Callable[[], tuple[int, int]]):
-        self._counts = counts
+    def __init__(self) -> None:
+        self.counts: Callable[[], tuple[int, int]] | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        customers, history = self._counts()
+        if self.counts is None:  # no store open (before the lifespan, after it)
+            return
+        customers, history = self.counts()
         yield GaugeMetricFamily("crm_customers", "Customers in the CRM", value=customers)
         yield GaugeMetricFamily(
             "crm_segment_history_rows", "Rows in the segment history", value=history
@@ -46,14 +48,17 @@ class CrmMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self._sizes = _TableSizes()
+        self.registry.register(self._sizes)
 
-    def watch_store(self, counts: Callable[[], tuple[int, int]]) -> None:
-        self.registry.register(_TableSizes(counts))
+    def watch_store(self, counts: Callable[[], tuple[int, int]] | None) -> None:
+        """Report the sizes of the store `counts` reads (None: the store is closed)."""
+        self._sizes.counts = counts
 
     def render(self) -> bytes:
         return generate_latest(REGISTRY) + generate_latest(self.registry)
 
 
 @get("/metrics", include_in_schema=False, sync_to_thread=False)
-def metrics_endpoint(crm_metrics: CrmMetrics) -> Response[bytes]:
-    return Response(crm_metrics.render(), media_type=CONTENT_TYPE)
+def metrics_endpoint(request: Request) -> Response[bytes]:
+    return Response(request.app.state.crm.metrics.render(), media_type=CONTENT_TYPE)

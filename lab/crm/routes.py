@@ -13,7 +13,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import Parameter
 
 from lab.crm.ids import SEGMENT_PATTERN, check_customer_id
-from lab.crm.metrics import CrmMetrics
+from lab.crm.runtime import CrmRuntime
 from lab.crm.schemas import (
     Customer,
     CustomerFeatures,
@@ -23,7 +23,7 @@ from lab.crm.schemas import (
     SegmentUpdate,
     SegmentWrite,
 )
-from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflictError
+from lab.crm.store import CustomerNotFoundError, RequestIdConflictError
 
 log = logging.getLogger("lab.crm")
 
@@ -37,7 +37,7 @@ async def require_token(connection: ASGIConnection, _handler: BaseRouteHandler) 
     expected = connection.app.state.crm_token
     scheme, _, given = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
-        connection.app.state.crm_metrics.writes.labels("unauthorized").inc()
+        connection.app.state.crm.metrics.writes.labels("unauthorized").inc()
         raise NotAuthorizedException(
             detail="missing or wrong bearer token: send `Authorization: Bearer <CRM_TOKEN>` "
             "with the CRM_TOKEN from .env",
@@ -52,26 +52,26 @@ class CustomerController(Controller):
     @get("/", summary="List customers, optionally by segment", sync_to_thread=False)
     def list_customers(
         self,
-        store: CustomerStore,
+        crm: CrmRuntime,
         segment: Annotated[
             str | None, Parameter(pattern=SEGMENT_PATTERN, description="Only this segment")
         ] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> CustomerPage:
-        return store.list(segment=segment, limit=limit, offset=offset)
+        return crm.store.list(segment=segment, limit=limit, offset=offset)
 
     @get("/{customer_id:str}", summary="One customer and its current segment", sync_to_thread=False)
-    def get_customer(self, store: CustomerStore, customer_id: str) -> Customer:
-        return store.get(check_customer_id(customer_id))
+    def get_customer(self, crm: CrmRuntime, customer_id: str) -> Customer:
+        return crm.store.get(check_customer_id(customer_id))
 
     @get(
         "/{customer_id:str}/features",
         summary="The customer's features, by name, in the model's order",
         sync_to_thread=False,
     )
-    def get_features(self, store: CustomerStore, customer_id: str) -> CustomerFeatures:
-        return store.features(check_customer_id(customer_id))
+    def get_features(self, crm: CrmRuntime, customer_id: str) -> CustomerFeatures:
+        return crm.store.features(check_customer_id(customer_id))
 
     @put(
         "/{customer_id:str}/segment",
@@ -81,21 +81,20 @@ class CustomerController(Controller):
     )
     def put_segment(
         self,
-        store: CustomerStore,
-        crm_metrics: CrmMetrics,
+        crm: CrmRuntime,
         customer_id: str,
         data: SegmentUpdate,
     ) -> SegmentWrite:
         customer_id = check_customer_id(customer_id)
         try:
-            write = store.apply(customer_id, data)
+            write = crm.store.apply(customer_id, data)
         except CustomerNotFoundError:
-            crm_metrics.writes.labels("not_found").inc()
+            crm.metrics.writes.labels("not_found").inc()
             raise
         except RequestIdConflictError:
-            crm_metrics.writes.labels("conflict").inc()
+            crm.metrics.writes.labels("conflict").inc()
             raise
-        crm_metrics.writes.labels("replayed" if write.replayed else "applied").inc()
+        crm.metrics.writes.labels("replayed" if write.replayed else "applied").inc()
         log.info(
             "request_id=%s segment %s: %s -> %s (p=%.3f, model %s)%s",
             write.request_id, customer_id, write.old_segment, write.segment,
@@ -109,12 +108,13 @@ class CustomerController(Controller):
         sync_to_thread=False,
     )
     def get_history(
-        self, store: CustomerStore, customer_id: str, limit: Limit = 100, offset: Offset = 0
+        self, crm: CrmRuntime, customer_id: str, limit: Limit = 100, offset: Offset = 0
     ) -> HistoryPage:
-        return store.history(check_customer_id(customer_id), limit=limit, offset=offset)
+        return crm.store.history(check_customer_id(customer_id), limit=limit, offset=offset)
 
 
 @get("/health", tags=["service"], summary="Liveness and table sizes", sync_to_thread=False)
-def health(store: CustomerStore) -> Health:
+def health(crm: CrmRuntime) -> Health:
+    store = crm.store
     customers, history = store.counts()
     return Health(status="ok", customers=customers, history_rows=history, database=str(store.path))

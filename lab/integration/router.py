@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from litestar import Litestar, post
+from litestar import Litestar, Request, post
 from litestar.config.app import AppConfig
-from litestar.datastructures import State
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 from litestar.plugins import InitPluginProtocol
@@ -84,7 +83,7 @@ def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
     sync_to_thread=False,
 )
 async def crm_segment_update(
-    state: State,
+    request: Request,
     customer_id: Annotated[
         str,
         Parameter(
@@ -93,6 +92,7 @@ async def crm_segment_update(
         ),
     ],
 ) -> SegmentUpdateResult:
+    state = request.app.state  # (a `State` parameter would copy the app state per request)
     updater: SegmentUpdater | None = getattr(state, "segment_updater", None)
     if updater is None:
         reason = getattr(state, "segment_rules_error", "the segment-update flow is not ready")
