@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # observability tools
     TOOLS_PROMETHEUS_BASE_URL: str = ""
     TOOLS_GRAFANA_BASE_URL: str = ""
+    # how long the FeatureDrift alert waits before it fires (the `for:` of the rendered rule)
+    DRIFT_ALERT_FOR: str = Field("1m", pattern=r"^[1-9][0-9]{0,4}(s|m|h)$")
 
     @field_validator("LAB_HOME", "LAB_CONFIG_DIR", "SEGMENT_RULES_FILE")
     @classmethod

@@ -11,26 +11,32 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as gd
-from grafana_foundation_sdk.builders import heatmap, piechart, stat, timeseries
-from grafana_foundation_sdk.builders import prometheus as prom
+from grafana_foundation_sdk.builders import heatmap, piechart
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models.heatmap import HeatmapColorMode
 from grafana_foundation_sdk.models.piechart import PieChartType
-from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from lab.observability import metric_names as m
-from lab.observability.grafana import DASHBOARD_FILE, DATASOURCE_UID
+from lab.observability import version_panels
+from lab.observability.grafana import DASHBOARD_FILE
+from lab.observability.panels import (
+    DATASOURCE,
+    RATE,
+    pos,
+    query,
+    series,
+    single_stat,
+    threshold_line,
+    thresholds,
+)
 from lab.settings import Settings
 
 UID = "mlops-lab"
 TITLE = "mlops-lab: model serving"
-DATASOURCE = dm.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
 SLO_SECONDS = Settings.model_fields["LATENCY_SLO_SECONDS"].default
-RATE = "$__rate_interval"
 FAILED = f'outcome!="{m.PREDICTION_OK}"'
 SERVER_FAILED = f'outcome!~"{m.PREDICTION_OK}|{m.PREDICTION_CLIENT_ERROR}"'
 
@@ -39,88 +45,32 @@ def output_path(settings: Settings) -> Path:
     return settings.LAB_CONFIG_DIR / "grafana" / "dashboards" / DASHBOARD_FILE
 
 
-def query(
-    expr: str, legend: str = "", ref: str = "A", *, heat: bool = False, instant: bool = False
-):
-    q = prom.Dataquery().expr(expr).ref_id(ref).datasource(DATASOURCE)
-    q = q.legend_format(legend or "__auto")
-    if heat:
-        q = q.format(PromQueryFormat.HEATMAP)
-    return q.instant() if instant else q.range()
-
-
-def _thresholds(*steps: tuple[float | None, str]) -> gd.ThresholdsConfig:
-    return (
-        gd.ThresholdsConfig()
-        .mode(dm.ThresholdsMode.ABSOLUTE)
-        .steps([dm.Threshold(value=v, color=c) for v, c in steps])
-    )
-
-
-def _pos(h: int, w: int, x: int, y: int) -> dm.GridPos:
-    return dm.GridPos(h=h, w=w, x=x, y=y)
-
-
-def _series(title: str, description: str, pos: dm.GridPos, unit: str, *targets):
-    panel = (
-        timeseries.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .grid_pos(pos)
-        .unit(unit)
-        .fill_opacity(10)
-        .line_width(2)
-        .legend(
-            cb.VizLegendOptions()
-            .display_mode(common.LegendDisplayMode.LIST)
-            .placement(common.LegendPlacement.BOTTOM)
-            .show_legend(True)
-        )
-    )
-    for target in targets:
-        panel = panel.with_target(target)
-    return panel
-
-
-def _stat(title: str, description: str, pos: dm.GridPos, target) -> stat.Panel:
-    return (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .grid_pos(pos)
-        .unit("short")
-        .with_target(target)
-    )
-
-
 def _traffic_row(y: int) -> list[Any]:
-    rate = _series(
+    rate = series(
         "Prediction rate by model version",
         "Predictions per second answered by each model version (every /predict call).",
-        _pos(8, 12, 0, y),
+        pos(8, 12, 0, y),
         "reqps",
         query(f"sum by (model_version) (rate({m.PREDICTIONS}[{RATE}]))", "{{model_version}}"),
     )
-    total = _stat(
+    total = single_stat(
         "Total predictions",
         "Predictions since the API started, all versions and outcomes.",
-        _pos(8, 6, 12, y),
+        pos(8, 6, 12, y),
         query(f"sum({m.PREDICTIONS})", "predictions"),
     ).graph_mode(common.BigValueGraphMode.AREA)
     loaded = (
-        _stat(
+        single_stat(
             "Model loaded",
             "1 when the API has a model to answer with; the labels say which, from where.",
-            _pos(8, 6, 18, y),
+            pos(8, 6, 18, y),
             query(
                 f"max by (model_version, source) ({m.MODEL_LOADED}) == 1"
                 f" or max({m.MODEL_LOADED}) == 0",
                 "{{model_version}} ({{source}})",
             ),
         )
-        .thresholds(_thresholds((None, "red"), (1, "green")))
+        .thresholds(thresholds((None, "red"), (1, "green")))
         .mappings(
             [
                 dm.ValueMap(
@@ -145,17 +95,15 @@ def _latency_row(y: int) -> list[Any]:
         for q, ref in ((0.5, "A"), (0.95, "B"), (0.99, "C"))
     ]
     latency = (
-        _series(
+        series(
             "Prediction latency p50 / p95 / p99",
             f"Quantiles of the latency histogram; the red line is the SLO ({SLO_SECONDS} s).",
-            _pos(8, 12, 0, y),
+            pos(8, 12, 0, y),
             "s",
             *quantiles,
         )
-        .thresholds(_thresholds((None, "green"), (SLO_SECONDS, "red")))
-        .thresholds_style(
-            cb.GraphThresholdsStyleConfig().mode(common.GraphThresholdsStyleMode.LINE)
-        )
+        .thresholds(thresholds((None, "green"), (SLO_SECONDS, "red")))
+        .thresholds_style(threshold_line())
     )
     heat = (
         heatmap.Panel()
@@ -164,7 +112,7 @@ def _latency_row(y: int) -> list[Any]:
             "How many predictions fell in each latency bucket of the histogram, over time."
         )
         .datasource(DATASOURCE)
-        .grid_pos(_pos(8, 12, 12, y))
+        .grid_pos(pos(8, 12, 12, y))
         .calculate(False)
         .y_axis(heatmap.YAxisConfig().unit("s"))
         .cell_values(heatmap.CellValues().unit("short"))
@@ -184,7 +132,7 @@ def _quality_row(y: int) -> list[Any]:
         .title("Model version share of traffic")
         .description("Share of the predictions over the selected time range, by model version.")
         .datasource(DATASOURCE)
-        .grid_pos(_pos(8, 8, 0, y))
+        .grid_pos(pos(8, 8, 0, y))
         .pie_type(PieChartType.DONUT)
         .unit("short")
         .with_target(
@@ -195,11 +143,11 @@ def _quality_row(y: int) -> list[Any]:
             )
         )
     )
-    errors = _series(
+    errors = series(
         "Prediction error ratio",
         "Share of /predict calls that failed: all failures (bad input included) and server-side"
         " ones only (no model, internal error), which the alert watches.",
-        _pos(8, 8, 8, y),
+        pos(8, 8, 8, y),
         "percentunit",
         *(
             query(
@@ -213,11 +161,11 @@ def _quality_row(y: int) -> list[Any]:
                 (SERVER_FAILED, "server errors", "B"),
             )
         ),
-    ).thresholds(_thresholds((None, "green"), (0.05, "red")))
-    http = _series(
+    ).thresholds(thresholds((None, "green"), (0.05, "red")))
+    http = series(
         "API HTTP requests by status",
         "Every HTTP request the API answered (Litestar's metrics), by status code.",
-        _pos(8, 8, 16, y),
+        pos(8, 8, 16, y),
         "reqps",
         query(f"sum by (status_code) (rate({m.API_HTTP_REQUESTS}[{RATE}]))", "{{status_code}}"),
     )
@@ -225,32 +173,32 @@ def _quality_row(y: int) -> list[Any]:
 
 
 def _crm_row(y: int) -> list[Any]:
-    updates = _series(
+    updates = series(
         "CRM segment updates by outcome and segment",
         "Calls of /crm_segment_update per second: which segment was written and how it went.",
-        _pos(8, 12, 0, y),
+        pos(8, 12, 0, y),
         "reqps",
         query(
             f"sum by (outcome, segment) (rate({m.CRM_UPDATES}[{RATE}]))",
             "{{segment}} · {{outcome}}",
         ),
     )
-    calls = _series(
+    calls = series(
         "CRM call latency p95 by operation",
         "How long the API waits for the CRM, per operation (read the customer, write the segment).",
-        _pos(8, 8, 12, y),
+        pos(8, 8, 12, y),
         "s",
         query(
             f"histogram_quantile(0.95, sum by (le, operation) (rate({m.CRM_CALL}_bucket[{RATE}])))",
             "{{operation}}",
         ),
     )
-    reloads = _stat(
+    reloads = single_stat(
         "Model reload failures",
         "Failed attempts to load a new champion model over the selected time range.",
-        _pos(8, 4, 20, y),
+        pos(8, 4, 20, y),
         query(f"sum(increase({m.RELOAD_FAILURES}[$__range])) or vector(0)", "failures"),
-    ).thresholds(_thresholds((None, "green"), (1, "red")))
+    ).thresholds(thresholds((None, "green"), (1, "red")))
     return [updates, calls, reloads]
 
 
@@ -259,7 +207,10 @@ def build() -> dict[str, Any]:
     board = (
         gd.Dashboard(TITLE)
         .uid(UID)
-        .description("Traffic, latency, errors and CRM updates of the lab's model API.")
+        .description(
+            "Traffic, latency, errors, CRM updates, model versions and input drift of the lab's"
+            " model API."
+        )
         .tags(["mlops-lab", "generated"])
         .refresh("5s")
         .time("now-15m", "now")
@@ -268,10 +219,11 @@ def build() -> dict[str, Any]:
         .readonly()
     )
     rows = (("Traffic", _traffic_row), ("Latency", _latency_row), ("Quality", _quality_row),
-            ("CRM integration", _crm_row))  # fmt: skip
+            ("CRM integration", _crm_row),
+            ("Model versions and drift", version_panels.row))  # fmt: skip
     y = 0
     for title, panels in rows:
-        board = board.with_row(gd.Row(title).grid_pos(_pos(1, 24, 0, y)))
+        board = board.with_row(gd.Row(title).grid_pos(pos(1, 24, 0, y)))
         for panel in panels(y + 1):
             board = board.with_panel(panel)
         y += 9

@@ -15,3 +15,8 @@ CRM_CALL = "crm_call_duration_seconds"  # histogram {operation, outcome}
 PREDICTION_OK = "ok"  # prediction outcomes: ok, invalid (bad input: 4xx), unavailable, error
 PREDICTION_CLIENT_ERROR = "invalid"
 CRM_UPDATE_OK = "success"  # segment-update outcomes: success or why it failed
+#: Drift (lab/drift.py, exported by the API per model version over its rolling input window)
+DRIFT_PSI = "feature_drift_psi"  # gauge {model_version, feature}: PSI vs the training reference
+DRIFTED_SHARE = "drifted_features_share"  # gauge {model_version}: share of features drifted, 0..1
+#: The FeatureDrift alert fires when more than this share of a version's features drifted.
+DRIFT_ALERT_SHARE = 0.3

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
+import yaml
 from click.testing import CliRunner
 
 from lab.cli import main
+from lab.drift import DRIFTED_PSI
 from lab.observability import dashboard, metric_names
 from lab.observability.grafana import DATASOURCE_UID
-from tests.support import REPO
+from tests.support import REPO, require_tool
 
 COMMITTED = REPO / "config" / "grafana" / "dashboards" / "mlops-lab.json"
 
@@ -76,3 +79,42 @@ def test_cli_writes_and_checks(tmp_path) -> None:
     out.write_text(out.read_text().replace("Total predictions", "Edited by hand"))
     stale = runner.invoke(main, ["dashboard", "--check", "--output", str(out)])
     assert stale.exit_code == 1 and "lab dashboard" in stale.output
+
+
+def test_versions_and_drift_row() -> None:
+    doc = dashboard.build()
+    rows = [p["title"] for p in doc["panels"] if p["type"] == "row"]
+    assert rows[-1] == "Model versions and drift"
+    panels = {p["title"]: p for p in doc["panels"] if p["type"] != "row"}
+    share = panels["Model version share of traffic (1m)"]
+    assert share["targets"][0]["expr"].startswith(
+        f"sum by (model_version) (rate({metric_names.PREDICTIONS}[1m])) / "
+    )
+    assert share["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"
+    assert share["fieldConfig"]["defaults"]["unit"] == "percentunit"
+    for title, metric, line in (
+        ("Feature drift (PSI) by feature", metric_names.DRIFT_PSI, DRIFTED_PSI),
+        ("Share of drifted features", metric_names.DRIFTED_SHARE, metric_names.DRIFT_ALERT_SHARE),
+    ):
+        panel = panels[title]
+        expr = panel["targets"][0]["expr"]
+        assert metric in expr and "model_loaded" in expr  # only the versions served now
+        defaults = panel["fieldConfig"]["defaults"]
+        assert defaults["custom"]["thresholdsStyle"]["mode"] == "line"
+        assert [s["value"] for s in defaults["thresholds"]["steps"]] == [None, line]
+    assert "{{feature}}" in panels["Feature drift (PSI) by feature"]["targets"][0]["legendFormat"]
+
+
+def test_every_query_is_valid_promql(tmp_path) -> None:
+    """promtool parses each panel's PromQL (as a recording rule, Grafana's variables filled)."""
+    tool = require_tool("promtool", "apt install prometheus (it ships promtool)")
+    variables = {"$__rate_interval": "1m", "$__range": "10m"}
+    rules = []
+    for number, (_, expr) in enumerate(dashboard.expressions(dashboard.build())):
+        for name, value in variables.items():
+            expr = expr.replace(name, value)
+        rules.append({"record": f"panel_query_{number}", "expr": expr})
+    path = tmp_path / "panels.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
+    done = subprocess.run([tool, "check", "rules", path], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

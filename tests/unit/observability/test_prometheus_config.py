@@ -11,7 +11,10 @@ from click.testing import CliRunner
 
 from lab import mlflow_server
 from lab.cli import main
+from lab.drift import DRIFTED_PSI
 from lab.observability import prometheus as prom
+from lab.observability.metric_names import DRIFT_ALERT_SHARE
+from lab.settings import SettingsError
 from tests.support import REPO, require_tool
 
 RULES_TEST = Path(__file__).parent / "promtool" / "rules_test.yml"
@@ -116,3 +119,40 @@ def test_print_command(settings_factory, monkeypatch: pytest.MonkeyPatch) -> Non
         "--storage.tsdb.retention.time=15d",
         "--web.listen-address=127.0.0.1:19191",
     ]
+
+
+def _rules(path: Path) -> dict[str, dict]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {r.get("alert") or r["record"]: r for g in doc["groups"] for r in g["rules"]}
+
+
+def test_drift_alert_wait_comes_from_the_settings(settings_factory) -> None:
+    assert _rules(REPO / "config" / "prometheus" / "rules.yml")[prom.DRIFT_ALERT]["for"] == "1m"
+    rendered = prom.render(settings_factory(DRIFT_ALERT_FOR="5s"))
+    assert _rules(rendered.rules)[prom.DRIFT_ALERT]["for"] == "5s"
+    result = promtool("check", "rules", rendered.rules)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("value", ["1 minute", "0s", "5", "-1m", "1d"])
+def test_a_bad_drift_alert_wait_is_refused(settings_factory, value: str) -> None:
+    with pytest.raises(SettingsError, match="DRIFT_ALERT_FOR"):
+        settings_factory(DRIFT_ALERT_FOR=value)
+
+
+def test_drift_thresholds_agree_with_the_code() -> None:
+    rules = _rules(REPO / "config" / "prometheus" / "rules.yml")
+    alert = rules[prom.DRIFT_ALERT]
+    assert alert["expr"] == f"lab:drifted_features_share:serving > {DRIFT_ALERT_SHARE}"
+    assert f"PSI above {DRIFTED_PSI}" in alert["annotations"]["description"]
+    assert f"> {DRIFTED_PSI})" in alert["annotations"]["description"]
+    assert "drifted_features_share" in rules["lab:drifted_features_share:serving"]["expr"]
+
+
+def test_a_rules_file_without_the_drift_alert_is_refused(settings_factory, tmp_path) -> None:
+    cfg = tmp_path / "cfg"
+    (cfg / "prometheus").mkdir(parents=True)
+    rules = (REPO / "config" / "prometheus" / "rules.yml").read_text()
+    (cfg / "prometheus" / "rules.yml").write_text(rules.replace("alert: FeatureDrift", "alert: X"))
+    with pytest.raises(prom.PrometheusConfigError, match="FeatureDrift"):
+        prom.render_rules(settings_factory(LAB_CONFIG_DIR=cfg))
