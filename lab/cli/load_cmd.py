@@ -8,6 +8,7 @@ from rich.table import Table
 
 from lab.cli._common import LabError, console, get_settings
 from lab.observability import load as load_mod
+from lab.observability import shift
 
 
 def _mix(value: str) -> dict[str, float]:
@@ -34,7 +35,19 @@ def _mix(value: str) -> dict[str, float]:
 )
 @click.option("--batch-size", default=5, show_default=True, type=int, help="Rows per batch call.")
 @click.option("--seed", default=42, show_default=True, type=int, help="Seed of the request mix.")
-def load(rate, duration, count, mix, batch_size, seed) -> None:
+@click.option(
+    "--drift",
+    is_flag=True,
+    help="Send drifted inputs: the rows of single and batch predictions get "
+    f"{shift.describe(shift.SHIFTS)}.",
+)
+@click.option(
+    "--drift-features",
+    metavar="NAMES",
+    default=None,
+    help=f"Shift only these (comma-separated; implies --drift). One of {', '.join(shift.SHIFTS)}.",
+)
+def load(rate, duration, count, mix, batch_size, seed, drift, drift_features) -> None:
     """Send traffic to the API (API_HOST:API_PORT) so Prometheus and Grafana have data.
 
     A seeded mix of single and batch predictions, CRM segment updates (customers listed by the
@@ -43,7 +56,18 @@ def load(rate, duration, count, mix, batch_size, seed) -> None:
     Exit code 1 if any answer was unexpected: no answer, a good request not answered with a
     2xx, or a bad request not answered with a 4xx.
 
-    Example: lab load --rate 20 --duration 120
+    --drift moves five input features well outside the training data while keeping every value
+    valid (the API still answers 200), so the dashboard's drift row rises above the 0.25 PSI
+    line and the FeatureDrift alert fires (after DRIFT_ALERT_FOR, 1m by default) once more
+    than 30% of the features drifted. The API measures drift over a window of recent rows, so
+    send enough (a minute at the default rate); normal `lab load` traffic brings it back down.
+    CRM updates score the CRM's stored customers and are not shifted.
+
+    \b
+    Examples:
+      lab load --rate 20 --duration 120
+      lab load --drift --duration 90
+      lab load --drift-features monthly_spend   (one feature of ten: drifted, but no alert)
     """
     settings = get_settings()
     try:
@@ -54,6 +78,7 @@ def load(rate, duration, count, mix, batch_size, seed) -> None:
             mix=_mix(mix),
             batch_size=batch_size,
             seed=seed,
+            drift=_drift(drift, drift_features),
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -64,6 +89,8 @@ def load(rate, duration, count, mix, batch_size, seed) -> None:
         TimeElapsedColumn(),
     )
     console.print(f"Sending about {plan.planned} requests to {settings.api_url} at {rate:g}/s")
+    if plan.drift:
+        console.print(f"[bold]Drifted inputs:[/] {shift.describe(plan.drift)}")
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("load", total=plan.planned, last="")
 
@@ -75,8 +102,19 @@ def load(rate, duration, count, mix, batch_size, seed) -> None:
         except load_mod.LoadError as exc:
             raise LabError(str(exc)) from None
     _print_summary(summary)
+    if plan.drift:
+        console.print(
+            "Watch feature_drift_psi and drifted_features_share (the dashboard's drift row) and "
+            f"the FeatureDrift alert at {settings.prometheus_url}/alerts"
+        )
     if summary.unexpected:
         raise LabError(f"{summary.unexpected} unexpected answers (see the table above)")
+
+
+def _drift(drift: bool, features: str | None) -> tuple[str, ...]:
+    if features is not None:
+        return shift.check_features(f.strip() for f in features.split(",") if f.strip())
+    return tuple(shift.SHIFTS) if drift else ()
 
 
 def _print_summary(summary: load_mod.Summary) -> None:

@@ -3,7 +3,8 @@
 A paced loop (one request every 1/rate seconds) sends a seeded mix of single predictions,
 batch predictions, CRM segment updates and a small share of deliberately bad requests, until
 the count or the duration is reached (whichever comes first). It only ever talks to the API and
-CRM addresses of the settings, and stops by itself.
+CRM addresses of the settings, and stops by itself. With `drift` set, the rows of the
+predictions are shifted (lab.observability.shift) so the API's drift metrics move.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 import numpy as np
 
 from lab import data
+from lab.observability import shift
 
 KINDS = ("predict", "batch", "crm", "bad")
 #: Bad requests the API must answer with a 4xx (and never a 500): (method, path, body).
@@ -46,6 +48,7 @@ class LoadPlan:
     batch_size: int = 5
     seed: int = 42
     timeout: float = 10.0
+    drift: tuple[str, ...] = ()  # features whose values are shifted (lab.observability.shift)
 
     def __post_init__(self) -> None:
         if not 0 < self.rate <= 1000:
@@ -61,6 +64,8 @@ class LoadPlan:
         unknown = set(self.mix) - set(KINDS)
         if unknown or any(w < 0 for w in self.mix.values()) or sum(self.mix.values()) <= 0:
             raise ValueError(f"the mix takes non-negative weights for {', '.join(KINDS)}")
+        if self.drift:
+            shift.check_features(self.drift)
 
     @property
     def planned(self) -> int | None:
@@ -119,7 +124,10 @@ class Generator:
         self.api_url = api_url.rstrip("/")
         self.crm_url = crm_url.rstrip("/")
         self.rng = random.Random(plan.seed)
-        self.rows = data.generate_features(2_000, plan.seed).round(4).tolist()
+        rows = data.generate_features(2_000, plan.seed)
+        if plan.drift:
+            rows = shift.shift(rows, plan.drift)
+        self.rows = rows.round(4).tolist()
         self.customers: list[str] = []
 
     def check_api(self, client: httpx.Client) -> None:

@@ -10,11 +10,13 @@ import json
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 from lab import data
-from lab.observability import load
+from lab.cli import main
+from lab.observability import load, shift
 
 API, CRM = "http://127.0.0.1:1", "http://127.0.0.1:2"
 
@@ -163,3 +165,48 @@ def test_planned_is_the_smaller_bound(rate: float, duration, count) -> None:
     plan = load.LoadPlan(rate=rate, duration=duration, count=count)
     bounds = [n for n in (int(rate * duration) if duration else None, count) if n is not None]
     assert plan.planned == max(1, min(bounds))
+
+
+def test_drift_shifts_the_prediction_rows_and_nothing_else() -> None:
+    plain = load.Generator(load.LoadPlan(seed=3), API, CRM)
+    drifted = load.Generator(load.LoadPlan(seed=3, drift=("monthly_spend",)), API, CRM)
+    spend = data.FEATURE_NAMES.index("monthly_spend")
+    for a, b in zip(plain.rows, drifted.rows, strict=True):
+        assert b[spend] == pytest.approx(a[spend] + 120.0)
+        assert a[:spend] + a[spend + 1 :] == b[:spend] + b[spend + 1 :]
+    transport, seen = api()
+    summary = run(
+        load.LoadPlan(rate=50, duration=None, count=100, drift=tuple(shift.SHIFTS)), transport
+    )
+    assert summary.unexpected == 0  # shifted rows are valid: answered 2xx
+    rows = [
+        row
+        for r in seen
+        if r.url.path == "/predict" and r.method == "POST"
+        for row in _rows(json.loads(r.content or b"null"))
+    ]
+    tickets = data.FEATURE_NAMES.index("support_tickets")
+    assert rows and all(row[tickets] >= 8 for row in rows)
+
+
+def _rows(body) -> list[list]:
+    if not isinstance(body, dict):
+        return []
+    rows = body.get("instances") or [body.get("features")]
+    good = [r for r in rows if isinstance(r, list) and len(r) == data.N_FEATURES]
+    return [r for r in good if all(isinstance(v, float) for v in r)]  # not the bad requests
+
+
+def test_a_drift_plan_with_an_unknown_feature_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot shift tenure_months"):
+        load.LoadPlan(drift=("tenure_months",))
+
+
+def test_cli_explains_and_checks_drift() -> None:
+    runner = CliRunner()
+    helped = runner.invoke(main, ["load", "--help"])
+    assert helped.exit_code == 0
+    for text in ("--drift", "FeatureDrift", "DRIFT_ALERT_FOR", *shift.SHIFTS):
+        assert text in helped.output
+    bad = runner.invoke(main, ["load", "--drift-features", "monthly_spend,tenure", "--count", "1"])
+    assert bad.exit_code == 2 and "cannot shift tenure" in bad.output
