@@ -33,10 +33,11 @@ def summary_line(output: str) -> str:
 
 def failures(output: str, most: int = 3) -> list[str]:
     """The first failing test ids of pytest's short summary (`FAILED path::test - why`)."""
+    _, marker, summary = output.rpartition("short test summary info")
     found = []
-    for line in output.splitlines():
+    for line in summary.splitlines() if marker else []:
         if line.startswith(("FAILED ", "ERROR ")):
-            found.append(line.split(" ", 1)[1].split(" - ", 1)[0])
+            found.append(line.split(" ", 1)[1].split(" - ", 1)[0].strip())
     return found[:most]
 
 

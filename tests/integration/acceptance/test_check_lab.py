@@ -75,19 +75,22 @@ def lab(mlflow_server, tmp_path_factory) -> Iterator[Lab]:
             proc.stop()
 
 
-@pytest.mark.timeout(900)
 def test_every_criterion_passes_except_grafana_which_is_skipped(lab):
-    """The whole rubric, the test-suite criterion included (pytest tests/unit tests/property)."""
-    code, result, table = lab.check()
-    seen = statuses(result)
+    code, result, table = lab.check("--no-tests")
     failed = {c["id"]: c["observed"] for m in result["modules"] for c in m["criteria"]
               if c["status"] == "fail"}  # fmt: skip
     assert not failed, failed
+    seen = statuses(result)
     assert seen.pop("M5.grafana") == "skip"
+    assert seen.pop("M6.tests") == "skip"  # --no-tests: the suite is graded on its own below
     assert set(seen.values()) == {"pass"}, seen
-    assert code == 3  # nothing failed, one criterion skipped
-    assert result["points"] == 100 - 4 and result["counts"] == {"pass": 14, "fail": 0, "skip": 1}
-    assert "total 96/100" in table
+    assert code == 3  # nothing failed, something skipped
+    assert result["points"] == 100 - 4 - 7 and result["counts"] == {
+        "pass": 13,
+        "fail": 0,
+        "skip": 2,
+    }
+    assert "total 89/100" in table
     versions = result["versions"]
     assert versions["mlflow"] == "3.17.2" and versions["prometheus"].startswith("2.")
     reports = lab.home / "reports"

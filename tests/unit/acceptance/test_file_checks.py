@@ -18,7 +18,7 @@ from lab.acceptance.checks.project import (
     container_user,
     final_user,
 )
-from lab.acceptance.checks.suite import SuiteParams, suite_passes, summary_line
+from lab.acceptance.checks.suite import SuiteParams, failures, suite_passes, summary_line
 from lab.training.manifest import Manifest, dump_model, write_manifest
 
 GOOD_ENV = (
@@ -213,6 +213,18 @@ def test_the_suite_check_fails_on_no_tests_and_skips_with_no_tests(make_ctx, tmp
         suite_passes(SuiteParams(paths=["tests/property"]), make_ctx())
     with pytest.raises(CheckSkipped, match="--no-tests"):
         suite_passes(SuiteParams(), make_ctx(run_tests=False))
+
+
+def test_failures_are_read_from_the_short_summary_only():
+    out = (
+        "ERROR    lab.serving:app.py:12 a log line, not a test\n"
+        "=========== short test summary info ===========\n"
+        "FAILED tests/unit/test_a.py::test_x - assert 1 == 2\n"
+        "ERROR tests/unit/test_b.py::test_y - RuntimeError\n"
+        "=========== 1 failed, 1 error in 0.3s ===========\n"
+    )
+    assert failures(out) == ["tests/unit/test_a.py::test_x", "tests/unit/test_b.py::test_y"]
+    assert failures("ERROR    lab.x: log\n1 failed in 0.1s\n") == []
 
 
 def test_summary_line():

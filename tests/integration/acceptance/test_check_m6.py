@@ -1,0 +1,30 @@
+"""M6 graded on this very project by `lab check -m M6`: the real test suite (pytest tests/unit
+tests/property), the CI workflow and the Dockerfile. No lab processes needed, so it runs alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import REPO, lab_env
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.timeout(900)
+def test_the_test_suite_criterion_runs_the_real_suite(tmp_path):
+    """A failure names the project's first failing tests."""
+    env = lab_env(tmp_path, COLUMNS=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", "check", "-m", "M6", "--json", "-",
+         "--badges", str(tmp_path / "b"), "--html", str(tmp_path / "r.html")],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=850,
+    )  # fmt: skip
+    result = json.loads(done.stdout)
+    observed = {c["id"]: (c["status"], c["observed"]) for c in result["modules"][0]["criteria"]}
+    assert {s for s, _ in observed.values()} == {"pass"}, observed
+    assert done.returncode == 0 and result["points"] == result["max_points"] == 15
+    assert " passed" in observed["M6.tests"][1]
