@@ -35,7 +35,7 @@ class Lab:
 
     def start_crm(self, name: str) -> None:
         self.crm = LabProcess(["crm"], self.env, self.home / f"{name}.log")
-        self.crm.wait_healthy(f"{self.crm_url}/health")
+        self.crm.wait_healthy(f"{self.crm_url}/health", timeout=120)
 
     def update(self, customer_id: str, **kwargs) -> httpx.Response:
         return httpx.post(
@@ -60,8 +60,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     api = LabProcess(["serve"], env, home / "api.log")
     lab = Lab(home, env, api, crm, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{crm_port}")
     try:
-        crm.wait_healthy(f"{lab.crm_url}/health")
-        api.wait_healthy(f"{lab.api_url}/health", timeout=90)
+        crm.wait_healthy(f"{lab.crm_url}/health", timeout=120)
+        api.wait_healthy(f"{lab.api_url}/health", timeout=120)
         yield lab
     finally:
         lab.api.stop()
