@@ -123,14 +123,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         rubric = load_rubric(rubric_path)
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
-    for wanted in modules:
-        try:
-            rubric.module(wanted)
-        except KeyError:
-            known = ", ".join(m.id for m in rubric.modules)
-            raise click.BadParameter(
-                f"no module {wanted!r} (known: {known})", param_hint="--module"
-            ) from None
+    modules = _module_ids(rubric, modules)
     ctx = CheckContext(
         settings=settings,
         targets=Targets.from_settings(settings, **urls),
@@ -145,6 +138,22 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         sys.exit(EXIT_FAILED)
     if result.counts["skip"]:
         sys.exit(EXIT_SKIPPED)
+
+
+def _module_ids(rubric, wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The rubric's ids of the modules asked for (any case, each once), in the order given."""
+    ids: list[str] = []
+    for name in wanted:
+        try:
+            module_id = rubric.module(name).id
+        except KeyError:
+            known = ", ".join(m.id for m in rubric.modules)
+            raise click.BadParameter(
+                f"no module {name!r} (known: {known})", param_hint="--module"
+            ) from None
+        if module_id not in ids:
+            ids.append(module_id)
+    return tuple(ids)
 
 
 def _run(rubric, ctx, modules: list[str], out: Console, lang: str):

@@ -60,9 +60,12 @@ def prometheus_query(params: PromParams, ctx: CheckContext) -> Outcome:
 def _series(result: list[dict[str, Any]]) -> list[str]:
     out = []
     for item in result:
-        labels = {k: v for k, v in item.get("metric", {}).items() if k != "__name__"}
+        metric = item.get("metric", {})
+        labels = ",".join(
+            f"{k}={v}" for k, v in sorted(metric.items()) if k not in ("__name__", "instance")
+        )
         value = (item.get("value") or [None, "?"])[1]
-        out.append(f"{short(json.dumps(labels, sort_keys=True), 70)} = {value}")
+        out.append(f"{{{short(labels, 70)}}} {value}")
     return out
 
 
