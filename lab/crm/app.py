@@ -16,11 +16,13 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.plugins.pydantic import PydanticPlugin
 
 from lab import __version__
 from lab.crm.ids import InvalidIdError
@@ -59,12 +61,18 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"crm_token": settings.CRM_TOKEN, "crm": crm}),
         lifespan=[open_store],
         middleware=[http_metrics_config().middleware],
-        plugins=[ProblemDetailsPlugin(_problem_details())],
+        # validate_strict: `false` or "0.5" is not a probability (Litestar's default is lax)
+        plugins=[ProblemDetailsPlugin(_problem_details()), PydanticPlugin(validate_strict=True)],
         openapi_config=OpenAPIConfig(
             title="mlops-lab CRM",
             version=__version__,
             description="The lab's built-in CRM: customers, their features and segments.",
             path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="CRM_TOKEN")
+                }
+            ),
         ),
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,

@@ -10,9 +10,10 @@ from litestar import Controller, get, put
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from lab.crm.ids import SEGMENT_PATTERN, check_customer_id
+from lab.crm.ids import CUSTOMER_ID_PATTERN, SEGMENT_PATTERN, check_customer_id
 from lab.crm.runtime import CrmRuntime
 from lab.crm.schemas import (
     Customer,
@@ -20,15 +21,41 @@ from lab.crm.schemas import (
     CustomerPage,
     Health,
     HistoryPage,
+    Problem,
     SegmentUpdate,
     SegmentWrite,
 )
 from lab.crm.store import CustomerNotFoundError, RequestIdConflictError
 
 log = logging.getLogger("lab.crm")
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
-Offset = Annotated[int, Parameter(ge=0, description="Rows to skip")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000_000, description="Rows to skip")]
+#: Documented, not validated here: `check_customer_id` gives the clearer message.
+CustomerIdParam = Annotated[
+    str,
+    Parameter(
+        description="The customer's id, e.g. CUST_TEST_007",
+        schema_extra={"pattern": CUSTOMER_ID_PATTERN, "maxLength": 64},
+    ),
+]
+_PROBLEMS = {
+    400: "Invalid id, query parameter or body: the detail says what to fix",
+    401: "Missing or wrong `Authorization: Bearer <CRM_TOKEN>`",
+    404: "No customer with this id",
+    409: "The request_id was already used for a different write",
+    413: "The body is larger than 64 kB",
+}
+
+
+def problems(*codes: int) -> dict[int, ResponseSpec]:
+    return {
+        code: ResponseSpec(
+            data_container=Problem, description=_PROBLEMS[code], media_type=PROBLEM_MEDIA_TYPE
+        )
+        for code in codes
+    }
 
 
 async def require_token(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
@@ -49,7 +76,12 @@ class CustomerController(Controller):
     path = "/customers"
     tags: ClassVar[list[str]] = ["customers"]
 
-    @get("/", summary="List customers, optionally by segment", sync_to_thread=False)
+    @get(
+        "/",
+        summary="List customers, optionally by segment",
+        responses=problems(400),
+        sync_to_thread=False,
+    )
     def list_customers(
         self,
         crm: CrmRuntime,
@@ -61,28 +93,36 @@ class CustomerController(Controller):
     ) -> CustomerPage:
         return crm.store.list(segment=segment, limit=limit, offset=offset)
 
-    @get("/{customer_id:str}", summary="One customer and its current segment", sync_to_thread=False)
-    def get_customer(self, crm: CrmRuntime, customer_id: str) -> Customer:
+    @get(
+        "/{customer_id:str}",
+        summary="One customer and its current segment",
+        responses=problems(400, 404),
+        sync_to_thread=False,
+    )
+    def get_customer(self, crm: CrmRuntime, customer_id: CustomerIdParam) -> Customer:
         return crm.store.get(check_customer_id(customer_id))
 
     @get(
         "/{customer_id:str}/features",
         summary="The customer's features, by name, in the model's order",
+        responses=problems(400, 404),
         sync_to_thread=False,
     )
-    def get_features(self, crm: CrmRuntime, customer_id: str) -> CustomerFeatures:
+    def get_features(self, crm: CrmRuntime, customer_id: CustomerIdParam) -> CustomerFeatures:
         return crm.store.features(check_customer_id(customer_id))
 
     @put(
         "/{customer_id:str}/segment",
         summary="Set the customer's segment (idempotent by request_id; bearer token)",
         guards=[require_token],
+        responses=problems(400, 401, 404, 409, 413),
+        security=[{"bearer": []}],
         sync_to_thread=False,
     )
     def put_segment(
         self,
         crm: CrmRuntime,
-        customer_id: str,
+        customer_id: CustomerIdParam,
         data: SegmentUpdate,
     ) -> SegmentWrite:
         customer_id = check_customer_id(customer_id)
@@ -105,10 +145,11 @@ class CustomerController(Controller):
     @get(
         "/{customer_id:str}/history",
         summary="The customer's segment history, newest first",
+        responses=problems(400, 404),
         sync_to_thread=False,
     )
     def get_history(
-        self, crm: CrmRuntime, customer_id: str, limit: Limit = 100, offset: Offset = 0
+        self, crm: CrmRuntime, customer_id: CustomerIdParam, limit: Limit = 100, offset: Offset = 0
     ) -> HistoryPage:
         return crm.store.history(check_customer_id(customer_id), limit=limit, offset=offset)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from lab.crm.ids import (
     CUSTOMER_ID_PATTERN,
@@ -13,9 +13,17 @@ from lab.crm.ids import (
     SEGMENT_PATTERN,
 )
 
-CustomerId = Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, examples=["CUST_TEST_007"])]
-SegmentName = Annotated[str, Field(pattern=SEGMENT_PATTERN, examples=["high_risk"])]
-Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, examples=[0.83])]
+# StringConstraints (not Field(pattern=...)): Litestar puts only these patterns in the OpenAPI.
+CustomerId = Annotated[
+    str, StringConstraints(pattern=CUSTOMER_ID_PATTERN), Field(examples=["CUST_TEST_007"])
+]
+SegmentName = Annotated[
+    str, StringConstraints(pattern=SEGMENT_PATTERN), Field(examples=["high_risk"])
+]
+# Strict: `false` or "0.5" is not a probability (numbers only, ints included).
+Probability = Annotated[
+    float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False, examples=[0.83])
+]
 
 
 class _Strict(BaseModel):
@@ -41,16 +49,22 @@ class CustomerFeatures(_Strict):
     features: dict[str, float]
 
 
-class SegmentUpdate(_Strict):
-    """Body of `PUT /customers/{id}/segment`. `request_id` makes the write idempotent."""
+class SegmentUpdate(BaseModel):
+    """Body of `PUT /customers/{id}/segment`. `request_id` makes the write idempotent.
+
+    Unknown fields are ignored (the OpenAPI schema cannot say they are forbidden)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     segment: SegmentName
-    model_version: Annotated[str, Field(pattern=MODEL_VERSION_PATTERN, examples=["v1.2.0-stable"])]
+    model_version: Annotated[
+        str, StringConstraints(pattern=MODEL_VERSION_PATTERN), Field(examples=["v1.2.0-stable"])
+    ]
     probability: Probability
     request_id: Annotated[
         str,
+        StringConstraints(pattern=REQUEST_ID_PATTERN),
         Field(
-            pattern=REQUEST_ID_PATTERN,
             description="Idempotency key: the same request_id applied twice writes once",
             examples=["3f1c2a9e0b7d4c55a1e2f3a4b5c6d7e8"],
         ),
@@ -105,3 +119,11 @@ class Health(_Strict):
     customers: int
     history_rows: int
     database: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: `detail` says what is wrong and how to fix it."""
+
+    status: int
+    title: str
+    detail: str

@@ -39,8 +39,9 @@ class ScoringModel(Protocol):
 
 
 class ModelSource(Protocol):
-    def get(self) -> ScoringModel:
-        """The serving model; raises when none is loaded (the message says why)."""
+    def pick(self, customer_id: str | None = None) -> ScoringModel:
+        """The model that scores this customer (champion, or the challenger for its sticky
+        share of customers during a rollout); raises when none is loaded (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class SegmentUpdater:
             extra={"request_id": rid, "customer_id": customer_id, "crm": self.crm.base_url},
         )
 
-        model, probability = self._predict(rid, features)
+        model, probability = self._predict(rid, features, customer_id)
         log.info(
             "step 2/4 predict",
             extra={"request_id": rid, "probability": round(probability, 4),
@@ -161,9 +162,11 @@ class SegmentUpdater:
             )
             raise FlowError(exc.status, exc.title, exc.detail, exc.outcome, rid) from None
 
-    def _predict(self, rid: str, features: list[float]) -> tuple[ScoringModel, float]:
+    def _predict(
+        self, rid: str, features: list[float], customer_id: str
+    ) -> tuple[ScoringModel, float]:
         try:
-            model = self.models.get()
+            model = self.models.pick(customer_id)
         except self._model_errors as exc:
             log.warning(
                 "step 2/4 predict failed: no model", extra={"request_id": rid, "reason": str(exc)}

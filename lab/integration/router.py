@@ -27,6 +27,7 @@ from lab.serving.app import ServingContext
 from lab.serving.logs import current_request_id
 from lab.serving.model_store import ModelUnavailable
 from lab.serving.problems import Problem
+from lab.serving.schemas import problem
 
 log = logging.getLogger("lab.integration")
 RETRY_AFTER = {503: "5", 504: "5"}
@@ -80,15 +81,23 @@ def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
     "(idempotent by the request id: a retry with the same X-Request-ID writes once). "
     "Errors: 400 invalid id, 404 unknown customer, 409 request id reused, 502 bad CRM answer, "
     "503 CRM or model unavailable, 504 CRM timeout.",
-    sync_to_thread=False,
+    responses={
+        400: problem("customer_id is missing or not a valid id: the detail says what is allowed"),
+        404: problem("The CRM has no customer with this id"),
+        409: problem("The X-Request-ID was already used for a different update"),
+        502: problem("The CRM answered with an error, malformed JSON or wrong features"),
+        503: problem("The CRM is not running (the detail names its URL), or no model is loaded"),
+        504: problem("The CRM did not answer within CRM_READ_TIMEOUT"),
+    },
 )
 async def crm_segment_update(
     request: Request,
     customer_id: Annotated[
         str,
         Parameter(
-            description=f"The customer's id, matching {CUSTOMER_ID_PATTERN}",
+            description="The customer's id, e.g. CUST_TEST_007",
             examples=[Example(value="CUST_TEST_007")],
+            schema_extra={"pattern": CUSTOMER_ID_PATTERN, "maxLength": 64},
         ),
     ],
 ) -> SegmentUpdateResult:

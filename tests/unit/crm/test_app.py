@@ -111,7 +111,8 @@ def test_unknown_customer_is_404_and_not_created(client: TestClient) -> None:
         {"request_id": ""},
         {"request_id": "../../x"},
         {"model_version": "v1 OR 1"},
-        {"extra": "field"},
+        {"probability": False},
+        {"probability": "0.5"},
     ],
 )
 def test_put_rejects_bad_bodies(client: TestClient, bad: dict) -> None:
