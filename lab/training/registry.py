@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from lab.settings import Settings
+from lab.training.manifest import sha256_file
 
 EXPERIMENT_NAME = "mlops-lab"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 LABEL_TAG = "version_label"
 DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"  # per-feature bins of the training data
+SHA256_TAG = "model_sha256"  # SHA-256 of the logged model file; the API checks it before loading
+MODEL_FILES = ("model.skops", "model.pkl", "model.joblib")  # the serialized model in a model folder
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +95,13 @@ def get_alias_version(client: Any, name: str, alias: str) -> Any | None:
 
 
 def register(
-    client: Any, name: str, model_uri: str, run_id: str, label: str, model_id: str | None
+    client: Any,
+    name: str,
+    model_uri: str,
+    run_id: str,
+    label: str,
+    model_id: str | None,
+    tags: dict[str, str] | None = None,
 ) -> Any:
     from mlflow.exceptions import MlflowException
 
@@ -102,7 +113,11 @@ def register(
         if "RESOURCE_ALREADY_EXISTS" not in str(exc.error_code):
             raise
     version = client.create_model_version(
-        name, source=model_uri, run_id=run_id, tags={LABEL_TAG: label}, model_id=model_id
+        name,
+        source=model_uri,
+        run_id=run_id,
+        tags={LABEL_TAG: label, **(tags or {})},
+        model_id=model_id,
     )
     return version
 
@@ -117,3 +132,20 @@ def model_url(tracking: Tracking, name: str, version: str) -> str | None:
     if tracking.ui_url is None:
         return None
     return f"{tracking.ui_url}/#/models/{name}/versions/{version}"
+
+
+def serialized_model(model_dir: Path) -> Path | None:
+    """The serialized model file inside an MLflow model folder, or None."""
+    return next((model_dir / n for n in MODEL_FILES if (model_dir / n).is_file()), None)
+
+
+def logged_model_sha256(model_uri: str) -> str:
+    """SHA-256 of the model file as the artifact store holds it (what the API will download)."""
+    import mlflow.artifacts
+
+    with tempfile.TemporaryDirectory(prefix="lab-logged-model-") as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
+        found = serialized_model(local)
+        if found is None:
+            raise RuntimeError(f"{model_uri} holds no serialized model ({', '.join(MODEL_FILES)})")
+        return sha256_file(found)

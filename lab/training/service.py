@@ -155,8 +155,10 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         run_id = run.info.run_id
 
     step("registering the model version")
+    # The API refuses a download whose SHA-256 differs from this tag (integrity of the artifact).
+    digest = {registry.SHA256_TAG: registry.logged_model_sha256(info.model_uri)}
     version = registry.register(
-        client, settings.MODEL_NAME, info.model_uri, run_id, label, info.model_id
+        client, settings.MODEL_NAME, info.model_uri, run_id, label, info.model_id, digest
     )
     version_id = str(version.version)
     client.set_model_version_tag(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import mlflow.artifacts
 import pytest
 
 from lab.rollout import operations
+from lab.training.manifest import sha256_file
 from lab.training import TrainOptions, train
 
 pytestmark = pytest.mark.integration
 
 
-def test_start_promote_rollback_abort(settings_factory):
+def test_start_promote_rollback_abort(settings_factory, tmp_path):
     # no server on the default port in tests: train goes straight into LAB_HOME's SQLite
     settings = settings_factory(MODEL_NAME="rollout-it", MLFLOW_PORT=9)
     train(TrainOptions(n_samples=300, model_version="v1"), settings)
@@ -19,6 +23,12 @@ def test_start_promote_rollback_abort(settings_factory):
 
     pair = operations.current_pair(client, "rollout-it")
     assert (pair.champion_version, pair.challenger_version) == ("1", "2")
+    # the SHA-256 of the model file as the artifact store holds it, for the API to verify
+    digest = client.get_model_version("rollout-it", "2").tags["model_sha256"]
+    local = Path(
+        mlflow.artifacts.download_artifacts("models:/rollout-it/2", dst_path=str(tmp_path))
+    )
+    assert digest == sha256_file(local / "model.skops")
     assert pair.challenger_label == "v2"
 
     with pytest.raises(operations.RolloutError, match="already the champion"):
