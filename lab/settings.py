@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     PREDICT_MAX_BODY_BYTES: int = Field(8_000_000, ge=1024)
     LATENCY_SLO_SECONDS: float = Field(0.05, gt=0)
     CHALLENGER_SHARE: float = Field(0.0, ge=0, le=1)
+    DRIFT_WINDOW_ROWS: int = Field(1000, ge=10, le=1_000_000)  # recent inputs per version
+    DRIFT_MIN_ROWS: int = Field(200, ge=10, le=1_000_000)  # fewer rows: no PSI (noise)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # CRM

@@ -54,19 +54,25 @@ class Analysis:
 
 
 def queries(window: str) -> dict[str, str]:
-    """PromQL per statistic, each `by (model_version)`."""
+    """PromQL per statistic, each `by (model_version)` (the serving app's metrics).
+
+    Errors are the server's failures (outcome `error` or `unavailable`): bad input (`invalid`)
+    is the caller's mistake, spread over both versions by the split, and would only add noise
+    to the comparison (the same rule as `lab:prediction_error_ratio:rate5m`).
+    """
     w = window
     return {
         "requests": f"sum by (model_version) (increase(prediction_requests_total[{w}]))",
         "errors": (
-            f'sum by (model_version) (increase(prediction_requests_total{{outcome!="ok"}}[{w}]))'
+            "sum by (model_version) "
+            f'(increase(prediction_requests_total{{outcome!~"ok|invalid"}}[{w}]))'
         ),
         "p95_latency": (
             "histogram_quantile(0.95, sum by (model_version, le) "
             f"(rate(prediction_latency_seconds_bucket[{w}])))"
         ),
-        "churned": f"sum by (model_version) (increase(predicted_churn_total[{w}]))",
-        "predicted": f"sum by (model_version) (increase(predicted_rows_total[{w}]))",
+        "churned": f"sum by (model_version) (increase(prediction_churn_rows_total[{w}]))",
+        "predicted": f"sum by (model_version) (increase(prediction_rows_total[{w}]))",
     }
 
 

@@ -1,12 +1,14 @@
 """The serving API: `create_app(settings) -> Litestar` (no app is built at import time).
 
 What an app holds (`app.state`):
-- `models`: the `ModelStore`; `models.current` is the serving `LoadedModel` or None, and
-  `models.get()` returns it or raises `ModelUnavailable(reason)`. A `LoadedModel` has
+- `models`: the `ModelStore`; `models.current` is the champion `LoadedModel` or None,
+  `models.get()` returns it or raises `ModelUnavailable(reason)`, and `models.pick(customer_id)`
+  returns the model that should answer this request (the challenger for its share of the
+  traffic, sticky per customer id; see `lab.serving.split`). A `LoadedModel` has
   `predict_proba(X) -> np.ndarray` (churn probabilities, X float64 of shape (n, 10) in
   `lab.data.FEATURE_NAMES` order), `.label`, `.registry_version`, `.source`, `.sha256`.
 - `metrics_registry`: the `prometheus_client.CollectorRegistry` that `/metrics` serves.
-- `serving_metrics` (the prediction metrics) and `settings`.
+- `serving_metrics` (the prediction metrics), `drift_metrics` (PSI gauges) and `settings`.
 
 Plugging another router in (e.g. the CRM segment-update flow in `lab.integration`):
 write a factory `(ctx: ServingContext) -> plugin`, where the plugin is a Litestar
@@ -15,7 +17,7 @@ write a factory `(ctx: ServingContext) -> plugin`, where the plugin is a Litesta
 opened and closed there, kept on `app.state`) to `app_config.lifespan`. Then add
 `"package.module.factory"` to `EXTENSIONS` below. The string is imported when an app is built,
 so `lab.serving` never imports packages above it. Inside a handler, predict with
-`state.models.get().predict_proba(X)` (catch `ModelUnavailable` for a 503), log with
+`state.models.pick(customer_id).predict_proba(X)` (catch `ModelUnavailable` for a 503), log with
 `logging.getLogger("lab.<pkg>")` (the request id is added to every line; `lab.serving.logs.
 current_request_id()` gives it for passing on), and raise `lab.serving.problems.Problem(status,
 detail, **fields)` for errors. Metrics: create them with `registry=ctx.metrics_registry`
@@ -38,6 +40,7 @@ from prometheus_client import CollectorRegistry
 
 from lab import __version__
 from lab.serving import admin, health, http_metrics, problems
+from lab.serving.drift_metrics import DriftMetrics
 from lab.serving.logs import request_id_middleware
 from lab.serving.metrics import ServingMetrics, metrics_endpoint, worker_lifespan
 from lab.serving.model_store import ModelStore
@@ -73,7 +76,8 @@ def create_app(
 ) -> Litestar:
     """Build the API. `extensions` replaces `EXTENSIONS`; `registry` replaces the MLflow client."""
     metrics = ServingMetrics(settings)
-    models = ModelStore(settings, metrics, registry)
+    drift = DriftMetrics(metrics.registry, min(settings.DRIFT_MIN_ROWS, settings.DRIFT_WINDOW_ROWS))
+    models = ModelStore(settings, metrics, registry, drift)
     ctx = ServingContext(settings=settings, models=models, metrics=metrics)
     chosen = EXTENSIONS if extensions is None else extensions
     plugins = [problems.plugin()]
@@ -84,9 +88,10 @@ def create_app(
             health.health,
             health.ready,
             admin.reload_model,
+            admin.set_split,
             metrics_endpoint,
         ],
-        lifespan=[worker_lifespan, models.lifespan],
+        lifespan=[worker_lifespan, models.lifespan, drift.lifespan],
         middleware=[request_id_middleware, http_metrics.config().middleware],
         plugins=plugins,
         exception_handlers=problems.EXCEPTION_HANDLERS,
@@ -95,6 +100,7 @@ def create_app(
                 "settings": settings,
                 "models": models,
                 "serving_metrics": metrics,
+                "drift_metrics": drift,
                 "metrics_registry": metrics.registry,
             }
         ),
@@ -109,8 +115,9 @@ def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="mlops-lab serving API",
         version=__version__,
-        description="Churn predictions from the MLflow registry's champion model, with "
-        "health, readiness, Prometheus metrics and hot model reload. Errors are RFC 9457 "
+        description="Churn predictions from the MLflow registry's champion model (and, during a "
+        "rollout, its challenger for a share of the traffic), with health, readiness, "
+        "Prometheus metrics (drift included) and hot model reload. Errors are RFC 9457 "
         "problem details.",
         path="/schema",
         render_plugins=[SwaggerRenderPlugin(path="/swagger"), ScalarRenderPlugin(path="/scalar")],

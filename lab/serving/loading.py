@@ -6,6 +6,8 @@ return a checked `LoadedModel` or raise `ModelLoadError` with a one-line reason.
 
 from __future__ import annotations
 
+import json
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,10 +17,16 @@ from typing import Any, Literal
 import numpy as np
 
 from lab import data
+from lab.serving.drift_window import DriftWindow, checked_reference
 from lab.serving.fastpath import Predictor, predictor_for
 from lab.training.manifest import ModelIntegrityError, load_from_manifest, sha256_file
+from lab.training.registry import DRIFT_REFERENCE_ARTIFACT, SHA256_TAG, serialized_model
 
+log = logging.getLogger("lab.serving.models")
 Source = Literal["registry", "file"]
+#: How the model file was checked: against the manifest or the registry's `model_sha256` tag
+#: ("verified"), or not at all because the registry version has no tag ("unverified").
+Integrity = Literal["verified", "unverified"]
 #: Rows every model must score sensibly before it may serve (deterministic, realistic values).
 _PROBE = data.generate_features(16, seed=7)
 _FAST_PATH_TOLERANCE = 1e-9
@@ -39,10 +47,22 @@ class LoadedModel:
     loaded_at: str
     predictor: Predictor = field(repr=False)
     uri: str = ""
+    integrity: Integrity = "verified"
+    #: Per-feature training statistics (`lab.drift.reference`), None when the model has none.
+    drift_reference: dict[str, Any] | None = field(default=None, repr=False)
+    #: The recent inputs this model scored (for drift), None without a reference.
+    window: DriftWindow | None = field(default=None, repr=False, compare=False)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Churn probability of each row of `X` (float64, shape (n, 10)); shape (n,)."""
-        return self.predictor(X)
+        """Churn probability of each row of `X` (float64, shape (n, 10)); shape (n,).
+
+        The rows are also kept in the model's drift window (a ring buffer: a copy, no I/O).
+        """
+        probability = self.predictor(X)
+        window = self.window
+        if window is not None:
+            window.add(X)
+        return probability
 
     @property
     def predictor_kind(self) -> str:
@@ -57,6 +77,8 @@ class RegistryVersion:
     version: str
     label: str
     download_uri: str
+    run_id: str = ""
+    sha256: str | None = None  # the version's `model_sha256` tag, set by `lab train`
 
 
 def now_iso() -> str:
@@ -100,25 +122,34 @@ def load_file(manifest_path: Path) -> LoadedModel:
         loaded_at=now_iso(),
         predictor=checked_predictor(model),
         uri=str(manifest_path.parent / manifest.file),
+        drift_reference=checked_reference(manifest.drift_reference, str(manifest_path)),
     )
 
 
 def load_registry(found: RegistryVersion, tracking_uri: str) -> LoadedModel:
-    """Download the version's artifacts and load them (skops format: no pickle involved)."""
+    """Download the version's artifacts, check the model file's SHA-256 against the version's
+    `model_sha256` tag, then load it (skops format: no pickle involved)."""
     import mlflow.artifacts
     import mlflow.sklearn
 
+    what = f"{found.name} version {found.version}"
     with tempfile.TemporaryDirectory(prefix="lab-model-") as tmp:
         try:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=found.download_uri, dst_path=tmp, tracking_uri=tracking_uri
+            local = Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=found.download_uri, dst_path=tmp, tracking_uri=tracking_uri
+                )
             )
-            digest = _artifact_digest(Path(local))
-            model = mlflow.sklearn.load_model(local)
+            digest = _artifact_digest(local)
+        except ModelLoadError as exc:
+            raise ModelLoadError(f"{what}: {exc}") from None
+        except Exception as exc:  # MLflow and the file system raise many kinds
+            raise ModelLoadError(f"{what} does not download: {_first_line(exc)}") from None
+        integrity = _check_digest(found, digest)
+        try:
+            model = mlflow.sklearn.load_model(str(local))
         except Exception as exc:  # MLflow, skops and the file system raise many kinds
-            raise ModelLoadError(
-                f"{found.name} version {found.version} does not load: {_first_line(exc)}"
-            ) from None
+            raise ModelLoadError(f"{what} does not load: {_first_line(exc)}") from None
     return LoadedModel(
         label=found.label,
         registry_version=found.version,
@@ -127,15 +158,64 @@ def load_registry(found: RegistryVersion, tracking_uri: str) -> LoadedModel:
         loaded_at=now_iso(),
         predictor=checked_predictor(model),
         uri=f"models:/{found.name}/{found.version}",
+        integrity=integrity,
+        drift_reference=_run_reference(found, tracking_uri),
     )
+
+
+def _check_digest(found: RegistryVersion, digest: str) -> Integrity:
+    """Refuse a model file that is not the one `lab train` logged (its `model_sha256` tag)."""
+    if found.sha256 is None:
+        log.warning(
+            "the registry version has no model_sha256 tag: nothing to verify the download against",
+            extra={"model_version": found.label, "registry_version": found.version},
+        )
+        return "unverified"
+    if digest != found.sha256.strip().lower():
+        raise ModelLoadError(
+            f"{found.name} version {found.version}: the model file's SHA-256 {digest[:12]}… "
+            f"does not match the version's {SHA256_TAG} tag {found.sha256[:12]}…; the artifact "
+            "was changed after training: refusing it (train the version again)"
+        )
+    return "verified"
+
+
+def _run_reference(found: RegistryVersion, tracking_uri: str) -> dict[str, Any] | None:
+    """The drift reference `lab train` logged with the version's run, or None (logged why)."""
+    import mlflow.artifacts
+
+    where = f"run {found.run_id} ({found.name} version {found.version})"
+    if not found.run_id:
+        log.warning("no run behind the model version: no drift reference", extra={"of": where})
+        return None
+    try:
+        with tempfile.TemporaryDirectory(prefix="lab-drift-") as tmp:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=found.run_id,
+                artifact_path=DRIFT_REFERENCE_ARTIFACT,
+                dst_path=tmp,
+                tracking_uri=tracking_uri,
+            )
+            text = Path(path).read_text(encoding="utf-8")
+    except Exception as exc:  # MLflow and the file system raise many kinds
+        log.warning(
+            "no drift reference for the model: drift is not measured",
+            extra={"of": where, "reason": _first_line(exc)},
+        )
+        return None
+    try:
+        return checked_reference(json.loads(text), where)
+    except ValueError:
+        log.warning("the drift reference is not JSON: drift is not measured", extra={"of": where})
+        return None
 
 
 def _artifact_digest(model_dir: Path) -> str:
     """SHA-256 of the serialized model inside an MLflow model folder."""
-    for name in ("model.skops", "model.pkl", "model.joblib"):
-        if (model_dir / name).is_file():
-            return sha256_file(model_dir / name)
-    raise ModelLoadError(f"no serialized model in {model_dir.name} (expected model.skops)")
+    found = serialized_model(model_dir)
+    if found is None:
+        raise ModelLoadError(f"no serialized model in {model_dir.name} (expected model.skops)")
+    return sha256_file(found)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -37,6 +37,7 @@ from lab.settings import Settings
 #: Sub-millisecond to seconds; the latency SLO (LATENCY_SLO_SECONDS) is added as a boundary.
 BASE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 0.5, 1.0)
 NO_MODEL = "none"
+CHAMPION, CHALLENGER = "champion", "challenger"
 OK, INVALID, UNAVAILABLE, ERROR = OUTCOMES = ("ok", "invalid", "unavailable", "error")
 
 
@@ -75,11 +76,26 @@ class ServingMetrics:
             ["model_version"],
             registry=registry,
         )
+        self.churn_rows = Counter(
+            "prediction_churn_rows_total",
+            "Rows /predict scored as churn (class 1); divided by prediction_rows_total it is "
+            "the version's predicted churn rate.",
+            ["model_version"],
+            registry=registry,
+        )
         self.model_loaded = Gauge(
             "model_loaded",
-            "1 for the model version this API serves, 0 for versions it served before.",
-            ["model_version", "registry_version", "source"],
+            "1 for each model version this API serves (alias champion or challenger), 0 for "
+            "versions it served before.",
+            ["model_version", "registry_version", "source", "alias"],
             multiprocess_mode="livemax",
+            registry=registry,
+        )
+        self.challenger_share = Gauge(
+            "challenger_traffic_share",
+            "Share of /predict and /crm_segment_update traffic the split sends to the "
+            "challenger (0 to 1; it only takes effect while a challenger is loaded).",
+            multiprocess_mode="livemostrecent",
             registry=registry,
         )
         self.reload_failures = Counter(
@@ -87,32 +103,46 @@ class ServingMetrics:
             "Attempts to load a new model that failed (the previous model kept serving).",
             registry=registry,
         )
-        self._serving: tuple[str, str, str] = (NO_MODEL, NO_MODEL, NO_MODEL)
-        self.model_loaded.labels(*self._serving).set(0)
+        none = (NO_MODEL, NO_MODEL, NO_MODEL)
+        self._serving: dict[str, tuple[str, str, str]] = {CHAMPION: none}
+        self.model_loaded.labels(*none, CHAMPION).set(0)
+        self.challenger_share.set(settings.CHALLENGER_SHARE)
         self._children: dict[str, dict[str, Any]] = {}
 
-    def observe(self, version: str, outcome: str, seconds: float = 0.0, rows: int = 0) -> None:
-        """Count one /predict call; a successful one also records its latency and rows."""
+    def observe(
+        self, version: str, outcome: str, seconds: float = 0.0, rows: int = 0, churn: int = 0
+    ) -> None:
+        """Count one /predict call; a successful one also records its latency, rows, churners."""
         children = self._children.get(version) or self._children_for(version)
         children[outcome].inc()
         if outcome == OK:
             children["latency"].observe(seconds)
             children["rows"].inc(rows)
+            if churn:
+                children["churn"].inc(churn)
 
     def _children_for(self, version: str) -> dict[str, Any]:
-        # labels() costs microseconds per call; a request needs three, so keep them per version.
+        # labels() costs microseconds per call; a request needs four, so keep them per version.
         children = {o: self.requests.labels(version, o) for o in OUTCOMES}
         children["latency"] = self.latency.labels(version)
         children["rows"] = self.rows.labels(version)
+        children["churn"] = self.churn_rows.labels(version)
         self._children[version] = children
         return children
 
-    def serving(self, label: str, registry_version: str | None, source: str) -> None:
-        """Mark the version now serving (1) and the one before it (0)."""
-        previous, self._serving = self._serving, (label, registry_version or NO_MODEL, source)
-        if previous != self._serving:
-            self.model_loaded.labels(*previous).set(0)
-        self.model_loaded.labels(*self._serving).set(1)
+    def serving(
+        self, alias: str, label: str | None, registry_version: str | None, source: str | None
+    ) -> None:
+        """Mark the version now serving as `alias` (1; None: none) and the one before it (0)."""
+        now = None if label is None else (label, registry_version or NO_MODEL, source or NO_MODEL)
+        previous = self._serving.get(alias)
+        if previous is not None and previous != now:
+            self.model_loaded.labels(*previous, alias).set(0)
+        if now is None:
+            self._serving.pop(alias, None)
+            return
+        self._serving[alias] = now
+        self.model_loaded.labels(*now, alias).set(1)
 
     def render(self) -> bytes:
         if multiprocess_dir() is not None:
@@ -137,9 +167,12 @@ async def worker_lifespan(_app: object) -> AsyncIterator[None]:
     media_type=CONTENT_TYPE_LATEST,
     tags=["operations"],
     summary="Prometheus metrics",
-    description="Prometheus text format: prediction counters and latency histogram, the "
-    "model-loaded gauge, reload failures, and Litestar's HTTP metrics (path templates).",
+    description="Prometheus text format: prediction counters (requests, rows, churn rows) and "
+    "latency histogram by model version, the model-loaded gauge (champion and challenger), "
+    "the challenger's traffic share, feature drift (PSI) by model version, reload failures, "
+    "and Litestar's HTTP metrics (path templates).",
     sync_to_thread=False,
 )
 def metrics_endpoint(state: State) -> Response[bytes]:
+    state.drift_metrics.update()  # this worker's drift gauges, fresh for the scrape
     return Response(state.serving_metrics.render(), media_type=CONTENT_TYPE_LATEST)

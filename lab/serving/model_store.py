@@ -1,6 +1,9 @@
-"""The model the API serves, and how it changes: start-up load, alias polling, forced reload.
+"""The models the API serves, and how they change: start-up load, alias polling, forced reload.
 
-Where a model comes from, in order:
+Two slots: the champion (below) and the challenger (`lab.serving.challenger`, only while the
+`challenger` alias exists), with the traffic split between them (`lab.serving.split`).
+`store.choose(customer_id)` is the model that answers a request. Where the champion comes from,
+in order:
 1. the MLflow registry's `models:/<MODEL_NAME>@champion`;
 2. when the registry is unreachable or has no champion: `<LAB_HOME>/models/sample_model.joblib`,
    unpickled only after its SHA-256 matches `sample_model.json`;
@@ -10,6 +13,8 @@ A new model is loaded in a worker thread, checked, and swapped in with one assig
 reads `store.current` once, so in-flight requests finish on the model they started with. A load
 that fails keeps the old model, is logged with its reason and counted in
 `model_reload_failures_total`. Each uvicorn worker keeps its own store and polls on its own.
+When the champion alias moves to the version the challenger slot holds (a promotion), that
+loaded model becomes the champion as it is: no download, and its drift window goes on.
 """
 
 from __future__ import annotations
@@ -19,14 +24,26 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import anyio.to_thread
 
-from lab.serving.loading import LoadedModel, ModelLoadError, load_file, load_registry, now_iso
-from lab.serving.metrics import ServingMetrics
+from lab.serving.background import background
+from lab.serving.challenger import ChallengerResult, ChallengerSlot
+from lab.serving.drift_metrics import DriftMetrics
+from lab.serving.drift_window import DriftWindow
+from lab.serving.loading import (
+    LoadedModel,
+    ModelLoadError,
+    RegistryVersion,
+    load_file,
+    load_registry,
+    now_iso,
+)
+from lab.serving.metrics import CHALLENGER, CHAMPION, ServingMetrics, multiprocess_dir
 from lab.serving.registry import NoAliasedVersion, RegistryClient, RegistryUnavailable
+from lab.serving.split import TrafficSplit
 from lab.settings import Settings
 from lab.training.manifest import ModelIntegrityError, read_manifest
 
@@ -45,17 +62,33 @@ class RefreshResult:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Refreshed:
+    champion: RefreshResult
+    challenger: ChallengerResult
+
+
 class ModelStore:
-    """Holds the serving model (`current`) and replaces it atomically."""
+    """Holds the champion (`current`) and the challenger, and replaces them atomically."""
 
     def __init__(
-        self, settings: Settings, metrics: ServingMetrics, registry: RegistryClient | None = None
+        self,
+        settings: Settings,
+        metrics: ServingMetrics,
+        registry: RegistryClient | None = None,
+        drift: DriftMetrics | None = None,
     ):
         self._settings = settings
         self._metrics = metrics
+        self._drift = drift
         self._registry = registry or RegistryClient(settings.tracking_uri, settings.MODEL_NAME)
         self._current: LoadedModel | None = None
+        self.challenger = ChallengerSlot(
+            self._registry, self._load_registry, metrics.reload_failures.inc
+        )
+        self.split = TrafficSplit(settings.CHALLENGER_SHARE, multiprocess_dir())
         self._lock = asyncio.Lock()
+        self._registry_down = False
         self.reason: str = "the model has not been loaded yet (the API is starting)"
         self.last_error: str | None = None
         self.registry_status: str | None = None
@@ -67,26 +100,50 @@ class ModelStore:
         return self._current
 
     def get(self) -> LoadedModel:
-        """The serving model; raises `ModelUnavailable` with the reason when there is none."""
+        """The champion; raises `ModelUnavailable` with the reason when there is none."""
         model = self._current
         if model is None:
             raise ModelUnavailable(self.reason)
         return model
 
-    async def refresh(self, force: bool = False) -> RefreshResult:
-        """Check the registry (then the file) and load a model that differs from the current one.
+    def choose(self, customer_id: str | None = None) -> LoadedModel | None:
+        """The model that answers this request (hot path): the challenger for its share of the
+        traffic (sticky by `customer_id`, random without), else the champion; None: no model."""
+        champion, challenger = self._current, self.challenger.current
+        if challenger is None or champion is None:
+            return champion
+        return challenger if self.split.to_challenger(customer_id, challenger.label) else champion
+
+    def pick(self, customer_id: str | None = None) -> LoadedModel:
+        """`choose`, raising `ModelUnavailable` with the reason when no model is loaded."""
+        model = self.choose(customer_id)
+        if model is None:
+            raise ModelUnavailable(self.reason)
+        return model
+
+    async def refresh(self, force: bool = False) -> Refreshed:
+        """Check the registry (champion: then the file) and load what differs from what serves.
 
         `force` reloads even when the version looks unchanged (re-verifying the file).
         """
         async with self._lock:
-            result = await self._refresh(force)
+            try:
+                champion = await self._refresh(force)
+                if self._registry_down:  # asking again would only wait for the same timeout
+                    challenger = ChallengerResult("unchanged", self.challenger.current)
+                else:
+                    challenger = await self.challenger.refresh(self._current, force)
+            finally:
+                self._publish()
             self.checked_at = now_iso()
-            return result
+            return Refreshed(champion, challenger)
 
     async def _refresh(self, force: bool) -> RefreshResult:
+        self._registry_down = False
         try:
             found = await self._registry.resolve()
         except (RegistryUnavailable, NoAliasedVersion) as exc:
+            self._registry_down = isinstance(exc, RegistryUnavailable)
             self.registry_status = str(exc)
             return await self._from_file(force, registry_reason=str(exc))
         self.registry_status = f"champion is version {found.version} ({found.label})"
@@ -98,15 +155,17 @@ class ModelStore:
             and current.registry_version == found.version
         ):
             return RefreshResult("unchanged", current)
+        promoted = self.challenger.current
+        if not force and promoted is not None and promoted.registry_version == found.version:
+            return self._install(promoted)
         try:
-            found = await self._registry.with_download_uri(found)
-            model = await anyio.to_thread.run_sync(
-                load_registry, found, self._registry.tracking_uri
-            )
+            model = await self._load_registry(found)
         except (ModelLoadError, RegistryUnavailable, NoAliasedVersion) as exc:
             failed = self._failed(str(exc))
             if self._current is None:
-                return await self._from_file(force, registry_reason=str(exc))
+                fallback = await self._from_file(force, registry_reason=str(exc))
+                self.last_error = failed.reason  # /health still says why the registry's was refused
+                return fallback
             return failed
         return self._install(model)
 
@@ -134,16 +193,38 @@ class ModelStore:
             model = await anyio.to_thread.run_sync(load_file, manifest_path)
         except ModelLoadError as exc:
             return self._failed(f"model file refused: {exc}")
-        return self._install(model)
+        return self._install(self._loaded(model))
 
-    def _install(self, model: LoadedModel) -> RefreshResult:
-        self._current = model
+    async def _load_registry(self, found: RegistryVersion) -> LoadedModel:
+        """Download, verify and load a registry version in a worker thread."""
+        found = await self._registry.with_download_uri(found)
+        model = await anyio.to_thread.run_sync(load_registry, found, self._registry.tracking_uri)
+        return self._loaded(model)
+
+    def _loaded(self, model: LoadedModel) -> LoadedModel:
+        """A freshly loaded model, with a drift window when it has a reference."""
         # MLflow and sklearn leave ~1M long-lived objects; a full GC pass over them takes
         # milliseconds, which showed up as p99 latency. Exempt what exists now from collection.
         gc.freeze()
+        if model.drift_reference is None:
+            return model
+        return replace(model, window=DriftWindow(self._settings.DRIFT_WINDOW_ROWS))
+
+    def _publish(self) -> None:
+        """Metrics and drift tracking follow what serves now (cheap, idempotent)."""
+        champion, challenger = self._current, self.challenger.current
+        for alias, model in ((CHAMPION, champion), (CHALLENGER, challenger)):
+            if model is None:
+                self._metrics.serving(alias, None, None, None)
+            else:
+                self._metrics.serving(alias, model.label, model.registry_version, model.source)
+        if self._drift is not None:
+            self._drift.serving([champion, challenger])
+
+    def _install(self, model: LoadedModel) -> RefreshResult:
+        self._current = model
         self.reason = ""
         self.last_error = None
-        self._metrics.serving(model.label, model.registry_version, model.source)
         log.info(
             "model loaded",
             extra={
@@ -151,6 +232,7 @@ class ModelStore:
                 "registry_version": model.registry_version,
                 "source": model.source,
                 "sha256": model.sha256[:16],
+                "integrity": model.integrity,
                 "predictor": model.predictor_kind,
             },
         )
@@ -170,11 +252,18 @@ class ModelStore:
             )
         return RefreshResult("failed", current, reason)
 
+    def set_share(self, share: float) -> None:
+        """Change the challenger's share of traffic (this worker now, the others at their poll)."""
+        self.split.set(share)
+        self._metrics.challenger_share.set(share)
+
     async def poll_forever(self) -> None:
         """Refresh every MODEL_POLL_SECONDS; an unexpected error is logged, never fatal."""
         while True:
             await asyncio.sleep(self._settings.MODEL_POLL_SECONDS)
             try:
+                self.split.sync()
+                self._metrics.challenger_share.set(self.split.share)
                 await self.refresh()
             except Exception:
                 log.exception("model poll failed unexpectedly; polling goes on")
@@ -186,13 +275,10 @@ class ModelStore:
             await self.refresh()
         except Exception:
             log.exception("initial model load failed unexpectedly; starting without a model")
-        task = asyncio.create_task(self.poll_forever(), name="model-poll")
         try:
-            yield
+            async with background(self.poll_forever(), "model-poll"):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await self._registry.aclose()
 
 

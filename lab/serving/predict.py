@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from time import perf_counter
 
 import msgspec
@@ -27,7 +28,13 @@ one of:
 `prediction` is the class (1 = will churn, when the churn probability is above 0.5) and
 `probability` the churn probability. Bad input gets a 4xx problem-details answer whose
 `field` says where and `expected` what shape; with no model loaded the answer is 503.
+
+During a rollout a share of the calls is answered by the `challenger` model (`model_version`
+says which model answered). Send the optional `X-Customer-Id` header to make the choice sticky:
+the same customer id always meets the same model; without it the choice is random.
 """
+CUSTOMER_HEADER = b"x-customer-id"
+CUSTOMER_ID = re.compile(schemas.CUSTOMER_ID_PATTERN)
 
 _ENCODER = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
@@ -79,7 +86,21 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
         state = request.app.state
         metrics: ServingMetrics = state.serving_metrics
         store = state.models
-        model = store.current  # read once: a reload swaps it, this request keeps its model
+        customer_id = None
+        for name, value in request.scope["headers"]:
+            if name == CUSTOMER_HEADER:
+                customer_id = value.decode("latin-1")
+                break
+        if customer_id is not None and not CUSTOMER_ID.match(customer_id):
+            current = store.current
+            metrics.observe(current.label if current else NO_MODEL, INVALID)
+            raise Problem(
+                422, f"the X-Customer-Id header {customer_id[:80]!r} is not a customer id: use "
+                "1 to 64 letters, digits and . _ : @ - (or leave the header out)",
+                field="X-Customer-Id", expected="X-Customer-Id: an id such as CUST_0001",
+            )  # fmt: skip
+        # Chosen once: a reload swaps the models, this request keeps the one it started with.
+        model = store.choose(customer_id)
         version = model.label if model is not None else NO_MODEL
         try:
             parsed = parse(await request.body(), max_rows)
@@ -120,7 +141,8 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
                 registry_version=model.registry_version,
             )
         body = _ENCODER.encode(answer)
-        metrics.observe(version, OK, perf_counter() - started, len(classes))
+        churn = int(classes[0]) if len(classes) == 1 else int(classes.sum())
+        metrics.observe(version, OK, perf_counter() - started, len(classes), churn)
         return JSONBytes(body)
 
     return predict

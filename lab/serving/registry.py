@@ -7,14 +7,20 @@ API directly: a down or slow registry costs at most the timeout, never MLflow's 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 
 import httpx
 
 from lab.serving.loading import RegistryVersion
-from lab.training.registry import LABEL_TAG
+from lab.training.registry import CHALLENGER, CHAMPION, LABEL_TAG, SHA256_TAG
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+_HOW = {
+    CHAMPION: "run `lab train` (it promotes the first model)",
+    CHALLENGER: "no rollout is running (`lab rollout start VERSION` starts one)",
+}
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class RegistryUnavailable(RuntimeError):
@@ -36,8 +42,10 @@ class RegistryClient:
                 base_url=self.tracking_uri, timeout=TIMEOUT, auth=_auth(), trust_env=False
             )
 
-    async def resolve(self) -> RegistryVersion:
-        """The version `alias` points at, with its label (one request: cheap enough to poll)."""
+    async def resolve(self, alias: str | None = None) -> RegistryVersion:
+        """The version `alias` (default: the client's) points at, with its label, run and
+        `model_sha256` tag (one request: cheap enough to poll)."""
+        alias = alias or self.alias
         if self._http is None:
             raise RegistryUnavailable(
                 f"the tracking URI {self.tracking_uri!r} is not an MLflow server URL; "
@@ -45,7 +53,8 @@ class RegistryClient:
             )
         found = await self._get(
             "/api/2.0/mlflow/registered-models/alias",
-            {"name": self.model_name, "alias": self.alias},
+            {"name": self.model_name, "alias": alias},
+            alias,
         )
         mv = found.get("model_version") or {}
         version = str(mv.get("version", ""))
@@ -57,6 +66,8 @@ class RegistryClient:
             version=version,
             label=str(tags.get(LABEL_TAG) or f"{self.model_name}-v{version}"),
             download_uri="",
+            run_id=str(mv.get("run_id") or ""),
+            sha256=_sha256_tag(tags.get(SHA256_TAG)),
         )
 
     async def with_download_uri(self, found: RegistryVersion) -> RegistryVersion:
@@ -67,7 +78,7 @@ class RegistryClient:
         )
         return replace(found, download_uri=str(where.get("artifact_uri", "")))
 
-    async def _get(self, path: str, params: dict[str, str]) -> dict:
+    async def _get(self, path: str, params: dict[str, str], alias: str | None = None) -> dict:
         assert self._http is not None
         try:
             response = await self._http.get(path, params=params)
@@ -78,8 +89,8 @@ class RegistryClient:
             ) from None
         if response.status_code == 404:
             raise NoAliasedVersion(
-                f"MLflow has no `{self.alias}` alias on model {self.model_name!r}: "
-                "run `lab train` (it promotes the first model)"
+                f"MLflow has no `{alias or self.alias}` alias on model {self.model_name!r}: "
+                + _HOW.get(alias or self.alias, "")
             )
         if response.status_code != 200:
             raise RegistryUnavailable(
@@ -96,6 +107,15 @@ class RegistryClient:
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
+
+
+def _sha256_tag(value: object) -> str | None:
+    """The tag's digest; a tag that is not a SHA-256 (hex) can never match, so keep it as is
+    and let the check refuse the model with both values shown."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip().lower()
+    return text if _HEX64.match(text) else str(value)[:80]
 
 
 def _auth() -> httpx.Auth | None:

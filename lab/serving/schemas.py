@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 from litestar.openapi.spec.enums import OpenAPIType
 
 from lab import data
@@ -35,6 +42,37 @@ class BatchPrediction(msgspec.Struct):
     registry_version: str | None
 
 
+class ModelInfo(msgspec.Struct):
+    """One model the API holds."""
+
+    alias: Literal["champion", "challenger"]
+    model_version: str  # the label, e.g. v1.2.0-stable
+    registry_version: str | None
+    source: Literal["registry", "file"]
+    loaded_at: str
+    sha256: str
+    integrity: Literal["verified", "unverified"]  # unverified: no model_sha256 tag to check
+    predictor: str
+    drift_measured: bool  # False: the model has no training reference to compare with
+
+
+class Split(msgspec.Struct):
+    """How traffic is split between the champion and the challenger."""
+
+    challenger_share: float  # what was set (CHALLENGER_SHARE or POST /admin/split)
+    effective_share: float  # what applies now: 0 while no challenger is loaded
+    set_by: Literal["setting", "admin"]
+    set_at: str
+    sticky_by: str = (
+        "the X-Customer-Id header of /predict and the customer_id of /crm_segment_update; "
+        "random without one"
+    )
+
+
+class SplitRequest(msgspec.Struct, forbid_unknown_fields=True):
+    share: float
+
+
 class Health(msgspec.Struct):
     status: Literal["ok", "no_model"]
     model_loaded: bool
@@ -49,6 +87,10 @@ class Health(msgspec.Struct):
     last_reload_error: str | None = None  # the last failed reload (the old model kept serving)
     registry: str | None = None  # what the registry said at the last check
     checked_at: str | None = None
+    models: list[ModelInfo] = msgspec.field(default_factory=list)  # champion, then challenger
+    split: Split | None = None
+    challenger: str | None = None  # what the registry said about the challenger alias
+    challenger_error: str | None = None  # why the last challenger was refused
 
 
 class ReloadAnswer(msgspec.Struct):
@@ -58,6 +100,9 @@ class ReloadAnswer(msgspec.Struct):
     registry_version: str | None
     source: Literal["registry", "file"] | None
     reason: str | None = None
+    challenger_outcome: Literal["reloaded", "unchanged", "failed", "removed"] = "unchanged"
+    challenger_version: str | None = None  # the challenger's label, None without one
+    challenger_reason: str | None = None
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -160,12 +205,26 @@ def request_schema(max_rows: int) -> Schema:
     )
 
 
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
+CUSTOMER_ID_PARAMETER = Parameter(
+    name="X-Customer-Id",
+    param_in="header",
+    required=False,
+    description="Optional. During a rollout, the same customer id is always answered by the "
+    "same model (champion or challenger); without it the model is chosen at random by the "
+    "split. 1 to 64 letters, digits and . _ : @ -",
+    schema=Schema(type=OpenAPIType.STRING, pattern=CUSTOMER_ID_PATTERN, max_length=64),
+    examples={"customer": Example(value="CUST_0001")},
+)
+
+
 def predict_operation(max_rows: int) -> type[Operation]:
     """An `Operation` class whose request body is the JSON above (the handler reads raw bytes)."""
 
     @dataclass
     class PredictOperation(Operation):
         def __post_init__(self) -> None:
+            self.parameters = [CUSTOMER_ID_PARAMETER, *(self.parameters or [])]
             self.request_body = RequestBody(
                 required=True,
                 description="JSON, with or without a Content-Type header. Exactly one of "
@@ -181,3 +240,26 @@ def predict_operation(max_rows: int) -> type[Operation]:
             )
 
     return PredictOperation
+
+
+def split_operation() -> type[Operation]:
+    """The /admin/split operation: a JSON body `{"share": 0..1}` (the handler reads raw bytes)."""
+
+    @dataclass
+    class SplitOperation(Operation):
+        def __post_init__(self) -> None:
+            share = Schema(
+                type=OpenAPIType.NUMBER, minimum=0, maximum=1,
+                description="Share of traffic for the challenger: 0 (none) to 1 (all)",
+            )  # fmt: skip
+            self.request_body = RequestBody(
+                required=True,
+                content={
+                    "application/json": OpenAPIMediaType(
+                        schema=_one_key("share", share, "Split"),
+                        examples={"ten percent": Example(value={"share": 0.1})},
+                    )
+                },
+            )
+
+    return SplitOperation

@@ -53,7 +53,8 @@ class Models:
     def __init__(self, model=None, error: Exception | None = None):
         self.model, self.error = model, error
 
-    def get(self):
+    def pick(self, customer_id=None):
+        self.asked = customer_id
         if self.error:
             raise self.error
         return self.model
@@ -233,3 +234,14 @@ def test_request_ids() -> None:
     for bad in (None, "", "../x", "a b", "x" * 500, "abc\n"):
         generated = usable_request_id(bad)
         assert generated != bad and len(generated) == 32
+
+
+async def test_the_customer_id_chooses_the_model_and_the_answer_names_it(parts) -> None:
+    models = Models(RealModel(label="v-challenger"))
+    with respx.mock(using="httpx") as mock:
+        read, write = mock_crm(mock)
+        read.respond(json={"customer_id": "CUST001", "features": FEATURES})
+        result = await updater(parts, models).update("CUST001", "rid-9")
+    assert models.asked == "CUST001"  # the split is sticky per customer
+    assert result.model_version == "v-challenger"
+    assert json.loads(write.calls.last.request.content)["model_version"] == "v-challenger"

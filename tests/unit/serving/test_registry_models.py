@@ -27,13 +27,20 @@ class FakeRegistry:
     def __init__(self, mock: respx.MockRouter, settings) -> None:
         self.versions: dict[str, Path] = {}
         self.champion: str | None = None
+        self.challenger: str | None = None
+        self.tags: dict[str, dict[str, str]] = {}  # extra tags per version (model_sha256)
+        self.uri_route = mock.get("/api/2.0/mlflow/model-versions/get-download-uri")
         self.fault: httpx.Response | Exception | None = None
         self.name = settings.MODEL_NAME
         mock.get("/api/2.0/mlflow/registered-models/alias").mock(side_effect=self._alias)
-        mock.get("/api/2.0/mlflow/model-versions/get-download-uri").mock(side_effect=self._uri)
+        self.uri_route.mock(side_effect=self._uri)
 
     def add(self, version: str, folder: Path) -> None:
         self.versions[version] = folder
+
+    def uri_calls(self) -> int:
+        """How many downloads were prepared (one per model load from the registry)."""
+        return self.uri_route.call_count
 
     def _alias(self, request: httpx.Request) -> httpx.Response:
         if self.fault is not None:
@@ -41,10 +48,12 @@ class FakeRegistry:
                 raise self.fault
             return self.fault
         assert request.url.params["name"] == self.name
-        if self.champion is None:
+        version = getattr(self, request.url.params["alias"])
+        if version is None:
             return httpx.Response(404, json={"error_code": "RESOURCE_DOES_NOT_EXIST"})
-        tags = [{"key": "version_label", "value": f"label-{self.champion}"}]
-        return httpx.Response(200, json={"model_version": {"version": self.champion, "tags": tags}})
+        tags = {"version_label": f"label-{version}", **self.tags.get(version, {})}
+        listed = [{"key": k, "value": v} for k, v in tags.items()]
+        return httpx.Response(200, json={"model_version": {"version": version, "tags": listed}})
 
     def _uri(self, request: httpx.Request) -> httpx.Response:
         folder = self.versions[request.url.params["version"]]

@@ -1,0 +1,193 @@
+"""Champion and challenger together: real MLflow model folders, the registry's REST answers
+played by respx (aliases moved, tags set, faults injected without a server)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from litestar.testing import TestClient
+
+from lab import data
+from lab.serving.app import create_app
+from lab.training.manifest import sha256_file
+from tests.unit.serving.conftest import ADMIN, metric_value
+from tests.unit.serving.test_registry_models import FakeRegistry, saved_model
+
+ROW = data.generate_features(1, seed=4)[0].tolist()
+ROWS = data.generate_features(5, seed=5).tolist()
+
+
+@pytest.fixture
+def registry(settings):
+    import respx
+
+    with respx.mock(base_url=settings.tracking_uri, assert_all_called=False) as mock:
+        yield FakeRegistry(mock, settings)
+
+
+@pytest.fixture
+def two(registry, tmp_path):
+    """Version 1 is the champion, version 2 the challenger (a different model)."""
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    registry.add("2", saved_model(tmp_path / "v2", 0.01)[0])
+    registry.champion, registry.challenger = "1", "2"
+    return registry
+
+
+def versions(client: TestClient, n: int, headers: dict | None = None) -> list[str]:
+    return [
+        client.post("/predict", json={"features": ROW}, headers=headers or {}).json()[
+            "model_version"
+        ]
+        for _ in range(n)
+    ]
+
+
+def test_health_lists_both_models_and_the_split(two, settings) -> None:
+    with TestClient(create_app(settings, extensions=())) as client:
+        client.post("/admin/split", json={"share": 0.1}, headers=ADMIN)
+        health = client.get("/health").json()
+        metrics = client.get("/metrics").text
+    assert health["model_version"] == "label-1"  # the top level describes the champion
+    assert [(m["alias"], m["model_version"], m["registry_version"]) for m in health["models"]] == [
+        ("champion", "label-1", "1"), ("challenger", "label-2", "2"),
+    ]  # fmt: skip
+    assert health["split"]["effective_share"] == 0.1
+    assert health["challenger"] == "challenger is version 2 (label-2)"
+    loaded = {"registry_version": "2", "alias": "challenger", "model_version": "label-2"}
+    assert metric_value(metrics, "model_loaded", **loaded) == 1
+    assert metric_value(metrics, "model_loaded", alias="champion", model_version="label-1") == 1
+
+
+def test_the_share_of_answers_follows_the_split_and_every_metric_names_the_version(two, settings):
+    n, share = 1_000, 0.3
+    with TestClient(create_app(settings, extensions=())) as client:
+        client.post("/admin/split", json={"share": share}, headers=ADMIN)
+        answered = versions(client, n)
+        batch = client.post("/predict", json={"instances": ROWS}).json()
+        metrics = client.get("/metrics").text
+    hits = answered.count("label-2")
+    assert abs(hits - n * share) <= 5 * math.sqrt(n * share * (1 - share))
+    for version in ("label-1", "label-2"):
+        in_batch = batch["model_version"] == version
+        calls = answered.count(version) + in_batch
+        churn = sum(batch["predictions"]) if in_batch else 0
+        for name in ("prediction_requests_total", "prediction_latency_seconds_count"):
+            assert metric_value(metrics, name, model_version=version) == calls
+        rows = metric_value(metrics, "prediction_rows_total", model_version=version)
+        assert rows == answered.count(version) + in_batch * len(ROWS)
+        churn_rows = metric_value(metrics, "prediction_churn_rows_total", model_version=version)
+        # the single row is the same for every call: each version scores it 0 or 1 every time
+        assert churn_rows - churn in (0, answered.count(version))
+
+
+def test_a_customer_id_sticks_to_one_model(two, settings) -> None:
+    with TestClient(create_app(settings, extensions=())) as client:
+        client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
+        per_customer = {
+            c: set(versions(client, 8, {"X-Customer-Id": c})) for c in (f"C{i}" for i in range(24))
+        }
+        bad = client.post("/predict", json={"features": ROW}, headers={"X-Customer-Id": "a b"})
+    assert all(len(seen) == 1 for seen in per_customer.values())
+    assert set().union(*per_customer.values()) == {"label-1", "label-2"}
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "X-Customer-Id"
+
+
+def test_a_broken_challenger_never_disturbs_the_champion(registry, settings, tmp_path) -> None:
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    broken, _ = saved_model(tmp_path / "v2", 0.5)
+    (broken / "model.skops").write_bytes(b"PK\x03\x04 not a skops archive")
+    registry.add("2", broken)
+    registry.champion = "1"
+    with TestClient(create_app(settings, extensions=())) as client:
+        client.post("/admin/split", json={"share": 1.0}, headers=ADMIN)
+        registry.challenger = "2"
+        refused = client.post("/admin/reload", headers=ADMIN)
+        answered = versions(client, 20)
+        health = client.get("/health").json()
+        failures = metric_value(client.get("/metrics").text, "model_reload_failures_total")
+    assert refused.status_code == 502
+    assert refused.json()["challenger_outcome"] == "failed"
+    assert "champion serves on" in refused.json()["detail"]
+    assert set(answered) == {"label-1"}  # the whole share went back to the champion
+    assert [m["alias"] for m in health["models"]] == ["champion"]
+    assert "version 2 does not load" in health["challenger_error"]
+    assert health["split"]["effective_share"] == 0.0
+    assert failures == 1
+
+
+def test_promotion_reuses_the_loaded_challenger_and_removal_empties_the_slot(two, settings):
+    with TestClient(create_app(settings, extensions=())) as client:
+        client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
+        downloads = two.uri_calls()
+        two.champion, two.challenger = "2", None  # `lab rollout promote`
+        promoted = client.post("/admin/reload", headers=ADMIN).json()
+        answered = versions(client, 20)
+        health = client.get("/health").json()
+        metrics = client.get("/metrics").text
+        assert two.uri_calls() == downloads  # no download: the challenger's model moved over
+    assert (promoted["outcome"], promoted["model_version"]) == ("reloaded", "label-2")
+    assert promoted["challenger_outcome"] == "removed"
+    assert set(answered) == {"label-2"}
+    assert [(m["alias"], m["model_version"]) for m in health["models"]] == [("champion", "label-2")]
+    assert metric_value(metrics, "model_loaded", alias="champion", model_version="label-2") == 1
+    assert metric_value(metrics, "model_loaded", alias="challenger", model_version="label-2") == 0
+    assert metric_value(metrics, "model_loaded", alias="champion", model_version="label-1") == 0
+
+
+def test_a_challenger_with_the_champions_label_is_refused(two, settings) -> None:
+    two.tags["2"] = {"version_label": "label-1"}
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert len(health["models"]) == 1
+    assert "carries the champion's label" in health["challenger_error"]
+
+
+def test_the_alias_on_the_champions_version_is_no_split(two, settings) -> None:
+    two.challenger = "1"
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert len(health["models"]) == 1
+    assert "no split" in health["challenger"]
+    assert health["challenger_error"] is None
+
+
+# ---- integrity: the model_sha256 tag ---------------------------------------------------------
+def test_a_download_that_does_not_match_its_sha256_tag_is_refused(two, settings) -> None:
+    two.tags["1"] = {"model_sha256": sha256_file(two.versions["1"] / "model.skops")}
+    two.tags["2"] = {"model_sha256": "0" * 64}
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert health["models"][0]["integrity"] == "verified"
+    assert len(health["models"]) == 1
+    error = health["challenger_error"]
+    assert "does not match the version's model_sha256 tag 000000000000" in error
+    assert "refusing it" in error
+
+
+def test_a_version_without_a_tag_loads_and_says_it_was_not_verified(two, settings, caplog):
+    with (
+        caplog.at_level("WARNING", "lab.serving.models"),
+        TestClient(create_app(settings, extensions=())) as client,
+    ):
+        health = client.get("/health").json()
+    assert [m["integrity"] for m in health["models"]] == ["unverified", "unverified"]
+    assert "no model_sha256 tag: nothing to verify" in caplog.text
+
+
+def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, tmp_path):
+    from tests.model_files import write_model
+
+    folder, _ = saved_model(tmp_path / "v1", 1.0)
+    registry.add("1", folder)
+    registry.tags["1"] = {"model_sha256": sha256_file(folder / "model.skops")}
+    registry.champion = "1"
+    other, _ = saved_model(tmp_path / "other", 0.3)
+    (folder / "model.skops").write_bytes((other / "model.skops").read_bytes())  # swapped
+    write_model(settings, "v-file")
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert (health["source"], health["model_version"]) == ("file", "v-file")
+    assert "does not match" in health["last_reload_error"]

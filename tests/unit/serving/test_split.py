@@ -1,0 +1,119 @@
+"""The traffic split: the choice itself, the shared file across workers, POST /admin/split."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from litestar.testing import TestClient
+
+from lab.serving.app import create_app
+from lab.serving.split import SHARED_FILE, TrafficSplit, sticky_point
+from tests.unit.serving.conftest import ADMIN, metric_value
+
+
+def test_no_share_never_and_full_share_always_choose_the_challenger() -> None:
+    assert not any(TrafficSplit(0.0).to_challenger(k, "v2") for k in ("a", "b", None))
+    assert all(TrafficSplit(1.0).to_challenger(k, "v2") for k in ("a", "b", None))
+
+
+def test_sticky_points_are_stable_and_depend_on_the_challenger() -> None:
+    assert sticky_point("CUST_0001", "v2") == sticky_point("CUST_0001", "v2")
+    assert 0.0 <= sticky_point("CUST_0001", "v2") < 1.0
+    assert sticky_point("CUST_0001", "v2") != sticky_point("CUST_0001", "v3")
+    assert sticky_point("CUST_0001", "v2") != sticky_point("CUST_0002", "v2")
+
+
+def test_without_a_key_the_draw_decides() -> None:
+    draws = iter([0.05, 0.5])
+    split = TrafficSplit(0.1, draw=lambda: next(draws))
+    assert split.to_challenger(None, "v2") is True
+    assert split.to_challenger(None, "v2") is False
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_a_share_outside_0_to_1_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        TrafficSplit(bad)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        TrafficSplit(0.1).set(bad)
+
+
+def test_workers_share_the_split_through_the_shared_folder(tmp_path) -> None:
+    one, two = TrafficSplit(0.0, tmp_path), TrafficSplit(0.0, tmp_path)
+    one.set(0.25)
+    assert two.share == 0.0  # until its next poll
+    two.sync()
+    assert (two.share, two.state.set_by) == (0.25, "admin")
+    two.sync()  # nothing new: a stat call only
+    (tmp_path / SHARED_FILE).write_text("{not json")
+    two.sync()  # a broken file never breaks serving
+    assert two.share == 0.25
+    (tmp_path / SHARED_FILE).write_text(json.dumps({"share": 7, "set_by": "x", "set_at": "y"}))
+    two.sync()
+    assert two.share == 0.25
+
+
+# ---- POST /admin/split -------------------------------------------------------------------------
+def test_admin_split_sets_the_share_and_health_and_metrics_show_it(client) -> None:
+    answer = client.post("/admin/split", json={"share": 0.3}, headers=ADMIN)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["challenger_share"], body["set_by"]) == (0.3, "admin")
+    assert body["effective_share"] == 0.0  # no challenger is loaded
+    assert "X-Customer-Id" in body["sticky_by"]
+    health = client.get("/health").json()
+    assert health["split"]["challenger_share"] == 0.3
+    assert [m["alias"] for m in health["models"]] == ["champion"]
+    assert metric_value(client.get("/metrics").text, "challenger_traffic_share") == 0.3
+
+
+def test_admin_split_needs_the_admin_token(client) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}):
+        answer = client.post("/admin/split", json={"share": 0.5}, headers=headers)
+        assert answer.status_code == 401
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/health").json()["split"]["challenger_share"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "phrase"),
+    [
+        (b"", 400, "the body is empty"),
+        (b"{share: 1}", 400, "not JSON"),
+        (b"[0.1]", 422, "share must be a number"),
+        (b'{"share": "10%"}', 422, "share must be a number"),
+        (b'{"share": true}', 422, "share must be a number"),
+        (b'{"share": null}', 422, "share must be a number"),
+        (b"{}", 422, "no `share`"),
+        (b'{"share": 0.1, "alias": "x"}', 422, "other than `share`"),
+        (b'{"share": 1.5}', 422, "outside 0 to 1"),
+        (b'{"share": -0.1}', 422, "outside 0 to 1"),
+        (b'{"share": 1e999}', 422, "outside 0 to 1"),
+    ],
+)
+def test_admin_split_refuses_bad_bodies_with_a_problem(client, body, status, phrase) -> None:
+    answer = client.post("/admin/split", content=body, headers=ADMIN)
+    assert answer.status_code == status, answer.text
+    problem = answer.json()
+    assert phrase in problem["detail"]
+    assert '{"share": S}' in problem["detail"]  # says how to fix it
+    assert client.get("/health").json()["split"]["challenger_share"] == 0.0
+
+
+def test_the_setting_gives_the_starting_share(offline) -> None:
+    from tests.model_files import write_model
+
+    settings = offline(CHALLENGER_SHARE=0.2)
+    write_model(settings)
+    with TestClient(create_app(settings, extensions=())) as c:
+        split = c.get("/health").json()["split"]
+    assert (split["challenger_share"], split["set_by"]) == (0.2, "setting")
+
+
+def test_random_draws_follow_the_share() -> None:
+    rng = random.Random(3)
+    split = TrafficSplit(0.2, draw=rng.random)
+    hits = sum(split.to_challenger(None, "v2") for _ in range(10_000))
+    assert 1_800 < hits < 2_200  # 0.2 ± 5 standard deviations (40)
