@@ -6,11 +6,15 @@ with it. Errors are RFC 9457 problem details; OpenAPI is at `/schema`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 
+import anyio.to_thread
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -33,6 +37,8 @@ from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflic
 from lab.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
+CHECKPOINT_SECONDS = 1.0
+log = logging.getLogger("lab.crm")
 
 
 class CrmConfigError(ValueError):
@@ -49,10 +55,18 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def open_store(_app: Litestar) -> AsyncIterator[None]:
-        crm.open(CustomerStore.open(settings.crm_db_path, seed_count=settings.CRM_SEED_CUSTOMERS))
+        store = CustomerStore.open(
+            settings.crm_db_path, seed_count=settings.CRM_SEED_CUSTOMERS,
+            background_checkpoints=True,
+        )  # fmt: skip
+        crm.open(store)
+        checkpoints = asyncio.create_task(checkpoint_forever(store), name="crm-checkpoints")
         try:
             yield
         finally:
+            checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checkpoints
             crm.close()
 
     return Litestar(
@@ -77,6 +91,16 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )
+
+
+async def checkpoint_forever(store: CustomerStore, every: float = CHECKPOINT_SECONDS) -> None:
+    """Checkpoint the WAL from a worker thread every `every` seconds, so writes never wait."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await anyio.to_thread.run_sync(store.checkpoint)
+        except sqlite3.Error:
+            log.exception("WAL checkpoint failed; retrying in %s s", every)
 
 
 def _problem_details() -> ProblemDetailsConfig:

@@ -158,3 +158,29 @@ def test_health_metrics_and_openapi(client: TestClient) -> None:
     )
     paths = client.get("/schema/openapi.json").json()["paths"]
     assert {"/customers", "/customers/{customer_id}/segment", "/health"} <= set(paths)
+
+
+@pytest.mark.anyio
+async def test_checkpoint_loop_runs_in_a_thread_and_survives_errors() -> None:
+    import asyncio
+    import sqlite3
+    import threading
+
+    from lab.crm.app import checkpoint_forever
+
+    calls: list[str] = []
+
+    class Store:
+        def checkpoint(self) -> None:
+            calls.append(threading.current_thread().name)
+            if len(calls) == 1:
+                raise sqlite3.OperationalError("database is locked")
+
+    task = asyncio.create_task(checkpoint_forever(Store(), every=0.01))  # type: ignore[arg-type]
+    for _ in range(500):
+        if len(calls) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert len(calls) >= 3  # the error did not stop the loop
+    assert threading.main_thread().name not in calls  # never on the event loop's thread

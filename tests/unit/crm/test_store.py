@@ -130,3 +130,18 @@ def test_hostile_ids_are_just_unknown_to_sql(store: CustomerStore) -> None:
         with pytest.raises(CustomerNotFoundError):
             store.get(hostile)
     assert store.counts()[0] == 24
+
+
+def test_background_checkpoints_move_the_wal_into_the_database(tmp_path: Path) -> None:
+    store = CustomerStore.open(tmp_path / "crm.db", seed_count=50, background_checkpoints=True)
+    try:
+        for i in range(300):
+            store.apply("CUST001", update(f"w{i}", "low_risk", 0.1))
+        wal = tmp_path / "crm.db-wal"
+        pages, done = store.checkpoint()
+        assert pages > 1000 and done == pages  # past SQLite's automatic threshold: none ran
+        with sqlite3.connect(tmp_path / "crm.db") as other:  # what a fresh reader sees
+            assert other.execute("SELECT COUNT(*) FROM segment_history").fetchone()[0] == 300
+        assert wal.exists()
+    finally:
+        store.close()
