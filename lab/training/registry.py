@@ -69,8 +69,16 @@ def configure(tracking: Tracking) -> Any:
     import mlflow
     from mlflow import MlflowClient
 
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     mlflow.set_tracking_uri(tracking.uri)
     mlflow.set_registry_uri(tracking.uri)
+    # mlflow also exports these to os.environ; put them back so the choice made here (maybe a
+    # SQLite fallback) never leaks into processes this one starts (`lab up` trains in-process).
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     return MlflowClient(tracking_uri=tracking.uri, registry_uri=tracking.uri)
 
 

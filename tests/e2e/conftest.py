@@ -18,7 +18,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: playwright's sync API keeps an asyncio loop running in the main thread while the
+# browser is open, which would break every later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by playwright (never `playwright install`)."""
     require_tool("chromium", "apt-get install -y chromium")

@@ -53,7 +53,7 @@ def test_bad_value_is_one_line_naming_the_key(monkeypatch, settings_factory, key
     assert value in message
 
 
-def test_empty_values_in_env_mean_the_default(tmp_path):
+def test_empty_values_in_env_mean_the_default(tmp_path, settings_factory):
     env = tmp_path / "lab.env"
     env.write_text("LAB_CONFIG_DIR=\nSEGMENT_RULES_FILE=\nMLFLOW_TRACKING_URI=\n", encoding="utf-8")
     s = load_settings(env_file=env)
