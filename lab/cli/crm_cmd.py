@@ -41,10 +41,14 @@ def crm(access_log: bool) -> None:
     import uvicorn
 
     from lab.crm.app import CrmConfigError, create_app
+    from lab.serving.server import PortInUse, check_port
 
     settings = get_settings()
     try:
+        check_port(settings.CRM_HOST, settings.CRM_PORT)
         app = create_app(settings)
+    except PortInUse as exc:
+        raise LabError(f"{exc}: stop the other process or set CRM_PORT in .env") from None
     except CrmConfigError as exc:
         raise LabError(str(exc)) from None
     console.print(

@@ -47,3 +47,17 @@ def test_crm_without_token_exits_with_a_clear_message(lab_home: Path) -> None:
     with lab_process(["crm"], env, lab_home / "crm.log") as crm:
         assert crm.proc.wait(60) == 1
     assert "CRM_TOKEN is empty" in crm.log() and "Traceback" not in crm.log()
+
+
+def test_crm_on_a_taken_port_says_which_and_how_to_fix(lab_home: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = lab_env(lab_home, CRM_PORT=port)
+        with lab_process(["crm"], env, lab_home / "crm.log") as crm:
+            assert crm.proc.wait(60) == 1
+    assert f"127.0.0.1:{port} is taken" in crm.log() and "CRM_PORT" in crm.log()
+    assert not (lab_home / "crm" / "crm.db").exists()  # nothing created
