@@ -121,6 +121,12 @@ class ServingMetrics:
             if churn:
                 children["churn"].inc(churn)
 
+    def prepare(self, version: str) -> None:
+        """Export the version's series at 0 before its first call, so that rate() and ratios
+        over a window see it from the start (a series born mid-window is extrapolated apart)."""
+        if version not in self._children:
+            self._children_for(version)
+
     def _children_for(self, version: str) -> dict[str, Any]:
         # labels() costs microseconds per call; a request needs four, so keep them per version.
         children = {o: self.requests.labels(version, o) for o in OUTCOMES}

@@ -218,6 +218,7 @@ class ModelStore:
                 self._metrics.serving(alias, None, None, None)
             else:
                 self._metrics.serving(alias, model.label, model.registry_version, model.source)
+                self._metrics.prepare(model.label)
         if self._drift is not None:
             self._drift.serving([champion, challenger])
 

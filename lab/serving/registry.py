@@ -87,7 +87,7 @@ class RegistryClient:
                 f"MLflow at {self.tracking_uri} does not answer ({type(exc).__name__}); "
                 "start it with `lab mlflow`"
             ) from None
-        if response.status_code == 404:
+        if response.status_code == 404 or _alias_not_found(response):
             raise NoAliasedVersion(
                 f"MLflow has no `{alias or self.alias}` alias on model {self.model_name!r}: "
                 + _HOW.get(alias or self.alias, "")
@@ -107,6 +107,23 @@ class RegistryClient:
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
+
+
+def _alias_not_found(response: httpx.Response) -> bool:
+    """MLflow answers a missing alias of an existing model with 400 INVALID_PARAMETER_VALUE
+    ("Registered model alias challenger not found."); a missing model is a 404."""
+    if response.status_code != 400:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return (
+        isinstance(body, dict)
+        and body.get("error_code") == "INVALID_PARAMETER_VALUE"
+        and "alias" in str(body.get("message", ""))
+        and "not found" in str(body.get("message", ""))
+    )
 
 
 def _sha256_tag(value: object) -> str | None:

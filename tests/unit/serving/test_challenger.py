@@ -191,3 +191,22 @@ def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, 
         health = client.get("/health").json()
     assert (health["source"], health["model_version"]) == ("file", "v-file")
     assert "does not match" in health["last_reload_error"]
+
+
+def test_the_challenger_is_kept_while_the_registry_is_away_and_dropped_with_its_alias(
+    two, settings
+):
+    import httpx
+
+    with TestClient(create_app(settings, extensions=())) as client:
+        two.fault = httpx.Response(400, json={"error_code": "INVALID_PARAMETER_VALUE"})
+        kept = client.post("/admin/reload", headers=ADMIN).json()
+        served_while_away = [m["alias"] for m in client.get("/health").json()["models"]]
+        two.fault, two.challenger = None, None  # `lab rollout abort` deleted the alias
+        dropped = client.post("/admin/reload", headers=ADMIN).json()
+        health = client.get("/health").json()
+    assert served_while_away == ["champion", "challenger"]
+    assert kept["challenger_outcome"] == "unchanged"
+    assert (dropped["challenger_outcome"], dropped["challenger_version"]) == ("removed", None)
+    assert [m["alias"] for m in health["models"]] == ["champion"]
+    assert "no challenger alias" in health["challenger"]

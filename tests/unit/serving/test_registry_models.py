@@ -48,9 +48,14 @@ class FakeRegistry:
                 raise self.fault
             return self.fault
         assert request.url.params["name"] == self.name
-        version = getattr(self, request.url.params["alias"])
-        if version is None:
+        alias = request.url.params["alias"]
+        version = getattr(self, alias)
+        if version is None and not self.versions:
             return httpx.Response(404, json={"error_code": "RESOURCE_DOES_NOT_EXIST"})
+        if version is None:  # what MLflow answers when the model exists but the alias does not
+            message = f"Registered model alias {alias} not found."
+            return httpx.Response(400, json={"error_code": "INVALID_PARAMETER_VALUE",
+                                             "message": message})  # fmt: skip
         tags = {"version_label": f"label-{version}", **self.tags.get(version, {})}
         listed = [{"key": k, "value": v} for k, v in tags.items()]
         return httpx.Response(200, json={"model_version": {"version": version, "tags": listed}})
