@@ -32,17 +32,19 @@ async def _serve(status: int, chunked: bool):
     return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
-async def _measure(status: int, chunked: bool, concurrency: int) -> loadgen.Result:
+async def _measure(
+    status: int, chunked: bool, concurrency: int, seconds: float = 0.3
+) -> loadgen.Result:
     server = await _serve(status, chunked)
     port = server.sockets[0].getsockname()[1]
     async with server:
         req = loadgen.Request("127.0.0.1", port, "/predict", b'{"features": [1]}')
-        return await loadgen.measure(req, concurrency, seconds=0.3, warmup=0.05)
+        return await loadgen.measure(req, concurrency, seconds=seconds, warmup=0.05)
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_counts_completed_requests_and_latencies(chunked: bool) -> None:
-    result = asyncio.run(_measure(200, chunked, concurrency=3))
+    result = asyncio.run(_measure(200, chunked, concurrency=3, seconds=1.0))
     assert result.completed > 10
     assert result.failures == 0
     assert result.statuses == {200: result.completed}
@@ -52,7 +54,8 @@ def test_counts_completed_requests_and_latencies(chunked: bool) -> None:
 
 
 def test_error_answers_are_failures_not_throughput() -> None:
-    result = asyncio.run(_measure(500, False, concurrency=2))
+    # a whole second: on a loaded machine 0.3 s may pass before the first answer arrives
+    result = asyncio.run(_measure(500, False, concurrency=2, seconds=1.0))
     assert result.completed == 0
     assert result.failures > 0
     assert set(result.statuses) == {500}

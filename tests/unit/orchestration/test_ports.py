@@ -8,7 +8,7 @@ import pytest
 
 from lab.orchestration import ports, preflight
 from lab.orchestration.services import services
-from tests.support import free_port
+from tests.support import free_port, free_ports
 
 
 @pytest.fixture
@@ -21,7 +21,8 @@ def listening():
 
 
 def _five_free(**override):
-    values = {f"{k}_PORT": free_port() for k in ("API", "CRM", "MLFLOW", "PROMETHEUS", "GRAFANA")}
+    keys = ("API", "CRM", "MLFLOW", "PROMETHEUS", "GRAFANA")
+    values = {f"{k}_PORT": port for k, port in zip(keys, free_ports(5), strict=True)}
     values.update(override)
     return values
 
