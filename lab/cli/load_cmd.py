@@ -59,9 +59,11 @@ def load(rate, duration, count, mix, batch_size, seed, drift, drift_features) ->
     --drift moves five input features well outside the training data while keeping every value
     valid (the API still answers 200), so the dashboard's drift row rises above the 0.25 PSI
     line and the FeatureDrift alert fires (after DRIFT_ALERT_FOR, 1m by default) once more
-    than 30% of the features drifted. The API measures drift over a window of recent rows, so
-    send enough (a minute at the default rate); normal `lab load` traffic brings it back down.
-    CRM updates score the CRM's stored customers and are not shifted.
+    than 30% of the features drifted. The API measures drift over each version's last
+    DRIFT_WINDOW_ROWS scored rows (1000; none before DRIFT_MIN_ROWS, 200), so the lines move
+    within seconds and a minute at the default rate replaces the whole window; normal
+    `lab load` traffic brings them back down. CRM updates score the CRM's stored customers and
+    are not shifted.
 
     \b
     Examples:

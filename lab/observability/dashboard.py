@@ -220,7 +220,8 @@ def build() -> dict[str, Any]:
     )
     rows = (("Traffic", _traffic_row), ("Latency", _latency_row), ("Quality", _quality_row),
             ("CRM integration", _crm_row),
-            ("Model versions and drift", version_panels.row))  # fmt: skip
+            ("Model versions", version_panels.versions_row),
+            ("Input drift", version_panels.drift_row))  # fmt: skip
     y = 0
     for title, panels in rows:
         board = board.with_row(gd.Row(title).grid_pos(pos(1, 24, 0, y)))

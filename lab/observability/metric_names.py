@@ -20,3 +20,5 @@ DRIFT_PSI = "feature_drift_psi"  # gauge {model_version, feature}: PSI vs the tr
 DRIFTED_SHARE = "drifted_features_share"  # gauge {model_version}: share of features drifted, 0..1
 #: The FeatureDrift alert fires when more than this share of a version's features drifted.
 DRIFT_ALERT_SHARE = 0.3
+PREDICTED_ROWS = "prediction_rows_total"  # counter {model_version}: rows scored by /predict
+PREDICTED_CHURN = "prediction_churn_rows_total"  # counter {model_version}: rows scored as churn

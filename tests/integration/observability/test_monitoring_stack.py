@@ -144,6 +144,10 @@ def test_every_metric_name_the_dashboard_uses_exists(stack: Stack) -> None:
         metric_names.API_HTTP_REQUESTS,
         metric_names.CRM_UPDATES,
         metric_names.CRM_CALL + "_bucket",
+        metric_names.DRIFT_PSI,
+        metric_names.DRIFTED_SHARE,
+        metric_names.PREDICTED_ROWS,
+        metric_names.PREDICTED_CHURN,
     ]
     for name in names:
         wait_until(lambda n=name: stack.query(f"count({n})"), 60, f"series of {name}")
@@ -160,6 +164,15 @@ def test_dashboard_query_returns_data(stack: Stack, title: str, expr: str) -> No
 def test_recording_rule_returns_data(stack: Stack, record: str, expr: str) -> None:
     wait_until(lambda: stack.has_data(expr), 90, f"data for {record}: {expr}")
     wait_until(lambda: stack.has_data(record), 90, f"the recorded series {record}")
+
+
+def test_one_version_has_all_the_traffic_and_no_drift(stack: Stack) -> None:
+    wait_until(lambda: stack.has_data("lab:prediction_traffic_share:rate1m"), 90, "traffic share")
+    (share,) = stack.query("lab:prediction_traffic_share:rate1m")
+    assert share["metric"]["model_version"] == "v-int" and float(share["value"][1]) == 1.0
+    wait_until(lambda: stack.has_data("lab:drifted_features_share:serving"), 90, "drift share")
+    (drifted,) = stack.query("lab:drifted_features_share:serving")
+    assert float(drifted["value"][1]) < metric_names.DRIFT_ALERT_SHARE  # lab load: no drift
 
 
 def test_rules_are_loaded_and_healthy(stack: Stack) -> None:

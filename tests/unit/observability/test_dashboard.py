@@ -81,10 +81,10 @@ def test_cli_writes_and_checks(tmp_path) -> None:
     assert stale.exit_code == 1 and "lab dashboard" in stale.output
 
 
-def test_versions_and_drift_row() -> None:
+def test_versions_and_drift_rows() -> None:
     doc = dashboard.build()
     rows = [p["title"] for p in doc["panels"] if p["type"] == "row"]
-    assert rows[-1] == "Model versions and drift"
+    assert rows[-2:] == ["Model versions", "Input drift"]
     panels = {p["title"]: p for p in doc["panels"] if p["type"] != "row"}
     share = panels["Model version share of traffic (1m)"]
     assert share["targets"][0]["expr"].startswith(
@@ -103,6 +103,8 @@ def test_versions_and_drift_row() -> None:
         assert defaults["custom"]["thresholdsStyle"]["mode"] == "line"
         assert [s["value"] for s in defaults["thresholds"]["steps"]] == [None, line]
     assert "{{feature}}" in panels["Feature drift (PSI) by feature"]["targets"][0]["legendFormat"]
+    churn = panels["Predicted churn rate by model version"]["targets"][0]["expr"]
+    assert metric_names.PREDICTED_CHURN in churn and metric_names.PREDICTED_ROWS in churn
 
 
 def test_every_query_is_valid_promql(tmp_path) -> None:
