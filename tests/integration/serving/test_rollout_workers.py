@@ -1,0 +1,58 @@
+"""`lab serve --workers 2`: the split set on one worker reaches the other, and the drift gauges
+of both workers' traffic are on /metrics whichever worker answers (multiprocess mode)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import httpx
+import pytest
+
+from lab import data
+from lab.settings import load_settings
+from tests.integration.serving.conftest import ADMIN, serving
+from tests.model_files import write_model
+from tests.support import free_port, lab_env, require_tool, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith((name + "{", name + " ")) and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_split_and_drift_across_two_workers(tmp_path) -> None:
+    env = lab_env(
+        tmp_path / "home", API_PORT=free_port(), MLFLOW_PORT=free_port(), MODEL_POLL_SECONDS=1,
+        DRIFT_WINDOW_ROWS=200, DRIFT_MIN_ROWS=50,
+    )  # fmt: skip
+    write_model(load_settings(LAB_HOME=env["LAB_HOME"]), "v-mp", with_reference=True)
+    X = data.generate_features(400, seed=41)
+    shifted = X + 2 * X.std(axis=0)
+    with serving(env, tmp_path / "api.log", "--workers", "2") as (_, url):
+        set_once = httpx.post(f"{url}/admin/split", json={"share": 0.3}, headers=ADMIN)
+        assert set_once.status_code == 200
+
+        def every_worker_has_the_split() -> bool:  # new connections reach both workers
+            shares = {
+                httpx.get(f"{url}/health").json()["split"]["challenger_share"] for _ in range(8)
+            }
+            return shares == {0.3}
+
+        wait_until(every_worker_has_the_split, 30, "the split on every worker")
+        for start in range(0, len(shifted), 20):  # a new connection per batch: both workers
+            rows = shifted[start : start + 20].tolist()
+            assert httpx.post(f"{url}/predict", json={"instances": rows}).status_code == 200
+        texts = [httpx.get(f"{url}/metrics").text for _ in range(6)]
+    for text in texts:  # whichever worker answers, the gauges are there
+        assert sample(text, "drifted_features_share", model_version="v-mp") == 1
+        psi = sample(text, "feature_drift_psi", model_version="v-mp", feature="tenure_months")
+        assert psi is not None and psi > 0.25
+        assert sample(text, "challenger_traffic_share") == 0.3
+    promtool = require_tool("promtool", "apt-get install prometheus")
+    check = subprocess.run([promtool, "check", "metrics"], input=texts[0], text=True,
+                           capture_output=True, timeout=60)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
