@@ -20,7 +20,7 @@ from lab.drift import DRIFTED_PSI
 from lab.observability import metric_names as m
 from lab.observability import shift
 from lab.observability.prometheus import DRIFT_ALERT
-from tests.support import REPO, free_port, lab_env, lab_process, require_tool, wait_until
+from tests.support import REPO, free_ports, lab_env, lab_process, require_tool, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -74,11 +74,12 @@ class Lab:
 def lab(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iterator[Lab]:
     require_tool("prometheus", "apt install prometheus")
     home = tmp_path_factory.mktemp("drift")
+    api_port, crm_port, prometheus_port = free_ports(3)
     env = lab_env(
         home,
-        API_PORT=free_port(),
-        CRM_PORT=free_port(),  # no CRM runs: `lab load` sends no CRM updates
-        PROMETHEUS_PORT=free_port(),
+        API_PORT=api_port,
+        CRM_PORT=crm_port,  # no CRM runs: `lab load` sends no CRM updates
+        PROMETHEUS_PORT=prometheus_port,
         MLFLOW_PORT=mlflow_server[1]["MLFLOW_PORT"],
         MODEL_NAME="drift-model",
         MODEL_POLL_SECONDS=3600,

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from lab.observability import dashboard, metric_names
-from tests.support import REPO, free_port, lab_env, lab_process, require_tool, wait_until
+from tests.support import REPO, free_ports, lab_env, lab_process, require_tool, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +85,8 @@ def _lab(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def stack(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iterator[Stack]:
     require_tool("prometheus", "apt install prometheus")
     home = tmp_path_factory.mktemp("monitoring")
-    ports = {k: free_port() for k in ("API_PORT", "CRM_PORT", "PROMETHEUS_PORT")}
+    keys = ("API_PORT", "CRM_PORT", "PROMETHEUS_PORT")
+    ports = dict(zip(keys, free_ports(len(keys)), strict=True))
     env = lab_env(
         home,
         CRM_SEED_CUSTOMERS=20,
