@@ -210,3 +210,47 @@ def test_the_challenger_is_kept_while_the_registry_is_away_and_dropped_with_its_
     assert (dropped["challenger_outcome"], dropped["challenger_version"]) == ("removed", None)
     assert [m["alias"] for m in health["models"]] == ["champion"]
     assert "no challenger alias" in health["challenger"]
+
+
+def test_crm_segment_updates_are_split_sticky_per_customer(settings_factory, tmp_path) -> None:
+    import json
+
+    import httpx
+    import respx
+
+    crm = "http://127.0.0.1:18001"
+    settings = settings_factory(
+        CRM_URL=crm, CRM_RETRIES=0, MODEL_POLL_SECONDS=3600, CHALLENGER_SHARE=0.5
+    )
+    features = dict(zip(data.FEATURE_NAMES, map(float, ROW), strict=True))
+
+    def read(request: httpx.Request) -> httpx.Response:
+        customer = request.url.path.split("/")[2]
+        return httpx.Response(200, json={"customer_id": customer, "features": features})
+
+    def write(request: httpx.Request) -> httpx.Response:
+        extra = {"customer_id": request.url.path.split("/")[2], "old_segment": None,
+                 "updated_at": "t"}  # fmt: skip
+        return httpx.Response(200, json=json.loads(request.content) | extra)
+
+    # one router for every httpx client (the CRM's has its own transport): registry and CRM
+    with respx.mock(using="httpx", assert_all_called=False) as m:
+        m.route(host="testserver.local").pass_through()
+        m.get(url__regex=rf"^{crm}/customers/[^/]+/features$").mock(side_effect=read)
+        m.put(url__regex=rf"^{crm}/customers/[^/]+/segment$").mock(side_effect=write)
+        registry = FakeRegistry(m, settings)
+        registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+        registry.add("2", saved_model(tmp_path / "v2", 0.01)[0])
+        registry.champion, registry.challenger = "1", "2"
+        with TestClient(create_app(settings)) as client:
+            seen = {
+                c: {
+                    client.post("/crm_segment_update", params={"customer_id": c}).json()[
+                        "model_version"
+                    ]
+                    for _ in range(3)
+                }
+                for c in (f"CUST_{i:04d}" for i in range(16))
+            }
+    assert all(len(versions) == 1 for versions in seen.values())  # sticky per customer
+    assert set().union(*seen.values()) == {"label-1", "label-2"}  # and split

@@ -29,10 +29,11 @@ class FakeRegistry:
         self.champion: str | None = None
         self.challenger: str | None = None
         self.tags: dict[str, dict[str, str]] = {}  # extra tags per version (model_sha256)
-        self.uri_route = mock.get("/api/2.0/mlflow/model-versions/get-download-uri")
+        api = f"{settings.tracking_uri}/api/2.0/mlflow"
+        self.uri_route = mock.get(f"{api}/model-versions/get-download-uri")
         self.fault: httpx.Response | Exception | None = None
         self.name = settings.MODEL_NAME
-        mock.get("/api/2.0/mlflow/registered-models/alias").mock(side_effect=self._alias)
+        mock.get(f"{api}/registered-models/alias").mock(side_effect=self._alias)
         self.uri_route.mock(side_effect=self._uri)
 
     def add(self, version: str, folder: Path) -> None:
