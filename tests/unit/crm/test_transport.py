@@ -1,5 +1,6 @@
-"""The CRM client's real transport (aiohttp under httpx) against real sockets: refused, dropped
-and silent servers each map to the right error."""
+"""The CRM client's real transport (lab.crm.transport) against real sockets: refused, dropped,
+silent and garbled servers each map to the right error; connections are kept alive and reused,
+and one the server closed while idle is replaced without an error."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from lab.crm.client import CrmClient
 from lab.crm.errors import CrmBadGatewayError, CrmTimeoutError, CrmUnavailableError
+from lab.data import FEATURE_NAMES
 from tests.support import free_port
 
 pytestmark = pytest.mark.anyio
@@ -22,9 +24,9 @@ async def serve(handler: Handler) -> tuple[asyncio.Server, int]:
     return server, server.sockets[0].getsockname()[1]
 
 
-def client(settings_factory, port: int) -> CrmClient:
+def client(settings_factory, port: int, retries: int = 1) -> CrmClient:
     settings = settings_factory(
-        CRM_URL=f"http://127.0.0.1:{port}", CRM_RETRIES=1, CRM_READ_TIMEOUT=0.3,
+        CRM_URL=f"http://127.0.0.1:{port}", CRM_RETRIES=retries, CRM_READ_TIMEOUT=0.3,
         CRM_CONNECT_TIMEOUT=0.5,
     )  # fmt: skip
     return CrmClient(settings, sleep=lambda _s: asyncio.sleep(0))
@@ -70,4 +72,79 @@ async def test_real_answer_is_read(settings_factory) -> None:
     server, port = await serve(answer)
     async with server, client(settings_factory, port) as crm:
         with pytest.raises(CrmBadGatewayError, match="wrong shape"):  # read, then checked
+            await crm.get_features("CUST001")
+
+
+FEATURES_BODY = (
+    b'{"customer_id": "CUST001", "features": {'
+    + b", ".join(f'"{name}": {i}.5'.encode() for i, name in enumerate(FEATURE_NAMES))
+    + b"}}"
+)
+
+
+def ok(body: bytes = FEATURES_BODY) -> bytes:
+    return f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+async def test_connections_are_kept_alive_and_reused(settings_factory) -> None:
+    connections = 0
+
+    async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while await reader.readuntil(b"\r\n\r\n"):
+            writer.write(ok())
+            await writer.drain()
+
+    server, port = await serve(keep_alive)
+    async with server, client(settings_factory, port) as crm:
+        for _ in range(5):
+            assert await crm.get_features("CUST001") == [i + 0.5 for i in range(10)]
+    assert connections == 1
+
+
+async def test_a_pooled_connection_closed_by_the_server_is_replaced(settings_factory) -> None:
+    connections = 0
+
+    async def one_answer_per_connection(reader, writer) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(ok())  # keep-alive is promised, but the server closes right after
+        await writer.drain()
+        writer.close()
+
+    server, port = await serve(one_answer_per_connection)
+    async with server, client(settings_factory, port, retries=0) as crm:  # no retry hides it
+        for _ in range(3):
+            assert len(await crm.get_features("CUST001")) == 10
+    assert connections == 3
+
+
+async def test_chunked_answer_is_read(settings_factory) -> None:
+    async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        half = len(FEATURES_BODY) // 2
+        parts = [FEATURES_BODY[:half], FEATURES_BODY[half:]]
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for part in parts:
+            writer.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    server, port = await serve(chunked)
+    async with server, client(settings_factory, port) as crm:
+        assert len(await crm.get_features("CUST001")) == 10
+
+
+async def test_garbled_answer_is_502(settings_factory) -> None:
+    async def garbled(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"SMTP ready\r\n\r\n")
+        await writer.drain()
+
+    server, port = await serve(garbled)
+    async with server, client(settings_factory, port) as crm:
+        with pytest.raises(CrmBadGatewayError, match="broke"):
             await crm.get_features("CUST001")
