@@ -10,7 +10,8 @@ TEMPLATE = r"""<!doctype html>
 <title>{{ r.title }}: {{ r.points }}/{{ r.max_points }}</title>
 <style>
   :root { --pass: #1a7f37; --fail: #cf222e; --skip: #6e7781; --line: #d0d7de; }
-  body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans TC", sans-serif;
+  body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "PingFang TC", "Microsoft JhengHei",
+         "Noto Sans CJK TC", "Noto Sans TC", sans-serif;
          margin: 0 auto; max-width: 1100px; padding: 1.5rem; color: #1f2328; }
   h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
   h2 { margin: 2rem 0 .5rem; font-size: 1.2rem; display: flex; gap: .75rem; align-items: center; }
