@@ -10,14 +10,20 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_lat
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from lab.serving.http_metrics import CachedPrometheusMiddleware
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def http_metrics_config() -> PrometheusConfig:
-    """Per-route request counts and durations (`crm_requests_total`, ...), by route template."""
+    """Per-route request counts and durations (`crm_requests_total`, ...), by route template.
+
+    The plugin's own metrics, with the serving API's middleware that caches their labelled
+    children (two lookups fewer per request, ~20 µs).
+    """
     return PrometheusConfig(
         app_name="crm", prefix="crm", group_path=True, exclude_unhandled_paths=True,
-        exclude=["^/metrics$"],
+        exclude=["^/metrics$"], middleware_class=CachedPrometheusMiddleware,
     )  # fmt: skip
 
 
