@@ -11,11 +11,8 @@ from lab.cli._common import LabError, console, get_settings
 
 
 def log_config(level: str) -> dict:
-    """uvicorn's logging setup, plus the lab's own loggers (`lab.*`) at `level`, written by a
-    background thread (a segment write's log line then costs the request ~5 µs, not ~25)."""
+    """uvicorn's logging setup, plus the lab's own loggers (`lab.*`) at `level`."""
     from uvicorn.config import LOGGING_CONFIG
-
-    from lab.serving.logs import BackgroundStreamHandler
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["lab"] = {
@@ -24,7 +21,7 @@ def log_config(level: str) -> dict:
     }
     config["handlers"]["lab"] = {
         "formatter": "lab",
-        "()": BackgroundStreamHandler,
+        "class": "logging.StreamHandler",
         "stream": "ext://sys.stdout",
     }
     config["loggers"]["lab"] = {"handlers": ["lab"], "level": level, "propagate": False}

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
-from lab.serving.logs import (
-    _REQUEST_ID,
-    BackgroundStreamHandler,
-    LogfmtFormatter,
-    RequestIdFilter,
-    request_id_for,
-)
+from lab.serving.logs import LogfmtFormatter, RequestIdFilter, request_id_for
 
 
 def test_a_safe_request_id_is_echoed_and_an_unsafe_one_replaced(client) -> None:
@@ -64,26 +57,3 @@ def test_a_refused_request_is_logged_with_its_id(client) -> None:
     [record] = keep.records
     assert (record.request_id, record.status) == ("rid-1", 422)
     assert "exactly 10 numbers" in record.detail
-
-
-def test_background_handler_writes_every_line_with_the_callers_request_id() -> None:
-    stream = io.StringIO()
-    handler = BackgroundStreamHandler(stream)
-    handler.setFormatter(LogfmtFormatter())
-    handler.addFilter(RequestIdFilter())
-    logger = logging.getLogger("lab.tests.background")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    token = _REQUEST_ID.set("rid-bg")
-    try:
-        for i in range(200):
-            logger.info("step", extra={"n": i})
-    finally:
-        _REQUEST_ID.reset(token)
-        logger.removeHandler(handler)
-        handler.close()  # waits for the thread to write what is queued
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 200
-    assert all("request_id=rid-bg" in line for line in lines)
-    assert lines[-1].endswith("msg=step n=199")
-    handler.close()  # a second close is harmless
