@@ -47,7 +47,14 @@ def test_split_and_drift_across_two_workers(tmp_path) -> None:
         for start in range(0, len(shifted), 20):  # a new connection per batch: both workers
             rows = shifted[start : start + 20].tolist()
             assert httpx.post(f"{url}/predict", json={"instances": rows}).status_code == 200
-        texts = [httpx.get(f"{url}/metrics").text for _ in range(6)]
+        texts: list[str] = []
+
+        def every_scrape_shows_the_drift() -> bool:
+            # a worker refreshes its own gauges when scraped or every 5 s: poll, don't sleep
+            texts[:] = [httpx.get(f"{url}/metrics").text for _ in range(6)]
+            return all(_drift_seen(text) for text in texts)
+
+        wait_until(every_scrape_shows_the_drift, 30, "drift gauges from every worker")
     for text in texts:  # whichever worker answers, the gauges are there
         assert sample(text, "drifted_features_share", model_version="v-mp") == 1
         psi = sample(text, "feature_drift_psi", model_version="v-mp", feature="tenure_months")
@@ -57,3 +64,10 @@ def test_split_and_drift_across_two_workers(tmp_path) -> None:
     check = subprocess.run([promtool, "check", "metrics"], input=texts[0], text=True,
                            capture_output=True, timeout=60)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _drift_seen(text: str) -> bool:
+    psi = sample(text, "feature_drift_psi", model_version="v-mp", feature="tenure_months")
+    return sample(text, "drifted_features_share", model_version="v-mp") == 1 and (
+        psi is not None and psi > 0.25
+    )
