@@ -100,7 +100,7 @@ def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
         except MlflowException as exc:
             raise LabError(f"MLflow refused: {exc.message}") from None
     for notice in result.notices:
-        console.print(f"[yellow]notice:[/] {notice}")
+        console.print(f"[yellow]notice:[/] {notice}", soft_wrap=True)
     _summary(result)
     if result.promoted and alias == "challenger":
         from lab.rollout.operations import tell_api
@@ -139,15 +139,15 @@ def _summary(r) -> None:
     console.print(f"{r.primary_metric}: candidate {r.candidate_score:.4f}, champion {champ}")
     colour = "green" if r.promoted else "yellow"
     console.print(f"[{colour}]decision:[/] {r.decision}")
-    console.print(f"model file: {r.model_path} (sha256 {r.sha256[:16]}…)")
-    console.print(f"manifest:   {r.manifest_path}")
+    console.print(f"model file: {r.model_path} (sha256 {r.sha256[:16]}…)", soft_wrap=True)
+    console.print(f"manifest:   {r.manifest_path}", soft_wrap=True)
     if not r.installed:
         console.print("sample_model.joblib still holds the champion (the API's offline fallback)")
     via = "the MLflow server" if r.tracking.via_server else r.tracking.uri
-    console.print(f"tracked via {via}; run {r.run_id}")
+    console.print(f"tracked via {via}; run {r.run_id}", soft_wrap=True)
     if r.run_url:
-        console.print(f"run in the MLflow UI:   {r.run_url}")
-        console.print(f"model in the MLflow UI: {r.model_url}")
+        console.print(f"run in the MLflow UI:   {r.run_url}", soft_wrap=True)
+        console.print(f"model in the MLflow UI: {r.model_url}", soft_wrap=True)
 
 
 def register(group: click.Group) -> None:
