@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from pathlib import Path
+
+from lab.files import write_atomic
 
 GENERATED = "<generated>"
 EXAMPLE_NAME = ".env.example"
@@ -44,9 +45,5 @@ def write_env(target: Path, *, force: bool = False, example: Path | None = None)
     if target.exists() and not force:
         raise EnvFileExistsError(f"{target} exists; use --force to overwrite it (secrets change)")
     text = render((example or find_example()).read_text(encoding="utf-8"))
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    with contextlib.suppress(OSError):  # Windows: ACLs, not mode bits
-        target.chmod(0o600)
+    write_atomic(target, text, mode=0o600)  # secrets: owner only (Windows: ACLs apply)
     return target

@@ -10,6 +10,7 @@ from pathlib import Path
 import anybadge
 
 from lab.acceptance.results import RunResult
+from lab.files import write_atomic
 
 TOTAL = "total"
 
@@ -64,13 +65,9 @@ def write_badges(result: RunResult, directory: Path) -> list[Path]:
     for spec in badge_specs(result):
         svg_path = directory / f"{spec.name}.svg"
         json_path = directory / f"{spec.name}.json"
-        _write(svg_path, spec.svg())
-        _write(json_path, json.dumps(spec.endpoint_json(), ensure_ascii=False, indent=2) + "\n")
+        write_atomic(svg_path, spec.svg())
+        write_atomic(
+            json_path, json.dumps(spec.endpoint_json(), ensure_ascii=False, indent=2) + "\n"
+        )
         written += [svg_path, json_path]
     return written
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

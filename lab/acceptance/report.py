@@ -9,6 +9,7 @@ from jinja2 import Environment, StrictUndefined
 from lab.acceptance._report_template import TEMPLATE
 from lab.acceptance.badges import badge_specs
 from lab.acceptance.results import RunResult
+from lab.files import write_atomic
 
 
 def render_html(result: RunResult) -> str:
@@ -19,8 +20,5 @@ def render_html(result: RunResult) -> str:
 
 
 def write_html(result: RunResult, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_html(result), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, render_html(result))
     return path

@@ -19,6 +19,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models.heatmap import HeatmapColorMode
 from grafana_foundation_sdk.models.piechart import PieChartType
 
+from lab.files import write_atomic
 from lab.observability import metric_names as m
 from lab.observability import version_panels
 from lab.observability.grafana import DASHBOARD_FILE
@@ -255,8 +256,5 @@ def write(path: Path) -> bool:
     old = path.read_text(encoding="utf-8") if path.is_file() else None
     if old == text:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, text)
     return True

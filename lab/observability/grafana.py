@@ -7,13 +7,12 @@ here is absolute. The provisioning files of `config/grafana/provisioning/` are t
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import os
 import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.files import write_atomic
 from lab.settings import Settings
 
 DATASOURCE_UID = "lab-prometheus"
@@ -180,11 +179,4 @@ def command(binary: Path, files: GrafanaFiles) -> list[str]:
 
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read (it holds the admin password)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    tmp.replace(path)
+    write_atomic(path, text, mode=0o600)

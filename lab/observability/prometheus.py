@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from lab.files import write_atomic
 from lab.settings import Settings
 
 SLO_ALERT = "PredictionLatencyP95AboveSLO"
@@ -138,6 +139,4 @@ def listen_address(host: str, port: int) -> str:
 
 
 def _write(path: Path, text: str, source: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(_HEADER.format(source=source) + text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, _HEADER.format(source=source) + text)

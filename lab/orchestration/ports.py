@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psutil
 
+from lab.net import bind_error
 from lab.orchestration.services import Service
 
 
@@ -26,27 +26,6 @@ class PortConflict:
             f"port {s.port} ({s.port_key}, for {s.name}) on {s.host} {self.reason}: stop what "
             f"uses it, or set {s.port_key} to a free port in .env or the environment"
         )
-
-
-def _bind_error(host: str, port: int) -> OSError | None:
-    """The error binding (host, port) gives, as a server would bind it; None when it is free."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        return exc
-    family, socktype, proto, _, address = infos[0]
-    with socket.socket(family, socktype, proto) as sock:
-        if sys.platform == "win32":
-            # SO_REUSEADDR on Windows would let us bind over a live listener.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
-        else:
-            # Servers set SO_REUSEADDR, so a socket in TIME_WAIT does not block them.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            return exc
-    return None
 
 
 def listener(port: int) -> str | None:
@@ -82,7 +61,7 @@ def conflicts(wanted: Iterable[Service]) -> list[PortConflict]:
         if first is not service:
             found.append(PortConflict(service, f"is also {first.port_key}, for {first.name}"))
             continue
-        error = _bind_error(service.host, service.port)
+        error = bind_error(service.host, service.port)
         if error is not None:
             found.append(PortConflict(service, _reason(error, service.port)))
     return found

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psutil
 
+from lab.files import write_atomic
 from lab.orchestration.proctree import ProcRecord, record
 
 FILE_NAME = "lab.json"
@@ -48,11 +49,7 @@ def for_this_process(urls: dict[str, str]) -> RunRecord:
 
 
 def write(run_dir: Path, rec: RunRecord) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    target = path(run_dir)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(rec), indent=2), encoding="utf-8")
-    tmp.replace(target)
+    write_atomic(path(run_dir), json.dumps(asdict(rec), indent=2))
 
 
 def read(run_dir: Path) -> RunRecord | None:

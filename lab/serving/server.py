@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
+from lab.net import bind_error
 from lab.serving.logs import logging_config
 from lab.settings import Settings
 
@@ -19,14 +19,9 @@ class PortInUse(OSError):
 
 def check_port(host: str, port: int) -> None:
     """Raise `PortInUse` when host:port cannot be bound (another process listens there)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        if os.name != "nt":
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise PortInUse(f"{host}:{port} is taken ({exc.strerror})") from None
+    exc = bind_error(host, port)
+    if exc is not None:
+        raise PortInUse(f"{host}:{port} is taken ({exc.strerror})")
 
 
 def multiprocess_dir(settings: Settings, port: int) -> Path:

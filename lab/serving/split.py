@@ -18,12 +18,12 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.files import write_atomic
 from lab.serving.loading import now_iso
 
 log = logging.getLogger("lab.serving.split")
@@ -84,10 +84,7 @@ class TrafficSplit:
         _check(share)
         self._apply(SplitState(share, set_by, now_iso()))
         if self._file is not None:
-            body = json.dumps(vars(self._state)).encode()
-            tmp = self._file.with_name(f".{SHARED_FILE}.{os.getpid()}.tmp")
-            tmp.write_bytes(body)
-            tmp.replace(self._file)
+            write_atomic(self._file, json.dumps(vars(self._state)))
             self._seen = self._file.stat().st_mtime_ns
         return self._state
 

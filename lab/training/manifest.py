@@ -11,6 +11,8 @@ from typing import Any
 
 import joblib
 
+from lab.files import write_atomic
+
 
 class ModelIntegrityError(RuntimeError):
     """The model file is missing, unreadable, or does not match its manifest."""
@@ -50,13 +52,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def dump_model(model: Any, path: Path) -> str:
     """Write the model atomically; return its SHA-256."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,11 +64,11 @@ def dump_model(model: Any, path: Path) -> str:
 
 def copy_atomic(src: Path, dst: Path) -> None:
     """Copy `src` over `dst` so a reader never sees a half-written file."""
-    _atomic_write_bytes(dst, src.read_bytes())
+    write_atomic(dst, src.read_bytes())
 
 
 def write_manifest(manifest: Manifest, path: Path) -> None:
-    _atomic_write_bytes(path, manifest.to_json().encode("utf-8"))
+    write_atomic(path, manifest.to_json())
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -1,0 +1,27 @@
+"""Writing a file so that a reader never sees it half-written (every OS)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`.
+
+    `mode` (e.g. 0o600 for a file holding secrets) is set when the temporary file is created,
+    so the content is never readable by others, not even for a moment. Text is UTF-8.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp.unlink(missing_ok=True)  # a stale one from a crash: never reuse its permissions
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666 if mode is None else mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
