@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,8 +55,8 @@ class TrainResult:
     tracking: registry.Tracking
     run_url: str | None
     model_url: str | None
-    model_path: Any
-    manifest_path: Any
+    model_path: Path
+    manifest_path: Path
     sha256: str
     installed: bool  # whether sample_model.joblib now holds this model
     notices: list[str] = field(default_factory=list)
@@ -90,6 +91,7 @@ def _champion_score(client: Any, settings: Settings, alias: str) -> tuple[float 
 def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None) -> TrainResult:
     import mlflow
     import mlflow.sklearn
+    import pandas as pd
     import sklearn
     from mlflow.models import infer_signature
 
@@ -97,7 +99,7 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
     step("generating data")
     ds = data.generate(options.n_samples, options.seed)
     X_tr, X_te, y_tr, y_te = train_test_split(
-        ds.X, ds.y, test_size=options.test_size, random_state=options.seed, stratify=None
+        ds.X, ds.y, test_size=options.test_size, random_state=options.seed
     )
     if len(np.unique(y_tr)) < 2:
         raise ValueError("the training split has one class only; use more --n-samples")
@@ -140,10 +142,7 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         mlflow.set_tags({registry.LABEL_TAG: label, "mlops_lab.decision": decision})
         reference = drift.reference(X_tr, data.FEATURE_NAMES)
         mlflow.log_dict(reference, registry.DRIFT_REFERENCE_ARTIFACT)
-        frame = {name: X_tr[:5, i] for i, name in enumerate(data.FEATURE_NAMES)}
-        import pandas as pd
-
-        example = pd.DataFrame(frame)
+        example = pd.DataFrame(X_tr[:5], columns=list(data.FEATURE_NAMES))
         info = mlflow.sklearn.log_model(
             model,
             name="model",
