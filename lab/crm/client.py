@@ -83,7 +83,7 @@ class CrmClient:
             timeout=timeout,
             limits=limits,
             headers={"accept": "application/json", "user-agent": "mlops-lab-crm-client"},
-            transport=transport or CrmTransport(limits=limits),
+            transport=transport or _transport(settings, limits),
         )
 
     async def __aenter__(self) -> CrmClient:
@@ -243,6 +243,11 @@ class CrmClient:
                 f"({_snippet(response.text)})",
                 operation=operation,
             ) from None
+
+
+def _transport(settings: Settings, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    """The lab's own pool, or None: httpx then builds its default pool (and proxies from env)."""
+    return CrmTransport(limits=limits) if settings.CRM_HTTP_TRANSPORT == "lab" else None
 
 
 def backoff(attempt: int) -> float:

@@ -1,4 +1,5 @@
-"""The CRM client's real transport (lab.crm.transport) against real sockets: refused, dropped,
+"""The CRM client's real transports against real sockets — the lab's own pool
+(lab.crm.transport) and httpx's default one (CRM_HTTP_TRANSPORT=httpx) alike: refused, dropped,
 silent and garbled servers each map to the right error; connections are kept alive and reused,
 and one the server closed while idle is replaced without an error."""
 
@@ -7,10 +8,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
 
 from lab.crm.client import CrmClient
 from lab.crm.errors import CrmBadGatewayError, CrmTimeoutError, CrmUnavailableError
+from lab.crm.transport import CrmTransport
 from lab.data import FEATURE_NAMES
 from tests.support import free_port
 
@@ -24,42 +27,55 @@ async def serve(handler: Handler) -> tuple[asyncio.Server, int]:
     return server, server.sockets[0].getsockname()[1]
 
 
-def client(settings_factory, port: int, retries: int = 1) -> CrmClient:
-    settings = settings_factory(
-        CRM_URL=f"http://127.0.0.1:{port}", CRM_RETRIES=retries, CRM_READ_TIMEOUT=0.3,
-        CRM_CONNECT_TIMEOUT=0.5,
-    )  # fmt: skip
-    return CrmClient(settings, sleep=lambda _s: asyncio.sleep(0))
+@pytest.fixture(params=["lab", "httpx"])
+def client(request, settings_factory) -> Callable[..., CrmClient]:
+    """A CrmClient factory over the CRM_HTTP_TRANSPORT under test."""
+
+    def make(port: int, retries: int = 1) -> CrmClient:
+        settings = settings_factory(
+            CRM_URL=f"http://127.0.0.1:{port}", CRM_RETRIES=retries, CRM_READ_TIMEOUT=0.3,
+            CRM_CONNECT_TIMEOUT=0.5, CRM_HTTP_TRANSPORT=request.param,
+        )  # fmt: skip
+        return CrmClient(settings, sleep=lambda _s: asyncio.sleep(0))
+
+    return make
 
 
-async def test_refused_connection_is_503_not_a_timeout(settings_factory) -> None:
-    async with client(settings_factory, free_port()) as crm:
+def test_the_setting_picks_the_pool(settings_factory) -> None:
+    lab = CrmClient(settings_factory(CRM_HTTP_TRANSPORT="lab"))
+    default = CrmClient(settings_factory(CRM_HTTP_TRANSPORT="httpx"))
+    assert isinstance(lab._http._transport, CrmTransport)
+    assert isinstance(default._http._transport, httpx.AsyncHTTPTransport)
+
+
+async def test_refused_connection_is_503_not_a_timeout(client) -> None:
+    async with client(free_port()) as crm:
         with pytest.raises(CrmUnavailableError, match="lab crm"):
             await crm.get_features("CUST001")
 
 
-async def test_dropped_connection_is_502(settings_factory) -> None:
+async def test_dropped_connection_is_502(client) -> None:
     async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         writer.close()
 
     server, port = await serve(hang_up)
-    async with server, client(settings_factory, port) as crm:
+    async with server, client(port) as crm:
         with pytest.raises(CrmBadGatewayError, match="broke"):
             await crm.get_features("CUST001")
 
 
-async def test_silent_server_is_504(settings_factory) -> None:
+async def test_silent_server_is_504(client) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
 
     server, port = await serve(silent)
-    async with server, client(settings_factory, port) as crm:
+    async with server, client(port) as crm:
         with pytest.raises(CrmTimeoutError, match="did not answer"):
             await crm.get_features("CUST001")
 
 
-async def test_real_answer_is_read(settings_factory) -> None:
+async def test_real_answer_is_read(client) -> None:
     body = b'{"customer_id": "CUST001", "features": {}}'
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -70,7 +86,7 @@ async def test_real_answer_is_read(settings_factory) -> None:
         writer.close()
 
     server, port = await serve(answer)
-    async with server, client(settings_factory, port) as crm:
+    async with server, client(port) as crm:
         with pytest.raises(CrmBadGatewayError, match="wrong shape"):  # read, then checked
             await crm.get_features("CUST001")
 
@@ -86,7 +102,7 @@ def ok(body: bytes = FEATURES_BODY) -> bytes:
     return f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
 
 
-async def test_connections_are_kept_alive_and_reused(settings_factory) -> None:
+async def test_connections_are_kept_alive_and_reused(client) -> None:
     connections = 0
 
     async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -97,13 +113,13 @@ async def test_connections_are_kept_alive_and_reused(settings_factory) -> None:
             await writer.drain()
 
     server, port = await serve(keep_alive)
-    async with server, client(settings_factory, port) as crm:
+    async with server, client(port) as crm:
         for _ in range(5):
             assert await crm.get_features("CUST001") == [i + 0.5 for i in range(10)]
     assert connections == 1
 
 
-async def test_a_pooled_connection_closed_by_the_server_is_replaced(settings_factory) -> None:
+async def test_a_pooled_connection_closed_by_the_server_is_replaced(client) -> None:
     connections = 0
 
     async def one_answer_per_connection(reader, writer) -> None:
@@ -115,13 +131,13 @@ async def test_a_pooled_connection_closed_by_the_server_is_replaced(settings_fac
         writer.close()
 
     server, port = await serve(one_answer_per_connection)
-    async with server, client(settings_factory, port, retries=0) as crm:  # no retry hides it
+    async with server, client(port, retries=0) as crm:  # no retry hides it
         for _ in range(3):
             assert len(await crm.get_features("CUST001")) == 10
     assert connections == 3
 
 
-async def test_chunked_answer_is_read(settings_factory) -> None:
+async def test_chunked_answer_is_read(client) -> None:
     async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         half = len(FEATURES_BODY) // 2
@@ -134,17 +150,17 @@ async def test_chunked_answer_is_read(settings_factory) -> None:
         await writer.drain()
 
     server, port = await serve(chunked)
-    async with server, client(settings_factory, port) as crm:
+    async with server, client(port) as crm:
         assert len(await crm.get_features("CUST001")) == 10
 
 
-async def test_garbled_answer_is_502(settings_factory) -> None:
+async def test_garbled_answer_is_502(client) -> None:
     async def garbled(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         writer.write(b"SMTP ready\r\n\r\n")
         await writer.drain()
 
     server, port = await serve(garbled)
-    async with server, client(settings_factory, port) as crm:
+    async with server, client(port) as crm:
         with pytest.raises(CrmBadGatewayError, match="broke"):
             await crm.get_features("CUST001")
