@@ -18,8 +18,11 @@ from lab.observability import fetch as fetching
 from lab.observability import grafana as grafana_mod
 from lab.observability import prometheus as prometheus_mod
 from lab.observability.tools import (
+    EMULATION,
     TOOL_NAMES,
+    Platform,
     ToolConfigError,
+    fetch_platform,
     find_binary,
     load_specs,
     missing_hint,
@@ -29,7 +32,13 @@ from lab.procs import idle_forever, run_foreground
 
 @click.command("fetch")
 @click.argument("tool", type=click.Choice([*TOOL_NAMES, "all"]))
-def fetch(tool: str) -> None:
+@click.option(
+    "--arch",
+    type=click.Choice(["amd64", "arm64"]),
+    help="Fetch the build for this CPU instead of this machine's: on Windows or macOS on Arm, "
+    "`--arch amd64` fetches the x64 build, which runs there under emulation (Rosetta 2 on macOS).",
+)
+def fetch(tool: str, arch: str | None) -> None:
     """Download the official release archive of TOOL for this OS and CPU.
 
     The version and SHA-256 of each archive are pinned in config/tools.yml. The archive is
@@ -39,8 +48,11 @@ def fetch(tool: str) -> None:
     settings = get_settings()
     try:
         specs = load_specs(settings)
+        plat = fetch_platform(arch)
     except ToolConfigError as exc:
         raise LabError(str(exc)) from None
+    if arch and plat != Platform.current():
+        console.print(f"fetching {plat.key} builds: {EMULATION[plat.os]}")
     names = TOOL_NAMES if tool == "all" else (tool,)
     failures = []
     for name in names:
@@ -58,14 +70,15 @@ def fetch(tool: str) -> None:
                 def show(done: int, total: int | None, _bar=bar, _task=task) -> None:
                     _bar.update(_task, completed=done, total=total)
 
-                result = fetching.fetch(settings, spec, progress=show)
+                result = fetching.fetch(settings, spec, plat, progress=show)
         except (fetching.FetchError, ToolConfigError) as exc:
-            console.print(f"[bold red]{name}:[/] {exc}")
+            console.print(f"[bold red]{name}:[/] {exc}", soft_wrap=True)
             failures.append(name)
             continue
         console.print(
             f"[green]installed[/] {name} {result.version} into {result.path} "
-            f"(sha256 {result.sha256[:12]}… verified)"
+            f"(sha256 {result.sha256[:12]}… verified)",
+            soft_wrap=True,
         )
     if failures:
         raise LabError(f"fetch failed for {', '.join(failures)}")

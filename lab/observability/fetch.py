@@ -23,7 +23,13 @@ from pathlib import Path, PurePosixPath
 
 import httpx
 
-from lab.observability.tools import Platform, ToolSpec, base_url_override, install_dir
+from lab.observability.tools import (
+    EMULATION,
+    Platform,
+    ToolSpec,
+    base_url_override,
+    install_dir,
+)
 from lab.settings import Settings
 
 #: Called with (bytes received so far, total bytes or None) while downloading.
@@ -66,7 +72,7 @@ def fetch(
             f"no SHA-256 is pinned for {spec.name} {spec.version} on {plat.key} in tools.yml, "
             "so nothing was downloaded (an unverified binary is never installed). Copy the "
             "archive's line from the release's published checksums into tools.yml, or install "
-            f"{spec.name} with your OS package manager."
+            f"{spec.name} with your OS package manager.{_emulation_hint(spec, plat)}"
         )
     tools_dir = settings.tools_dir
     downloads = tools_dir / ".downloads"
@@ -104,6 +110,16 @@ def fetch(
         sha256=digest,
         path=target,
         binaries=tuple(target / b for b in spec.binary_paths(plat)),
+    )
+
+
+def _emulation_hint(spec: ToolSpec, plat: Platform) -> str:
+    amd64 = Platform(plat.os, "amd64")
+    if plat.arch != "arm64" or plat.os not in EMULATION or spec.checksum(amd64) is None:
+        return ""
+    return (
+        f" Or: {EMULATION[plat.os]}, and the {amd64.key} archive is pinned: "
+        f"`lab fetch {spec.name} --arch amd64`."
     )
 
 

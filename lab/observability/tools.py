@@ -24,6 +24,14 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PATH_NAMES = {"prometheus": ("prometheus",), "grafana": ("grafana", "grafana-server")}
 
 
+#: Where an arm64 machine runs amd64 programs too: `lab fetch --arch amd64` may fetch those.
+EMULATION = {
+    "windows": "Windows 11 on Arm runs x64 programs under its built-in emulation",
+    "darwin": "macOS on Apple silicon runs Intel programs under Rosetta 2 "
+    "(`softwareupdate --install-rosetta` installs it)",
+}
+
+
 class ToolConfigError(ValueError):
     """tools.yml is missing or malformed; the message says which entry."""
 
@@ -54,6 +62,20 @@ class Platform:
                 "install the tool with your OS package manager instead"
             )
         return cls(_OS[system], _ARCH[machine])
+
+
+def fetch_platform(arch: str | None = None, native: Platform | None = None) -> Platform:
+    """The platform whose archive to fetch: this machine's, or with `arch` an amd64 build on an
+    arm64 machine whose OS runs amd64 programs (EMULATION); any other mix would not run here."""
+    native = native or Platform.current()
+    if arch is None or arch == native.arch:
+        return native
+    if native.arch == "arm64" and arch == "amd64" and native.os in EMULATION:
+        return Platform(native.os, arch)
+    raise ToolConfigError(
+        f"an {arch} build would not run on this {native.key} machine; "
+        f"leave out --arch to fetch the {native.arch} archive"
+    )
 
 
 @dataclass(frozen=True)

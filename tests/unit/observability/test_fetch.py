@@ -17,7 +17,14 @@ from click.testing import CliRunner
 
 from lab.cli import main
 from lab.observability import fetch as fetching
-from lab.observability.tools import Platform, find_binary, find_promtool, load_specs
+from lab.observability.tools import (
+    Platform,
+    ToolConfigError,
+    fetch_platform,
+    find_binary,
+    find_promtool,
+    load_specs,
+)
 
 LINUX = Platform("linux", "amd64")
 WINDOWS = Platform("windows", "amd64")
@@ -260,3 +267,58 @@ def test_cli_fetch(setup, monkeypatch: pytest.MonkeyPatch) -> None:
     both = runner.invoke(main, ["fetch", "all"])
     assert both.exit_code == 1
     assert "no SHA-256 is pinned for grafana" in both.output
+
+
+@pytest.mark.parametrize(
+    ("native", "arch", "expected"),
+    [
+        (Platform("windows", "arm64"), "amd64", Platform("windows", "amd64")),
+        (Platform("darwin", "arm64"), "amd64", Platform("darwin", "amd64")),
+        (Platform("linux", "arm64"), None, Platform("linux", "arm64")),
+        (LINUX, "amd64", LINUX),
+    ],
+)
+def test_fetch_platform_allows_only_what_runs_here(native, arch, expected) -> None:
+    assert fetch_platform(arch, native) == expected
+
+
+@pytest.mark.parametrize(
+    ("native", "arch"),
+    [(Platform("linux", "arm64"), "amd64"), (LINUX, "arm64"), (WINDOWS, "arm64")],
+)
+def test_fetch_platform_refuses_a_build_that_would_not_run(native, arch) -> None:
+    with pytest.raises(ToolConfigError, match=f"would not run on this {native.key}"):
+        fetch_platform(arch, native)
+
+
+def test_unpinned_arm64_points_to_the_emulated_amd64_build(setup, server) -> None:
+    settings, _, _ = setup(plat=WINDOWS)  # only windows-amd64 is pinned
+    spec = load_specs(settings)["prometheus"]
+    with pytest.raises(fetching.FetchError, match="--arch amd64") as err:
+        fetching.fetch(settings, spec, Platform("windows", "arm64"))
+    assert "emulation" in str(err.value)
+    assert server.requests == []
+    with pytest.raises(fetching.FetchError) as linux_err:  # Linux has no such fallback
+        fetching.fetch(settings, spec, Platform("linux", "arm64"))
+    assert "--arch" not in str(linux_err.value)
+
+
+def test_cli_fetch_arch_amd64_on_apple_silicon(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, _, sha = setup(plat=Platform("darwin", "amd64"))
+    monkeypatch.setattr("platform.system", lambda: "Darwin")
+    monkeypatch.setattr("platform.machine", lambda: "arm64")
+    monkeypatch.setenv("LAB_HOME", str(settings.LAB_HOME))
+    monkeypatch.setenv("LAB_CONFIG_DIR", str(settings.LAB_CONFIG_DIR))
+    monkeypatch.setenv("TOOLS_PROMETHEUS_BASE_URL", settings.TOOLS_PROMETHEUS_BASE_URL)
+    runner = CliRunner()
+    native = runner.invoke(main, ["fetch", "prometheus"])
+    assert native.exit_code == 1
+    assert "darwin-arm64" in native.output and "--arch amd64" in native.output
+    emulated = runner.invoke(main, ["fetch", "prometheus", "--arch", "amd64"])
+    assert emulated.exit_code == 0, emulated.output
+    assert "Rosetta 2" in emulated.output
+    marker = fetching.installed_version(settings, "prometheus")
+    assert marker is not None and marker["sha256"] == sha
+    assert marker["url"].endswith("prometheus-3.5.0.darwin-amd64.tar.gz")
+    refused = runner.invoke(main, ["fetch", "prometheus", "--arch", "arm64"])
+    assert refused.exit_code == 1 and "no SHA-256 is pinned" in refused.output
