@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     CRM_READ_TIMEOUT: float = Field(5.0, gt=0)
     CRM_RETRIES: int = Field(2, ge=0, le=10)
     # the CRM client's HTTP pool: "lab" (lab/crm/transport.py, fastest to the lab's CRM) or
-    # "httpx" (httpx's own: honours HTTP(S)_PROXY and the system's CA settings, for a real CRM)
+    # "httpx" (httpx's own: honours HTTP(S)_PROXY, NO_PROXY and SSL_CERT_FILE, for a real CRM)
     CRM_HTTP_TRANSPORT: Literal["lab", "httpx"] = "lab"
     SEGMENT_RULES_FILE: Path | None = None  # default: <LAB_CONFIG_DIR>/segments.yml
 

@@ -48,10 +48,11 @@ def fetch(tool: str, arch: str | None) -> None:
     settings = get_settings()
     try:
         specs = load_specs(settings)
-        plat = fetch_platform(arch)
+        native = Platform.current()
+        plat = fetch_platform(arch, native)
     except ToolConfigError as exc:
         raise LabError(str(exc)) from None
-    if arch and plat != Platform.current():
+    if plat != native:
         console.print(f"fetching {plat.key} builds: {EMULATION[plat.os]}")
     names = TOOL_NAMES if tool == "all" else (tool,)
     failures = []

@@ -164,3 +164,30 @@ async def test_garbled_answer_is_502(client) -> None:
     async with server, client(port) as crm:
         with pytest.raises(CrmBadGatewayError, match="broke"):
             await crm.get_features("CUST001")
+
+
+async def test_httpx_pool_goes_through_the_proxy_from_the_environment(
+    settings_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n")).strip())
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(ok())
+        await writer.drain()
+
+    server, port = await serve(proxy)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    crm_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = settings_factory(CRM_URL=crm_url, CRM_RETRIES=0)
+    async with server:
+        async with CrmClient(settings.model_copy(update={"CRM_HTTP_TRANSPORT": "httpx"})) as crm:
+            assert len(await crm.get_features("CUST001")) == 10
+        assert seen == [f"GET {crm_url}/customers/CUST001/features HTTP/1.1".encode()]
+        async with CrmClient(settings) as crm:  # the lab's pool connects directly: refused
+            with pytest.raises(CrmUnavailableError):
+                await crm.get_features("CUST001")
+        assert len(seen) == 1
