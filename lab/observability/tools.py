@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -88,9 +88,12 @@ class ToolSpec:
         str, ...
     ]  # relative to the unpacked archive's top folder; first is the main one
     sha256: dict[str, str | None]  # platform key -> hex digest, or None when not pinned
+    #: platform key -> path template, for a platform whose pinned file has another name
+    archive_for: dict[str, str] = field(default_factory=dict)
 
     def archive_path(self, plat: Platform) -> str:
-        return self.archive.format(version=self.version, os=plat.os, arch=plat.arch, ext=plat.ext)
+        template = self.archive_for.get(plat.key, self.archive)
+        return template.format(version=self.version, os=plat.os, arch=plat.arch, ext=plat.ext)
 
     def url(self, plat: Platform, base_url: str = "") -> str:
         return f"{(base_url or self.base_url).rstrip('/')}/{self.archive_path(plat)}"
@@ -137,9 +140,15 @@ def _spec(path: Path, name: str, entry: dict) -> ToolSpec:
             archive=str(entry["archive"]),
             binaries=tuple(str(b) for b in entry["binaries"]),
             sha256=sha,
+            archive_for={str(k): str(v) for k, v in dict(entry.get("archive_for") or {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ToolConfigError(f"{path}: `{name}` entry is incomplete ({exc})") from None
+    unknown = sorted(set(spec.archive_for) - set(sha))
+    if unknown:
+        raise ToolConfigError(
+            f"{path}: {name} archive_for names {', '.join(unknown)}, which has no sha256 entry"
+        )
     for key, digest in sha.items():
         if digest is not None and not _SHA256.match(digest):
             raise ToolConfigError(f"{path}: {name} sha256 for {key} is not 64 hex digits")

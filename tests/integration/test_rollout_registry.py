@@ -8,8 +8,8 @@ import mlflow.artifacts
 import pytest
 
 from lab.rollout import operations
-from lab.training.manifest import sha256_file
 from lab.training import TrainOptions, train
+from lab.training.manifest import sha256_file
 
 pytestmark = pytest.mark.integration
 

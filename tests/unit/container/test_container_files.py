@@ -105,8 +105,10 @@ def test_compose_runs_the_five_processes(resolved):
     for name, verb in LAB_SERVICES.items():
         assert services[name]["command"] == [verb]
         assert verb in main.commands
-    assert services["prometheus"]["image"].startswith("prom/prometheus:v")
-    assert services["grafana"]["image"].startswith("grafana/grafana-oss:")
+    pinned = yaml.safe_load((REPO / "config" / "tools.yml").read_text(encoding="utf-8"))
+    # the containers run the same releases `lab fetch` installs
+    assert services["prometheus"]["image"] == f"prom/prometheus:v{pinned['prometheus']['version']}"
+    assert services["grafana"]["image"] == f"grafana/grafana:{pinned['grafana']['version']}"
     assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "t3"
 
 

@@ -98,13 +98,16 @@ def server() -> Iterator[ArchiveServer]:
 PROM_FILES = {"prometheus": b"#!/bin/sh\necho prometheus\n", "promtool": b"#!/bin/sh\n"}
 
 
-def write_tools_yml(config_dir: Path, prom_sha: dict[str, str | None]) -> None:
+def write_tools_yml(
+    config_dir: Path, prom_sha: dict[str, str | None], archive_for: dict[str, str] | None = None
+) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     doc = {
         "prometheus": {
             "version": VERSION,
             "base_url": "http://127.0.0.1:1/unused",
             "archive": "v{version}/prometheus-{version}.{os}-{arch}.{ext}",
+            "archive_for": archive_for or {},
             "binaries": ["prometheus", "promtool"],
             "sha256": prom_sha,
         },
@@ -322,3 +325,19 @@ def test_cli_fetch_arch_amd64_on_apple_silicon(setup, monkeypatch: pytest.Monkey
     assert marker["url"].endswith("prometheus-3.5.0.darwin-amd64.tar.gz")
     refused = runner.invoke(main, ["fetch", "prometheus", "--arch", "arm64"])
     assert refused.exit_code == 1 and "no SHA-256 is pinned" in refused.output
+
+
+def test_a_platform_pinned_under_another_name_is_fetched_by_that_name(
+    setup, server: ArchiveServer
+) -> None:
+    settings, path, sha = setup()
+    server.files["/other/build-7/prometheus_linux_amd64.tar.gz"] = server.files.pop(path)
+    write_tools_yml(
+        settings.LAB_CONFIG_DIR,
+        {LINUX.key: sha},
+        archive_for={LINUX.key: "other/build-7/prometheus_{os}_{arch}.{ext}"},
+    )
+    result = fetching.fetch(settings, load_specs(settings)["prometheus"], LINUX)
+    assert server.requests == ["/other/build-7/prometheus_linux_amd64.tar.gz"]
+    assert result.url.endswith("/other/build-7/prometheus_linux_amd64.tar.gz")
+    assert all(b.is_file() for b in result.binaries)
