@@ -28,6 +28,7 @@ from lab.observability.tools import (
     Platform,
     ToolSpec,
     base_url_override,
+    emulated_amd64,
     install_dir,
 )
 from lab.settings import Settings
@@ -114,8 +115,8 @@ def fetch(
 
 
 def _emulation_hint(spec: ToolSpec, plat: Platform) -> str:
-    amd64 = Platform(plat.os, "amd64")
-    if plat.arch != "arm64" or plat.os not in EMULATION or spec.checksum(amd64) is None:
+    amd64 = emulated_amd64(plat)
+    if amd64 is None or spec.checksum(amd64) is None:
         return ""
     return (
         f" Or: {EMULATION[plat.os]}, and the {amd64.key} archive is pinned: "

@@ -64,14 +64,22 @@ class Platform:
         return cls(_OS[system], _ARCH[machine])
 
 
+def emulated_amd64(native: Platform) -> Platform | None:
+    """The amd64 platform an arm64 machine runs too, where its OS emulates amd64 (EMULATION)."""
+    if native.arch == "arm64" and native.os in EMULATION:
+        return Platform(native.os, "amd64")
+    return None
+
+
 def fetch_platform(arch: str | None = None, native: Platform | None = None) -> Platform:
     """The platform whose archive to fetch: this machine's, or with `arch` an amd64 build on an
     arm64 machine whose OS runs amd64 programs (EMULATION); any other mix would not run here."""
     native = native or Platform.current()
     if arch is None or arch == native.arch:
         return native
-    if native.arch == "arm64" and arch == "amd64" and native.os in EMULATION:
-        return Platform(native.os, arch)
+    emulated = emulated_amd64(native)
+    if emulated is not None and arch == emulated.arch:
+        return emulated
     raise ToolConfigError(
         f"an {arch} build would not run on this {native.key} machine; "
         f"leave out --arch to fetch the {native.arch} archive"
