@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+
+#: Windows refuses to rename over a file that another process has open (a worker reading the
+#: traffic split, a virus scanner) for as long as it is open: retry a moment before giving up.
+_BUSY_RETRIES = 50 if os.name == "nt" else 0
+_BUSY_WAIT_SECONDS = 0.02
 
 
 def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
@@ -21,7 +27,18 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None) -> N
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(payload)
-        tmp.replace(path)
+        _replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    for attempt in range(_BUSY_RETRIES + 1):
+        try:
+            tmp.replace(path)
+            return
+        except PermissionError:
+            if attempt == _BUSY_RETRIES:
+                raise
+            time.sleep(_BUSY_WAIT_SECONDS)

@@ -106,7 +106,6 @@ class ServingMetrics:
         none = (NO_MODEL, NO_MODEL, NO_MODEL)
         self._serving: dict[str, tuple[str, str, str]] = {CHAMPION: none}
         self.model_loaded.labels(*none, CHAMPION).set(0)
-        self.challenger_share.set(settings.CHALLENGER_SHARE)
         self._children: dict[str, dict[str, Any]] = {}
 
     def observe(

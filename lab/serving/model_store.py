@@ -87,6 +87,7 @@ class ModelStore:
             self._registry, self._load_registry, metrics.reload_failures.inc
         )
         self.split = TrafficSplit(settings.CHALLENGER_SHARE, multiprocess_dir())
+        metrics.challenger_share.set(self.split.share)
         self._lock = asyncio.Lock()
         self._registry_down = False
         self.reason: str = "the model has not been loaded yet (the API is starting)"
@@ -258,13 +259,17 @@ class ModelStore:
         self.split.set(share)
         self._metrics.challenger_share.set(share)
 
+    def sync_split(self) -> None:
+        """Follow another worker's split; the gauge is set on a change only (livemostrecent)."""
+        if self.split.sync():
+            self._metrics.challenger_share.set(self.split.share)
+
     async def poll_forever(self) -> None:
         """Refresh every MODEL_POLL_SECONDS; an unexpected error is logged, never fatal."""
         while True:
             await asyncio.sleep(self._settings.MODEL_POLL_SECONDS)
             try:
-                self.split.sync()
-                self._metrics.challenger_share.set(self.split.share)
+                self.sync_split()
                 await self.refresh()
             except Exception:
                 log.exception("model poll failed unexpectedly; polling goes on")

@@ -9,7 +9,9 @@
 
 The share starts at CHALLENGER_SHARE and is changed by `POST /admin/split`. With several uvicorn
 workers the worker that gets the call writes the share to `split.json` in the workers' shared
-folder (PROMETHEUS_MULTIPROC_DIR, fresh at every start); the others read it at their next poll.
+folder (PROMETHEUS_MULTIPROC_DIR, fresh at every start); the others read it at their next poll,
+and a worker that starts later (uvicorn starts workers in parallel and replaces a hung one) reads
+it before it serves, so it never answers with a share the admin has already changed.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class TrafficSplit:
         self._share = share
         self._draw = draw or random.random
         self._file = shared_dir / SHARED_FILE if shared_dir is not None else None
-        self._seen: int | None = None  # mtime_ns of the shared file we last read
+        self._seen: bytes | None = None  # the shared file as we last wrote or read it
+        self.sync()  # a worker started after POST /admin/split begins with that split
 
     @property
     def share(self) -> float:
@@ -84,27 +87,35 @@ class TrafficSplit:
         _check(share)
         self._apply(SplitState(share, set_by, now_iso()))
         if self._file is not None:
-            write_atomic(self._file, json.dumps(vars(self._state)))
-            self._seen = self._file.stat().st_mtime_ns
+            payload = json.dumps(vars(self._state)).encode()
+            write_atomic(self._file, payload)
+            self._seen = payload
         return self._state
 
-    def sync(self) -> None:
-        """Pick up a share another worker set (a stat call when nothing changed)."""
+    def sync(self) -> bool:
+        """Pick up a split another worker set; True when the share changed.
+
+        The file (under 200 bytes) is read at every poll and compared whole: its mtime would miss
+        a second write within the file system's timestamp tick.
+        """
         if self._file is None:
-            return
+            return False
         try:
-            mtime = self._file.stat().st_mtime_ns
-        except FileNotFoundError:
-            return
-        if mtime == self._seen:
-            return
-        self._seen = mtime
-        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-            found = json.loads(self._file.read_bytes())
+            raw = self._file.read_bytes()
+        except OSError:  # not written yet (or unreadable): keep the split we have
+            return False
+        if raw == self._seen:
+            return False
+        self._seen = raw
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            found = json.loads(raw)
             state = SplitState(float(found["share"]), str(found["set_by"]), str(found["set_at"]))
             _check(state.share)
             if state != self._state:
+                changed = state.share != self._share
                 self._apply(state)
+                return changed
+        return False
 
     def _apply(self, state: SplitState) -> None:
         if state.share != self._share:

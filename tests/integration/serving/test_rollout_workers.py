@@ -4,9 +4,13 @@ of both workers' traffic are on /metrics whichever worker answers (multiprocess 
 from __future__ import annotations
 
 import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from lab import data
 from lab.settings import load_settings
@@ -33,7 +37,11 @@ def test_split_and_drift_across_two_workers(tmp_path) -> None:
     write_model(load_settings(LAB_HOME=env["LAB_HOME"]), "v-mp", with_reference=True)
     X = data.generate_features(400, seed=41)
     shifted = X + 2 * X.std(axis=0)
-    with serving(env, tmp_path / "api.log", "--workers", "2") as (_, url):
+    log = tmp_path / "api.log"
+    with serving(env, log, "--workers", "2") as (_, url):
+        # /health answered by one worker: wait for the other (uvicorn starts them in parallel)
+        started = "Application startup complete."
+        wait_until(lambda: log.read_text().count(started) == 2, 90, "both workers started")
         set_once = httpx.post(f"{url}/admin/split", json={"share": 0.3}, headers=ADMIN)
         assert set_once.status_code == 200
 
@@ -64,6 +72,44 @@ def test_split_and_drift_across_two_workers(tmp_path) -> None:
     check = subprocess.run([promtool, "check", "metrics"], input=texts[0], text=True,
                            capture_output=True, timeout=60)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+# Each call is one short-lived "worker" process: its gauge file stays in the shared folder as a
+# live worker's would, so the merged view below is what /metrics shows.
+_WORKER = """
+import sys
+from lab.serving.metrics import ServingMetrics
+from lab.serving.model_store import ModelStore
+from lab.settings import load_settings
+settings = load_settings()
+store = ModelStore(settings, ServingMetrics(settings))
+for step in sys.argv[1:]:
+    store.sync_split() if step == "poll" else store.set_share(float(step))
+print(store.split.share)
+"""
+
+
+def test_a_worker_started_after_a_split_change_serves_and_reports_it(tmp_path: Path) -> None:
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    env = lab_env(tmp_path / "home", PROMETHEUS_MULTIPROC_DIR=shared, CHALLENGER_SHARE=0.0)
+
+    def worker(*steps: str) -> float:
+        done = subprocess.run([sys.executable, "-c", _WORKER, *steps], env=env, text=True,
+                              capture_output=True, timeout=120, check=True)  # fmt: skip
+        return float(done.stdout)
+
+    def merged_share() -> float | None:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(shared))
+        return sample(generate_latest(registry).decode(), "challenger_traffic_share")
+
+    assert worker("0.3") == 0.3  # POST /admin/split on worker 1
+    assert worker() == 0.3  # worker 2 starts later (or replaces a hung one): before any poll
+    assert merged_share() == 0.3  # its start did not put the setting's 0.0 back on /metrics
+    assert worker("0.5", "poll", "poll") == 0.5  # a poll finds its own change: nothing to do
+    assert worker("poll") == 0.5
+    assert merged_share() == 0.5
 
 
 def _drift_seen(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 
 import pytest
@@ -44,15 +45,44 @@ def test_workers_share_the_split_through_the_shared_folder(tmp_path) -> None:
     one, two = TrafficSplit(0.0, tmp_path), TrafficSplit(0.0, tmp_path)
     one.set(0.25)
     assert two.share == 0.0  # until its next poll
-    two.sync()
+    assert two.sync() is True
     assert (two.share, two.state.set_by) == (0.25, "admin")
-    two.sync()  # nothing new: a stat call only
+    assert two.sync() is False  # nothing new: a stat call only
     (tmp_path / SHARED_FILE).write_text("{not json")
     two.sync()  # a broken file never breaks serving
     assert two.share == 0.25
     (tmp_path / SHARED_FILE).write_text(json.dumps({"share": 7, "set_by": "x", "set_at": "y"}))
     two.sync()
     assert two.share == 0.25
+
+
+def test_a_worker_started_after_a_change_begins_with_it(tmp_path) -> None:
+    TrafficSplit(0.0, tmp_path).set(0.4)
+    late = TrafficSplit(0.0, tmp_path)  # e.g. uvicorn replaced a hung worker
+    assert (late.share, late.state.set_by) == (0.4, "admin")
+    assert late.sync() is False
+    assert TrafficSplit(0.1, tmp_path / "elsewhere").share == 0.1  # no shared file: the setting
+
+
+def test_a_rewrite_with_the_same_share_is_no_change(tmp_path) -> None:
+    one, two = TrafficSplit(0.0, tmp_path), TrafficSplit(0.0, tmp_path)
+    one.set(0.2)
+    assert two.sync() is True
+    one.set(0.2)  # set again (new set_at): the share the gauge shows did not change
+    assert two.sync() is False
+    assert two.state == one.state
+
+
+def test_a_second_change_within_one_timestamp_tick_is_seen(tmp_path) -> None:
+    one, two = TrafficSplit(0.0, tmp_path), TrafficSplit(0.0, tmp_path)
+    one.set(0.2)
+    assert two.sync() is True
+    shared = tmp_path / SHARED_FILE
+    tick = shared.stat().st_mtime_ns
+    one.set(0.6)
+    os.utime(shared, ns=(tick, tick))  # a coarse file-system clock: the same mtime as before
+    assert two.sync() is True
+    assert two.share == 0.6
 
 
 # ---- POST /admin/split -------------------------------------------------------------------------
