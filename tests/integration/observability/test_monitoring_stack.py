@@ -61,6 +61,9 @@ class Stack:
         assert answer.status_code == 200 and body["status"] == "success", (expr, body)
         return body["data"]["result"]
 
+    def scraped(self) -> bool:
+        return {r["metric"]["job"] for r in self.query("up == 1")} >= {"api", "crm"}
+
     def has_data(self, expr: str) -> bool:
         return any(_finite(sample) for sample in self.query(expr))
 
@@ -107,6 +110,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iterator[S
         crm.wait_healthy(f"{s.crm}/health", timeout=90)
         api.wait_healthy(f"{s.api}/ready", timeout=120)
         prom.wait_healthy(f"{s.prometheus}/-/ready", timeout=60)
+        # The load lasts 6 s: started before the first scrape, it could end before it too, and
+        # every rate() would stay 0 (every quantile and ratio NaN). Poll, don't sleep.
+        wait_until(s.scraped, 60, "Prometheus's first scrape of the api and the crm")
         load = _lab(env, "load", "--rate", "40", "--count", "240")
         s.load_output = load.stdout + load.stderr
         s.load_code = load.returncode
@@ -119,11 +125,7 @@ def test_load_gets_only_expected_answers(stack: Stack) -> None:
 
 
 def test_prometheus_scrapes_api_crm_and_mlflow(stack: Stack) -> None:
-    wait_until(
-        lambda: {r["metric"]["job"] for r in stack.query("up == 1")} >= {"api", "crm"},
-        60,
-        "api and crm targets up",
-    )
+    wait_until(stack.scraped, 60, "api and crm targets up")
     wait_until(
         lambda: stack.has_data(f"sum by (model_version) ({metric_names.PREDICTIONS})"),
         60,

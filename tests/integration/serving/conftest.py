@@ -12,17 +12,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import LabProcess, free_port, lab_env, lab_process
+from tests.support import LabProcess, free_port, lab_env, lab_process, wait_until
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
 
 @contextmanager
 def serving(env: dict[str, str], log: Path, *extra: str) -> Iterator[tuple[LabProcess, str]]:
-    """`lab serve` with `env`; yields the process and its base URL once /health answers."""
+    """`lab serve` with `env`; yields the process and its base URL once /health answers and
+    every worker has started (the first one up answers /health; uvicorn starts them in parallel)."""
     url = f"http://127.0.0.1:{env['API_PORT']}"
+    workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
     with lab_process(["serve", *extra], env, log) as proc:
         proc.wait_healthy(f"{url}/health", timeout=90)
+        started = "Application startup complete."
+        wait_until(lambda: log.read_text().count(started) >= workers, 90, "every worker started")
         yield proc, url
 
 
