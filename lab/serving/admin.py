@@ -129,6 +129,7 @@ _SPLIT = {
         401: schemas.problem("Missing or wrong bearer token"),
         403: schemas.problem("ADMIN_TOKEN is not set on the server"),
         422: schemas.problem("The share is missing or not a number from 0 to 1"),
+        503: schemas.problem("The workers' shared folder could not be written; nothing changed"),
     },
 )
 async def set_split(request: Request) -> schemas.Split:
@@ -146,7 +147,15 @@ async def set_split(request: Request) -> schemas.Split:
             422, f"share {wanted.share!r} is outside 0 to 1: send {_SPLIT_HELP}", field="share"
         )
     store = request.app.state.models
-    store.set_share(wanted.share)
+    try:
+        store.set_share(wanted.share)
+    except OSError as exc:  # the workers' shared file (e.g. the disk is full)
+        raise Problem(
+            503,
+            f"the split could not be shared with the other workers ({exc}); nothing "
+            "changed: free the disk or fix the run folder's permissions, then send it again",
+            headers={"Retry-After": "5"},
+        ) from None
     return split_of(store)
 
 

@@ -83,13 +83,17 @@ class TrafficSplit:
         return sticky_point(key, salt) < share
 
     def set(self, share: float, set_by: str = "admin") -> SplitState:
-        """Change the share now (and tell the other workers through the shared file)."""
+        """Change the share now (and tell the other workers through the shared file).
+
+        The file is written first: when it cannot be (OSError), nothing changes on any worker.
+        """
         _check(share)
-        self._apply(SplitState(share, set_by, now_iso()))
+        state = SplitState(share, set_by, now_iso())
         if self._file is not None:
-            payload = json.dumps(vars(self._state)).encode()
+            payload = json.dumps(vars(state)).encode()
             write_atomic(self._file, payload)
             self._seen = payload
+        self._apply(state)
         return self._state
 
     def sync(self) -> bool:

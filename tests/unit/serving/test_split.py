@@ -85,6 +85,15 @@ def test_a_second_change_within_one_timestamp_tick_is_seen(tmp_path) -> None:
     assert two.share == 0.6
 
 
+def test_a_split_that_cannot_be_shared_changes_nothing(tmp_path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the workers' folder should be")
+    split = TrafficSplit(0.1, blocked)
+    with pytest.raises(OSError):
+        split.set(0.5)
+    assert (split.share, split.state.set_by) == (0.1, "setting")
+
+
 # ---- POST /admin/split -------------------------------------------------------------------------
 def test_admin_split_sets_the_share_and_health_and_metrics_show_it(client) -> None:
     answer = client.post("/admin/split", json={"share": 0.3}, headers=ADMIN)
@@ -147,3 +156,17 @@ def test_random_draws_follow_the_share() -> None:
     split = TrafficSplit(0.2, draw=rng.random)
     hits = sum(split.to_challenger(None, "v2") for _ in range(10_000))
     assert 1_800 < hits < 2_200  # 0.2 ± 5 standard deviations (40)
+
+
+def test_admin_split_that_cannot_be_shared_is_a_503_and_changes_nothing(
+    settings, tmp_path, monkeypatch
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the workers' folder should be")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(blocked))
+    with TestClient(create_app(settings, extensions=())) as client:
+        answer = client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
+        assert answer.status_code == 503
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "nothing changed" in answer.json()["detail"]
+        assert client.get("/health").json()["split"]["challenger_share"] == 0.0
