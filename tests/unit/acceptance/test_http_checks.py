@@ -176,7 +176,7 @@ def test_a_crm_that_wants_the_token_for_reads_gets_it(ctx):
     record = respx.get(f"{CRM}/customers/CUST_TEST_007")
     record.side_effect = lambda req: (
         httpx.Response(200, json={"segment": "loyal"})
-        if req.headers.get("authorization") == "Bearer test-crm-token"
+        if req.headers.get("authorization") == "Bearer test-crm-token-0000"
         else httpx.Response(401)
     )
     assert "loyal" in crm_record(RecordParams(), ctx)
