@@ -91,8 +91,14 @@ def _default_lang() -> str:
     help="Language of titles and hints in the table.  [default: from LANG, else en]",
 )
 @click.option("--list-kinds", is_flag=True, help="List the check kinds a rubric may use, and exit.")
+@click.option(
+    "--send-credentials",
+    is_flag=True,
+    help="Send CRM_TOKEN and the Grafana password to the URLs given too (default: only to the "
+    "addresses .env names, so grading another lab hands it no secret).",
+)
 def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, lang,
-          list_kinds, **urls) -> None:  # fmt: skip
+          list_kinds, send_credentials, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -130,6 +136,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         project_dir=(project_dir or settings.LAB_CONFIG_DIR.parent).resolve(),
         env_file=env_file_path(),
         run_tests=not no_tests,
+        send_credentials=send_credentials,
     )
     out = err_console if json_path == "-" else console
     result = _run(rubric, ctx, list(modules), out, lang)

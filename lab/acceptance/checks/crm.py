@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from lab.acceptance import credentials
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, json_of
 from lab.acceptance.checks.registry import REGISTRY
@@ -59,9 +60,13 @@ def crm_record(params: RecordParams, ctx: CheckContext) -> str:
     url = ctx.targets.crm_url + params.record_path.format(customer_id=params.customer_id)
     with ctx.client() as client:
         response = call(ctx, client, "GET", url)
-        if response.status_code == 401 and ctx.settings.CRM_TOKEN:
-            auth = {"authorization": f"Bearer {ctx.settings.CRM_TOKEN}"}
+        auth = credentials.crm_headers(ctx, url)
+        if response.status_code == 401 and auth:
             response = call(ctx, client, "GET", url, headers=auth)
+    if response.status_code == 401 and not auth and ctx.settings.CRM_TOKEN:
+        raise CheckFailed(
+            f"the CRM answered 401 to GET {url}" + credentials.withheld(ctx, "CRM_TOKEN", url)
+        )
     record = json_of(response, f"CRM record {params.customer_id}")
     actual = record.get(params.record_field) if isinstance(record, dict) else None
     if actual != expected:
