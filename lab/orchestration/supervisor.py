@@ -1,7 +1,8 @@
 """Run the Procfile through honcho as one child process, and stop its whole tree.
 
 honcho runs in its own session (POSIX) or process group (Windows), so only `lab up` decides
-when it stops. Its output goes to the terminal and to LAB_HOME/run/lab.log.
+when it stops. Its output goes to the terminal and to LAB_HOME/run/lab.log (rotated by size,
+logfile.py).
 
 Stopping, POSIX: SIGTERM to honcho, which signals each process group it started (MLflow's
 uvicorn child included) and kills them after 5 s; then every remembered process still alive is
@@ -24,6 +25,7 @@ from typing import IO
 
 import psutil
 
+from lab.orchestration.logfile import RotatingLog
 from lab.orchestration.proctree import ProcessTree, ProcRecord
 
 STOPPED = re.compile(rb"\| (?P<name>[\w-]+)\.\d+ stopped \(rc=(?P<rc>-?\d+)\)")
@@ -81,17 +83,16 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             **kwargs,
         )
-        log = self.log_path.open("ab")
+        log = RotatingLog(self.log_path)
         self._reader = threading.Thread(
             target=self._pump, args=(self._proc.stdout, log), name="honcho-output", daemon=True
         )
         self._reader.start()
 
-    def _pump(self, stream: IO[bytes], log: IO[bytes]) -> None:
+    def _pump(self, stream: IO[bytes], log: RotatingLog) -> None:
         with log:
             for line in iter(stream.readline, b""):
                 log.write(line)
-                log.flush()
                 match = STOPPED.search(line)
                 if match:
                     self.exited.setdefault(match["name"].decode(), int(match["rc"]))
