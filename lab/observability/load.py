@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +81,9 @@ class Sent:
     kind: str
     status: int | None  # None: no answer (connection refused, timeout)
     seconds: float
+    request_id: str = ""  # the X-Request-ID sent (unique per request)
+    customer_id: str | None = None  # a CRM update's customer
+    answer: dict | None = None  # a CRM update's JSON answer (what a reliability run checks)
 
 
 @dataclass
@@ -171,13 +175,28 @@ class Generator:
 
     def send(self, client: httpx.Client, kind: str) -> Sent:
         method, path, body = self.request(kind)
+        request_id = uuid.uuid4().hex  # not seeded: a second run must not reuse the ids
         started = time.perf_counter()
+        answer = None
         try:
-            response = client.request(method, self.api_url + path, json=body)
+            response = client.request(
+                method, self.api_url + path, json=body, headers={"x-request-id": request_id}
+            )
             status: int | None = response.status_code
+            if kind == "crm":
+                answer = _json_object(response)
         except httpx.HTTPError:
             status = None
-        return Sent(kind, status, time.perf_counter() - started)
+        customer = path.partition("customer_id=")[2] or None if kind == "crm" else None
+        return Sent(kind, status, time.perf_counter() - started, request_id, customer, answer)
+
+
+def _json_object(response: httpx.Response) -> dict | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def run(
