@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -88,21 +89,22 @@ def run(
         step("lab up mlflow crm api (and a first model)")
         for name in names:
             _wait_healthy(urls[name] + HEALTH[name], 240, up)
+        pids = {name: _pid_of(env, home, name, ports[name]) for name in names}
         plan = load_mod.LoadPlan(rate=rate, duration=seconds, timeout=10.0)
         traffic = reliability.Traffic(plan, urls["api"], urls["crm"]).start()
-        kills = []
+        kills, watchers = [], []
         for at, name in KILLS:
-            at *= scale
-            while traffic.elapsed() < at:
+            while traffic.elapsed() < at * scale:
                 time.sleep(0.05)
-            pid = _pid_of(env, home, name, ports[name])
-            step(f"chaos: kill -9 {name} (pid {pid}) at {traffic.elapsed():.0f} s")
-            kill = Kill(name, round(traffic.elapsed(), 1), pid)
-            _kill(pid)
-            kill.back_after = _recovery(urls[name] + HEALTH[name], pid, env, home, name, ports)
+            step(f"chaos: kill -9 {name} (pid {pids[name]}) at {traffic.elapsed():.0f} s")
+            kill = Kill(name, round(traffic.elapsed(), 1), pids[name])
+            _kill(kill.pid)
             kills.append(kill)
+            watchers.append(_watch_recovery(kill, urls[name] + HEALTH[name]))
         step("chaos: waiting for the load to finish")
         results = traffic.join()
+        for watcher in watchers:
+            watcher.join()
         for name in names:
             _wait_healthy(urls[name] + HEALTH[name], RECOVERY_TIMEOUT, up)
     finally:
@@ -166,16 +168,25 @@ def _wait_healthy(url: str, timeout: float, up: subprocess.Popen | None = None) 
     return None
 
 
-def _recovery(url, pid, env, home, name, ports) -> float | None:
-    """Seconds from the kill until a new process of `name` answers its health URL."""
-    started = time.monotonic()
-    while time.monotonic() - started < RECOVERY_TIMEOUT:
-        with contextlib.suppress(httpx.HTTPError):
-            alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
-            if not alive and httpx.get(url, timeout=2).status_code == 200:
-                return round(time.monotonic() - started, 1)
-        time.sleep(0.1)
-    return None
+def _watch_recovery(kill: Kill, url: str) -> threading.Thread:
+    """A thread that sets `kill.back_after`: seconds until a new process answers `url`."""
+
+    def watch() -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < RECOVERY_TIMEOUT:
+            with contextlib.suppress(httpx.HTTPError, psutil.Error):
+                gone = (
+                    not psutil.pid_exists(kill.pid)
+                    or psutil.Process(kill.pid).status() == psutil.STATUS_ZOMBIE
+                )
+                if gone and httpx.get(url, timeout=2).status_code == 200:
+                    kill.back_after = round(time.monotonic() - started, 1)
+                    return
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=watch, name=f"recovery-{kill.name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _kill(pid: int) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from lab.bench import reliability
 from lab.bench.soak import FDS_SLACK, RSS_GROWTH_LIMIT, SoakResult
@@ -62,3 +64,33 @@ def soak_dict(result: SoakResult) -> dict:
         },
         "passed": result.passed,
     }
+
+
+def chaos_tables(result) -> Group:
+    """Kills and recoveries, the answers, and the CRM ledger of a chaos run."""
+    kills = Table(title=f"chaos: {result.seconds:g} s of lab load at {result.rate:g} req/s")
+    for column in ("killed (-9)", "at s", "pid", "healthy again after s"):
+        kills.add_column(column, justify="left" if column.startswith("killed") else "right")
+    for k in result.kills:
+        back = "never ✘" if k.back_after is None else f"{k.back_after:.1f}"
+        kills.add_row(k.name, f"{k.at:.1f}", str(k.pid), back)
+    ledger = result.ledger
+    writes = Table(title="CRM writes (200 answers of /crm_segment_update vs segment_history)")
+    writes.add_column("figure")
+    writes.add_column("count", justify="right")
+    for label, value in (
+        ("200 answers", ledger.ok_answers),
+        ("... with exactly the rows they announce", ledger.matched),
+        ("lost (announced, no row)", ledger.lost),
+        ("doubled (more rows than announced)", ledger.doubled),
+        ("rows repeating the customer's previous state", ledger.repeated_rows),
+        ("rows of requests that got no 200 (API killed mid-write)", ledger.written_without_200),
+    ):
+        writes.add_row(label, str(value))
+    verdict = Text(
+        f"chaos: {'PASS' if result.passed else 'FAIL'} — every process back, "
+        f"{result.answers.undocumented} undocumented answers, ledger "
+        f"{'clean' if ledger.clean else 'NOT clean'}",
+        style="bold green" if result.passed else "bold red",
+    )
+    return Group(kills, answers_table("chaos answers", result.answers), writes, verdict)
