@@ -21,6 +21,26 @@ LABEL_TAG = "version_label"
 DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"  # per-feature bins of the training data
 SHA256_TAG = "model_sha256"  # SHA-256 of the logged model file; the API checks it before loading
 MODEL_FILES = ("model.skops", "model.pkl", "model.joblib")  # the serialized model in a model folder
+#: Registered-model tag holding the challenger's share of traffic (beside the alias, so an API
+#: that starts later serves it): written by `lab train --alias challenger`, `lab rollout
+#: start|promote|abort` and POST /admin/split; read by the API at start and at every poll.
+SPLIT_TAG = "rollout.challenger_share"
+
+
+def format_share(share: float) -> str:
+    if not 0.0 <= share <= 1.0:  # False for NaN too
+        raise ValueError(f"the challenger share must be between 0 and 1, got {share!r}")
+    return f"{share:.6g}"
+
+
+def parse_share(value: object) -> float | None:
+    """The share a SPLIT_TAG value holds, or None when it holds none (absent or malformed)."""
+    try:
+        share = float(str(value))
+    except ValueError:
+        return None
+    return share if 0.0 <= share <= 1.0 else None
+
 
 log = logging.getLogger(__name__)
 
