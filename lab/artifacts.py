@@ -13,19 +13,25 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
-DIGEST_VERSION = "tree-sha256-v1"  # recorded beside the digest, so the scheme can change
-_CHUNK = 1 << 20
+DIGEST_VERSION = "tree-sha256-v1"  # hashed in first, so the scheme can change
+MAX_TREE_BYTES = 512 * 2**20  # a logged model folder is a few hundred kB; refuse a flood
 
 
 class ArtifactDigestError(ValueError):
     """The folder holds something the digest cannot cover (a symlink, a device, nothing)."""
 
 
-def tree_files(folder: Path) -> list[tuple[str, Path]]:
-    """(relative POSIX path, path) of every file under `folder`, sorted by relative path."""
-    found: list[tuple[str, Path]] = []
+def read_tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`: relative POSIX path -> bytes (read once, sorted by path).
+
+    Verify and load from this mapping, never by opening the paths again: what was hashed is
+    then exactly what is deserialized.
+    """
+    found: dict[str, bytes] = {}
+    total = 0
     for root, dirs, files in os.walk(folder, followlinks=False):
         base = Path(root)
         for name in dirs:
@@ -33,31 +39,31 @@ def tree_files(folder: Path) -> list[tuple[str, Path]]:
                 raise ArtifactDigestError(f"{_rel(folder, base / name)} is a symlink: refused")
         for name in files:
             path = base / name
-            mode = path.lstat().st_mode
-            if not stat.S_ISREG(mode):
+            if not stat.S_ISREG(path.lstat().st_mode):
                 raise ArtifactDigestError(f"{_rel(folder, path)} is not a plain file: refused")
-            found.append((_rel(folder, path), path))
+            data = path.read_bytes()
+            total += len(data)
+            if total > MAX_TREE_BYTES:
+                raise ArtifactDigestError(f"{folder.name} holds over {MAX_TREE_BYTES >> 20} MiB")
+            found[_rel(folder, path)] = data
     if not found:
         raise ArtifactDigestError(f"{folder.name} holds no file")
-    return sorted(found)
+    return dict(sorted(found.items()))
 
 
-def tree_sha256(folder: Path) -> str:
-    """The hex SHA-256 over every file of `folder`: sorted relative paths plus contents."""
+def tree_sha256_of(files: Mapping[str, bytes]) -> str:
+    """The hex SHA-256 over a folder's files: sorted relative paths plus each file's SHA-256."""
     digest = hashlib.sha256(DIGEST_VERSION.encode())
-    for relative, path in tree_files(folder):
+    for relative in sorted(files):
         name = relative.encode("utf-8")
-        digest.update(len(name).to_bytes(8, "big") + name + file_sha256(path))
+        content = hashlib.sha256(files[relative]).digest()
+        digest.update(len(name).to_bytes(8, "big") + name + content)
     return digest.hexdigest()
 
 
-def file_sha256(path: Path) -> bytes:
-    """The raw SHA-256 of one file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.digest()
+def tree_sha256(folder: Path) -> str:
+    """`tree_sha256_of(read_tree(folder))`."""
+    return tree_sha256_of(read_tree(folder))
 
 
 def _rel(folder: Path, path: Path) -> str:

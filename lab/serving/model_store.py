@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -199,7 +200,12 @@ class ModelStore:
     async def _load_registry(self, found: RegistryVersion) -> LoadedModel:
         """Download, verify and load a registry version in a worker thread."""
         found = await self._registry.with_download_uri(found)
-        model = await anyio.to_thread.run_sync(load_registry, found, self._registry.tracking_uri)
+        model = await anyio.to_thread.run_sync(
+            functools.partial(
+                load_registry, found, self._registry.tracking_uri,
+                allow_unverified=self._settings.ALLOW_UNVERIFIED_MODELS,
+            )
+        )  # fmt: skip
         return self._loaded(model)
 
     def _loaded(self, model: LoadedModel) -> LoadedModel:

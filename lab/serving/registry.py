@@ -13,6 +13,7 @@ from dataclasses import replace
 import httpx
 
 from lab.serving.loading import RegistryVersion
+from lab.training.model_io import TREE_TAG
 from lab.training.registry import CHALLENGER, CHAMPION, LABEL_TAG, SHA256_TAG
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
@@ -44,7 +45,7 @@ class RegistryClient:
 
     async def resolve(self, alias: str | None = None) -> RegistryVersion:
         """The version `alias` (default: the client's) points at, with its label, run and
-        `model_sha256` tag (one request: cheap enough to poll)."""
+        digest tags (one request: cheap enough to poll)."""
         alias = alias or self.alias
         if self._http is None:
             raise RegistryUnavailable(
@@ -68,6 +69,7 @@ class RegistryClient:
             download_uri="",
             run_id=str(mv.get("run_id") or ""),
             sha256=_sha256_tag(tags.get(SHA256_TAG)),
+            tree_sha256=_sha256_tag(tags.get(TREE_TAG)),
         )
 
     async def with_download_uri(self, found: RegistryVersion) -> RegistryVersion:

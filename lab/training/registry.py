@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import httpx
 
 from lab.settings import Settings
-from lab.training.manifest import sha256_file
 
 EXPERIMENT_NAME = "mlops-lab"
 CHAMPION = "champion"
@@ -165,15 +163,3 @@ def model_url(tracking: Tracking, name: str, version: str) -> str | None:
 def serialized_model(model_dir: Path) -> Path | None:
     """The serialized model file inside an MLflow model folder, or None."""
     return next((model_dir / n for n in MODEL_FILES if (model_dir / n).is_file()), None)
-
-
-def logged_model_sha256(model_uri: str) -> str:
-    """SHA-256 of the model file as the artifact store holds it (what the API will download)."""
-    import mlflow.artifacts
-
-    with tempfile.TemporaryDirectory(prefix="lab-logged-model-") as tmp:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
-        found = serialized_model(local)
-        if found is None:
-            raise RuntimeError(f"{model_uri} holds no serialized model ({', '.join(MODEL_FILES)})")
-        return sha256_file(found)

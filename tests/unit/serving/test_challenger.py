@@ -10,7 +10,6 @@ from litestar.testing import TestClient
 
 from lab import data
 from lab.serving.app import create_app
-from lab.training.manifest import sha256_file
 from tests.unit.serving.conftest import ADMIN, metric_value
 from tests.unit.serving.test_registry_models import FakeRegistry, saved_model
 
@@ -154,27 +153,37 @@ def test_the_alias_on_the_champions_version_is_no_split(two, settings) -> None:
     assert health["challenger_error"] is None
 
 
-# ---- integrity: the model_sha256 tag ---------------------------------------------------------
-def test_a_download_that_does_not_match_its_sha256_tag_is_refused(two, settings) -> None:
-    two.tags["1"] = {"model_sha256": sha256_file(two.versions["1"] / "model.skops")}
-    two.tags["2"] = {"model_sha256": "0" * 64}
+# ---- integrity: the model_tree_sha256 tag --------------------------------------------------
+def test_a_download_that_does_not_match_its_digest_tag_is_refused(two, settings) -> None:
+    two.tags["2"] = {"model_tree_sha256": "0" * 64}
     with TestClient(create_app(settings, extensions=())) as client:
         health = client.get("/health").json()
     assert health["models"][0]["integrity"] == "verified"
     assert len(health["models"]) == 1
     error = health["challenger_error"]
-    assert "does not match the version's model_sha256 tag 000000000000" in error
-    assert "refusing it" in error
+    assert "does not match the version's model_tree_sha256 tag 000000000000" in error
+    assert "refused" in error
 
 
-def test_a_version_without_a_tag_loads_and_says_it_was_not_verified(two, settings, caplog):
-    with (
-        caplog.at_level("WARNING", "lab.serving.models"),
-        TestClient(create_app(settings, extensions=())) as client,
-    ):
+def test_a_version_without_the_digest_is_refused_and_health_says_why(
+    registry, settings, tmp_path
+) -> None:
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0], tagged=False)
+    registry.champion = "1"
+    with TestClient(create_app(settings, extensions=())) as client:
         health = client.get("/health").json()
-    assert [m["integrity"] for m in health["models"]] == ["unverified", "unverified"]
-    assert "no model_sha256 tag: nothing to verify" in caplog.text
+    assert (health["source"], health["model_version"]) == ("file", "v-unit")  # the fallback
+    assert "has no model_tree_sha256 tag" in health["last_reload_error"]
+    assert "ALLOW_UNVERIFIED_MODELS" in health["last_reload_error"]
+
+
+def test_allow_unverified_models_loads_it_marked_unverified(registry, settings, tmp_path):
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0], tagged=False)
+    registry.champion = "1"
+    settings = settings.model_copy(update={"ALLOW_UNVERIFIED_MODELS": True})
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert [m["integrity"] for m in health["models"]] == ["unverified"]
 
 
 def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, tmp_path):
@@ -182,7 +191,6 @@ def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, 
 
     folder, _ = saved_model(tmp_path / "v1", 1.0)
     registry.add("1", folder)
-    registry.tags["1"] = {"model_sha256": sha256_file(folder / "model.skops")}
     registry.champion = "1"
     other, _ = saved_model(tmp_path / "other", 0.3)
     (folder / "model.skops").write_bytes((other / "model.skops").read_bytes())  # swapped

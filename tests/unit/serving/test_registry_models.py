@@ -13,8 +13,10 @@ import respx
 from litestar.testing import TestClient
 
 from lab import data
+from lab.artifacts import tree_sha256
 from lab.serving.app import create_app
 from lab.training import pipeline
+from lab.training.model_io import TREE_TAG
 from tests.model_files import write_model
 from tests.unit.serving.conftest import ADMIN, metric_value
 
@@ -28,7 +30,8 @@ class FakeRegistry:
         self.versions: dict[str, Path] = {}
         self.champion: str | None = None
         self.challenger: str | None = None
-        self.tags: dict[str, dict[str, str]] = {}  # extra tags per version (model_sha256)
+        self.tags: dict[str, dict[str, str]] = {}  # extra tags per version
+        self.digests: dict[str, str] = {}  # the model_tree_sha256 tag per version
         api = f"{settings.tracking_uri}/api/2.0/mlflow"
         self.uri_route = mock.get(f"{api}/model-versions/get-download-uri")
         self.fault: httpx.Response | Exception | None = None
@@ -36,8 +39,12 @@ class FakeRegistry:
         mock.get(f"{api}/registered-models/alias").mock(side_effect=self._alias)
         self.uri_route.mock(side_effect=self._uri)
 
-    def add(self, version: str, folder: Path) -> None:
+    def add(self, version: str, folder: Path, *, tagged: bool = True) -> None:
+        """Register `folder`; `tagged`: with the digest `lab train` records (taken now, so a
+        file changed later no longer matches it)."""
         self.versions[version] = folder
+        if tagged:
+            self.digests[version] = tree_sha256(folder)
 
     def uri_calls(self) -> int:
         """How many downloads were prepared (one per model load from the registry)."""
@@ -57,7 +64,10 @@ class FakeRegistry:
             message = f"Registered model alias {alias} not found."
             return httpx.Response(400, json={"error_code": "INVALID_PARAMETER_VALUE",
                                              "message": message})  # fmt: skip
-        tags = {"version_label": f"label-{version}", **self.tags.get(version, {})}
+        tags = {"version_label": f"label-{version}"}
+        if version in self.digests:
+            tags[TREE_TAG] = self.digests[version]
+        tags.update(self.tags.get(version, {}))
         listed = [{"key": k, "value": v} for k, v in tags.items()]
         return httpx.Response(200, json={"model_version": {"version": version, "tags": listed}})
 
