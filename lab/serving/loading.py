@@ -20,8 +20,8 @@ from lab import data
 from lab.serving.drift_window import DriftWindow, checked_reference
 from lab.serving.fastpath import Predictor, predictor_for
 from lab.training.manifest import ModelIntegrityError, load_from_manifest
+from lab.training.mlflow_registry import DRIFT_REFERENCE_ARTIFACT
 from lab.training.model_io import UnverifiedModelError, download_and_load
-from lab.training.registry import DRIFT_REFERENCE_ARTIFACT
 
 log = logging.getLogger("lab.serving.models")
 Source = Literal["registry", "file"]

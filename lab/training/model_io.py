@@ -119,7 +119,7 @@ def logged_digests(model_uri: str) -> dict[str, str]:
     URI serves), not a `models:/` URI, whose download adds a generated file."""
     import mlflow.artifacts
 
-    from lab.training.registry import SHA256_TAG
+    from lab.training.mlflow_registry import SHA256_TAG
 
     with tempfile.TemporaryDirectory(prefix="lab-logged-model-") as tmp:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from lab import data, drift
 from lab.settings import Settings
-from lab.training import model_io, pipeline, registry
+from lab.training import mlflow_registry, model_io, pipeline
 from lab.training.manifest import Manifest, copy_atomic, dump_model, write_manifest
 
 Step = Callable[[str], None]
@@ -27,7 +27,7 @@ class TrainOptions:
     seed: int = 42
     test_size: float = 0.2
     promote: bool | None = None  # None: decide by the primary metric
-    alias: str = registry.CHAMPION
+    alias: str = mlflow_registry.CHAMPION
 
     def __post_init__(self) -> None:
         if self.n_samples < 20:
@@ -52,7 +52,7 @@ class TrainResult:
     champion_version: str | None
     promoted: bool
     decision: str
-    tracking: registry.Tracking
+    tracking: mlflow_registry.Tracking
     run_url: str | None
     model_url: str | None
     model_path: Path
@@ -81,7 +81,7 @@ def _champion_score(
 ) -> tuple[float | None, str | None]:
     """The current champion's score, loaded as the API loads it (verified first, skops only);
     None (with a notice) when there is none or it cannot be verified."""
-    current = registry.get_alias_version(client, settings.MODEL_NAME, alias)
+    current = mlflow_registry.get_alias_version(client, settings.MODEL_NAME, alias)
     if current is None:
         return None, None
     what = f"{settings.MODEL_NAME} version {current.version} (the {alias})"
@@ -126,14 +126,16 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
     candidate = pipeline.score(eval_metrics, settings.PRIMARY_METRIC)
 
     step("connecting to MLflow")
-    tracking = registry.resolve_tracking(settings)
+    tracking = mlflow_registry.resolve_tracking(settings)
     notices = [tracking.notice] if tracking.notice else []
-    client = registry.configure(tracking)
-    experiment_id = registry.ensure_experiment(client, settings)
+    client = mlflow_registry.configure(tracking)
+    experiment_id = mlflow_registry.ensure_experiment(client, settings)
 
     step("scoring the current champion on the fixed evaluation set")
-    champion_score, champion_version = _champion_score(client, settings, registry.CHAMPION, notices)
-    if options.alias == registry.CHALLENGER and options.promote is not False:
+    champion_score, champion_version = _champion_score(
+        client, settings, mlflow_registry.CHAMPION, notices
+    )
+    if options.alias == mlflow_registry.CHALLENGER and options.promote is not False:
         promoted, decision = True, "challenger: live traffic decides (`lab rollout auto`)"
     else:
         promoted, decision = _decide(
@@ -152,9 +154,9 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
         mlflow.log_metrics({f"eval_{k}": v for k, v in eval_metrics.items()})
-        mlflow.set_tags({registry.LABEL_TAG: label, "mlops_lab.decision": decision})
+        mlflow.set_tags({mlflow_registry.LABEL_TAG: label, "mlops_lab.decision": decision})
         reference = drift.reference(X_tr, data.FEATURE_NAMES)
-        mlflow.log_dict(reference, registry.DRIFT_REFERENCE_ARTIFACT)
+        mlflow.log_dict(reference, mlflow_registry.DRIFT_REFERENCE_ARTIFACT)
         example = pd.DataFrame(X_tr[:5], columns=list(data.FEATURE_NAMES))
         info = mlflow.sklearn.log_model(
             model,
@@ -171,7 +173,7 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
     # (from the logged model's own artifact folder: what the registry version's download URI
     # serves; a `models:/` download adds a generated `registered_model_meta` file)
     digest = model_io.logged_digests(mlflow.get_logged_model(info.model_id).artifact_location)
-    version = registry.register(
+    version = mlflow_registry.register(
         client, settings.MODEL_NAME, info.model_uri, run_id, label, info.model_id, digest
     )
     version_id = str(version.version)
@@ -195,7 +197,7 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         params=params,
         tracking_uri=tracking.uri,
-        champion=promoted and options.alias == registry.CHAMPION,
+        champion=promoted and options.alias == mlflow_registry.CHAMPION,
         drift_reference=reference,
     )
     write_manifest(manifest, run_dir / "sample_model.json")
@@ -219,8 +221,8 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         promoted=promoted,
         decision=decision,
         tracking=tracking,
-        run_url=registry.run_url(tracking, experiment_id, run_id),
-        model_url=registry.model_url(tracking, settings.MODEL_NAME, version_id),
+        run_url=mlflow_registry.run_url(tracking, experiment_id, run_id),
+        model_url=mlflow_registry.model_url(tracking, settings.MODEL_NAME, version_id),
         model_path=settings.model_path if installed else run_dir / "sample_model.joblib",
         manifest_path=settings.manifest_path if installed else run_dir / "sample_model.json",
         sha256=manifest.sha256,

@@ -8,9 +8,9 @@ import mlflow.artifacts
 import pytest
 
 from lab.artifacts import tree_sha256
+from lab.files import sha256_file
 from lab.rollout import operations
 from lab.training import TrainOptions, train
-from lab.training.manifest import sha256_file
 
 pytestmark = pytest.mark.integration
 

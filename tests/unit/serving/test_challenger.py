@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from lab import data
+from lab.api import create_api
 from lab.serving.app import create_app
 from tests.unit.serving.conftest import ADMIN, metric_value
 from tests.unit.serving.test_registry_models import FakeRegistry, saved_model
@@ -44,7 +45,7 @@ def versions(client: TestClient, n: int, headers: dict | None = None) -> list[st
 
 
 def test_health_lists_both_models_and_the_split(two, settings) -> None:
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 0.1}, headers=ADMIN)
         health = client.get("/health").json()
         metrics = client.get("/metrics").text
@@ -61,7 +62,7 @@ def test_health_lists_both_models_and_the_split(two, settings) -> None:
 
 def test_the_share_of_answers_follows_the_split_and_every_metric_names_the_version(two, settings):
     n, share = 1_000, 0.3
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": share}, headers=ADMIN)
         answered = versions(client, n)
         batch = client.post("/predict", json={"instances": ROWS}).json()
@@ -82,7 +83,7 @@ def test_the_share_of_answers_follows_the_split_and_every_metric_names_the_versi
 
 
 def test_a_customer_id_sticks_to_one_model(two, settings) -> None:
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
         per_customer = {
             c: set(versions(client, 8, {"X-Customer-Id": c})) for c in (f"C{i}" for i in range(24))
@@ -100,7 +101,7 @@ def test_a_broken_challenger_never_disturbs_the_champion(registry, settings, tmp
     (broken / "model.skops").write_bytes(b"PK\x03\x04 not a skops archive")
     registry.add("2", broken)
     registry.champion = "1"
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 1.0}, headers=ADMIN)
         registry.challenger = "2"
         refused = client.post("/admin/reload", headers=ADMIN)
@@ -118,7 +119,7 @@ def test_a_broken_challenger_never_disturbs_the_champion(registry, settings, tmp
 
 
 def test_promotion_reuses_the_loaded_challenger_and_removal_empties_the_slot(two, settings):
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
         downloads = two.uri_calls()
         two.champion, two.challenger = "2", None  # `lab rollout promote`
@@ -138,7 +139,7 @@ def test_promotion_reuses_the_loaded_challenger_and_removal_empties_the_slot(two
 
 def test_a_challenger_with_the_champions_label_is_refused(two, settings) -> None:
     two.tags["2"] = {"version_label": "label-1"}
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert len(health["models"]) == 1
     assert "carries the champion's label" in health["challenger_error"]
@@ -146,7 +147,7 @@ def test_a_challenger_with_the_champions_label_is_refused(two, settings) -> None
 
 def test_the_alias_on_the_champions_version_is_no_split(two, settings) -> None:
     two.challenger = "1"
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert len(health["models"]) == 1
     assert "no split" in health["challenger"]
@@ -195,7 +196,7 @@ def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, 
     other, _ = saved_model(tmp_path / "other", 0.3)
     (folder / "model.skops").write_bytes((other / "model.skops").read_bytes())  # swapped
     write_model(settings, "v-file")
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert (health["source"], health["model_version"]) == ("file", "v-file")
     assert "does not match" in health["last_reload_error"]
@@ -206,7 +207,7 @@ def test_the_challenger_is_kept_while_the_registry_is_away_and_dropped_with_its_
 ):
     import httpx
 
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         two.fault = httpx.Response(400, json={"error_code": "INVALID_PARAMETER_VALUE"})
         kept = client.post("/admin/reload", headers=ADMIN).json()
         served_while_away = [m["alias"] for m in client.get("/health").json()["models"]]
@@ -250,7 +251,7 @@ def test_crm_segment_updates_are_split_sticky_per_customer(settings_factory, tmp
         registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
         registry.add("2", saved_model(tmp_path / "v2", 0.01)[0])
         registry.champion, registry.challenger = "1", "2"
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_api(settings)) as client:
             seen = {
                 c: {
                     client.post("/crm_segment_update", params={"customer_id": c}).json()[
