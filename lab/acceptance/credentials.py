@@ -41,6 +41,14 @@ def crm_headers(ctx: CheckContext, url: str) -> dict[str, str]:
     return {}
 
 
+def api_headers(ctx: CheckContext, url: str) -> dict[str, str]:
+    """`Authorization: Bearer API_TOKEN` for the lab's own API; nothing for any other address."""
+    token = ctx.settings.API_TOKEN
+    if token and may_send(ctx, url, ctx.settings.api_url):
+        return {"authorization": f"Bearer {token}"}
+    return {}
+
+
 def grafana_auth(ctx: CheckContext, url: str, user: str) -> tuple[str, str] | None:
     """(user, GRAFANA_ADMIN_PASSWORD) for the lab's own Grafana; None for any other address."""
     password = ctx.settings.GRAFANA_ADMIN_PASSWORD

@@ -123,8 +123,10 @@ def expected(r: Sent) -> bool:
 class Generator:
     """Builds the requests of a plan (seeded) and sends them through one HTTP client."""
 
-    def __init__(self, plan: LoadPlan, api_url: str, crm_url: str):
+    def __init__(self, plan: LoadPlan, api_url: str, crm_url: str, api_token: str = ""):
         self.plan = plan
+        #: the API wants API_TOKEN for CRM updates when it listens beyond loopback
+        self.crm_auth = {"authorization": f"Bearer {api_token}"} if api_token else {}
         self.api_url = api_url.rstrip("/")
         self.crm_url = crm_url.rstrip("/")
         self.rng = random.Random(plan.seed)
@@ -179,9 +181,8 @@ class Generator:
         started = time.perf_counter()
         answer = None
         try:
-            response = client.request(
-                method, self.api_url + path, json=body, headers={"x-request-id": request_id}
-            )
+            headers = {"x-request-id": request_id, **(self.crm_auth if kind == "crm" else {})}
+            response = client.request(method, self.api_url + path, json=body, headers=headers)
             status: int | None = response.status_code
             if kind == "crm":
                 answer = _json_object(response)
@@ -208,12 +209,13 @@ def run(
     transport: httpx.BaseTransport | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    api_token: str = "",
 ) -> Summary:
     """Send the plan's traffic; `on_sent(result, elapsed)` after each request.
 
     `transport`, `clock` and `sleep` are for tests (fault injection, no real waiting).
     """
-    gen = Generator(plan, api_url, crm_url)
+    gen = Generator(plan, api_url, crm_url, api_token)
     summary = Summary()
     with httpx.Client(timeout=plan.timeout, transport=transport) as client:
         gen.check_api(client)

@@ -27,7 +27,10 @@ def segment_update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
         return ctx.memo[key]
     url = f"{ctx.targets.api_url}{params.path}"
     with ctx.client() as client:
-        response = call(ctx, client, "POST", url, params={"customer_id": params.customer_id})
+        response = call(
+            ctx, client, "POST", url, params={"customer_id": params.customer_id},
+            headers=credentials.api_headers(ctx, url),
+        )  # fmt: skip
     body = json_of(response, f"{params.path}?customer_id={params.customer_id}")
     if not isinstance(body, dict) or not isinstance(body.get(params.answer_field), str):
         raise CheckFailed(
