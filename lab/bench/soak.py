@@ -91,7 +91,7 @@ def run(
             mlflow = f"http://127.0.0.1:{ports['mlflow']}"
             stack.enter_context(
                 targets.started(
-                    "mlflow", ["-m", "lab", "mlflow"], env, logs, f"{mlflow}/health", 120
+                    "mlflow", ["-m", "lab", "mlflow"], env, logs, f"{mlflow}/health", 300
                 )
             )
             step("training and registering the model (lab train)")

@@ -3,6 +3,7 @@ played by respx (to move the alias and inject its faults without a server)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from lab import data
 from lab.artifacts import tree_sha256
 from lab.serving.app import create_app
 from lab.training import pipeline
+from lab.training.mlflow_registry import SPLIT_TAG
 from lab.training.model_io import TREE_TAG
 from tests.model_files import write_model
 from tests.unit.serving.conftest import ADMIN, metric_value
@@ -37,6 +39,9 @@ class FakeRegistry:
         self.fault: httpx.Response | Exception | None = None
         self.name = settings.MODEL_NAME
         mock.get(f"{api}/registered-models/alias").mock(side_effect=self._alias)
+        self.split: str | None = None  # the registered model's rollout.challenger_share tag
+        mock.get(f"{api}/registered-models/get").mock(side_effect=self._model)
+        self.set_tag = mock.post(f"{api}/registered-models/set-tag").mock(side_effect=self._tag)
         self.uri_route.mock(side_effect=self._uri)
 
     def add(self, version: str, folder: Path, *, tagged: bool = True) -> None:
@@ -70,6 +75,18 @@ class FakeRegistry:
         tags.update(self.tags.get(version, {}))
         listed = [{"key": k, "value": v} for k, v in tags.items()]
         return httpx.Response(200, json={"model_version": {"version": version, "tags": listed}})
+
+    def _model(self, request: httpx.Request) -> httpx.Response:
+        if self.fault is not None or not self.versions:
+            return httpx.Response(404, json={"error_code": "RESOURCE_DOES_NOT_EXIST"})
+        tags = [] if self.split is None else [{"key": SPLIT_TAG, "value": self.split}]
+        return httpx.Response(200, json={"registered_model": {"name": self.name, "tags": tags}})
+
+    def _tag(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["key"] == SPLIT_TAG:
+            self.split = body["value"]
+        return httpx.Response(200, json={})
 
     def _uri(self, request: httpx.Request) -> httpx.Response:
         folder = self.versions[request.url.params["version"]]
