@@ -263,3 +263,24 @@ def test_crm_segment_updates_are_split_sticky_per_customer(settings_factory, tmp
             }
     assert all(len(versions) == 1 for versions in seen.values())  # sticky per customer
     assert set().union(*seen.values()) == {"label-1", "label-2"}  # and split
+
+
+# ---- the split lives in the registry ---------------------------------------------------------
+def test_a_split_recorded_before_the_api_started_is_served(two, settings) -> None:
+    two.split = "0.1"  # `lab train --alias challenger` recorded it while the API was down
+    with TestClient(create_app(settings)) as client:
+        split = client.get("/health").json()["split"]
+    assert (split["challenger_share"], split["effective_share"], split["set_by"]) == (
+        0.1, 0.1, "registry",
+    )  # fmt: skip
+
+
+def test_admin_split_records_the_share_in_the_registry(two, settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/admin/split", json={"share": 0.25}, headers=ADMIN).json()
+        reloaded = client.post("/admin/reload", headers=ADMIN)  # reads the registry again
+        split = client.get("/health").json()["split"]
+    assert two.split == "0.25" and "recorded in the registry" in answer["recorded"]
+    assert reloaded.status_code == 200 and split["challenger_share"] == 0.25
+    with TestClient(create_app(settings)) as restarted:  # a restart keeps it
+        assert restarted.get("/health").json()["split"]["effective_share"] == 0.25
