@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,13 +18,15 @@ from typing import Any, Literal
 import numpy as np
 
 from lab import data
+from lab.ids import MODEL_VERSION_PATTERN
 from lab.serving.drift_window import DriftWindow, checked_reference
 from lab.serving.fastpath import Predictor, predictor_for
-from lab.training.manifest import ModelIntegrityError, load_from_manifest
+from lab.training.manifest import ModelIntegrityError, load_verified, model_file, read_manifest
 from lab.training.mlflow_registry import DRIFT_REFERENCE_ARTIFACT
 from lab.training.model_io import UnverifiedModelError, download_and_load
 
 log = logging.getLogger("lab.serving.models")
+_LABEL = re.compile(MODEL_VERSION_PATTERN)
 Source = Literal["registry", "file"]
 #: How the model was checked: against the manifest or the registry's `model_tree_sha256` tag
 #: ("verified"), or not at all: a registry version without the tag, loaded only with
@@ -111,10 +114,24 @@ def checked_predictor(model: Any) -> Predictor:
     return predictor
 
 
+def checked_label(label: str, what: str) -> str:
+    """The model's version label, refused (before anything is loaded) when it breaks the rule
+    the CRM applies to `model_version`: every segment update would be refused otherwise."""
+    if not isinstance(label, str) or not _LABEL.fullmatch(label):
+        raise ModelLoadError(
+            f"{what} has the version label {str(label)[:80]!r}, which breaks the CRM's rule for "
+            "model_version (1-64 letters, digits, '.', '_', '-', '+', starting with a letter or "
+            "digit): refused; set a valid label (the version_label tag, or --model-version)"
+        )
+    return label
+
+
 def load_file(manifest_path: Path) -> LoadedModel:
     """The model file named by its manifest, unpickled only after its SHA-256 matches."""
     try:
-        model, manifest = load_from_manifest(manifest_path)
+        manifest = read_manifest(manifest_path)
+        checked_label(manifest.label, f"the model file's manifest {manifest_path.name}")
+        model = load_verified(model_file(manifest, manifest_path), manifest.sha256)
     except ModelIntegrityError as exc:
         raise ModelLoadError(str(exc)) from None
     return LoadedModel(
@@ -137,6 +154,7 @@ def load_registry(
     Nothing is deserialized before the digest matches; a version without the tag is refused
     unless `allow_unverified` (ALLOW_UNVERIFIED_MODELS)."""
     what = f"{found.name} version {found.version}"
+    checked_label(found.label, what)
     try:
         loaded = download_and_load(
             found.download_uri, tracking_uri, found.tree_sha256,

@@ -284,3 +284,17 @@ def test_admin_split_records_the_share_in_the_registry(two, settings) -> None:
     assert reloaded.status_code == 200 and split["challenger_share"] == 0.25
     with TestClient(create_app(settings)) as restarted:  # a restart keeps it
         assert restarted.get("/health").json()["split"]["effective_share"] == 0.25
+
+
+def test_a_label_that_breaks_the_crm_rule_is_refused_at_load_with_the_reason(
+    registry, settings, tmp_path
+) -> None:
+    """Served, it made every /crm_segment_update a 500 (the CRM refuses such a model_version)."""
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    registry.tags["1"] = {"version_label": "v1 (new!)"}
+    registry.champion = "1"
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/health").json()
+    assert (health["source"], health["model_version"]) == ("file", "v-unit")
+    assert "version label 'v1 (new!)'" in health["last_reload_error"]
+    assert "breaks the CRM's rule" in health["last_reload_error"]
