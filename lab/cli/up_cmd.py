@@ -33,13 +33,18 @@ class _Console:
 
     def __init__(self, services: list[Service]) -> None:
         self._services = services
+        for c in (console, err_console):
+            c.on_broken_pipe = self._gone  # rich's own would exit mid-shutdown
+
+    def _gone(self) -> None:
+        console.quiet = err_console.quiet = True
+        output.silence_terminal()
 
     def _say(self, *things: object, err: bool = False) -> None:
         try:
             (err_console if err else console).print(*things)
         except (OSError, ValueError):
-            console.quiet = err_console.quiet = True
-            output.silence_stdout()
+            self._gone()
 
     def _table(self, record: runfile.RunRecord, title: str):
         rows = status.from_record(record, self._services)
