@@ -96,7 +96,7 @@ def _train_first_model(settings: Settings, env: dict[str, str]) -> bool:
     In a child process: `lab up` itself never imports MLflow or scikit-learn (memory)."""
     if settings.model_path.is_file():
         return False
-    code = subprocess.call([sys.executable, "-m", "lab.orchestration.firstmodel"], env=env)
+    code = subprocess.call([sys.executable, "-m", "lab", "first-model"], env=env)
     if code not in (0, firstmodel.HAD_MODEL):
         raise LabError(f"training the first model failed (exit code {code}); see above")
     return code == 0
@@ -204,6 +204,18 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
     sys.exit(outcome.exit_code)
 
 
+@click.command("first-model", hidden=True)
+@click.pass_context
+def first_model(ctx: click.Context) -> None:
+    """Train with `lab train`'s defaults when there is no model (`lab up` runs it as a child)."""
+    if firstmodel.has_model(get_settings()):
+        sys.exit(firstmodel.HAD_MODEL)
+    from lab.cli.train_cmd import train
+
+    console.print("No model yet (no model file, no champion): training one.")
+    ctx.invoke(train)
+
+
 @click.command("down")
 def down() -> None:
     """Stop the lab that `lab up` started (it records itself in LAB_HOME/run/lab.json)."""
@@ -254,5 +266,5 @@ def clean(yes: bool) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (up, down, clean):
+    for command in (up, first_model, down, clean):
         group.add_command(command)

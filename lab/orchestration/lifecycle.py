@@ -8,6 +8,7 @@ are handled between ticks, and the run record is rewritten whenever a state chan
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -175,7 +176,5 @@ class LabRun:
 
 def _never_raises(report: Callable[..., None], *args: object) -> None:
     """A report while stopping must not stop the stopping (a terminal gone, say)."""
-    try:
+    with contextlib.suppress(Exception, SystemExit):
         report(*args)
-    except (Exception, SystemExit):
-        pass
