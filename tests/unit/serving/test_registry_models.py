@@ -129,12 +129,17 @@ def test_the_champion_is_served_and_an_alias_move_is_picked_up(registry, setting
     assert metric_value(metrics, "model_loaded", registry_version="7", source="registry") == 0
 
 
-def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) -> None:
+def _good_1_and_broken_2(registry, tmp_path) -> None:
+    """Version 1 loads and is the champion; version 2's model file is corrupt."""
     registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
     broken, _ = saved_model(tmp_path / "v2", 0.5)
     (broken / "model.skops").write_bytes(b"PK\x03\x04 this is not a skops archive")
     registry.add("2", broken)
     registry.champion = "1"
+
+
+def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) -> None:
+    _good_1_and_broken_2(registry, tmp_path)
     with TestClient(create_app(settings)) as client:
         registry.champion = "2"
         refused = client.post("/admin/reload", headers=ADMIN)
@@ -197,11 +202,7 @@ def test_polls_without_a_challenger_ask_no_question_mlflow_answers_with_400(
 
 
 def test_the_same_refusal_at_every_poll_is_logged_once(registry, settings, tmp_path, caplog):
-    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
-    broken, _ = saved_model(tmp_path / "v2", 0.5)
-    (broken / "model.skops").write_bytes(b"PK\x03\x04 this is not a skops archive")
-    registry.add("2", broken)
-    registry.champion = "1"
+    _good_1_and_broken_2(registry, tmp_path)
     with TestClient(create_app(settings)) as client:
         registry.champion = "2"
         with caplog.at_level("WARNING", logger="lab.serving.models"):
