@@ -138,6 +138,7 @@ def status_cmd(as_json: bool) -> None:
     rec = runfile.read(settings.run_dir)
     if rec is not None and rec.running():
         rows = status.from_record(rec, wanted)
+        status.refresh_details(rows, wanted)
         total = sum(r.rss for r in rows) + status.owner_rss(rec)
         title = f"mlops-lab status — started by `lab up` (pid {rec.pid})"
     else:
