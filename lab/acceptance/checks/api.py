@@ -10,13 +10,13 @@ from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, get_json, json_of
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 #: A realistic customer (the ten features of lab.data, in order).
 SAMPLE_ROW = [12.0, 79.5, 3.0, 4.0, 21.0, 1.0, 1.0, 2.0, 14.5, 2.0]
 
 
-@REGISTRY.kind("api_health")
+@CHECK_KINDS.kind("api_health")
 def api_health(_params: Params, ctx: CheckContext) -> str:
     """GET /health answers JSON with `model_loaded: true`."""
     url = f"{ctx.targets.api_url}/health"
@@ -41,7 +41,7 @@ class PredictParams(Params):
     expect_keys: list[str] = Field(default_factory=lambda: ["prediction", "model_version"])
 
 
-@REGISTRY.kind("api_predict", PredictParams)
+@CHECK_KINDS.kind("api_predict", PredictParams)
 def api_predict(params: PredictParams, ctx: CheckContext) -> str:
     """POST /predict with one valid row answers 2xx JSON holding the expected keys."""
     url = f"{ctx.targets.api_url}{params.path}"
@@ -64,7 +64,7 @@ class RejectParams(Params):
     bad_bodies: list[Any] = Field(default_factory=_default_bad_bodies, min_length=1)
 
 
-@REGISTRY.kind("api_rejects_bad_input", RejectParams)
+@CHECK_KINDS.kind("api_rejects_bad_input", RejectParams)
 def api_rejects_bad_input(params: RejectParams, ctx: CheckContext) -> str:
     """POST /predict with malformed bodies answers 4xx every time (never 2xx, never 5xx)."""
     url = f"{ctx.targets.api_url}{params.path}"
@@ -106,7 +106,7 @@ def _families(text: str) -> dict[str, list[Any]]:
     return found
 
 
-@REGISTRY.kind("api_metrics", MetricsParams)
+@CHECK_KINDS.kind("api_metrics", MetricsParams)
 def api_metrics(params: MetricsParams, ctx: CheckContext) -> str:
     """GET /metrics (Prometheus text) exposes each metric, with the required labels on samples."""
     url = f"{ctx.targets.api_url}{params.path}"

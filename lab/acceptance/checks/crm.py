@@ -9,14 +9,13 @@ from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, json_of
-from lab.acceptance.checks.registry import REGISTRY
-
-CUSTOMER_ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
+from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.ids import CUSTOMER_ID_PATTERN
 
 
 class UpdateParams(Params):
     path: str = "/crm_segment_update"
-    customer_id: str = Field("CUST_TEST_007", pattern=CUSTOMER_ID)
+    customer_id: str = Field("CUST_TEST_007", pattern=CUSTOMER_ID_PATTERN)
     answer_field: str = "new_segment"
 
 
@@ -37,7 +36,7 @@ def segment_update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
     return body
 
 
-@REGISTRY.kind("crm_segment_update", UpdateParams)
+@CHECK_KINDS.kind("crm_segment_update", UpdateParams)
 def crm_segment_update(params: UpdateParams, ctx: CheckContext) -> str:
     """POST /crm_segment_update?customer_id=ID succeeds and names the new segment."""
     body = segment_update(params, ctx)
@@ -49,7 +48,7 @@ class RecordParams(UpdateParams):
     record_field: str = "segment"
 
 
-@REGISTRY.kind("crm_record", RecordParams)
+@CHECK_KINDS.kind("crm_record", RecordParams)
 def crm_record(params: RecordParams, ctx: CheckContext) -> str:
     """After the update, the CRM's record of the customer holds the segment the API returned."""
     try:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Outcome, Params, Status, short
 from lab.acceptance.checks._http import call, json_of
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 
@@ -20,7 +20,7 @@ class RegistryParams(Params):
     label_tag: str = "version_label"
 
 
-@REGISTRY.kind("mlflow_alias", RegistryParams)
+@CHECK_KINDS.kind("mlflow_alias", RegistryParams)
 def mlflow_alias(params: RegistryParams, ctx: CheckContext) -> Outcome:
     """The registered model has a version under the alias, tagged with its human label."""
     name = params.model_name or ctx.settings.MODEL_NAME

@@ -8,7 +8,7 @@ import yaml
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 _LAUNCHERS = r"(?:(?:python3?|py) -m |uvx |pipx run |uv run )?"
 
@@ -26,7 +26,7 @@ class WorkflowParams(Params):
     must_run: list[str] = Field(default_factory=lambda: ["tox"])
 
 
-@REGISTRY.kind("ci_workflow", WorkflowParams)
+@CHECK_KINDS.kind("ci_workflow", WorkflowParams)
 def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
     """The CI workflow exists, is valid YAML with triggers and jobs, and runs the named tools."""
     path = ctx.project_file(params.path)
@@ -105,7 +105,7 @@ def final_user(text: str) -> str | None:
     return user
 
 
-@REGISTRY.kind("container_user", ContainerParams)
+@CHECK_KINDS.kind("container_user", ContainerParams)
 def container_user(params: ContainerParams, ctx: CheckContext) -> str:
     """The Dockerfile's final stage switches to a user other than root."""
     path = ctx.project_file(params.path)

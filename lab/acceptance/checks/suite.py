@@ -10,7 +10,7 @@ import sys
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, CheckSkipped, Params, short
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NO_TESTS_COLLECTED = 5
 _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error|errors|skipped).*?)\s*=*$")
@@ -41,7 +41,7 @@ def failures(output: str, most: int = 3) -> list[str]:
     return found[:most]
 
 
-@REGISTRY.kind("test_suite", SuiteParams)
+@CHECK_KINDS.kind("test_suite", SuiteParams)
 def suite_passes(params: SuiteParams, ctx: CheckContext) -> str:
     """`python -m pytest -q PATHS` passes in the project folder (skipped with --no-tests)."""
     if not ctx.run_tests:

@@ -12,7 +12,7 @@ import pytest
 
 from lab.acceptance import RunResult, Status, load_rubric, render_html, run_rubric, write_badges
 from lab.acceptance.checks import CheckFailed, Params
-from lab.acceptance.checks._base import Registry
+from lab.acceptance.checks._base import CheckKinds
 from lab.acceptance.rubric import Criterion
 from lab.acceptance.runner import Events, run_criterion
 
@@ -114,15 +114,15 @@ def criterion(kind: str, timeout: float | None = None) -> Criterion:
 
 
 def test_a_check_that_hangs_fails_at_its_timeout(make_ctx):
-    registry, release = Registry(), threading.Event()
+    kinds, release = CheckKinds(), threading.Event()
 
-    @registry.kind("hangs")
+    @kinds.kind("hangs")
     def hangs(_params: Params, _ctx) -> str:
         release.wait(30)
         return "finished"
 
     try:
-        outcome, _ = run_criterion(criterion("hangs", timeout=0.2), make_ctx(), registry)
+        outcome, _ = run_criterion(criterion("hangs", timeout=0.2), make_ctx(), kinds)
     finally:
         release.set()
     assert outcome.status is Status.FAIL
@@ -130,35 +130,35 @@ def test_a_check_that_hangs_fails_at_its_timeout(make_ctx):
 
 
 def test_a_crashing_check_fails_visibly_and_the_run_goes_on(make_ctx):
-    registry = Registry()
+    kinds = CheckKinds()
 
-    @registry.kind("crashes")
+    @kinds.kind("crashes")
     def crashes(_params: Params, _ctx) -> str:
         raise KeyError("model_version")
 
-    @registry.kind("fails")
+    @kinds.kind("fails")
     def fails(_params: Params, _ctx) -> str:
         raise CheckFailed("saw HTTP 500")
 
-    crashed, _ = run_criterion(criterion("crashes"), make_ctx(), registry)
+    crashed, _ = run_criterion(criterion("crashes"), make_ctx(), kinds)
     assert crashed.status is Status.FAIL and "crashed: KeyError" in crashed.observed
-    failed, _ = run_criterion(criterion("fails"), make_ctx(), registry)
+    failed, _ = run_criterion(criterion("fails"), make_ctx(), kinds)
     assert (failed.status, failed.observed) == (Status.FAIL, "saw HTTP 500")
-    unknown, _ = run_criterion(criterion("nope"), make_ctx(), registry)
+    unknown, _ = run_criterion(criterion("nope"), make_ctx(), kinds)
     assert unknown.status is Status.FAIL and "unknown check kind" in unknown.observed
 
 
 def test_each_check_gets_its_own_timeout(make_ctx):
-    registry, seen = Registry(), []
+    kinds, seen = CheckKinds(), []
 
-    @registry.kind("records")
+    @kinds.kind("records")
     def records(_params: Params, ctx) -> str:
         seen.append(ctx.timeout)
         return "ok"
 
     ctx = make_ctx()
-    run_criterion(criterion("records", timeout=7), ctx, registry)
-    run_criterion(criterion("records"), ctx, registry)
+    run_criterion(criterion("records", timeout=7), ctx, kinds)
+    run_criterion(criterion("records"), ctx, kinds)
     assert seen == [7, Params.default_timeout] and ctx.timeout == 5.0
 
 
