@@ -154,6 +154,25 @@ def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) ->
     assert failures == 1
 
 
+def test_a_registry_artifact_without_model_skops_is_refused(registry, settings, tmp_path) -> None:
+    """A version logged some other way (no model.skops; a pickle beside it) is never loaded."""
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    other, _ = saved_model(tmp_path / "v2", 0.5)
+    (other / "model.skops").rename(other / "model.bin")
+    registry.add("2", other)
+    registry.champion = "1"
+    with TestClient(create_app(settings, extensions=())) as client:
+        registry.champion = "2"
+        refused = client.post("/admin/reload", headers=ADMIN)
+        still = client.post("/predict", json={"features": ROWS[0].tolist()})
+        failures = metric_value(client.get("/metrics").text, "model_reload_failures_total")
+    assert refused.status_code == 502, refused.text
+    assert "version 2: no serialized model in" in refused.json()["detail"]
+    assert "(expected model.skops)" in refused.json()["detail"]
+    assert (still.status_code, still.json()["registry_version"]) == (200, "1")
+    assert failures == 1
+
+
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
