@@ -34,21 +34,27 @@ class _Plan:
     processes: dict[str, str]  # name -> command, the chosen ones
     wanted: list[Service]
     cwd: Path | None = None  # a workspace's folder: its commands run there
+    env_file: Path | None = None  # a workspace's .env
     train: list[str] | None = None  # a workspace's own first-model command
 
 
 def _train_first_model(settings: Settings, env: dict[str, str], plan: _Plan) -> bool:
-    """Train with `lab train`'s defaults (or the workspace's `train` command) when there is no
-    model file and no champion.
+    """Train with `lab train`'s defaults when there is no model file and no champion; in a
+    workspace, only with the workspace's own `train` command (the learner's training: the
+    lab's would hand an M3 learner the model for free), and a failure there is a warning.
 
     In a child process: `lab up` itself never imports MLflow or scikit-learn (memory)."""
     if settings.model_path.is_file():
         return False
-    if plan.train is not None:
+    if plan.cwd is not None:
+        if plan.train is None:
+            return False
         console.print(f"No model yet: training one with the workspace's `{' '.join(plan.train)}`.")
-        code = subprocess.call(plan.train, env=env, cwd=plan.cwd)
-    else:
-        code = subprocess.call([sys.executable, "-m", "lab", "first-model"], env=env)
+        if subprocess.call(plan.train, env=env, cwd=plan.cwd) != 0:
+            console.print("[yellow]warning:[/] the workspace's training failed; starting anyway")
+            return False
+        return True
+    code = subprocess.call([sys.executable, "-m", "lab", "first-model"], env=env)
     if code not in (0, firstmodel.HAD_MODEL):
         raise LabError(f"training the first model failed (exit code {code}); see above")
     return code == 0
@@ -85,7 +91,7 @@ def _in_workspace(plan: _Plan, settings: Settings) -> None:
         plan.train = found.command("train", settings)
     except workspace.WorkspaceError as exc:
         raise LabError(str(exc)) from None
-    plan.cwd = found.root
+    plan.cwd, plan.env_file = found.root, found.env_file
 
 
 @click.command("up")
@@ -142,7 +148,7 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "LAB_ENV_FILE": str(env_file_path().resolve()),
+        "LAB_ENV_FILE": str((plan.env_file or env_file_path()).resolve()),
         **({"LAB_VERBOSE": "1"} if verbose else {}),
     }
     if not no_train and _train_first_model(settings, env, plan):
