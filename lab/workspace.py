@@ -43,6 +43,7 @@ class Workspace:
     modules: tuple[str, ...]
     learner_processes: dict[str, str] = field(default_factory=dict)
     commands: dict[str, str] = field(default_factory=dict)
+    python: str | None = None  # the interpreter that runs the learner's code (default: the lab's)
 
     @property
     def toml_path(self) -> Path:
@@ -60,7 +61,7 @@ class Workspace:
         """What `{NAME}` may stand for in a command: every setting, plus WORKSPACE and PYTHON."""
         values = {k: str(v) for k, v in (settings or self.settings()).model_dump().items()}
         values["WORKSPACE"] = str(self.root)
-        values["PYTHON"] = sys.executable
+        values["PYTHON"] = self.python or sys.executable
         return values
 
     def processes(self, base: dict[str, str], settings: Settings | None = None) -> dict[str, str]:
@@ -71,7 +72,11 @@ class Workspace:
         values = self.placeholders(settings)
         merged = dict(base)
         for name, command in self.learner_processes.items():
-            merged[name] = fill(command, values)
+            filled = fill(command, values)
+            head, _, rest = filled.partition(" ")
+            if head == "python" and self.python:
+                filled = f"{_quote(self.python)} {rest}".rstrip()
+            merged[name] = filled
         return merged
 
     def command(self, name: str, settings: Settings | None = None) -> list[str] | None:
@@ -81,7 +86,7 @@ class Workspace:
             return None
         args = shlex.split(fill(raw, self.placeholders(settings)), posix=sys.platform != "win32")
         if args and args[0] == "python":
-            args[0] = sys.executable
+            args[0] = self.python or sys.executable
         return args
 
     def run(self, name: str, *, timeout: float = 600) -> subprocess.CompletedProcess[str] | None:
@@ -135,8 +140,12 @@ def load(root: Path) -> Workspace:
         raise WorkspaceError(
             f"{path}: [workspace] modules must be a list of {', '.join(MODULE_IDS)}"
         )
+    python = section.get("python")
+    if python is not None and not (isinstance(python, str) and python.strip()):
+        raise WorkspaceError(f"{path}: [workspace] python must be the path of an interpreter")
     return Workspace(
         root=root.resolve(),
+        python=python,
         modules=tuple(dict.fromkeys(modules)),
         learner_processes=_table(doc, "processes", path),
         commands=_table(doc, "commands", path),
@@ -153,12 +162,18 @@ def _table(doc: dict[str, object], name: str, path: Path) -> dict[str, str]:
     return dict(table)
 
 
-def render(modules: list[str], processes: dict[str, str], commands: dict[str, str]) -> str:
+def render(
+    modules: list[str],
+    processes: dict[str, str],
+    commands: dict[str, str],
+    python: str | None = None,
+) -> str:
     """workspace.toml text for these values (what `lab exercise start` writes)."""
     lines = [
         "# What this workspace is: read by `lab up`, `lab check`, `lab hint` and `lab grade`.",
         "[workspace]",
         f"modules = [{', '.join(_toml_str(m) for m in modules)}]",
+        *([f"python = {_toml_str(python)}"] if python else []),
         "",
         "# Procfile processes that run YOUR code; the lab runs the others (mlflow, crm, ...).",
         "[processes]",

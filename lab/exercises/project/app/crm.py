@@ -10,15 +10,17 @@ from typing import Any
 
 import httpx
 import yaml
-from litestar import post
+from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import FromQuery
 
 from app.metrics import safely
 from app.model import churn_probabilities, current_model
 
 log = logging.getLogger("app.crm")
 CUSTOMER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 
 def load_rules(path: Path) -> list[dict[str, Any]]:
@@ -29,7 +31,7 @@ def load_rules(path: Path) -> list[dict[str, Any]]:
 
 def segment_for(probability: float, rules: list[dict[str, Any]]) -> str:
     """The first segment whose `min_probability` the churn probability reaches."""
-    # BEGIN SOLUTION M4.crm_record: map a churn probability to its segment with the rules of config/segments.yml
+    # BEGIN SOLUTION M4.segment_rule: map a churn probability to its segment with the rules of config/segments.yml
     for rule in rules:
         if probability >= float(rule["min_probability"]):
             return str(rule["name"])
@@ -53,7 +55,7 @@ class CrmClient:
 
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """One CRM request; a CRM that is down, slow or answers badly is a 503, 504 or 502."""
-        # BEGIN SOLUTION M4.segment_update: send the request; CRM down -> 503, too slow -> 504, bad answer -> 502
+        # BEGIN SOLUTION M4.crm_down: send the request; CRM down -> 503, too slow -> 504, bad answer -> 502
         try:
             response = await self.http.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -92,33 +94,46 @@ class CrmClient:
         # END SOLUTION
 
 
+def step(request_id: str, customer_id: str, number: int, what: str) -> None:
+    """One line of the flow's log: its request id, the customer, `step n/4` and what happened."""
+    # BEGIN SOLUTION M4.flow_log: log the step with the request id, e.g. `request_id=... step 2/4 ...`
+    log.info("request_id=%s customer=%s step %d/4 %s", request_id, customer_id, number, what)
+    # END SOLUTION
+
+
 @post("/crm_segment_update", status_code=200)
-async def crm_segment_update(customer_id: str, state: State) -> dict[str, Any]:
+async def crm_segment_update(
+    customer_id: FromQuery[str], request: Request[Any, Any, Any], state: State
+) -> Response[dict[str, Any]]:
     """Read the customer's features from the CRM, predict, and write the segment back."""
+    rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+    if not REQUEST_ID.match(rid):
+        rid = uuid.uuid4().hex
     if not CUSTOMER_ID.match(customer_id):
         raise ValidationException("customer_id: 1-64 letters, digits, _ or -, e.g. CUST_TEST_007")
     outcome, version = "error", "none"
     try:
-        # BEGIN SOLUTION M4.segment_update: read the features, predict, map to a segment, write it back, logging each step
+        # BEGIN SOLUTION M4.segment_update: read the features, predict, map to a segment, write it back
         crm: CrmClient = state.crm
         features = await crm.features(customer_id)
-        log.info("crm_segment_update %s step 1/4: read %d features", customer_id, len(features))
+        step(rid, customer_id, 1, f"read {len(features)} features")
         loaded = current_model(state)
         version = loaded.version
         probability = round(churn_probabilities(loaded, [features])[0], 4)
-        log.info("crm_segment_update %s step 2/4: p=%.4f (%s)", customer_id, probability, version)
+        step(rid, customer_id, 2, f"predicted p={probability:.4f} with model {version}")
         segment = segment_for(probability, state.segment_rules)
-        log.info("crm_segment_update %s step 3/4: segment %s", customer_id, segment)
+        step(rid, customer_id, 3, f"segment {segment}")
         written = await crm.write_segment(customer_id, segment, probability, version)
-        log.info("crm_segment_update %s step 4/4: CRM wrote %s", customer_id, written["segment"])
+        step(rid, customer_id, 4, f"wrote {written['segment']} to the CRM")
         outcome = "updated"
-        return {
+        answer = {
             "customer_id": customer_id,
             "old_segment": written.get("old_segment"),
             "new_segment": segment,
             "probability": probability,
             "model_version": version,
         }
+        return Response(answer, headers={"X-Request-ID": rid})
         # END SOLUTION
     finally:
         safely(state.metrics.observe_crm_update, outcome, version)

@@ -15,6 +15,7 @@ import httpx
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
+from litestar.params import JSONBody
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
 
 from app.config import Config
@@ -48,17 +49,21 @@ def parse_rows(data: Any) -> list[list[float]]:
 
 
 @post("/predict", status_code=200)
-async def predict(data: Any, state: State) -> dict[str, Any]:
+async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
     """Churn prediction for one row (`features`) or a batch (`rows`)."""
-    rows = parse_rows(data)
-    # BEGIN SOLUTION M2.predict: predict every row with the served model; answer prediction, churn_probability and model_version
-    loaded = current_model(state)
-    started = time.perf_counter()
-    probabilities = churn_probabilities(loaded, rows)
-    elapsed = time.perf_counter() - started
-    results = [{"prediction": int(p >= 0.5), "churn_probability": round(p, 4)} for p in probabilities]
-    # END SOLUTION
-    safely(state.metrics.observe_prediction, loaded.version, elapsed, len(rows))
+    version, elapsed = "none", None
+    try:
+        rows = parse_rows(data)
+        # BEGIN SOLUTION M2.predict: predict every row with the served model; answer prediction, churn_probability and model_version
+        loaded = current_model(state)
+        version = loaded.version
+        started = time.perf_counter()
+        probabilities = churn_probabilities(loaded, rows)
+        elapsed = time.perf_counter() - started
+        results = [{"prediction": int(p >= 0.5), "churn_probability": round(p, 4)} for p in probabilities]
+        # END SOLUTION
+    finally:
+        safely(state.metrics.observe_prediction, version, elapsed)
     if "features" in data:
         return {**results[0], "model_version": loaded.version}
     return {"predictions": results, "model_version": loaded.version}

@@ -39,7 +39,7 @@ class Metrics:
     def define(self) -> None:
         # BEGIN SOLUTION M5.metrics: define prediction_requests_total, prediction_latency_seconds and crm_segment_updates_total, labelled model_version
         self.requests = Counter(
-            "prediction_requests", "Rows predicted by /predict", ["model_version"],
+            "prediction_requests", "Calls of /predict, valid or not", ["model_version"],
             registry=self.registry,
         )  # fmt: skip
         self.latency = Histogram(
@@ -56,10 +56,12 @@ class Metrics:
         )  # fmt: skip
         # END SOLUTION
 
-    def observe_prediction(self, version: str, seconds: float, rows: int) -> None:
-        # BEGIN SOLUTION M5.metrics: count the rows and observe the latency of each /predict
-        self.requests.labels(model_version=version).inc(rows)
-        self.latency.labels(model_version=version).observe(seconds)
+    def observe_prediction(self, version: str, seconds: float | None) -> None:
+        """One /predict call (valid or not); `seconds` is the model's time, None if it did not run."""
+        # BEGIN SOLUTION M5.counter: count every /predict call and observe the model's latency
+        self.requests.labels(model_version=version).inc()
+        if seconds is not None:
+            self.latency.labels(model_version=version).observe(seconds)
         # END SOLUTION
 
     def observe_crm_update(self, outcome: str, version: str) -> None:

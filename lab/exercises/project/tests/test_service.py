@@ -1,4 +1,4 @@
-"""Unit tests of the service: /health, /predict, the CRM update and /metrics (M6)."""
+"""Unit tests of the service, in-process with a fake CRM (M6)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tests.conftest import ROW, SEGMENTS
 
 
 def counter(client, name: str) -> float:
+    # BEGIN SOLUTION M6.tests: read a counter's value (all its label sets) from the metrics page
     text = client.get("/metrics").text
     return sum(
         s.value
@@ -17,6 +18,7 @@ def counter(client, name: str) -> float:
         for s in family.samples
         if s.name == name
     )
+    # END SOLUTION
 
 
 def test_health_reports_the_loaded_model(client) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import mlflow
+from mlflow import MlflowClient
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -44,27 +46,35 @@ def fit(n_samples: int, c: float, seed: int) -> tuple[LogisticRegression, float]
     return model, float(accuracy_score(y_test, model.predict(X_test)))
 
 
-def track(model: Any, params: dict[str, Any], accuracy: float, label: str) -> tuple[str, str]:
-    """Log the run to MLflow, register the model with its label, point `champion` at it."""
-    # BEGIN SOLUTION M3.registry: log params and accuracy to MLflow, register the model tagged version_label, set alias champion
-    import mlflow
-    from mlflow import MlflowClient
-
+def tracking_setup() -> str:
+    """Point MLflow at the lab's tracking server (MLFLOW_TRACKING_URI wins); the model's name."""
     env = environment()
     host, port = env.get("MLFLOW_HOST", "127.0.0.1"), env.get("MLFLOW_PORT", "5001")
     mlflow.set_tracking_uri(env.get("MLFLOW_TRACKING_URI") or f"http://{host}:{port}")
-    name = env.get("MODEL_NAME", "churn-model")
     mlflow.set_experiment("churn-training")
+    return env.get("MODEL_NAME", "churn-model")
+
+
+def log_run(model: Any, params: dict[str, Any], accuracy: float, label: str) -> tuple[str, str]:
+    """One MLflow run with the parameters, the accuracy and the model; (model URI, run id)."""
+    # BEGIN SOLUTION M3.mlflow_run: log the parameters (n_samples, C, model_version) and the accuracy to an MLflow run
     with mlflow.start_run() as run:
-        mlflow.log_params(params)
+        mlflow.log_params({**params, "model_version": label})
         mlflow.log_metric("accuracy", accuracy)
         mlflow.set_tag("version_label", label)
-        info = mlflow.sklearn.log_model(model, name="model", registered_model_name=name)
+        info = mlflow.sklearn.log_model(model, name="model")
+    return info.model_uri, run.info.run_id
+    # END SOLUTION
+
+
+def register(model_uri: str, name: str, label: str) -> str:
+    """Register the logged model, tag it with its label, point `champion` at it; its version."""
+    # BEGIN SOLUTION M3.registry: register the model, tag the version with version_label, point alias champion at it
+    version = str(mlflow.register_model(model_uri, name).version)
     client = MlflowClient()
-    version = str(info.registered_model_version)
     client.set_model_version_tag(name, version, "version_label", label)
     client.set_registered_model_alias(name, "champion", version)
-    return version, run.info.run_id
+    return version
     # END SOLUTION
 
 
@@ -85,11 +95,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     model, accuracy = fit(args.n_samples, args.c_param, args.seed)
     params = {"C": args.c_param, "n_samples": args.n_samples, "seed": args.seed}
-    version, run_id = track(model, params, accuracy, args.model_version)
+    name = tracking_setup()
+    model_uri, run_id = log_run(model, params, accuracy, args.model_version)
+    version = register(model_uri, name, args.model_version)
     env = environment()
     manifest = {
         "label": args.model_version,
-        "model_name": env.get("MODEL_NAME", "churn-model"),
+        "model_name": name,
         "registry_version": version,
         "run_id": run_id,
         "feature_names": FEATURES,
