@@ -134,10 +134,20 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     out = err_console if json_path == "-" else console
     result = _run(rubric, ctx, list(modules), out, lang)
     _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
+    _record_progress(ctx.project_dir, result, out)
     if result.counts["fail"]:
         sys.exit(EXIT_FAILED)
     if result.counts["skip"]:
         sys.exit(EXIT_SKIPPED)
+
+
+def _record_progress(project_dir: Path, result, out: Console) -> None:
+    """Inside an exercise workspace: append this run to .lab/progress.json (lab.exercises)."""
+    from lab.exercises.progress import after_check
+
+    line = after_check(project_dir, result.to_json())
+    if line:
+        out.print(line, soft_wrap=True)
 
 
 def _module_ids(rubric, wanted: tuple[str, ...]) -> tuple[str, ...]:

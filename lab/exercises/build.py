@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from lab import workspace
-from lab.envfile import find_example, render as render_env
+from lab.envfile import find_example
+from lab.envfile import render as render_env
 from lab.exercises import catalog, source
 from lab.files import write_atomic
 from lab.net import bind_error
@@ -52,7 +53,7 @@ def refuse_if_taken(dest: Path) -> None:
 
 def free_ports(preferred: tuple[int, ...] = DEFAULT_PORTS) -> dict[str, int]:
     """The lab's default ports when all are free, else ports the OS says are free now."""
-    if all(bind_error("127.0.0.1", p) is None for p in preferred):
+    if preferred and all(bind_error("127.0.0.1", p) is None for p in preferred):
         return dict(zip(PORT_KEYS, preferred, strict=True))
     import socket
 
@@ -108,7 +109,12 @@ def create(
         (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
     (dest / ".lab").mkdir(exist_ok=True)
     (dest / workspace.FILE_NAME).write_text(
-        workspace.render([exercise.id], {"api": API_COMMAND}, COMMANDS, sys.executable),
+        workspace.render(
+            [exercise.id],
+            {"api": API_COMMAND},
+            COMMANDS,
+            sys.executable if "M1" in solved else None,  # M1: the learner names a venv's python
+        ),  # fmt: skip
         encoding="utf-8",
     )
     if git:

@@ -34,13 +34,19 @@ EXERCISES: dict[str, Exercise] = {
         Exercise("M3", "Training and versioning", "訓練與版本管理", ("M1",), ("mlflow",)),
         Exercise("M4", "CRM integration", "CRM 整合", ("M1", "M2", "M3"), ("mlflow", "crm", "api")),
         Exercise(
-            "M5", "Monitoring", "監控", ("M1", "M2", "M3", "M4"),
+            "M5",
+            "Monitoring",
+            "監控",
+            ("M1", "M2", "M3", "M4"),
             ("mlflow", "crm", "api", "prometheus"),
-        ),  # fmt: skip
+        ),
         Exercise(
-            "M6", "Tests and CI", "測試與 CI", ("M1", "M2", "M3", "M4", "M5"),
+            "M6",
+            "Tests and CI",
+            "測試與 CI",
+            ("M1", "M2", "M3", "M4", "M5"),
             ("mlflow", "crm", "api"),
-        ),  # fmt: skip
+        ),
     )
 }
 

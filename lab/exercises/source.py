@@ -7,7 +7,8 @@ A learner part is a region
 In a starter it becomes, at the BEGIN line's indentation,
     raise NotImplementedError("M4.crm_record: PUT the segment ..., see tasks/M4.md")
 in a Python file, a `# TODO M4.crm_record: ...` comment in TOML, YAML, INI or a Dockerfile, and
-in JSON (which has no comments) a dashboard panel titled with the TODO whose query finds nothing. Which modules are solved decides which regions keep their code.
+in JSON (which has no comments) a dashboard panel titled with the TODO whose query finds nothing.
+Which modules are solved decides which regions keep their code.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 
 from lab.exercises.catalog import EXERCISES, PROJECT_DIR
 
-BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>M[1-6]\.[a-z0-9_]+): (?P<task>.+?)\s*$")
+BEGIN = re.compile(
+    r"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>M[1-6]\.[a-z0-9_]+): (?P<task>.+?)\s*$"
+)
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 #: Path segments stored under another name in the package (setuptools skips dot-files).
 DOT_PREFIX = "dot-"
