@@ -114,7 +114,7 @@ def create(
             {"api": API_COMMAND},
             COMMANDS,
             sys.executable if "M1" in solved else None,  # M1: the learner names a venv's python
-        ),  # fmt: skip
+        ),
         encoding="utf-8",
     )
     if git:

@@ -74,7 +74,7 @@ def record_check_json(root: Path, result: Mapping[str, Any]) -> Path:
 
 
 def after_check(project_dir: Path, result_json: str) -> str | None:
-    """`lab check`'s hook: in a workspace, record the run; the line to print (None: no workspace)."""
+    """`lab check`'s hook: in a workspace, record the run; the line to print, else None."""
     from lab import workspace
 
     ws = workspace.find(project_dir)

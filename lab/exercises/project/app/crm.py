@@ -59,9 +59,11 @@ class CrmClient:
         try:
             response = await self.http.request(method, path, **kwargs)
         except httpx.TimeoutException:
-            raise HTTPException(status_code=504, detail=f"the CRM did not answer {path} in time")
+            raise HTTPException(
+                status_code=504, detail=f"the CRM did not answer {path} in time"
+            ) from None
         except httpx.TransportError as exc:
-            raise HTTPException(status_code=503, detail=f"the CRM is unreachable: {exc}")
+            raise HTTPException(status_code=503, detail=f"the CRM is unreachable: {exc}") from None
         if response.status_code == 404:
             raise HTTPException(status_code=404, detail=f"the CRM has no {path}")
         if response.status_code != 200:
@@ -70,7 +72,9 @@ class CrmClient:
         try:
             return response.json()
         except ValueError:
-            raise HTTPException(status_code=502, detail=f"the CRM's answer to {path} is not JSON")
+            raise HTTPException(
+                status_code=502, detail=f"the CRM's answer to {path} is not JSON"
+            ) from None
         # END SOLUTION
 
     async def features(self, customer_id: str) -> list[float]:

@@ -60,7 +60,9 @@ async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
         started = time.perf_counter()
         probabilities = churn_probabilities(loaded, rows)
         elapsed = time.perf_counter() - started
-        results = [{"prediction": int(p >= 0.5), "churn_probability": round(p, 4)} for p in probabilities]
+        results = [
+            {"prediction": int(p >= 0.5), "churn_probability": round(p, 4)} for p in probabilities
+        ]
         # END SOLUTION
     finally:
         safely(state.metrics.observe_prediction, version, elapsed)

@@ -16,7 +16,10 @@ def test_the_api_updates_the_crm_record() -> None:
     # BEGIN SOLUTION M6.integration: POST /crm_segment_update to the live API, then read the CRM's record
     env = environment()
     api = f"http://{env.get('API_HOST', '127.0.0.1')}:{env.get('API_PORT', '8000')}"
-    crm = env.get("CRM_URL") or f"http://{env.get('CRM_HOST', '127.0.0.1')}:{env.get('CRM_PORT', '8001')}"
+    crm = (
+        env.get("CRM_URL")
+        or f"http://{env.get('CRM_HOST', '127.0.0.1')}:{env.get('CRM_PORT', '8001')}"
+    )
     answer = httpx.post(f"{api}/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
     assert answer.status_code == 200, answer.text
     record = httpx.get(f"{crm}/customers/CUST_TEST_007").json()

@@ -1,6 +1,6 @@
 """M3: train the churn model, track it in MLflow, register it and write the model file.
 
-    python -m training.train --n_samples 1000 --c_param 1.0 --model_version v1.2.0-stable
+python -m training.train --n_samples 1000 --c_param 1.0 --model_version v1.2.0-stable
 """
 
 from __future__ import annotations
