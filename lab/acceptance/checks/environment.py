@@ -83,8 +83,12 @@ def pyproject(ctx: CheckContext) -> dict[str, Any]:
         raise CheckFailed(f"pyproject.toml is not valid TOML: {short(str(exc))}") from None
 
 
-@REGISTRY.kind("project_python")
-def project_python(_params: Params, ctx: CheckContext) -> str:
+class PythonParams(Params):
+    isolated = True
+
+
+@REGISTRY.kind("project_python", PythonParams)
+def project_python(_params: PythonParams, ctx: CheckContext) -> str:
     """The project's interpreter runs, is a virtual environment and meets requires-python."""
     info = run_python(ctx, "-c", _PROBE)
     where = f"{ctx.python} ({ctx.python_note})"
@@ -122,6 +126,7 @@ def parsed(where: str, lines: list[str]) -> list[Requirement]:
 
 
 class DepsParams(Params):
+    isolated = True
     default_timeout = 60.0
 
 
@@ -149,8 +154,8 @@ def project_dependencies(_params: DepsParams, ctx: CheckContext) -> str:
     return f"{len(reqs)} dependencies of {where} installed and importing in {ctx.python}"
 
 
-@REGISTRY.kind("dependencies_pinned")
-def dependencies_pinned(_params: Params, ctx: CheckContext) -> str:
+@REGISTRY.kind("dependencies_pinned", PythonParams)
+def dependencies_pinned(_params: PythonParams, ctx: CheckContext) -> str:
     """Every declared runtime dependency carries a version constraint (or a lock file pins them)."""
     where, lines = declared(ctx)
     loose = [r.name for r in parsed(where, lines) if not r.specifier and not r.url]
@@ -164,6 +169,7 @@ def dependencies_pinned(_params: Params, ctx: CheckContext) -> str:
 
 
 class LayoutParams(Params):
+    isolated = True
     areas: dict[str, list[str]] = Field(
         default_factory=lambda: {
             "serving": ["app", "serving", "api", "service"],
@@ -231,6 +237,7 @@ def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
 
 
 class TrainParams(Params):
+    isolated = True
     default_timeout = 120.0
     flags: list[str] = Field(
         default_factory=lambda: [

@@ -14,6 +14,7 @@ PLACEHOLDERS = {"", "<generated>", "changeme", "change-me", "admin", "password",
 
 
 class EnvParams(Params):
+    isolated = True
     secrets: list[str] = Field(
         default_factory=lambda: ["CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD"]
     )

@@ -19,6 +19,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 class UiParams(RegistryParams):
+    isolated = True
     default_timeout = 40.0
     render_ms: int = Field(8000, ge=500, le=60000)  # virtual time the page gets to render
 

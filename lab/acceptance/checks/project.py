@@ -27,6 +27,7 @@ def runs_command(script: str, tool: str) -> bool:
 
 
 class WorkflowParams(Params):
+    isolated = True
     paths: list[str] = Field(
         default_factory=lambda: [".github/workflows/ci.yml", ".github/workflows/*.yml",
                                  ".github/workflows/*.yaml"]
@@ -84,6 +85,7 @@ def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
 
 
 class ContainerParams(Params):
+    isolated = True
     default_timeout = 30.0
     paths: list[str] = Field(default_factory=lambda: ["Dockerfile", "config/container/Dockerfile"])
     hadolint: bool = True

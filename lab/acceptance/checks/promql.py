@@ -178,6 +178,7 @@ def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
 
 
 class RulesParams(Params):
+    isolated = True
     default_timeout = 20.0
     paths: list[str] = Field(
         default_factory=lambda: [

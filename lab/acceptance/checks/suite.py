@@ -24,6 +24,7 @@ _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error|errors|skipped).*?)\s*=*
 
 
 class SuiteParams(Params):
+    isolated = True
     default_timeout = 1800.0
     #: the first of these that exist are run (tests/ when none does)
     paths: list[str] = Field(default_factory=lambda: ["tests/unit", "tests/property"], min_length=1)

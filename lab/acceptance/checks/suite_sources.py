@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import configparser
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,20 @@ def _module_marks(tree: ast.Module) -> set[str]:
     return found
 
 
+_LOCK = threading.Lock()
+
+
 def collect(ctx: CheckContext, folder: str = "tests") -> list[FoundTest]:
-    """Every `test_*` function (and method) of the project's test files, with its markers."""
+    """Every `test_*` function (and method) of the project's test files, with its markers
+    (read once per run)."""
+    with _LOCK:
+        key = f"tests:{folder}"
+        if key not in ctx.memo:
+            ctx.memo[key] = _collect(ctx, folder)
+        return ctx.memo[key]
+
+
+def _collect(ctx: CheckContext, folder: str) -> list[FoundTest]:
     root = ctx.project_file(folder)
     if not root.is_dir():
         raise CheckFailed(f"no {folder}/ folder in {ctx.project_dir}")
@@ -78,6 +91,7 @@ def _rel(ctx: CheckContext, t: FoundTest) -> str:
 
 
 class CoverageParams(Params):
+    isolated = True
     areas: dict[str, str] = Field(
         default_factory=lambda: {
             "/health": r"/health\b",
@@ -146,6 +160,7 @@ def registered_markers(ctx: CheckContext) -> set[str]:
 
 
 class MarkerParams(Params):
+    isolated = True
     markers: list[str] = Field(default_factory=lambda: list(SERVICE_MARKERS))
 
 
@@ -167,6 +182,7 @@ def tests_marked(params: MarkerParams, ctx: CheckContext) -> str:
 
 
 class IntegrationParams(Params):
+    isolated = True
     flow: str = r"crm_segment_update"
     crm: str = r"/customers|crm"
 
