@@ -95,7 +95,11 @@ def _statuses(
 ) -> dict[str, tuple[str, str]]:
     """criterion id -> (status, observed) of `lab check` on these modules of the workspace."""
     out = ws.root / ".lab" / "verify-check.json"
+    log = ws.root / ".lab" / "run" / "api.log"
     cmd = [sys.executable, "-m", "lab", "check", "--project-dir", str(ws.root), "--json", str(out)]
+    cmd += ["--no-fault-checks"]  # they stop `lab up`'s CRM; verify runs its own: not verified
+    if log.is_file():
+        cmd += ["--api-log", str(log)]
     for m in modules:
         cmd += ["-m", m]
     subprocess.run(cmd, cwd=ws.root, env=env, capture_output=True, text=True, timeout=900)
