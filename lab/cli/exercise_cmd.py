@@ -135,6 +135,10 @@ def verify(modules: tuple[str, ...], keep: Path | None) -> None:
         wanted = [catalog.get(m).id for m in modules]
     except catalog.UnknownExercise as exc:
         raise click.BadParameter(str(exc)) from None
+    import signal
+
+    # SIGTERM ends verify like Ctrl-C: the services it started are stopped on the way out
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     outcomes = verifying.verify(wanted, say=console.print, keep=keep)
     for o in outcomes:
         mark = "[green]✔[/]" if o.ok else "[red]✘[/]"

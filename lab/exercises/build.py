@@ -103,10 +103,9 @@ def create(
     for task in sorted(catalog.TASKS_DIR.glob("*.md")):
         shutil.copyfile(task, tasks / task.name)
     values: dict[str, object] = {**free_ports(), **(settings or {})}
-    if "M1" in solved:
+    (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
+    if "M1" in solved:  # else writing .env is the learner's (M1)
         write_atomic(dest / ".env", env_text(values, secrets=True), mode=0o600)
-    else:  # M1 is the learner's: an example to start from, not the finished .env
-        (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
     (dest / ".lab").mkdir(exist_ok=True)
     (dest / workspace.FILE_NAME).write_text(
         workspace.render(

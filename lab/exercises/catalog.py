@@ -29,9 +29,11 @@ class Exercise:
 EXERCISES: dict[str, Exercise] = {
     e.id: e
     for e in (
-        Exercise("M1", "Environment", "環境設定", (), ()),
+        Exercise("M1", "Environment", "環境設定", ("M3",), ("mlflow",)),
         Exercise("M2", "Model serving", "模型服務", ("M1", "M3"), ("mlflow", "api")),
-        Exercise("M3", "Training and versioning", "訓練與版本管理", ("M1",), ("mlflow",)),
+        Exercise(
+            "M3", "Training and versioning", "訓練與版本管理", ("M1", "M2"), ("mlflow", "api")
+        ),
         Exercise("M4", "CRM integration", "CRM 整合", ("M1", "M2", "M3"), ("mlflow", "crm", "api")),
         Exercise(
             "M5",
@@ -49,6 +51,11 @@ EXERCISES: dict[str, Exercise] = {
         ),
     )
 }
+
+
+#: Criteria of one module that also grade another module's code (M1.train runs M3's training,
+#: M3.served asks M2's /health): that module's starter may fail them too.
+USES: dict[str, tuple[str, ...]] = {"M1.train": ("M3",), "M3.served": ("M2",), "M2.up": ("M1",)}
 
 
 class UnknownExercise(KeyError):

@@ -182,7 +182,11 @@ def _verify_module(
             outcome.problems.append(f"solution fails {cid}: {observed}")
         elif own(cid) and cid not in GIVEN and starter.get(cid, ("?",))[0] == "pass":
             outcome.problems.append(f"starter passes {cid}: {starter[cid][1]}")
-        elif not own(cid) and starter.get(cid, ("?",))[0] != status:
+        elif (
+            not own(cid)
+            and module not in catalog.USES.get(cid, ())
+            and starter.get(cid, ("?",))[0] != status
+        ):
             outcome.problems.append(
                 f"starter changes {cid} from {status} to {starter.get(cid, ('missing',))[0]}"
             )

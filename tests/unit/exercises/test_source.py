@@ -24,7 +24,10 @@ def test_every_region_names_a_criterion_of_the_rubric() -> None:
 
 
 def test_a_python_region_becomes_one_raise_with_its_indentation() -> None:
-    text = "def f():\n    x = 1\n    # BEGIN SOLUTION M4.crm_record: write it\n    y = 2\n    # END SOLUTION\n"
+    text = (
+        "def f():\n    x = 1\n    # BEGIN SOLUTION M4.crm_record: write it\n"
+        "    y = 2\n    # END SOLUTION\n"
+    )
     starter = source.render("a.py", text, solved=[])
     assert starter.splitlines()[2] == (
         '    raise NotImplementedError("M4.crm_record: write it, see tasks/M4.md")'
