@@ -111,11 +111,13 @@ def status() -> None:
     ws = _workspace()
     if ws is None:
         raise LabError("not in a workspace: `lab exercise start M1` creates one")
+    given = {n for m in ws.modules for n in catalog.get(m).needs} - set(ws.modules)
     marks = []
     for s in _statuses(ws):
         icon = "[green]✔[/]" if s.done else ("[yellow]◐[/]" if s.passed else "[dim]○[/]")
+        label = f"{s.label} (solved for you)" if s.module in given and not s.done else s.label
         held = "[bold]" if s.module in ws.modules else ""
-        marks.append(f"{icon} {held}{s.module}{'[/]' if held else ''} {s.label}")
+        marks.append(f"{icon} {held}{s.module}{'[/]' if held else ''} {label}")
         badges.write(ws.root / ".lab" / "reports" / "badges", s, catalog.get(s.module).title)
     console.print("  →  ".join(marks))
     console.print(f"badges: {ws.root / '.lab' / 'reports' / 'badges'}", soft_wrap=True)

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lab import workspace
+from lab.exercises.hints import todos
 from lab.files import write_atomic
 
 FILE = Path(".lab") / "progress.json"
@@ -75,13 +77,18 @@ def record_check_json(root: Path, result: Mapping[str, Any]) -> Path:
 
 def after_check(project_dir: Path, result_json: str) -> str | None:
     """`lab check`'s hook: in a workspace, record the run; the line to print, else None."""
-    from lab import workspace
-
     ws = workspace.find(project_dir)
     if ws is None:
         return None
-    path = record_check_json(ws.root, json.loads(result_json))
-    return f"progress: {path} (`lab exercise status` shows the path, `lab hint ID` helps)"
+    result = json.loads(result_json)
+    path = record_check_json(ws.root, result)
+    lines = [f"progress: {path} (`lab exercise status` shows the path, `lab hint ID` helps)"]
+    for module in result.get("modules", []):
+        for c in module.get("criteria", []):
+            where = todos(ws.root, c["id"]) if c.get("status") != "pass" else []
+            if where:
+                lines.append(f"TODO {c['id']}: {', '.join(where)}")
+    return "\n".join(lines)
 
 
 def use_hint(root: Path, cid: str, most: int) -> int:
