@@ -135,7 +135,7 @@ def _run_variant(
     api = shlex.split(ws.processes({}, ws.settings() if ws.env_file.is_file() else None)["api"],
                       posix=sys.platform != "win32")  # fmt: skip
     with _process(api, ws.root, env, ws.root / ".lab" / "run" / "api.log") as proc:
-        if not _wait(f"http://127.0.0.1:{ports['API_PORT']}/health", 60, proc):
+        if not _wait(f"http://127.0.0.1:{ports['API_PORT']}/health", 180, proc):
             say(f"  {name}: the API did not start (see {ws.root / '.lab/run/api.log'})")
         return _statuses(ws, graded, env)
 
@@ -160,7 +160,7 @@ def verify(
                         [sys.executable, "-m", "lab", name], root, env, home / "run" / f"{name}.log"
                     )
                 )
-                if not _wait(f"http://127.0.0.1:{ports[key]}{path}", 90, proc):
+                if not _wait(f"http://127.0.0.1:{ports[key]}{path}", 300, proc):
                     raise RuntimeError(
                         f"the lab's {name} did not start: see {home / 'run' / (name + '.log')}"
                     )

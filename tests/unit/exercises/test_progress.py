@@ -43,3 +43,13 @@ def test_hints_point_at_the_workspace_todos_then_show_the_solution(tmp_path: Pat
     assert first.startswith("Write it back.") and "app/crm.py" in first
     assert "app/crm.py:" in second
     assert "Authorization" in third
+
+
+def test_lab_check_in_a_workspace_records_and_names_the_todos(tmp_path: Path) -> None:
+    ws = build.create(tmp_path / "ws", "M4", settings={"API_PORT": 24992}, git=False)
+    result = {"modules": [{"criteria": [{"id": "M4.crm_record", "status": "fail"}]}]}
+    said = progress.after_check(ws.root / "app", json.dumps(result))
+    assert said is not None
+    assert "TODO M4.crm_record: app/crm.py:" in said
+    assert progress.read(ws.root)["M4.crm_record"]["attempts"] == 1
+    assert progress.after_check(tmp_path, json.dumps(result)) is None
