@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from lab import workspace
-from lab.envfile import find_example
+from lab.envfile import GENERATED, find_example
 from lab.envfile import render as render_env
 from lab.exercises import catalog, source
 from lab.files import write_atomic
 from lab.net import bind_error
+from lab.settings import Settings
 
 API_COMMAND = (
     "python -m uvicorn app.main:create_app --factory --app-dir {WORKSPACE} "
@@ -71,14 +72,29 @@ def free_ports(preferred: tuple[int, ...] = DEFAULT_PORTS) -> dict[str, int]:
 
 def env_text(settings: Mapping[str, object], *, secrets: bool) -> str:
     """The lab's `.env.example` with these values set; secrets generated unless `secrets=False`."""
+    try:
+        example = find_example().read_text(encoding="utf-8")
+    except FileNotFoundError:  # a pip install without the checkout's .env.example
+        example = _minimal_example()
     lines = []
-    for line in find_example().read_text(encoding="utf-8").splitlines():
+    for line in example.splitlines():
         key, sep, _ = line.partition("=")
         if sep and not line.lstrip().startswith("#") and key.strip() in settings:
             line = f"{key.strip()}={settings[key.strip()]}"
         lines.append(line)
     text = "\n".join(lines) + "\n"
     return render_env(text) if secrets else text
+
+
+def _minimal_example() -> str:
+    secrets = ("CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD")
+    keys = ("LAB_HOME", *(f"{k}_{p}" for k in ("API", "CRM", "MLFLOW", "PROMETHEUS", "GRAFANA")
+                          for p in ("HOST", "PORT")))  # fmt: skip
+    defaults = Settings.model_fields
+    lines = ["# mlops-lab settings of this workspace (`lab init` documents every key)"]
+    lines += [f"{k}={defaults[k].default}" for k in keys]
+    lines += [f"{k}={GENERATED}" for k in secrets]
+    return "\n".join(lines) + "\n"
 
 
 def create(

@@ -48,3 +48,14 @@ def test_every_mutant_applies_exactly_once_to_the_solution() -> None:
     base = mutants.solved_project()
     for mutant in mutants.MUTANTS:
         assert mutants.apply(base, mutant)[mutant.path] != base[mutant.path]
+
+
+def test_without_the_checkouts_env_example_a_minimal_one_is_used(monkeypatch, tmp_path) -> None:
+    def missing(*_args):
+        raise FileNotFoundError("no .env.example")
+
+    monkeypatch.setattr(build, "find_example", missing)
+    ws = build.create(tmp_path / "ws", "M2", settings={"API_PORT": 24993}, git=False)
+    settings = load_settings(env_file=ws.env_file)
+    assert settings.API_PORT == 24993
+    assert len(settings.ADMIN_TOKEN) >= 16
