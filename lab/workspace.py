@@ -82,9 +82,17 @@ class Workspace:
     def command(self, name: str, settings: Settings | None = None) -> list[str] | None:
         """A `[commands]` entry as an argument list (placeholders filled), or None if absent."""
         raw = self.commands.get(name)
-        if raw is None:
-            return None
-        args = shlex.split(fill(raw, self.placeholders(settings)), posix=sys.platform != "win32")
+        return None if raw is None else self.args(raw, settings)
+
+    def process_args(self, name: str, settings: Settings | None = None) -> list[str] | None:
+        """A learner's `[processes]` entry as an argument list, or None if it has none."""
+        raw = self.learner_processes.get(name)
+        return None if raw is None else self.args(raw, settings)
+
+    def args(self, raw: str, settings: Settings | None = None) -> list[str]:
+        """`raw` split as a POSIX shell would, then each word filled (no quoting needed)."""
+        values = self.placeholders(settings)
+        args = [fill(word, values, quote=False) for word in shlex.split(raw)]
         if args and args[0] == "python":
             args[0] = self.python or sys.executable
         return args
@@ -99,7 +107,7 @@ class Workspace:
         )
 
 
-def fill(command: str, values: Mapping[str, str]) -> str:
+def fill(command: str, values: Mapping[str, str], *, quote: bool = True) -> str:
     """`command` with each `{NAME}` replaced; an unknown name is a WorkspaceError."""
 
     def one(match: re.Match[str]) -> str:
@@ -107,7 +115,7 @@ def fill(command: str, values: Mapping[str, str]) -> str:
         if key not in values:
             raise WorkspaceError(f"{FILE_NAME}: unknown placeholder {{{key}}} in {command!r}")
         value = values[key]
-        return _quote(value) if key in ("WORKSPACE", "PYTHON") else value
+        return _quote(value) if quote and key in ("WORKSPACE", "PYTHON") else value
 
     return _PLACEHOLDER.sub(one, command)
 

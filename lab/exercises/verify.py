@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -137,8 +136,7 @@ def _run_variant(
     graded = [*needs, module]
     if "api" not in exercise.services and not any("api" in catalog.get(m).services for m in graded):
         return _statuses(ws, graded, env)
-    api = shlex.split(ws.processes({}, ws.settings() if ws.env_file.is_file() else None)["api"],
-                      posix=sys.platform != "win32")  # fmt: skip
+    api = ws.process_args("api", ws.settings() if ws.env_file.is_file() else None) or []
     with _process(api, ws.root, env, ws.root / ".lab" / "run" / "api.log") as proc:
         if not _wait(f"http://127.0.0.1:{ports['API_PORT']}/health", 180, proc):
             say(f"  {name}: the API did not start (see {ws.root / '.lab/run/api.log'})")

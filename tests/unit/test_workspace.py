@@ -79,3 +79,13 @@ def test_render_round_trips(tmp_path: Path) -> None:
     assert ws.modules == ("M2",)
     assert ws.learner_processes == {"api": 'python -m x --q "a"'}
     assert ws.commands == {"test": "python -m pytest"}
+
+
+def test_a_path_with_spaces_stays_one_argument(tmp_path: Path) -> None:
+    text = TOML.replace("--port {API_PORT}", "--app-dir {WORKSPACE} --port {API_PORT}")
+    ws = workspace.load(write(tmp_path / "with space", text))
+    args = ws.process_args("api", load_settings(env_file=tmp_path / "none", API_PORT=24124))
+    assert args is not None
+    assert args[0] == sys.executable
+    assert args[args.index("--app-dir") + 1] == str(ws.root)
+    assert args[-1] == "24124"
