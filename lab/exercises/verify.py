@@ -132,11 +132,14 @@ def _run_variant(
     # the solution: its module; the starter: also what it needs, to see it breaks nothing there.
     # M1 is left out of the latter (slow: it installs and trains), as its criteria read M1's own
     # files and M3's training only (catalog.USES), which no other starter changes.
-    needs = [m for m in exercise.needs if m != "M1"] if variant == "starter" else []
+    # M1's starter has no .env yet, so nothing it needs can run: it is graded on M1 alone.
+    starter = variant == "starter" and module != "M1"
+    needs = [m for m in exercise.needs if m != "M1"] if starter else []
     graded = [*needs, module]
-    if "api" not in exercise.services and not any("api" in catalog.get(m).services for m in graded):
+    needs_api = any("api" in catalog.get(m).services for m in graded)
+    if not needs_api or not ws.env_file.is_file():  # no .env: it would take the default ports
         return _statuses(ws, graded, env)
-    api = ws.process_args("api", ws.settings() if ws.env_file.is_file() else None) or []
+    api = ws.process_args("api", ws.settings()) or []
     with _process(api, ws.root, env, ws.root / ".lab" / "run" / "api.log") as proc:
         if not _wait(f"http://127.0.0.1:{ports['API_PORT']}/health", 180, proc):
             say(f"  {name}: the API did not start (see {ws.root / '.lab/run/api.log'})")
