@@ -25,6 +25,7 @@ from app.model import ModelNotReady, churn_probabilities, current_model
 
 N_FEATURES = 10
 MAX_ROWS = 1000
+MAX_VALUE = 1e9  # no real customer's feature is larger; 1e308 would overflow the model's maths
 log = logging.getLogger("app")
 
 
@@ -42,8 +43,8 @@ def parse_rows(data: Any) -> list[list[float]]:
         for value in row:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValidationException(f"row {i}: {value!r} is not a number")
-            if not math.isfinite(value):
-                raise ValidationException(f"row {i}: {value!r} is not a finite number")
+            if not math.isfinite(value) or abs(value) > MAX_VALUE:
+                raise ValidationException(f"row {i}: {value!r} is not a number within ±{MAX_VALUE:g}")
     return [[float(v) for v in row] for row in rows]
     # END SOLUTION
 
