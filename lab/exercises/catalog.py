@@ -55,7 +55,12 @@ EXERCISES: dict[str, Exercise] = {
 
 #: Criteria of one module that also grade another module's code (M1.train runs M3's training,
 #: M3.served asks M2's /health): that module's starter may fail them too.
-USES: dict[str, tuple[str, ...]] = {"M1.train": ("M3",), "M3.served": ("M2",), "M2.up": ("M1",)}
+USES: dict[str, tuple[str, ...]] = {
+    "M1.train": ("M3",),
+    "M2.predict": ("M3",),
+    "M2.up": ("M1",),
+    "M3.served": ("M2",),
+}
 
 
 class UnknownExercise(KeyError):
