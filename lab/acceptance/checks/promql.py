@@ -213,4 +213,7 @@ def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     if done.returncode != 0:
         bad = [ln for ln in said if "FAILED" in ln or "err" in ln.lower()] or said
         raise CheckFailed(f"promtool check rules {rel}: {short(' '.join(bad[-2:]), 160)}")
+    counted = re.search(r"(\d+) rules found", " ".join(said))
+    if counted and int(counted.group(1)) == 0:
+        raise CheckFailed(f"promtool check rules {rel}: the file is valid but holds no rule")
     return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}"
