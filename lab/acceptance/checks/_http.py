@@ -67,6 +67,15 @@ def first_line(response: httpx.Response) -> str:
     return short(lines[0], 140) if lines else "(empty body)"
 
 
+def body_summary(response: httpx.Response) -> str:
+    """A problem body's `detail`, else the body's first line."""
+    try:
+        is_json = isinstance(response.json(), dict)
+    except ValueError:
+        is_json = False
+    return error_text(response) if is_json else first_line(response)
+
+
 def server_error_hint(code: int) -> tuple[str, str]:
     """(hint, zh-TW hint) for a 5xx answer."""
     return (
@@ -93,7 +102,7 @@ def unexpected(response: httpx.Response, what: str) -> CheckFailed:
             "或讓檢查指向正確的位址。",
         )
     if code >= 500:
-        return CheckFailed(f"{said}: {first_line(response)}", *server_error_hint(code))
+        return CheckFailed(f"{said}: {body_summary(response)}", *server_error_hint(code))
     return CheckFailed(f"{said}: {error_text(response)}")
 
 
