@@ -187,3 +187,14 @@ def test_a_rubric_dumped_and_reloaded_is_the_same(shipped, tmp_path):
     data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     again = load_rubric(write(tmp_path, yaml.safe_dump(data, allow_unicode=True)))
     assert again.modules == shipped.modules and again.badges == shipped.badges
+
+
+@pytest.mark.parametrize(("guide", "lang"), [("docs/modules.md", "en"),
+                                             ("docs/modules.zh-TW.md", "zh_tw")])  # fmt: skip
+def test_the_guides_carry_the_course_coverage_table_of_the_rubric(shipped, guide, lang):
+    from lab.acceptance.guide import coverage_markdown
+
+    text = (REPO / guide).read_text(encoding="utf-8")
+    table = coverage_markdown(shipped, lang)
+    assert table in text, f"{guide}: regenerate its table with lab.acceptance.guide"
+    assert table.count("\n") == 2 + len(COURSE_IDS) and "| — |" not in table
