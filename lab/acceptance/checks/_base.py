@@ -46,7 +46,7 @@ class CheckFailed(Exception):
 
 class CheckError(Exception):
     """The grading environment cannot run the check (a tool is missing, no interpreter for the
-    project...); the message says how to fix the grading environment. Earns nothing, is not a fail."""
+    project...); the message says how to fix the grading environment. Earns nothing; not a fail."""
 
 
 class CheckSkipped(Exception):
@@ -119,8 +119,8 @@ class CheckContext:
         """The project's interpreter, or `CheckError` saying how to name one."""
         if self.python is None:
             raise CheckError(
-                f"no interpreter for the project {self.project_dir}: {self.python_note or 'none found'}"
-                " (create its .venv or pass --python PATH)"
+                f"no interpreter for the project {self.project_dir}: "
+                f"{self.python_note or 'none found'} (create its .venv or pass --python PATH)"
             )
         return self.python
 

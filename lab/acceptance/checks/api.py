@@ -58,7 +58,7 @@ class StartParams(Params):
 
 @REGISTRY.kind("api_starts", StartParams)
 def api_starts(params: StartParams, ctx: CheckContext) -> str:
-    """The project starts the API with one command (a Procfile line `lab up` runs), and it answers."""
+    """One command starts the API (a Procfile line `lab up` runs), and it answers."""
     procfile = ctx.first_file("Procfile") or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
     lines = _procfile(procfile)
     ws = ctx.workspace
@@ -75,7 +75,10 @@ def api_starts(params: StartParams, ctx: CheckContext) -> str:
         response = call(ctx, client, "GET", url)
     if response.status_code >= 500:
         raise unexpected(response, "the API")
-    return f"`lab up` runs {params.process}: {short(command, 80)}; {url} answered {response.status_code}"
+    return (
+        f"`lab up` runs {params.process}: {short(command, 80)}; "
+        f"{url} answered {response.status_code}"
+    )
 
 
 def _procfile(path: Path) -> dict[str, str]:

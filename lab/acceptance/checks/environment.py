@@ -220,10 +220,9 @@ def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
     for area, names in params.areas.items():
         for entry in entries:
             stem = entry.stem if entry.is_file() and entry.suffix == ".py" else entry.name
-            if entry.is_dir() or entry.suffix == ".py":
-                if stem.lower() in names:
-                    where[area] = entry
-                    break
+            if (entry.is_dir() or entry.suffix == ".py") and stem.lower() in names:
+                where[area] = entry
+                break
     missing = [a for a in params.areas if a not in where]
     if missing:
         raise CheckFailed(

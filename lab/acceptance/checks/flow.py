@@ -53,7 +53,7 @@ def _tail(path: Path) -> str:
 
 @REGISTRY.kind("flow_log", LogParams)
 def flow_log(params: LogParams, ctx: CheckContext) -> str:
-    """The API's log has the flow's steps (`step 1/4` … `step 4/4`), each line with its request id."""
+    """The API's log shows the flow's steps (`step 1/4` … `step 4/4`) under its request id."""
     try:
         rid = segment_update(params, ctx)["_request_id"]
     except CheckFailed as exc:
@@ -115,7 +115,9 @@ def crm_down(params: FaultParams, ctx: CheckContext) -> str:
     try:
         segment_update(params, ctx)
     except CheckFailed as exc:
-        raise CheckFailed(f"not stopping the {params.process}: the flow fails with it up: {exc}") from None
+        raise CheckFailed(
+            f"not stopping the {params.process}: the flow fails with it up: {exc}"
+        ) from None
     stopped = _lab(ctx, "stop", params.process, timeout=60)
     if stopped.returncode == NO_LAB:
         raise CheckSkipped(

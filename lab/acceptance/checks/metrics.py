@@ -1,4 +1,4 @@
-"""Checks that read the API's /metrics around calls they make: the counter moves, the buckets fit."""
+"""Checks that read the API's /metrics around the calls they make: the counter, the buckets."""
 
 from __future__ import annotations
 

@@ -60,7 +60,8 @@ def _runs(path: Path) -> tuple[int, dict[str, str]]:
 
 @REGISTRY.kind("ci_workflow", WorkflowParams)
 def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
-    """A GitHub Actions workflow has triggers and a job that installs the project and runs the tests."""
+    """A GitHub Actions workflow has triggers and a job that installs the project and runs the
+    tests (some workflow of the folder is enough)."""
     files = []
     for pattern in params.paths:
         files += [
@@ -182,6 +183,7 @@ def container_file(params: ContainerParams, ctx: CheckContext) -> str:
     if done.returncode != 0:
         found = [ln for ln in done.stdout.splitlines() if ln.strip()]
         raise CheckFailed(
-            f"hadolint: {len(found)} findings, first: {short(found[0] if found else done.stderr, 140)}"
+            f"hadolint: {len(found)} findings, first: "
+            f"{short(found[0] if found else done.stderr, 140)}"
         )
     return f"{user}; hadolint finds nothing"

@@ -119,7 +119,7 @@ def test_every_criterion_passes_except_grafana_and_the_crm_runs_afterwards(lab):
 def test_with_the_crm_stopped_the_m4_criteria_fail_and_the_crm_is_started_again(lab):
     assert lab.lab("stop", "crm").returncode == 0
     try:
-        code, result, out = lab.check("-m", "M4")
+        code, result, _out = lab.check("-m", "M4")
     finally:
         assert lab.lab("start", "crm").returncode == 0
     seen = statuses(result)
