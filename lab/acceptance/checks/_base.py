@@ -1,4 +1,4 @@
-"""What every check shares: its outcome, the context it runs in, and the registry of kinds."""
+"""What every check shares: its outcome, the context it runs in, and the table of kinds."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ class CheckKind:
     summary: str
 
 
-class Registry:
+class CheckKinds:
     """The check kinds rubric.yml may name, each with its parameter model."""
 
     def __init__(self) -> None:

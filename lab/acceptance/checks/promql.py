@@ -23,8 +23,8 @@ from lab.acceptance.checks._base import (
     short,
 )
 from lab.acceptance.checks._http import call, error_text, get_json, json_of
+from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
-from lab.acceptance.checks.registry import REGISTRY
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
@@ -41,7 +41,7 @@ def _same_address(a: str, b: str) -> bool:
     return x.port == y.port and (len(hosts) == 1 or hosts <= LOCAL)
 
 
-@REGISTRY.kind("prometheus_target", TargetParams)
+@CHECK_KINDS.kind("prometheus_target", TargetParams)
 def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     """Prometheus scrapes the API (an active target at its address, health up) and answers the
     counter (polled until the timeout)."""
@@ -148,7 +148,7 @@ def declared_metrics(ctx: CheckContext) -> set[str]:
     return names
 
 
-@REGISTRY.kind("dashboard_queries")
+@CHECK_KINDS.kind("dashboard_queries")
 def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
     """Every PromQL query of the project's dashboard runs in Prometheus and reads metrics that
     exist (in Prometheus, or declared by the API): the dashboard graded without Grafana."""
@@ -205,7 +205,7 @@ class RulesParams(Params):
     )
 
 
-@REGISTRY.kind("prometheus_rules", RulesParams)
+@CHECK_KINDS.kind("prometheus_rules", RulesParams)
 def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     """The project's alert rules pass `promtool check rules`."""
     path = ctx.first_file(*params.paths)

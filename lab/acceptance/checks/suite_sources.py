@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 SERVICE_MARKERS = ("integration", "e2e")
 
@@ -106,7 +106,7 @@ class CoverageParams(Params):
     )
 
 
-@REGISTRY.kind("test_coverage", CoverageParams)
+@CHECK_KINDS.kind("test_coverage", CoverageParams)
 def areas_covered(params: CoverageParams, ctx: CheckContext) -> str:
     """The project's tests exercise each area (a test, or the file it is in, names the endpoint)."""
     tests = collect(ctx)
@@ -168,7 +168,7 @@ class MarkerParams(Params):
     markers: list[str] = Field(default_factory=lambda: list(SERVICE_MARKERS))
 
 
-@REGISTRY.kind("test_markers", MarkerParams)
+@CHECK_KINDS.kind("test_markers", MarkerParams)
 def service_tests_marked(params: MarkerParams, ctx: CheckContext) -> str:
     """Tests that need outside services carry a registered marker, so a unit run leaves them out."""
     tests = collect(ctx)
@@ -196,7 +196,7 @@ class IntegrationParams(Params):
     crm: str = r"/customers|crm"
 
 
-@REGISTRY.kind("integration_test", IntegrationParams)
+@CHECK_KINDS.kind("integration_test", IntegrationParams)
 def integration_test_exists(params: IntegrationParams, ctx: CheckContext) -> str:
     """A test marked integration calls the segment update and reads the CRM back."""
     tests = [t for t in collect(ctx) if "integration" in t.markers]
