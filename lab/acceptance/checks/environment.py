@@ -127,7 +127,7 @@ def parsed(where: str, lines: list[str]) -> list[Requirement]:
 
 class DepsParams(Params):
     isolated = True
-    default_timeout = 60.0
+    default_timeout = 120.0
 
 
 @CHECK_KINDS.kind("project_dependencies", DepsParams)
@@ -237,7 +237,7 @@ def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
 
 class TrainParams(Params):
     isolated = True
-    default_timeout = 120.0
+    default_timeout = 180.0
     flags: list[str] = Field(
         default_factory=lambda: [
             "--n_samples", "300", "--c_param", "0.5", "--model_version", "v0.0.1-check"
