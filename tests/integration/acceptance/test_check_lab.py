@@ -75,6 +75,8 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     try:
         up.wait_healthy(f"http://127.0.0.1:{ports['API_PORT']}/ready", timeout=400)
         wait_until(lab.crm_running, 60, "the CRM")
+        mlflow = f"http://127.0.0.1:{ports['MLFLOW_PORT']}/health"
+        wait_until(lambda: httpx.get(mlflow, timeout=5).status_code == 200, 240, mlflow)
         yield lab
     finally:
         up.stop()
