@@ -17,12 +17,14 @@ from lab.acceptance.checks._base import (
     CheckContext,
     CheckError,
     CheckFailed,
+    Outcome,
     Params,
+    Status,
     short,
 )
-from lab.acceptance.checks._http import call, get_json, json_of
-from lab.acceptance.checks.monitoring import dashboard_file
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks._http import call, error_text, get_json, json_of
+from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
@@ -39,8 +41,8 @@ def _same_address(a: str, b: str) -> bool:
     return x.port == y.port and (len(hosts) == 1 or hosts <= LOCAL)
 
 
-@REGISTRY.kind("prometheus_target", TargetParams)
-def prometheus_target(params: TargetParams, ctx: CheckContext) -> str:
+@CHECK_KINDS.kind("prometheus_target", TargetParams)
+def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     """Prometheus scrapes the API (an active target at its address, health up) and answers the
     counter (polled until the timeout)."""
     base = ctx.targets.prometheus_url
@@ -65,6 +67,7 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> str:
             if series or time.monotonic() >= deadline:
                 break
             time.sleep(params.poll_seconds)
+        facts = _prometheus_version(client, base)
     if not api:
         scraped = ", ".join(str(t.get("scrapeUrl")) for t in active) or "nothing"
         raise CheckFailed(
@@ -73,13 +76,21 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> str:
     if not up:
         t = api[0]
         raise CheckFailed(
-            f"Prometheus's target {t.get('scrapeUrl')} is {t.get('health')}: {short(str(t.get('lastError')))}"
+            f"Prometheus's target {t.get('scrapeUrl')} is {t.get('health')}: "
+            f"{short(str(t.get('lastError')))}"
         )
     if not series:
         raise CheckFailed(
-            f"the API target is up but Prometheus has no series for {params.query!r} after {ctx.timeout:g} s"
+            f"the API target is up but Prometheus has no series for {params.query!r} "
+            f"after {ctx.timeout:g} s"
         )
-    return f"target {up[0].get('scrapeUrl')} up (job {up[0].get('labels', {}).get('job')}); {len(series)} series for {params.query}"
+    up_target = up[0]
+    return Outcome(
+        Status.PASS,
+        f"target {up_target.get('scrapeUrl')} up (job {up_target.get('labels', {}).get('job')}); "
+        f"{len(series)} series for {params.query}",
+        facts,
+    )
 
 
 # -- the dashboard's PromQL --------------------------------------------------------------------
@@ -137,7 +148,7 @@ def declared_metrics(ctx: CheckContext) -> set[str]:
     return names
 
 
-@REGISTRY.kind("dashboard_queries")
+@CHECK_KINDS.kind("dashboard_queries")
 def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
     """Every PromQL query of the project's dashboard runs in Prometheus and reads metrics that
     exist (in Prometheus, or declared by the API): the dashboard graded without Grafana."""
@@ -163,7 +174,8 @@ def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
             )
             if response.status_code == 400:
                 raise CheckFailed(
-                    f"panel {title!r}: Prometheus rejects {short(expr, 80)}: {short(response.json().get('error', ''), 100)}"
+                    f"panel {title!r}: Prometheus rejects {short(expr, 80)}: "
+                    f"{error_text(response, 100)}"
                 )
             result = (json_of(response, f"panel {title!r}").get("data") or {}).get("result", [])
             if result:
@@ -172,9 +184,13 @@ def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
             unknown = sorted(metric_names(expr) - known)
             if unknown:
                 raise CheckFailed(
-                    f"panel {title!r} reads {', '.join(unknown)}, which neither Prometheus nor the API's /metrics has"
+                    f"panel {title!r} reads {', '.join(unknown)}, which neither Prometheus "
+                    "nor the API's /metrics has"
                 )
-    return f"{len(queries)} queries of {relative} run; {with_data} return series, the rest read known metrics with no data yet"
+    return (
+        f"{len(queries)} queries of {relative} run; {with_data} return series, the rest read "
+        "known metrics with no data yet"
+    )
 
 
 class RulesParams(Params):
@@ -189,7 +205,7 @@ class RulesParams(Params):
     )
 
 
-@REGISTRY.kind("prometheus_rules", RulesParams)
+@CHECK_KINDS.kind("prometheus_rules", RulesParams)
 def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     """The project's alert rules pass `promtool check rules`."""
     path = ctx.first_file(*params.paths)
@@ -200,7 +216,8 @@ def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     )
     if tool is None:
         raise CheckError(
-            "promtool is not installed where the grader runs (`lab fetch prometheus`, or apt install prometheus)"
+            "promtool is not installed where the grader runs "
+            "(`lab fetch prometheus`, or apt install prometheus)"
         )
     try:
         done = subprocess.run(
@@ -213,4 +230,7 @@ def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     if done.returncode != 0:
         bad = [ln for ln in said if "FAILED" in ln or "err" in ln.lower()] or said
         raise CheckFailed(f"promtool check rules {rel}: {short(' '.join(bad[-2:]), 160)}")
+    counted = re.search(r"(\d+) rules found", " ".join(said))
+    if counted and int(counted.group(1)) == 0:
+        raise CheckFailed(f"promtool check rules {rel}: the file is valid but holds no rule")
     return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}"
