@@ -205,14 +205,14 @@ def _verify_module(
     solution = _run_variant(root, module, "solution", ports, token, say)
     starter = _run_variant(root, module, "starter", ports, token, say)
     for cid, (status, observed) in solution.items():
-        if status == "skip":
-            outcome.notes.append(f"{cid}: skipped, not verified ({observed})")
+        if status in ("skip", "error"):  # error: the grading environment could not run it
+            outcome.notes.append(f"{cid}: {status}, not verified ({observed})")
         elif status != "pass":
             outcome.problems.append(f"solution: {cid} {status}: {observed}")
         elif cid not in GIVEN and starter.get(cid, ("?",))[0] == "pass":
             outcome.problems.append(f"starter passes {cid}: {starter[cid][1]}")
     for cid, (status, observed) in starter.items():
-        if own(cid) or module in catalog.USES.get(cid, ()) or status == "skip":
+        if own(cid) or module in catalog.USES.get(cid, ()) or status in ("skip", "error"):
             continue
         if status != "pass":  # a module the exercise needs is solved: it must still pass
             outcome.problems.append(f"starter breaks {cid} ({status}): {observed}")
