@@ -106,7 +106,10 @@ def _statuses(
     done = subprocess.run(cmd, cwd=ws.root, env=env, capture_output=True, text=True, timeout=900)
     if not out.is_file():
         said = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        return {f"{m}.*": ("error", f"`lab check` exit {done.returncode}: {said}") for m in modules}
+        return {
+            f"{m}.*": ("fail", f"`lab check` wrote no results, exit {done.returncode}: {said}")
+            for m in modules
+        }
     doc = json.loads(out.read_text(encoding="utf-8"))
     return {
         c["id"]: (c["status"], c.get("observed", "")) for m in doc["modules"] for c in m["criteria"]
