@@ -13,6 +13,7 @@ from lab.cli import (
     load_cmd,
     mlflow_cmd,
     monitor_cmd,
+    proc_cmd,
     rollout_cmd,
     segment_cmd,
     serve_cmd,
@@ -47,6 +48,7 @@ VERBS = (
     dashboard_cmd,
     load_cmd,
     up_cmd,
+    proc_cmd,
     rollout_cmd,
     check_cmd,
 )

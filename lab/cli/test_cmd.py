@@ -7,14 +7,41 @@ import random
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from lab.cli._common import LabError
 
 NO_TESTS_COLLECTED = 5
 #: Seeds are drawn from here; pytest-randomly accepts any non-negative integer.
 _SEED_RANGE = (1, 2**31 - 1)
+
+
+#: Modules of the `test` extras (pyproject.toml); installed by the first `lab test`, so a
+#: learner's first `bin/lab up` does not wait for (or store) playwright and the other tools.
+TEST_MODULES = ("pytest", "pytest_timeout", "pytest_randomly", "hypothesis", "respx", "playwright")
+
+
+def _ensure_test_extras() -> None:
+    missing = [m for m in TEST_MODULES if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    root = Path(__file__).resolve().parents[2]
+    target = f"{root}[test]" if (root / "pyproject.toml").is_file() else "mlops-lab[test]"
+    where = Path(sys.prefix)
+    click.echo(
+        f"lab test: installing the test tools ({', '.join(missing)}, ...) into {where} "
+        "(first `lab test` only; a few minutes)",
+        err=True,
+    )
+    editable = ["-e"] if target.startswith(str(root)) else []
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if subprocess.call([*pip, *editable, target]) != 0:
+        by_hand = escape(f"pip install {' '.join(editable)} '{target}'")  # [test] is no markup
+        raise LabError(f"installing the test tools failed; run it by hand: {by_hand}")
+    importlib.invalidate_caches()
 
 
 def _pytest(args: list[str]) -> int:
@@ -62,8 +89,7 @@ def test(seeds: int, pytest_args: tuple[str, ...]) -> None:
     random order whose seed pytest prints; `--seeds 3` runs them three times in three orders
     (what CI does), stopping at the first failing run with the command that repeats it.
     """
-    if importlib.util.find_spec("pytest") is None:
-        raise LabError("pytest is missing: pip install -e '.[test]' (bin/lab does it)")
+    _ensure_test_extras()
     if seeds == 1:
         sys.exit(_pytest(list(pytest_args)))
     sys.exit(_seeded_runs(seeds, pytest_args))

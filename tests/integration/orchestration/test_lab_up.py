@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from lab.orchestration.proctree import ProcRecord, alive
-from tests.support import NOT_YET, REPO, free_port, lab_env, lab_process, require_tool, wait_until
+from tests.support import NOT_YET, REPO, free_ports, lab_env, lab_process, require_tool, wait_until
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,7 +35,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def _env(workdir: Path, **values: object) -> dict[str, str]:
-    ports = {key: free_port() for key in PORT_KEYS}
+    ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))  # distinct
     env = lab_env(workdir / ".lab", **{**ports, **values})
     env["LAB_ENV_FILE"] = str(workdir / ".env")  # lab up writes it, as `lab init`
     return env
