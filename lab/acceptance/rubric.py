@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 
 from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
 from lab.acceptance.checks import REGISTRY, Params
+from lab.acceptance.policy import Policy
 
 TOTAL_POINTS = 100
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
@@ -108,6 +109,7 @@ class Rubric(_Strict):
     title_zh_tw: str
     docs: Docs = Docs()
     badges: Badges
+    policy: Policy = Policy()  # hidden_points, due, late_penalty_per_day (lab grade)
     modules: list[Module] = Field(min_length=1)
     source: str = ""  # set by load_rubric: the file it came from
     sha256: str = ""

@@ -91,8 +91,23 @@ def _default_lang() -> str:
     help="Language of titles and hints in the table.  [default: from LANG, else en]",
 )
 @click.option("--list-kinds", is_flag=True, help="List the check kinds a rubric may use, and exit.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "junit", "github-summary"]),
+    default="table",
+    show_default=True,
+    help="What goes to stdout: the table, JUnit XML, or Markdown for $GITHUB_STEP_SUMMARY "
+    "(the table then goes to stderr; JSON, badges and HTML are still written).",
+)
+@click.option(
+    "--extra-rubric",
+    "extra_rubric",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The instructor's extra criteria (same format), added to the public rubric's.",
+)
 def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, lang,
-          list_kinds, **urls) -> None:  # fmt: skip
+          list_kinds, fmt, extra_rubric, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -111,6 +126,8 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
       lab check --api-url http://10.0.0.7:8000 --json - > score.json
     """
     from lab.acceptance import REGISTRY, CheckContext, RubricError, Targets, load_rubric
+    from lab.acceptance.extra import record_hidden, with_extra
+    from lab.acceptance.formats import render, verdict
     from lab.settings import env_file_path
 
     if list_kinds:
@@ -120,7 +137,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     settings = get_settings()
     rubric_path = rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml"
     try:
-        rubric = load_rubric(rubric_path)
+        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
     modules = _module_ids(rubric, modules)
@@ -131,9 +148,15 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         env_file=env_file_path(),
         run_tests=not no_tests,
     )
-    out = err_console if json_path == "-" else console
+    if json_path == "-" and fmt != "table":
+        raise click.BadParameter("--json - and --format both want stdout", param_hint="--format")
+    out = err_console if json_path == "-" or fmt != "table" else console
     result = _run(rubric, ctx, list(modules), out, lang)
+    record_hidden(result, hidden)
+    out.print(verdict(result), soft_wrap=True)
     _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
+    if fmt != "table":
+        click.echo(render(result, fmt), nl=False)
     if result.counts["fail"]:
         sys.exit(EXIT_FAILED)
     if result.counts["skip"]:
