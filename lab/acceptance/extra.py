@@ -6,7 +6,7 @@ Same criterion format as config/rubric.yml, grouped under the public modules the
     modules:
       - id: M4
         criteria:
-          - {id: M4.hidden_other_customer, title: ..., title_zh_tw: ..., weight: 5, check: ..., hint: ...}
+          - {id: M4.hidden_other_customer, title: ..., weight: 5, check: ..., hint: ...}
 
 Each hidden criterion adds its weight to its module (a module worth 15 public points with 5 hidden
 ones is graded out of 20), so public scores change only through the hidden criteria themselves.
@@ -157,6 +157,6 @@ def with_extra(public: Rubric, path: Path | None) -> tuple[Rubric, dict[str, Any
 
 
 def record_hidden(result: RunResult, hidden: dict[str, Any]) -> None:
-    """Note the instructor's checks in `result`; with some not run, it never counts as all passed."""
+    """Note the instructor's checks in `result`; with some not run, it is never all passed."""
     result.hidden = hidden
     result.passed = result.passed and (bool(hidden["ran"]) or not hidden["points"])

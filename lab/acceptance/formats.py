@@ -87,7 +87,8 @@ def render_junit(result: RunResult) -> str:
             **_counts(module.criteria),
         )
         props = ET.SubElement(suite, "properties")
-        ET.SubElement(props, "property", name="points", value=f"{module.points}/{module.max_points}")
+        points = f"{module.points}/{module.max_points}"
+        ET.SubElement(props, "property", name="points", value=points)
         ET.SubElement(props, "property", name="project", value=result.project_dir)
         for c in module.criteria:
             _testcase(suite, module.id, c)
@@ -106,7 +107,7 @@ def _cell(text: object) -> str:
 
 
 def render_github_summary(result: RunResult) -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY: the score, a table per module, the hints of what failed."""
+    """Markdown for $GITHUB_STEP_SUMMARY: the score, the module table, a row per criterion."""
     hidden = result.hidden or {}
     lines = [
         f"## {_cell(result.title)}: {result.points}/{result.max_points} ({result.percent:g}%)",
@@ -127,7 +128,11 @@ def render_github_summary(result: RunResult) -> str:
         )
     if int(hidden.get("points") or 0) and not hidden.get("ran"):
         lines.append(f"| instructor's checks (not run here) | ?/{hidden['points']} | — |")
-    lines += ["", "| | Criterion | Points | Observed | What to do |", "| --- | --- | ---: | --- | --- |"]
+    lines += [
+        "",
+        "| | Criterion | Points | Observed | What to do |",
+        "| --- | --- | ---: | --- | --- |",
+    ]
     for c in result.criteria():
         link = result.docs_base + c.docs if result.docs_base.startswith("http") else c.docs
         todo = f"{_cell(c.hint)} ([guide]({link}))" if c.status != "pass" else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -84,7 +85,7 @@ def test_the_extra_points_must_match_what_learners_are_told(public, tmp_path):
         "         check: {kind: crm_record, customer_id: CUST003}}\n",
         encoding="utf-8",
     )
-    with pytest.raises(RubricError, match="grade 4 points, but the public rubric .* grade 10"):
+    with pytest.raises(RubricError, match=r"grade 4 points, but the public rubric .* grade 10"):
         load_extra_rubric(path, public)
 
 
@@ -106,7 +107,7 @@ def test_without_the_extra_rubric_the_run_never_counts_as_all_passed(public):
 
     class Result:
         passed = True
-        hidden: dict = {}
+        hidden: ClassVar[dict] = {}
 
     result = Result()
     record_hidden(result, hidden)  # type: ignore[arg-type]

@@ -27,10 +27,17 @@ def crit(cid: str, status: str, weight: int = 5, observed: str = "seen") -> Crit
 def make_result(criteria: dict[str, list[CriterionResult]], hidden: dict | None = None):
     modules = [
         ModuleResult(
-            id=mid, title=f"Module {mid}", title_zh_tw="模組",
-            points=sum(c.points for c in cs), max_points=sum(c.weight for c in cs),
-            percent=0.0, color="#e05d44", docs="d", docs_zh_tw="d", criteria=cs,
-        )  # fmt: skip
+            id=mid,
+            title=f"Module {mid}",
+            title_zh_tw="模組",
+            points=sum(c.points for c in cs),
+            max_points=sum(c.weight for c in cs),
+            percent=0.0,
+            color="#e05d44",
+            docs="d",
+            docs_zh_tw="d",
+            criteria=cs,
+        )
         for mid, cs in criteria.items()
     ]
     everything = [c for cs in criteria.values() for c in cs]
@@ -52,9 +59,11 @@ def mixed() -> RunResult:
     return make_result(
         {
             "M1": [crit("M1.env", "pass"), crit("M1.deps", "fail", observed="no <venv> & | pipe")],
-            "M5": [crit("M5.grafana", "skip", observed="Grafana is not running"),
-                   crit("M5.rules", "error", observed="promtool is not installed")],
-        }  # fmt: skip
+            "M5": [
+                crit("M5.grafana", "skip", observed="Grafana is not running"),
+                crit("M5.rules", "error", observed="promtool is not installed"),
+            ],
+        }
     )
 
 
