@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from lab.acceptance.checks import (
     REGISTRY,
     CheckContext,
+    CheckError,
     CheckFailed,
     CheckSkipped,
     Outcome,
@@ -55,7 +56,11 @@ def run_criterion(
     worker.join(timeout + GRACE_SECONDS)
     elapsed = time.monotonic() - started
     if not box:
-        return Outcome(Status.FAIL, f"no result within the {timeout:g} s timeout"), elapsed
+        return Outcome(
+            Status.ERROR,
+            f"no result within its {timeout:g} s time budget: give it more with `timeout:` on "
+            f"{criterion.id} in the rubric, or grade on a less loaded machine",
+        ), elapsed
     return box[0], elapsed
 
 
@@ -66,9 +71,11 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
         )
         result = kind.run(params, ctx)
     except CheckFailed as exc:
-        return Outcome(Status.FAIL, str(exc))
+        return Outcome(Status.FAIL, str(exc), hint=exc.hint, hint_zh_tw=exc.hint_zh_tw)
     except CheckSkipped as exc:
         return Outcome(Status.SKIP, str(exc))
+    except CheckError as exc:
+        return Outcome(Status.ERROR, str(exc))
     except Exception as exc:  # a check's own bug must not stop the run: it fails, visibly
         return Outcome(Status.FAIL, f"the check crashed: {type(exc).__name__}: {short(str(exc))}")
     return result if isinstance(result, Outcome) else Outcome(Status.PASS, str(result))
@@ -132,6 +139,7 @@ def run_rubric(
         counts=counts,
         targets=dict(vars(ctx.targets)),
         project_dir=str(ctx.project_dir),
+        project=str(ctx.project_dir),
         docs_base=rubric.docs.base_url or ctx.project_dir.resolve().as_uri() + "/",
         rubric={"path": rubric.source, "sha256": rubric.sha256, "version": str(rubric.version)},
         versions=versions,
@@ -151,10 +159,11 @@ def _criterion_result(
         status=outcome.status.value,
         points=criterion_points(criterion.weight, outcome.status),
         observed=outcome.observed,
-        hint=criterion.hint,
-        hint_zh_tw=criterion.hint_zh_tw,
+        hint=outcome.hint or criterion.hint,
+        hint_zh_tw=outcome.hint_zh_tw or (None if outcome.hint else criterion.hint_zh_tw),
         docs=f"{rubric.docs.en}#{anchor(criterion.id)}",
         docs_zh_tw=f"{rubric.docs.zh_tw}#{anchor(criterion.id)}",
         duration_seconds=round(elapsed, 3),
         timeout_seconds=criterion.effective_timeout(),
+        course=list(criterion.course),
     )

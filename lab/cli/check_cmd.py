@@ -17,7 +17,13 @@ from lab.cli._common import console, err_console, get_settings
 EXIT_FAILED = 1
 EXIT_BAD_RUBRIC = 2
 EXIT_SKIPPED = 3
-ICONS = {"pass": "[green]✔ pass[/]", "fail": "[red]✘ fail[/]", "skip": "[dim]– skip[/]"}
+EXIT_ERRORED = 4
+ICONS = {
+    "pass": "[green]✔ pass[/]",
+    "fail": "[red]✘ fail[/]",
+    "skip": "[dim]– skip[/]",
+    "error": "[magenta]! error[/]",
+}
 
 
 class RubricProblem(click.ClickException):
@@ -159,6 +165,8 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         click.echo(render(result, fmt), nl=False)
     if result.counts["fail"]:
         sys.exit(EXIT_FAILED)
+    if result.counts["error"]:
+        sys.exit(EXIT_ERRORED)
     if result.counts["skip"]:
         sys.exit(EXIT_SKIPPED)
 
@@ -200,7 +208,8 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
     out.print(
         f"[bold {colour}]total {result.points}/{result.max_points} ({result.percent:g}%)[/] · "
         f"{result.counts['pass']} passed, {result.counts['fail']} failed, "
-        f"{result.counts['skip']} skipped · {result.duration_seconds:.1f} s"
+        f"{result.counts['skip']} skipped, {result.counts['error']} could not run · "
+        f"{result.duration_seconds:.1f} s"
     )
     return result
 
