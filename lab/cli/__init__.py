@@ -10,6 +10,7 @@ from lab.cli import (
     check_cmd,
     crm_cmd,
     dashboard_cmd,
+    grade_cmd,
     load_cmd,
     mlflow_cmd,
     monitor_cmd,
@@ -49,6 +50,7 @@ VERBS = (
     up_cmd,
     rollout_cmd,
     check_cmd,
+    grade_cmd,
 )
 
 for _module in VERBS:

@@ -107,13 +107,20 @@ def _default_lang() -> str:
     "(the table then goes to stderr; JSON, badges and HTML are still written).",
 )
 @click.option(
+    "--no-service",
+    "not_graded",
+    multiple=True,
+    type=click.Choice(["api", "crm", "mlflow", "prometheus", "grafana"]),
+    help="Do not grade this service: its criteria are skipped (`lab grade`: an empty URL).",
+)
+@click.option(
     "--extra-rubric",
     "extra_rubric",
     type=click.Path(path_type=Path, dir_okay=False),
     help="The instructor's extra criteria (same format), added to the public rubric's.",
 )
 def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, lang,
-          list_kinds, fmt, extra_rubric, **urls) -> None:  # fmt: skip
+          list_kinds, fmt, extra_rubric, not_graded, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -149,7 +156,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     modules = _module_ids(rubric, modules)
     ctx = CheckContext(
         settings=settings,
-        targets=Targets.from_settings(settings, **urls),
+        targets=Targets.from_settings(settings, **{**urls, **{f"{s}_url": "" for s in not_graded}}),
         project_dir=(project_dir or settings.LAB_CONFIG_DIR.parent).resolve(),
         env_file=env_file_path(),
         run_tests=not no_tests,

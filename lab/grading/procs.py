@@ -1,0 +1,104 @@
+"""Child processes of `lab grade`: each learner's `lab check` and workspace lab, bounded in time.
+
+Every child gets its own process group / session, so a time budget that runs out stops the
+child and everything it started (MLflow, uvicorn workers...), never the grader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import psutil
+
+from lab.orchestration import proctree
+from lab.settings import Settings
+
+#: Keys of the grader's own environment a learner's process must not inherit (their settings,
+#: secrets and MLflow/Prometheus variables would point at the grader's lab or leak its tokens).
+PRIVATE_PREFIXES = ("MLFLOW_", "PROMETHEUS_MULTIPROC", "LAB_")
+
+
+def clean_env(**values: object) -> dict[str, str]:
+    """The grader's environment without any lab setting or secret, plus `values`."""
+    settings_keys = set(Settings.model_fields)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in settings_keys and not k.startswith(PRIVATE_PREFIXES)
+    }
+    env.update(PYTHONUNBUFFERED="1", GIT_PYTHON_REFRESH="quiet", NO_COLOR="1", COLUMNS="160")
+    env.update({k: str(v) for k, v in values.items()})
+    return env
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free TCP ports on 127.0.0.1 (held together while chosen)."""
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def spawn(
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    """Start `args` in its own process group, stdout+stderr appended to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    flags: dict[str, object] = (
+        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+        if sys.platform == "win32"
+        else {"start_new_session": True}
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            list(args), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, **flags,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+def stop_tree(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Stop `proc` and every process it started (terminate, then kill after `grace`)."""
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(proc.pid)
+        family = [*root.children(recursive=True), root]
+        if proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.terminate()  # `lab up` stops its own processes on SIGTERM
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(grace)
+        proctree.stop([p for p in family if proctree.alive(p)], grace=3.0)
+    with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+        proc.wait(5)
+
+
+def run_bounded(
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path, timeout: float
+) -> int | None:
+    """Run `args` to the end; its exit code, or None when `timeout` ran out (tree stopped)."""
+    proc = spawn(args, cwd, env, log)
+    try:
+        return proc.wait(max(timeout, 0.1))
+    except subprocess.TimeoutExpired:
+        return None
+    finally:
+        stop_tree(proc, grace=3.0)
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
