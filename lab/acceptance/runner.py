@@ -6,6 +6,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +26,9 @@ from lab.acceptance.scoring import Score, criterion_points, module_score
 
 #: Extra seconds a check's thread gets past its own timeout before it is abandoned.
 GRACE_SECONDS = 2.0
+#: Checks of kinds marked `isolated` (they touch no live service: files, the project's
+#: interpreter, tools) run this many at a time beside the others, started first.
+ISOLATED_WORKERS = 3
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ def run_criterion(
     return box[0], elapsed
 
 
+def _isolated(criterion: Criterion, registry: Registry = REGISTRY) -> bool:
+    kind = registry.get(criterion.kind)
+    return bool(kind and kind.params.isolated)
+
+
 def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcome:
     try:
         params = kind.params.model_validate(
@@ -93,12 +102,23 @@ def run_rubric(
     started_at, t0 = datetime.now(UTC), time.monotonic()
     versions = base_versions()
     module_results: list[ModuleResult] = []
+    pool = ThreadPoolExecutor(ISOLATED_WORKERS, thread_name_prefix="isolated-check")
+    early: dict[str, Future[tuple[Outcome, float]]] = {
+        c.id: pool.submit(run_criterion, c, ctx)
+        for module in selected
+        for c in module.criteria
+        if _isolated(c)
+    }
+    pool.shutdown(wait=False)
     for module in selected:
         statuses: dict[str, Status] = {}
         results: list[CriterionResult] = []
         for criterion in module.criteria:
             events.criterion_started(module, criterion)
-            outcome, elapsed = run_criterion(criterion, ctx)
+            if criterion.id in early:
+                outcome, elapsed = early[criterion.id].result()
+            else:
+                outcome, elapsed = run_criterion(criterion, ctx)
             versions.update(outcome.facts)
             statuses[criterion.id] = outcome.status
             result = _criterion_result(rubric, criterion, outcome, elapsed)

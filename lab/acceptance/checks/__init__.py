@@ -1,7 +1,20 @@
 """The check kinds rubric.yml names. Importing this package registers every kind."""
 
-from lab.acceptance.checks import api, crm, files, mlflow, monitoring, project, suite
-from lab.acceptance.checks import pending  # noqa: F401  (last: kinds not built yet)
+from lab.acceptance.checks import (
+    api,
+    crm,
+    environment,
+    files,
+    flow,
+    metrics,
+    mlflow,
+    mlflow_ui,
+    monitoring,
+    project,
+    promql,
+    suite,
+    suite_sources,
+)
 from lab.acceptance.checks._base import (
     CheckContext,
     CheckError,
@@ -28,9 +41,15 @@ __all__ = [
     "Targets",
     "api",
     "crm",
+    "environment",
     "files",
+    "flow",
+    "metrics",
     "mlflow",
+    "mlflow_ui",
     "monitoring",
     "project",
+    "promql",
     "suite",
+    "suite_sources",
 ]

@@ -131,6 +131,9 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     default_timeout: ClassVar[float] = 10.0
+    #: True for kinds that touch no live service (files, the project's interpreter, tools):
+    #: they run beside the others, so a slow one does not hold up the run
+    isolated: ClassVar[bool] = False
 
 
 CheckFunction = Callable[[Any, CheckContext], Outcome | str]
