@@ -10,6 +10,7 @@ from lab.cli import (
     check_cmd,
     crm_cmd,
     dashboard_cmd,
+    exercise_cmd,
     grade_cmd,
     load_cmd,
     mlflow_cmd,
@@ -52,6 +53,7 @@ VERBS = (
     proc_cmd,
     rollout_cmd,
     check_cmd,
+    exercise_cmd,
     grade_cmd,
 )
 

@@ -211,6 +211,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     out.print(_coverage_table(rubric, result, lang))
     out.print(verdict(result), soft_wrap=True)
     _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
+    _record_progress(ctx.project_dir, result, out)
     if fmt != "table":
         click.echo(render(result, fmt), nl=False)
     if result.counts["fail"]:
@@ -219,6 +220,15 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         sys.exit(EXIT_ERRORED)
     if result.counts["skip"]:
         sys.exit(EXIT_SKIPPED)
+
+
+def _record_progress(project_dir: Path, result, out: Console) -> None:
+    """Inside an exercise workspace: append this run to .lab/progress.json (lab.exercises)."""
+    from lab.exercises.progress import after_check
+
+    line = after_check(project_dir, result.to_json())
+    if line:
+        out.print(line, soft_wrap=True)
 
 
 def _module_ids(rubric, wanted: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from importlib.resources import files
 from pathlib import Path
 
@@ -18,9 +20,19 @@ def workflow_text(lab_requirement: str | None = None) -> str:
 
 
 def write_workflow(workspace: Path, lab_requirement: str | None = None) -> Path:
-    """Write .github/workflows/lab-check.yml into `workspace` (kept if the learner has one)."""
+    """Write .github/workflows/lab-check.yml into `workspace` (kept if the learner has one).
+
+    In a git repository the file is committed, so the first push already runs it.
+    """
     path = workspace / WORKFLOW_PATH
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, workflow_text(lab_requirement))
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, workflow_text(lab_requirement))
+    git = shutil.which("git")
+    if git is not None and (workspace / ".git").exists():
+        ident = ["-c", "user.name=mlops-lab", "-c", "user.email=lab@localhost"]
+        rel = WORKFLOW_PATH.as_posix()
+        for args in (["add", rel], [*ident, "commit", "-q", "-m", "Add the lab check workflow", rel]):
+            subprocess.run([git, *args], cwd=workspace, check=True, capture_output=True)
     return path
