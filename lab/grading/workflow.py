@@ -33,6 +33,9 @@ def write_workflow(workspace: Path, lab_requirement: str | None = None) -> Path:
     if git is not None and (workspace / ".git").exists():
         ident = ["-c", "user.name=mlops-lab", "-c", "user.email=lab@localhost"]
         rel = WORKFLOW_PATH.as_posix()
-        for args in (["add", rel], [*ident, "commit", "-q", "-m", "Add the lab check workflow", rel]):
+        for args in (
+            ["add", rel],
+            [*ident, "commit", "-q", "-m", "Add the lab check workflow", rel],
+        ):
             subprocess.run([git, *args], cwd=workspace, check=True, capture_output=True)
     return path
