@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, first_line, get_json, json_of, unexpected
@@ -126,8 +126,22 @@ BAD_BODIES: list[tuple[str, str, str]] = [
 ]
 
 
+class BadBody(BaseModel):
+    """One bad request: what is wrong with it, its content type and its raw body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    what: str = Field(min_length=1)
+    content_type: str = "application/json"
+    body: str = ""
+
+
 class RejectParams(Params):
     path: str = "/predict"
+    #: the bodies sent (an extra rubric sends others: `{what, content_type, body}` each)
+    bad_bodies: list[BadBody] = Field(
+        default_factory=lambda: [BadBody(what=w, content_type=c, body=b) for w, c, b in BAD_BODIES],
+        min_length=1,
+    )
 
 
 @REGISTRY.kind("api_rejects_bad_input", RejectParams)
@@ -136,7 +150,8 @@ def api_rejects_bad_input(params: RejectParams, ctx: CheckContext) -> str:
     url = f"{ctx.targets.api_url}{params.path}"
     codes: list[str] = []
     with ctx.client() as client:
-        for what, content_type, body in BAD_BODIES:
+        for bad in params.bad_bodies:
+            what, content_type, body = bad.what, bad.content_type, bad.body
             response = call(
                 ctx, client, "POST", url, content=body, headers={"content-type": content_type}
             )
