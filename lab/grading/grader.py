@@ -51,6 +51,7 @@ class Attempt:
     problem: str = ""  # why there is no result
     notes: list[str] = field(default_factory=list)
     log_tail: str = ""
+    lab_log_tail: str = ""  # the end of `lab up`'s log, for a lab `lab grade` ran
     seconds: float = 0.0
 
     @property
@@ -167,7 +168,9 @@ def _attempt(
                 attempt.notes.append(lab.note())
             urls = lab.urls if lab is not None else learner.urls
             report(f"lab check{label}")
-            _run_check(attempt, snap, urls, lab is not None, env, opts, run_dir, deadline)
+            _run_check(attempt, learner, snap, urls, lab is not None, env, opts, run_dir, deadline)
+            if lab is not None:
+                attempt.lab_log_tail = tail(lab.log, 30)
     except OSError as exc:
         attempt.problem = f"could not run the grading: {exc}"
     attempt.seconds = round(time.monotonic() - t0, 1)
@@ -191,7 +194,8 @@ def _services(
 
 
 def _run_check(
-    attempt: Attempt, snap: Snapshot | None, urls: dict[str, str], own_lab: bool,
+    attempt: Attempt, learner: Learner, snap: Snapshot | None, urls: dict[str, str],
+    own_lab: bool,
     env: dict[str, str], opts: Options, run_dir: Path, deadline: float,
 ) -> None:  # fmt: skip
     project = snap.path if snap is not None else run_dir / "no-workspace"
@@ -206,6 +210,10 @@ def _run_check(
         args += ["--extra-rubric", str(opts.extra_rubric)]
     if opts.no_tests:
         args.append("--no-tests")
+    if learner.python:
+        args += ["--python", learner.python]
+    if learner.api_log and not own_lab:
+        args += ["--api-log", learner.api_log]
     for service in SERVICES:
         if service in urls:
             args.append(f"--{service}-url={urls[service]}")

@@ -192,6 +192,7 @@ def evidence(grade: Grade) -> dict[str, Any]:
                 "notes": a.notes,
                 "seconds": a.seconds,
                 "check_log_tail": a.log_tail,
+                "lab_up_log_tail": a.lab_log_tail,
                 "result": a.result,
             }
             for a in grade.attempts

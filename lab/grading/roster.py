@@ -7,8 +7,10 @@
 
 A row with a workspace (a folder, or a `file://` git URL) and no URL: `lab grade` runs the
 workspace's lab itself. A row with URLs grades those services (an empty one is not graded and
-shows as skipped), with the workspace, if given, as the project whose files are graded. Other
-columns (name, email...) are kept out of the grading and ignored.
+shows as skipped), with the workspace, if given, as the project whose files are graded.
+Optional: `python` (the project's interpreter, `lab check --python`) and `api_log` (the API's log
+file, `lab check --api-log`, for a lab `lab grade` does not run). Other columns (name, email...)
+are ignored.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Learner:
     workspace: str | None  # a folder (absolute, resolved) or a file:// URL
     urls: dict[str, str] = field(default_factory=dict)  # service -> URL, given ones only
     line: int = 0
+    python: str | None = None  # the project's interpreter, when the roster names one
+    api_log: str | None = None  # the API's log file, when the roster names one
 
     @property
     def runs_own_lab(self) -> bool:
@@ -94,7 +98,10 @@ def _learner(row: dict[str, str], line: int, path: Path) -> Learner:
         workspace = _workspace(workspace, path.parent, where)
     if workspace is None and not urls:
         raise RosterError(f"{where}: learner {learner_id} has neither a workspace nor a URL")
-    return Learner(learner_id, workspace, urls, line)
+    # relative to the roster's folder; not resolved: a venv's python is a symlink to keep
+    extra = {k: str(path.parent.absolute() / Path(row[k])) for k in ("python", "api_log")
+             if row.get(k)}  # fmt: skip
+    return Learner(learner_id, workspace, urls, line, extra.get("python"), extra.get("api_log"))
 
 
 def _workspace(value: str, base: Path, where: str) -> str:
