@@ -49,7 +49,8 @@ def make_result(criteria: dict[str, list[CriterionResult]], hidden: dict | None 
         points=sum(m.points for m in modules), max_points=sum(m.max_points for m in modules),
         percent=50.0, color="#e05d44", badge_label="lab check",
         passed=counts["pass"] == len(everything), counts=counts, targets={},
-        project_dir="/tmp/p", docs_base="file:///tmp/p/", rubric={}, versions={},
+        project_dir="/tmp/p", docs_base="file:///tmp/p/", versions={},
+        rubric={"path": "config/rubric.yml", "sha256": "0" * 64, "version": "1"},
         modules=modules, hidden=hidden or {},
     )  # fmt: skip
 
