@@ -24,9 +24,11 @@ def result_dict(hidden_status: str = "pass") -> dict:
     result = make_result(
         {
             "M1": [crit("M1.env", "pass")],
-            "M4": [crit("M4.crm_record", "fail", observed="segment 'x' != 'y'"),
-                   crit("M4.hidden_other", hidden_status, observed="CUST_SECRET_9 -> vip")],
-        },  # fmt: skip
+            "M4": [
+                crit("M4.crm_record", "fail", observed="segment 'x' != 'y'"),
+                crit("M4.hidden_other", hidden_status, observed="CUST_SECRET_9 -> vip"),
+            ],
+        },
         hidden={"points": 5, "ran": True, "criteria": ["M4.hidden_other"]},
     )
     return result.to_dict()
