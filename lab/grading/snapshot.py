@@ -1,9 +1,10 @@
 """What of a learner's workspace is graded: a private copy, at the commit the deadline allows.
 
-A git workspace (a folder holding .git, or a file:// URL) is cloned; with a due time the clone is
-checked out at the last commit before it, and when later commits exist they are graded too, as a
-late submission with the rubric's penalty (the better of the two counts). A plain folder is
-copied as it is (without .lab, .venv and caches); a deadline cannot be checked there.
+A file:// git URL is cloned. A local folder is copied as it is, uncommitted work and its .env
+included (without .lab, .venv, .git and caches), unless the rubric sets a due time: then a git
+folder is cloned too. With a due time the clone is checked out at the last commit before it, and
+when later commits exist they are graded too, as a late submission with the rubric's penalty
+(the better of the two counts). A folder that is not a git repository has no dates to check.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from pathlib import Path
 
 from lab.acceptance.policy import Policy
 
-IGNORED = (".lab", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".tox")
+IGNORED = (
+    ".lab", ".venv", "venv", ".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+    ".tox", "node_modules",
+)  # fmt: skip
 GIT_TIMEOUT = 60.0
 
 
@@ -31,10 +35,11 @@ class Snapshot:
     committed_at: datetime | None
     days_late: int = 0
     penalty_percent: float = 0.0
+    note: str = ""  # why a folder was copied as it is
 
     def describe(self) -> str:
         if self.commit is None:
-            return "the folder as it is (not a git repository)"
+            return f"the folder as it is ({self.note or 'copied'})"
         when = self.committed_at.isoformat(timespec="minutes") if self.committed_at else "?"
         late = (
             f", {self.days_late} day(s) late: -{self.penalty_percent:g}%" if self.days_late else ""
@@ -61,13 +66,14 @@ def is_git(source: str) -> bool:
 
 def snapshots(source: str, dest: Path, policy: Policy) -> list[Snapshot]:
     """Private copies of `source` in `dest` to grade: one, or on-time + late (see module doc)."""
-    if not is_git(source):
+    if not source.startswith("file://") and (policy.due is None or not is_git(source)):
         folder = Path(source)
         if not folder.is_dir():
             raise SnapshotError(f"workspace {source} is not a folder")
         target = dest / "workspace"
         shutil.copytree(folder, target, ignore=shutil.ignore_patterns(*IGNORED), symlinks=True)
-        return [Snapshot(target, None, None)]
+        note = "not a git repository" if policy.due is not None else "no due time"
+        return [Snapshot(target, None, None, note=note)]
     latest_dir = dest / "latest"
     _git("clone", "--quiet", "--no-hardlinks", source, str(latest_dir))
     head = _git("rev-parse", "HEAD", cwd=latest_dir)

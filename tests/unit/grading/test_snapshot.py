@@ -53,10 +53,17 @@ def test_later_commits_are_graded_late_beside_the_last_on_time_one(repo, tmp_pat
     assert "2 day(s) late: -20%" in late.describe()
 
 
-def test_without_a_deadline_the_latest_commit_counts(repo, tmp_path):
+def test_without_a_deadline_a_folder_is_graded_as_it_is_and_a_url_at_its_latest_commit(
+    repo, tmp_path
+):
     commit(repo, "late.txt", "2026-12-09T09:00:00+00:00")
-    (snap,) = snapshots(str(repo), tmp_path / "out", Policy())
-    assert (snap.path / "late.txt").is_file() and snap.penalty_percent == 0
+    (repo / "uncommitted.txt").write_text("work in progress", encoding="utf-8")
+    (folder,) = snapshots(str(repo), tmp_path / "a", Policy())
+    assert (folder.path / "uncommitted.txt").is_file() and not (folder.path / ".git").exists()
+    assert folder.commit is None and "no due time" in folder.describe()
+    (clone,) = snapshots(repo.as_uri(), tmp_path / "b", Policy())
+    assert (clone.path / "late.txt").is_file() and not (clone.path / "uncommitted.txt").exists()
+    assert clone.commit and clone.penalty_percent == 0
 
 
 def test_a_plain_folder_is_copied_without_runtime_files(tmp_path):
