@@ -38,7 +38,8 @@ from tests.support import (
 )
 from tests.unit.acceptance.test_formats import SCHEMA, _tables
 
-pytestmark = pytest.mark.integration
+# two labs start and a class is graded twice: longer than one test's default 300 s
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 COPY_IGNORE = (".git", ".lab", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".tox",
                ".mypy_cache", ".env", "grades")  # fmt: skip
