@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -92,13 +95,28 @@ def grade(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no
         + (f", with {hidden['points']} hidden points" if hidden["ran"] else "")
         + (f"; due {rubric.policy.due.isoformat()}" if rubric.policy.due else "")
     )
-    grades = _run(learners, opts, out_dir, jobs)
+    with _sigterm_stops():
+        grades = _run(learners, opts, out_dir, jobs)
     _summary(grades, out_dir)
     if before is not None:
         lines = changes(before, grades)
         console.print(f"[bold]changes since {previous}[/]: {len(lines) or 'none'}")
         for line in lines:
             console.print(f"  {line}", soft_wrap=True, markup=False)
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """SIGTERM acts as Ctrl-C: the run stops every learner's processes before it ends."""
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(learners, opts, out_dir: Path, jobs: int):

@@ -21,7 +21,7 @@ import httpx
 
 from lab.acceptance.policy import Policy
 from lab.grading.labrun import RunningLab, workspace_lab
-from lab.grading.procs import clean_env, run_bounded, tail
+from lab.grading.procs import Children, clean_env, run_bounded, tail
 from lab.grading.roster import SERVICES, Learner
 from lab.grading.snapshot import Snapshot, SnapshotError, snapshots
 
@@ -89,7 +89,9 @@ class Grade:
 Report = Callable[[str], None]
 
 
-def grade_learner(learner: Learner, opts: Options, work: Path, report: Report) -> Grade:
+def grade_learner(
+    learner: Learner, opts: Options, work: Path, report: Report, children: Children
+) -> Grade:
     """Grade `learner` within `opts.budget` seconds; never raises for the learner's faults."""
     started = time.monotonic()
     deadline = started + opts.budget
@@ -112,7 +114,7 @@ def grade_learner(learner: Learner, opts: Options, work: Path, report: Report) -
         for n, snap in enumerate(candidates):
             run_dir = Path(tmp) / f"run{n}"
             run_dir.mkdir()
-            attempts.append(_attempt(learner, snap, opts, run_dir, deadline, report))
+            attempts.append(_attempt(learner, snap, opts, run_dir, deadline, report, children))
             if time.monotonic() >= deadline:
                 break
         if learner.urls and not _any_answers(learner.urls):
@@ -157,18 +159,24 @@ def _any_answers(urls: dict[str, str]) -> bool:
 
 def _attempt(
     learner: Learner, snap: Snapshot | None, opts: Options, run_dir: Path, deadline: float,
-    report: Report,
+    report: Report, children: Children,
 ) -> Attempt:  # fmt: skip
     attempt = Attempt(snap)
     t0 = time.monotonic()
     label = f" ({snap.describe()})" if snap and snap.commit else ""
     try:
-        with _services(learner, snap, opts, run_dir, deadline, report, label) as (lab, env):
+        with _services(learner, snap, opts, run_dir, deadline, report, label, children) as (
+            lab,
+            env,
+        ):
             if lab is not None:
                 attempt.notes.append(lab.note())
             urls = lab.urls if lab is not None else learner.urls
             report(f"lab check{label}")
-            _run_check(attempt, learner, snap, urls, lab is not None, env, opts, run_dir, deadline)
+            _run_check(
+                attempt, learner, snap, urls, lab is not None, env, opts, run_dir, deadline,
+                children,
+            )  # fmt: skip
             if lab is not None:
                 attempt.lab_log_tail = tail(lab.log, 30)
     except OSError as exc:
@@ -180,13 +188,13 @@ def _attempt(
 @contextlib.contextmanager
 def _services(
     learner: Learner, snap: Snapshot | None, opts: Options, run_dir: Path, deadline: float,
-    report: Report, label: str,
+    report: Report, label: str, children: Children,
 ) -> Iterator[tuple[RunningLab | None, dict[str, str]]]:  # fmt: skip
     """The workspace's own lab (started here) or nothing (the learner's URLs are graded)."""
     if learner.runs_own_lab and snap is not None:
         report(f"starting the workspace's lab{label}")
         wait = min(opts.lab_wait, max(deadline - time.monotonic() - CHECK_RESERVE, 5.0))
-        with workspace_lab(snap.path, run_dir / "lab-up.log", wait) as lab:
+        with workspace_lab(snap.path, run_dir / "lab-up.log", wait, children) as lab:
             yield lab, lab.env
         return
     home = run_dir / "home"
@@ -196,7 +204,7 @@ def _services(
 def _run_check(
     attempt: Attempt, learner: Learner, snap: Snapshot | None, urls: dict[str, str],
     own_lab: bool,
-    env: dict[str, str], opts: Options, run_dir: Path, deadline: float,
+    env: dict[str, str], opts: Options, run_dir: Path, deadline: float, children: Children,
 ) -> None:  # fmt: skip
     project = snap.path if snap is not None else run_dir / "no-workspace"
     project.mkdir(exist_ok=True)
@@ -224,7 +232,7 @@ def _run_check(
     if snap is None:
         attempt.notes.append("no workspace in the roster: the project's files are not graded")
     log = run_dir / "check.log"
-    code = run_bounded(args, project, env, log, deadline - time.monotonic())
+    code = run_bounded(args, project, env, log, deadline - time.monotonic(), children)
     attempt.exit_code, attempt.log_tail = code, tail(log, 20)
     if code is None:
         attempt.problem = f"the time budget of {opts.budget:g} s per learner ran out in lab check"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from lab.grading.procs import clean_env, free_ports, spawn, stop_tree, tail
+from lab.grading.procs import Children, clean_env, free_ports, spawn, stop_tree, tail
 
 PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
 #: What must answer (any HTTP status) before grading starts; the others are graded as found.
@@ -52,7 +52,7 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def workspace_lab(folder: Path, log: Path, wait: float) -> Iterator[RunningLab]:
+def workspace_lab(folder: Path, log: Path, wait: float, children: Children) -> Iterator[RunningLab]:
     """Run `lab up` in `folder` until the block ends; wait up to `wait` s for it to answer."""
     ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))
     env = clean_env(LAB_HOME=folder / ".lab", LAB_ENV_FILE=folder / ".env", **ports)
@@ -64,7 +64,7 @@ def workspace_lab(folder: Path, log: Path, wait: float) -> Iterator[RunningLab]:
         "grafana": f"http://127.0.0.1:{ports['GRAFANA_PORT']}",
     }
     started = time.monotonic()
-    proc = spawn([sys.executable, "-m", "lab", "up", "--quiet"], folder, env, log)
+    proc = spawn([sys.executable, "-m", "lab", "up", "--quiet"], folder, env, log, children)
     try:
         answering: set[str] = set()
         while time.monotonic() - started < wait and proc.poll() is None:
@@ -81,3 +81,4 @@ def workspace_lab(folder: Path, log: Path, wait: float) -> Iterator[RunningLab]:
         )  # fmt: skip
     finally:
         stop_tree(proc)
+        children.discard(proc)

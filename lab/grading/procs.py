@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -51,10 +52,34 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+class Children:
+    """Every child `lab grade` started and has not stopped yet, so an interrupted run (Ctrl-C,
+    SIGTERM) stops them all instead of leaving learners' labs running."""
+
+    def __init__(self) -> None:
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def add(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.add(proc)
+
+    def discard(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            stop_tree(proc, grace=5.0)
+            self.discard(proc)
+
+
 def spawn(
-    args: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path, children: Children
 ) -> subprocess.Popen[bytes]:
-    """Start `args` in its own process group, stdout+stderr appended to `log`."""
+    """Start `args` in its own process group, stdout+stderr appended to `log`; track it."""
     log.parent.mkdir(parents=True, exist_ok=True)
     flags: dict[str, object] = (
         {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
@@ -62,10 +87,12 @@ def spawn(
         else {"start_new_session": True}
     )
     with log.open("ab") as out:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             list(args), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, **flags,  # type: ignore[arg-type]
         )  # fmt: skip
+    children.add(proc)
+    return proc
 
 
 def stop_tree(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
@@ -84,16 +111,18 @@ def stop_tree(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 
 
 def run_bounded(
-    args: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path, timeout: float
-) -> int | None:
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path, timeout: float,
+    children: Children,
+) -> int | None:  # fmt: skip
     """Run `args` to the end; its exit code, or None when `timeout` ran out (tree stopped)."""
-    proc = spawn(args, cwd, env, log)
+    proc = spawn(args, cwd, env, log, children)
     try:
         return proc.wait(max(timeout, 0.1))
     except subprocess.TimeoutExpired:
         return None
     finally:
         stop_tree(proc, grace=3.0)
+        children.discard(proc)
 
 
 def tail(path: Path, lines: int = 15) -> str:

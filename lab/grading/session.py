@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lab.grading.grader import Attempt, Grade, Options, grade_learner
 from lab.grading.outputs import write_grades, write_learner
+from lab.grading.procs import Children
 from lab.grading.roster import Learner
 
 
@@ -31,27 +32,36 @@ def grade_roster(
     """Grade every learner; write each one's feedback and evidence as it ends, then grades.csv."""
     out.mkdir(parents=True, exist_ok=True)
     grades: dict[str, Grade] = {}
-    with (
-        tempfile.TemporaryDirectory(prefix="lab-grade-") as work,
-        ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade") as pool,
-    ):
-        futures = {
-            pool.submit(_one, learner, opts, Path(work), events): learner for learner in learners
-        }
-        for future in as_completed(futures):
-            grade = future.result()
-            write_learner(out, grade)
-            grades[grade.learner.id] = grade
-            events.done(grade)
+    children = Children()
+    with tempfile.TemporaryDirectory(prefix="lab-grade-") as work:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
+        try:
+            futures = [
+                pool.submit(_one, learner, opts, Path(work), events, children)
+                for learner in learners
+            ]
+            for future in as_completed(futures):
+                grade = future.result()
+                write_learner(out, grade)
+                grades[grade.learner.id] = grade
+                events.done(grade)
+        except BaseException:  # Ctrl-C / SIGTERM: stop every learner's processes, then go
+            pool.shutdown(wait=False, cancel_futures=True)
+            children.stop_all()
+            raise
+        pool.shutdown(wait=True)
     ordered = [grades[learner.id] for learner in learners]
     write_grades(out / "grades.csv", ordered)
     return ordered
 
 
-def _one(learner: Learner, opts: Options, work: Path, events: Callbacks) -> Grade:
+def _one(
+    learner: Learner, opts: Options, work: Path, events: Callbacks, children: Children
+) -> Grade:
     events.started(learner)
     try:
-        return grade_learner(learner, opts, work, lambda text: events.state(learner, text))
+        report = lambda text: events.state(learner, text)  # noqa: E731
+        return grade_learner(learner, opts, work, report, children)
     except Exception as exc:  # a grader bug must cost this learner a grade, never the run
         detail = "".join(traceback.format_exception_only(exc)).strip()
         attempt = Attempt(None, problem=f"the grader failed: {detail}")

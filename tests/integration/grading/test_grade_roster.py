@@ -59,11 +59,19 @@ class Classroom:
         self, *args: str, roster: Path | None = None
     ) -> tuple[subprocess.CompletedProcess, float]:
         started = time.monotonic()
-        done = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "lab", "grade", str(roster or self.roster), "--no-tests",
              "--jobs", "4", "--budget", "400", *args],
-            env=self.env, cwd=self.root, capture_output=True, text=True, timeout=900,
+            env=self.env, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
+        try:
+            out, err = proc.communicate(timeout=900)
+        finally:
+            if proc.poll() is None:  # SIGTERM: `lab grade` stops the labs it started
+                proc.terminate()
+                proc.communicate(timeout=60)
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         seconds = time.monotonic() - started
         print(f"lab grade {' '.join(args)}: {seconds:.1f} s")  # the "Done when" figure
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

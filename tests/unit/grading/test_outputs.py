@@ -86,7 +86,7 @@ def test_regrade_says_what_changed(tmp_path):
 
 
 def test_a_learner_whose_grading_breaks_gets_an_error_and_the_run_goes_on(tmp_path, monkeypatch):
-    def fake(learner, opts, work, report):
+    def fake(learner, opts, work, report, children):
         if learner.id == "bad":
             raise RuntimeError("boom")
         return grade(learner.id)
