@@ -75,6 +75,26 @@ def first_line(response: httpx.Response) -> str:
     return short(lines[0], 140) if lines else "(empty body)"
 
 
+def body_summary(response: httpx.Response) -> str:
+    """A problem body's `detail`, else the body's first line."""
+    try:
+        is_json = isinstance(response.json(), dict)
+    except ValueError:
+        is_json = False
+    return error_text(response) if is_json else first_line(response)
+
+
+def server_error_hint(code: int) -> tuple[str, str]:
+    """(hint, zh-TW hint) for a 5xx answer."""
+    return (
+        f"The server failed on this request (HTTP {code}); its log (`lab logs api`) has the "
+        "traceback. Catch the error and answer a 4xx (bad input) or 503 (a dependency is down) "
+        "with a message.",
+        f"伺服器處理此請求失敗（HTTP {code}）；它的日誌（`lab logs api`）有完整追蹤。"
+        "請攔截錯誤，輸入錯誤時回 4xx、相依服務停止時回 503，並附說明。",
+    )
+
+
 def unexpected(response: httpx.Response, what: str) -> CheckFailed:
     """The failure for an answer that is not the expected success, with a matching hint."""
     request = response.request
@@ -90,13 +110,7 @@ def unexpected(response: httpx.Response, what: str) -> CheckFailed:
             "或讓檢查指向正確的位址。",
         )
     if code >= 500:
-        return CheckFailed(
-            f"{said}: {first_line(response)}",
-            f"The server failed on this request (HTTP {code}); its log (`lab logs api`) has the "
-            "traceback. Catch the error and answer a 4xx/503 with a message.",
-            f"伺服器處理此請求失敗（HTTP {code}）；它的日誌（`lab logs api`）有完整追蹤。"
-            "請攔截錯誤並回 4xx/503 與說明。",
-        )
+        return CheckFailed(f"{said}: {body_summary(response)}", *server_error_hint(code))
     return CheckFailed(f"{said}: {error_text(response)}")
 
 

@@ -10,7 +10,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
-from lab.acceptance.checks._http import call, first_line, get_json, json_of, unexpected
+from lab.acceptance.checks._http import (
+    call,
+    first_line,
+    get_json,
+    json_of,
+    server_error_hint,
+    unexpected,
+)
 from lab.acceptance.checks.registry import REGISTRY
 
 #: A realistic customer (the ten features of lab.data, in order).
@@ -66,7 +73,7 @@ def api_starts(params: StartParams, ctx: CheckContext) -> str:
     url = f"{ctx.targets.api_url}/health"
     with ctx.client() as client:
         response = call(ctx, client, "GET", url)
-    if response.status_code >= 500 or response.status_code == 404:
+    if response.status_code >= 500:
         raise unexpected(response, "the API")
     return f"`lab up` runs {params.process}: {short(command, 80)}; {url} answered {response.status_code}"
 
@@ -159,7 +166,8 @@ def api_rejects_bad_input(params: RejectParams, ctx: CheckContext) -> str:
             if response.status_code >= 500:
                 raise CheckFailed(
                     f"{params.path} answered HTTP {response.status_code} to the bad body {sent}: "
-                    f"{first_line(response)}"
+                    f"{first_line(response)}",
+                    *server_error_hint(response.status_code),
                 )
             if not 400 <= response.status_code < 500:
                 raise CheckFailed(

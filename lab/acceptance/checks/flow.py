@@ -112,6 +112,10 @@ def crm_down(params: FaultParams, ctx: CheckContext) -> str:
     """With the CRM stopped the flow answers 503 and /predict 200; the CRM is started again."""
     if not ctx.fault_checks:
         raise CheckSkipped(f"fault checks are off ({ctx.fault_note or '--no-fault-checks'})")
+    try:
+        segment_update(params, ctx)
+    except CheckFailed as exc:
+        raise CheckFailed(f"not stopping the {params.process}: the flow fails with it up: {exc}") from None
     stopped = _lab(ctx, "stop", params.process, timeout=60)
     if stopped.returncode == NO_LAB:
         raise CheckSkipped(

@@ -17,11 +17,13 @@ from lab.acceptance.checks._base import (
     CheckContext,
     CheckError,
     CheckFailed,
+    Outcome,
     Params,
+    Status,
     short,
 )
 from lab.acceptance.checks._http import call, get_json, json_of
-from lab.acceptance.checks.monitoring import dashboard_file
+from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
 from lab.acceptance.checks.registry import REGISTRY
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
@@ -40,7 +42,7 @@ def _same_address(a: str, b: str) -> bool:
 
 
 @REGISTRY.kind("prometheus_target", TargetParams)
-def prometheus_target(params: TargetParams, ctx: CheckContext) -> str:
+def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     """Prometheus scrapes the API (an active target at its address, health up) and answers the
     counter (polled until the timeout)."""
     base = ctx.targets.prometheus_url
@@ -65,6 +67,7 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> str:
             if series or time.monotonic() >= deadline:
                 break
             time.sleep(params.poll_seconds)
+        facts = _prometheus_version(client, base)
     if not api:
         scraped = ", ".join(str(t.get("scrapeUrl")) for t in active) or "nothing"
         raise CheckFailed(
@@ -79,7 +82,13 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> str:
         raise CheckFailed(
             f"the API target is up but Prometheus has no series for {params.query!r} after {ctx.timeout:g} s"
         )
-    return f"target {up[0].get('scrapeUrl')} up (job {up[0].get('labels', {}).get('job')}); {len(series)} series for {params.query}"
+    up_target = up[0]
+    return Outcome(
+        Status.PASS,
+        f"target {up_target.get('scrapeUrl')} up (job {up_target.get('labels', {}).get('job')}); "
+        f"{len(series)} series for {params.query}",
+        facts,
+    )
 
 
 # -- the dashboard's PromQL --------------------------------------------------------------------
@@ -213,4 +222,7 @@ def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     if done.returncode != 0:
         bad = [ln for ln in said if "FAILED" in ln or "err" in ln.lower()] or said
         raise CheckFailed(f"promtool check rules {rel}: {short(' '.join(bad[-2:]), 160)}")
+    counted = re.search(r"(\d+) rules found", " ".join(said))
+    if counted and int(counted.group(1)) == 0:
+        raise CheckFailed(f"promtool check rules {rel}: the file is valid but holds no rule")
     return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}"

@@ -75,12 +75,13 @@ def _collect(ctx: CheckContext, folder: str) -> list[FoundTest]:
         except SyntaxError:
             continue
         module_marks = _module_marks(tree)
+        lines = text.splitlines()
         in_folder = {m for m in SERVICE_MARKERS if m in path.relative_to(root).parts[:-1]}
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
                 "test"
             ):
-                source = ast.get_source_segment(text, node) or ""
+                source = "\n".join(lines[node.lineno - 1 : node.end_lineno])
                 marks = module_marks | _marks(node.decorator_list) | in_folder
                 found.append(FoundTest(path, node.name, source, text, frozenset(marks)))
     return found
