@@ -116,7 +116,8 @@ def classroom(tmp_path_factory) -> Iterator[Classroom]:
     broken_port, dead_port = free_port(), free_port()
     broken_log = (root / "broken.log").open("wb")
     broken = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.acceptance.broken_service", str(broken_port)],
+        [sys.executable, "-m", "tests.integration.acceptance.broken_service", str(broken_port),
+         str(root / "broken-api.log")],  # default mode: every answer a 500, no /metrics
         cwd=REPO, stdout=broken_log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     broken_url, dead_url = (f"http://127.0.0.1:{p}" for p in (broken_port, dead_port))
