@@ -76,15 +76,17 @@ def render_junit(result: RunResult) -> str:
     fail -> <failure>, error -> <error>, skip -> <skipped>; the observation and the hint are the
     element's text, so any CI that reads JUnit shows them.
     """
-    root = ET.Element("testsuites", name=result.title, **_counts(result.criteria()))
+    root = ET.Element("testsuites", {"name": result.title, **_counts(result.criteria())})
     for module in result.modules:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=f"{module.id} {module.title}",
-            timestamp=result.started_at[:19],
-            hostname="localhost",
-            **_counts(module.criteria),
+            {
+                "name": f"{module.id} {module.title}",
+                "timestamp": result.started_at[:19],
+                "hostname": "localhost",
+                **_counts(module.criteria),
+            },
         )
         props = ET.SubElement(suite, "properties")
         points = f"{module.points}/{module.max_points}"

@@ -14,6 +14,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -127,7 +128,7 @@ def _run(learners, opts, out_dir: Path, jobs: int):
         TimeElapsedColumn(), console=console, transient=False,
     ) as progress:  # fmt: skip
         overall = progress.add_task("[bold]learners graded", total=len(learners))
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def started(learner) -> None:
             tasks[learner.id] = progress.add_task(f"{learner.id}: starting", total=None)

@@ -81,16 +81,17 @@ def spawn(
 ) -> subprocess.Popen[bytes]:
     """Start `args` in its own process group, stdout+stderr appended to `log`; track it."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    flags: dict[str, object] = (
-        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-        if sys.platform == "win32"
-        else {"start_new_session": True}
-    )
     with log.open("ab") as out:
-        proc = subprocess.Popen(
-            list(args), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, **flags,  # type: ignore[arg-type]
-        )  # fmt: skip
+        if sys.platform == "win32":
+            proc = subprocess.Popen(
+                list(args), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
+            )  # fmt: skip
+        else:
+            proc = subprocess.Popen(
+                list(args), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
     children.add(proc)
     return proc
 
