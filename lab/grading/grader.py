@@ -197,7 +197,7 @@ def _services(
         with workspace_lab(snap.path, run_dir / "lab-up.log", wait, children) as lab:
             yield lab, lab.env
         return
-    home = run_dir / "home"
+    home = learner.lab_home or run_dir / "home"  # the learner's, read in place, when given
     yield None, clean_env(LAB_HOME=home, LAB_ENV_FILE=run_dir / "no.env")
 
 

@@ -8,9 +8,9 @@
 A row with a workspace (a folder, or a `file://` git URL) and no URL: `lab grade` runs the
 workspace's lab itself. A row with URLs grades those services (an empty one is not graded and
 shows as skipped), with the workspace, if given, as the project whose files are graded.
-Optional: `python` (the project's interpreter, `lab check --python`) and `api_log` (the API's log
-file, `lab check --api-log`, for a lab `lab grade` does not run). Other columns (name, email...)
-are ignored.
+Optional, for a lab `lab grade` does not run: `python` (the project's interpreter, `lab check
+--python`), `lab_home` (the running lab's LAB_HOME, read in place: its model file and logs) and
+`api_log` (the API's log file, `lab check --api-log`). Other columns (name, email...) are ignored.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Learner:
     line: int = 0
     python: str | None = None  # the project's interpreter, when the roster names one
     api_log: str | None = None  # the API's log file, when the roster names one
+    lab_home: str | None = None  # the learner's running lab's LAB_HOME, when the roster names it
 
     @property
     def runs_own_lab(self) -> bool:
@@ -99,9 +100,12 @@ def _learner(row: dict[str, str], line: int, path: Path) -> Learner:
     if workspace is None and not urls:
         raise RosterError(f"{where}: learner {learner_id} has neither a workspace nor a URL")
     # relative to the roster's folder; not resolved: a venv's python is a symlink to keep
-    extra = {k: str(path.parent.absolute() / Path(row[k])) for k in ("python", "api_log")
-             if row.get(k)}  # fmt: skip
-    return Learner(learner_id, workspace, urls, line, extra.get("python"), extra.get("api_log"))
+    extra = {k: str(path.parent.absolute() / Path(row[k])) for k in ("python", "api_log",
+             "lab_home") if row.get(k)}  # fmt: skip
+    return Learner(
+        learner_id, workspace, urls, line,
+        extra.get("python"), extra.get("api_log"), extra.get("lab_home"),
+    )  # fmt: skip
 
 
 def _workspace(value: str, base: Path, where: str) -> str:
