@@ -248,8 +248,9 @@ def test_the_hidden_rubric_changes_scores_only_through_its_own_criteria(graded, 
         assert float(after[learner]["total"]) == float(before[learner]["total"]) + gained
     ref_hidden = {cid: c for cid, c in criteria(out, "ref").items() if ".hidden_" in cid}
     assert {c["status"] for c in ref_hidden.values()} == {"pass"}, ref_hidden
-    text = " ".join(done.stdout.split())
-    assert "ref: M2" in text and "total" in text and "broken:" not in text
+    changed = " ".join(done.stdout.split()).split("changes since", 1)[1]
+    assert "ref: M2" in changed and "m4: not in this roster" in changed
+    assert "broken:" not in changed and "dead:" not in changed  # their hidden checks failed
     feedback = (out / "feedback" / "ref.json").read_text(encoding="utf-8")
     assert "CUST003" not in feedback  # what the hidden checks sent stays hidden
 
