@@ -1,7 +1,8 @@
-"""Writing a file so that a reader never sees it half-written (every OS)."""
+"""Files: writing one so that a reader never sees it half-written (every OS), and its SHA-256."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -42,3 +43,12 @@ def _replace(tmp: Path, path: Path) -> None:
             if attempt == _BUSY_RETRIES:
                 raise
             time.sleep(_BUSY_WAIT_SECONDS)
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of the file's bytes, as hex (read in 1 MiB chunks)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,4 +1,5 @@
-"""Can a server bind this address? Checked the way a server would bind it, on every OS."""
+"""Addresses: can a server bind this one (checked the way a server would bind it, on every OS),
+and how a bound host is written in a URL."""
 
 from __future__ import annotations
 
@@ -25,3 +26,11 @@ def bind_error(host: str, port: int) -> OSError | None:
         except OSError as exc:
             return exc
     return None
+
+
+def url_host(host: str) -> str:
+    """The host as it goes into a URL: a wildcard bind (0.0.0.0, ::, empty) is reached on
+    127.0.0.1; an IPv6 address goes in brackets."""
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

@@ -13,6 +13,9 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lab.ids import MODEL_VERSION_PATTERN
+from lab.net import url_host
+
 PrimaryMetric = Literal["accuracy", "f1", "roc_auc", "neg_log_loss"]
 Port = int
 
@@ -46,7 +49,7 @@ class Settings(BaseSettings):
     LAB_HOME: Path = Path(".lab")
     LAB_CONFIG_DIR: Path = Field(default_factory=lambda: default_config_dir())
     MODEL_NAME: str = Field("churn-model", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-    MODEL_VERSION: str = Field("v1.0.0", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-+]{0,63}$")
+    MODEL_VERSION: str = Field("v1.0.0", pattern=MODEL_VERSION_PATTERN)
     PRIMARY_METRIC: PrimaryMetric = "accuracy"
 
     # addresses (everything binds to 127.0.0.1 by default)
@@ -109,15 +112,15 @@ class Settings(BaseSettings):
     # ---- derived values -------------------------------------------------------------------
     @property
     def api_url(self) -> str:
-        return f"http://{_url_host(self.API_HOST)}:{self.API_PORT}"
+        return f"http://{url_host(self.API_HOST)}:{self.API_PORT}"
 
     @property
     def crm_url(self) -> str:
-        return (self.CRM_URL or f"http://{_url_host(self.CRM_HOST)}:{self.CRM_PORT}").rstrip("/")
+        return (self.CRM_URL or f"http://{url_host(self.CRM_HOST)}:{self.CRM_PORT}").rstrip("/")
 
     @property
     def mlflow_url(self) -> str:
-        return f"http://{_url_host(self.MLFLOW_HOST)}:{self.MLFLOW_PORT}"
+        return f"http://{url_host(self.MLFLOW_HOST)}:{self.MLFLOW_PORT}"
 
     @property
     def tracking_uri(self) -> str:
@@ -125,11 +128,11 @@ class Settings(BaseSettings):
 
     @property
     def prometheus_url(self) -> str:
-        return f"http://{_url_host(self.PROMETHEUS_HOST)}:{self.PROMETHEUS_PORT}"
+        return f"http://{url_host(self.PROMETHEUS_HOST)}:{self.PROMETHEUS_PORT}"
 
     @property
     def grafana_url(self) -> str:
-        return f"http://{_url_host(self.GRAFANA_HOST)}:{self.GRAFANA_PORT}"
+        return f"http://{url_host(self.GRAFANA_HOST)}:{self.GRAFANA_PORT}"
 
     # ---- runtime paths (all under LAB_HOME) ------------------------------------------------
     @property
@@ -171,12 +174,6 @@ class Settings(BaseSettings):
     @property
     def run_dir(self) -> Path:
         return self.LAB_HOME / "run"
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:

@@ -1,7 +1,7 @@
 """Acceptance: the rubric of live, black-box checks that `lab check` runs, scores and reports."""
 
 from lab.acceptance.badges import badge_specs, write_badges
-from lab.acceptance.checks import REGISTRY, CheckContext, Status, Targets
+from lab.acceptance.checks import CHECK_KINDS, CheckContext, Status, Targets
 from lab.acceptance.report import render_html, write_html
 from lab.acceptance.results import CriterionResult, ModuleResult, RunResult
 from lab.acceptance.rubric import Rubric, RubricError, load_rubric
@@ -9,7 +9,7 @@ from lab.acceptance.runner import Events, run_rubric
 from lab.acceptance.scoring import Score, module_score, total_score
 
 __all__ = [
-    "REGISTRY",
+    "CHECK_KINDS",
     "CheckContext",
     "CriterionResult",
     "Events",

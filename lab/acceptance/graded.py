@@ -98,6 +98,9 @@ def project_python(root: Path, ws: Any, given: Path | None) -> tuple[Path | None
     if root == lab_checkout():
         # the checkout grades itself with the interpreter it runs in, which is its own
         return Path(sys.executable), "the interpreter running this lab checkout"
+    if ws is not None:
+        # Contract 2: a workspace that names no interpreter runs the learner's code with the lab's
+        return Path(sys.executable), "workspace.toml names none: the lab's, which runs its code"
     return None, f"no .venv in {root}"
 
 

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
-from lab.acceptance.checks import REGISTRY, Params
+from lab.acceptance.checks import CHECK_KINDS, Params
 from lab.acceptance.policy import Policy
 
 TOTAL_POINTS = 100
@@ -59,12 +59,12 @@ class Criterion(_Strict):
         return str(self.check["kind"])
 
     def params(self) -> Params:
-        found = REGISTRY.get(self.kind)
+        found = CHECK_KINDS.get(self.kind)
         assert found is not None  # load_rubric checked it
         return found.params.model_validate({k: v for k, v in self.check.items() if k != "kind"})
 
     def effective_timeout(self) -> float:
-        found = REGISTRY.get(self.kind)
+        found = CHECK_KINDS.get(self.kind)
         default = found.params.default_timeout if found else Params.default_timeout
         return self.timeout or default
 
@@ -241,8 +241,8 @@ def _check_kinds(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> Non
         for j, crit in enumerate(module.criteria):
             at: Loc = ("modules", i, "criteria", j, "check")
             kind = crit.check.get("kind")
-            if REGISTRY.get(str(kind)) is None:
-                known = ", ".join(REGISTRY.names())
+            if CHECK_KINDS.get(str(kind)) is None:
+                known = ", ".join(CHECK_KINDS.names())
                 raise RubricError(
                     path,
                     f"{crit.id}: check kind {kind!r} is unknown (known kinds: {known})",

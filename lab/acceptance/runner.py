@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lab.acceptance.checks import (
-    REGISTRY,
+    CHECK_KINDS,
     CheckContext,
     CheckError,
     CheckFailed,
@@ -19,7 +19,7 @@ from lab.acceptance.checks import (
     Outcome,
     Status,
 )
-from lab.acceptance.checks._base import CheckKind, Registry, short
+from lab.acceptance.checks._base import CheckKind, CheckKinds, short
 from lab.acceptance.results import SCHEMA, CriterionResult, ModuleResult, RunResult, base_versions
 from lab.acceptance.rubric import Criterion, Module, Rubric, anchor
 from lab.acceptance.scoring import Score, criterion_points, module_score
@@ -41,10 +41,10 @@ class Events:
 
 
 def run_criterion(
-    criterion: Criterion, ctx: CheckContext, registry: Registry = REGISTRY
+    criterion: Criterion, ctx: CheckContext, kinds: CheckKinds = CHECK_KINDS
 ) -> tuple[Outcome, float]:
     """Run one check in a worker thread; past its timeout it fails (the thread is abandoned)."""
-    kind = registry.get(criterion.kind)
+    kind = kinds.get(criterion.kind)
     if kind is None:  # load_rubric rejects these; kept for rubrics built in code
         return Outcome(Status.FAIL, f"unknown check kind {criterion.kind!r}"), 0.0
     timeout = criterion.timeout or kind.params.default_timeout
@@ -68,7 +68,7 @@ def run_criterion(
     return box[0], elapsed
 
 
-def _isolated(criterion: Criterion, registry: Registry = REGISTRY) -> bool:
+def _isolated(criterion: Criterion, registry: CheckKinds = CHECK_KINDS) -> bool:
     kind = registry.get(criterion.kind)
     return bool(kind and kind.params.isolated)
 

@@ -158,13 +158,13 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
       lab check -m M4 --no-tests      # one module
       lab check --api-url http://10.0.0.7:8000 --json - > score.json
     """
-    from lab.acceptance import REGISTRY, CheckContext, RubricError, Targets, load_rubric
+    from lab.acceptance import CHECK_KINDS, CheckContext, RubricError, Targets, load_rubric
     from lab.acceptance.extra import record_hidden, with_extra
     from lab.acceptance.formats import render, verdict
     from lab.acceptance.graded import project_settings, resolve
 
     if list_kinds:
-        for kind in REGISTRY:
+        for kind in CHECK_KINDS:
             console.print(f"[bold]{kind.name}[/]: {kind.summary}")
         return
     settings = get_settings()

@@ -32,6 +32,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
       curl -X POST http://127.0.0.1:8000/predict \\
         -d '{"features": [24, 89.5, 5, 3, 30, 1, 2, 1, 12.5, 2]}'
     """
+    from lab import api
     from lab.serving import server
 
     settings = get_settings()
@@ -48,7 +49,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         f"{workers} worker{'s' if workers > 1 else ''}; model {settings.MODEL_NAME}@champion "
         f"from {settings.tracking_uri}, fallback {settings.model_path}"
     )
-    server.run(settings, host=host, port=port, workers=workers)
+    api.serve(settings, host=host, port=port, workers=workers)
 
 
 def register(group: click.Group) -> None:

@@ -30,11 +30,12 @@ from litestar.plugins.pydantic import PydanticPlugin
 
 from lab import __version__
 from lab.crm.ids import InvalidIdError
-from lab.crm.metrics import CrmMetrics, http_metrics_config, metrics_endpoint
+from lab.crm.metrics import CrmMetrics, metrics_endpoint
 from lab.crm.routes import CustomerController, health
 from lab.crm.runtime import CrmRuntime
 from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflictError
 from lab.settings import Settings
+from lab.web.http_metrics import prometheus_config
 
 MAX_BODY_BYTES = 64 * 1024
 CHECKPOINT_SECONDS = 1.0
@@ -74,7 +75,8 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={"crm": Provide(crm.provide, sync_to_thread=False)},
         state=State({"crm_token": settings.CRM_TOKEN, "crm": crm}),
         lifespan=[open_store],
-        middleware=[http_metrics_config().middleware],
+        # per-route request counts and durations: crm_requests_total, ... by route template
+        middleware=[prometheus_config("crm", exclude_unhandled_paths=True).middleware],
         # validate_strict: `false` or "0.5" is not a probability (Litestar's default is lax)
         plugins=[ProblemDetailsPlugin(_problem_details()), PydanticPlugin(validate_strict=True)],
         openapi_config=OpenAPIConfig(

@@ -1,4 +1,5 @@
-"""Strict patterns for every id that reaches a URL path, a query or SQL.
+"""Strict patterns for every id that reaches a URL path, a query or SQL (the CRM's own; the
+customer id and model version patterns are `lab.ids`').
 
 An id is checked here before it is used anywhere: the seed put the raw id into a URL path, so
 `../x`, `%2e%2e`, quotes or a 10 kB string went straight to the CRM.
@@ -8,14 +9,12 @@ from __future__ import annotations
 
 import re
 
-#: Customer ids: `CUST001`, `CUST_TEST_007`, `CUST_000042`. Letters, digits, `_` and `-`.
-CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
+from lab.ids import CUSTOMER_ID_PATTERN
+
 #: Idempotency keys: a UUID, the API's request id, any short token of letters, digits and `_.:-`.
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 #: Segment names, as in config/segments.yml: `high_risk`, `loyal`.
 SEGMENT_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
-#: Model version labels (the same rule as the MODEL_VERSION setting).
-MODEL_VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-+]{0,63}$"
 
 _CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
 _SHOWN = 40

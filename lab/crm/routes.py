@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Annotated, ClassVar
 
@@ -13,7 +12,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from lab.crm.ids import CUSTOMER_ID_PATTERN, SEGMENT_PATTERN, check_customer_id
+from lab.crm.ids import SEGMENT_PATTERN, check_customer_id
 from lab.crm.runtime import CrmRuntime
 from lab.crm.schemas import (
     Customer,
@@ -21,14 +20,15 @@ from lab.crm.schemas import (
     CustomerPage,
     Health,
     HistoryPage,
-    Problem,
     SegmentUpdate,
     SegmentWrite,
 )
 from lab.crm.store import CustomerNotFoundError, RequestIdConflictError
+from lab.ids import CUSTOMER_ID_PATTERN
+from lab.web import problems as web_problems
+from lab.web.auth import bearer_token, token_matches
 
 log = logging.getLogger("lab.crm")
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000_000, description="Rows to skip")]
@@ -52,7 +52,9 @@ _PROBLEMS = {
 def problems(*codes: int) -> dict[int, ResponseSpec]:
     return {
         code: ResponseSpec(
-            data_container=Problem, description=_PROBLEMS[code], media_type=PROBLEM_MEDIA_TYPE
+            data_container=web_problems.ProblemBody,
+            description=_PROBLEMS[code],
+            media_type=web_problems.MEDIA_TYPE,
         )
         for code in codes
     }
@@ -62,8 +64,8 @@ async def require_token(connection: ASGIConnection, _handler: BaseRouteHandler) 
     """Guard: `Authorization: Bearer <CRM_TOKEN>`, compared in constant time (async: Litestar
     would run a sync guard in a worker thread, which made every write ~1 ms slower)."""
     expected = connection.app.state.crm_token
-    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
+    given = bearer_token(connection.headers.get("authorization", ""))
+    if given is None or not token_matches(given, expected):
         connection.app.state.crm.metrics.writes.labels("unauthorized").inc()
         raise NotAuthorizedException(
             detail="missing or wrong bearer token: send `Authorization: Bearer <CRM_TOKEN>` "

@@ -6,12 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-from lab.crm.ids import (
-    CUSTOMER_ID_PATTERN,
-    MODEL_VERSION_PATTERN,
-    REQUEST_ID_PATTERN,
-    SEGMENT_PATTERN,
-)
+from lab.crm.ids import REQUEST_ID_PATTERN, SEGMENT_PATTERN
+from lab.ids import CUSTOMER_ID_PATTERN, MODEL_VERSION_PATTERN
 
 # StringConstraints (not Field(pattern=...)): Litestar puts only these patterns in the OpenAPI.
 CustomerId = Annotated[
@@ -119,11 +115,3 @@ class Health(_Strict):
     customers: int
     history_rows: int
     database: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem: `detail` says what is wrong and how to fix it."""
-
-    status: int
-    title: str
-    detail: str

@@ -1,6 +1,6 @@
 """`POST /crm_segment_update?customer_id=ID` on the serving app, as a Litestar plugin.
 
-Plugged into `lab.serving.app.EXTENSIONS` as "lab.integration.router:plugin". The plugin adds
+Plugged into the serving app by the composition root (`lab.api`) as an extension. It adds
 the route, and a lifespan that opens the app's one pooled CRM client and loads the segment
 rules; metrics go into the serving app's registry, so they appear on its /metrics.
 """
@@ -19,15 +19,15 @@ from litestar.params import Parameter
 from litestar.plugins import InitPluginProtocol
 
 from lab.crm.client import CrmClient
-from lab.crm.ids import CUSTOMER_ID_PATTERN
+from lab.ids import CUSTOMER_ID_PATTERN
 from lab.integration.flow import FlowError, SegmentUpdater, SegmentUpdateResult, usable_request_id
 from lab.integration.metrics import FlowMetrics
 from lab.integration.segments import SegmentRulesError, load_rules
 from lab.serving.app import ServingContext
-from lab.serving.logs import current_request_id
 from lab.serving.model_store import ModelUnavailable
-from lab.serving.problems import Problem
 from lab.serving.schemas import problem
+from lab.web.problems import ProblemError
+from lab.web.request_id import current_request_id
 
 log = logging.getLogger("lab.integration")
 RETRY_AFTER = {503: "5", 504: "5"}
@@ -67,7 +67,7 @@ class SegmentFlowPlugin(InitPluginProtocol):
 
 
 def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
-    """The EXTENSIONS factory."""
+    """The extension factory `lab.serving.app.create_app(extensions=...)` takes."""
     return SegmentFlowPlugin(ctx)
 
 
@@ -107,9 +107,9 @@ async def crm_segment_update(
         reason = getattr(state, "segment_rules_error", "the segment-update flow is not ready")
         if metrics := getattr(state, "segment_flow_metrics", None):
             metrics.update("rules_invalid")
-        raise Problem(503, f"segment updates are off: {reason}", headers={"Retry-After": "5"})
+        raise ProblemError(503, f"segment updates are off: {reason}", headers={"Retry-After": "5"})
     try:
         return await updater.update(customer_id, usable_request_id(current_request_id()))
     except FlowError as exc:
         headers = {"Retry-After": RETRY_AFTER[exc.status]} if exc.status in RETRY_AFTER else None
-        raise Problem(exc.status, exc.detail, headers=headers, outcome=exc.outcome) from None
+        raise ProblemError(exc.status, exc.detail, headers=headers, outcome=exc.outcome) from None

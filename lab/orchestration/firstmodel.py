@@ -13,17 +13,20 @@ def has_model(settings: Settings) -> bool:
     """
     if settings.model_path.is_file():
         return True
-    from lab.training import registry
+    from lab.training import mlflow_registry
 
     try:
-        tracking = registry.resolve_tracking(settings)
+        tracking = mlflow_registry.resolve_tracking(settings)
     except ConnectionError:
         return False  # a shared server is down: training says so clearly
     own_store = tracking.uri == settings.mlflow_db_uri
     if own_store and not (settings.mlflow_dir / "mlflow.db").is_file():
         return False
-    client = registry.configure(tracking)
-    return registry.get_alias_version(client, settings.MODEL_NAME, registry.CHAMPION) is not None
+    client = mlflow_registry.configure(tracking)
+    return (
+        mlflow_registry.get_alias_version(client, settings.MODEL_NAME, mlflow_registry.CHAMPION)
+        is not None
+    )
 
 
 HAD_MODEL = 10  # exit code of `python -m lab.orchestration.firstmodel` when nothing was trained

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lab.net import url_host
 from lab.settings import Settings
 
 
@@ -55,13 +56,6 @@ class Service:
     @property
     def link(self) -> str:
         return self.base_url + self.spec.link_path
-
-
-def url_host(host: str) -> str:
-    """The host as it goes into a URL: a wildcard bind is reached on 127.0.0.1; IPv6 in []."""
-    if host in ("0.0.0.0", "", "::"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def services(settings: Settings, names: tuple[str, ...] | None = None) -> list[Service]:

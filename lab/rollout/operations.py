@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from lab.settings import Settings
-from lab.training import registry
+from lab.training import mlflow_registry
 
 PREVIOUS_CHAMPION_TAG = "rollout.previous_champion"
 
@@ -31,19 +31,19 @@ class Pair:
 
 
 def _label(version: Any) -> str:
-    return (version.tags or {}).get(registry.LABEL_TAG) or f"registry-v{version.version}"
+    return (version.tags or {}).get(mlflow_registry.LABEL_TAG) or f"registry-v{version.version}"
 
 
 def client_for(settings: Settings) -> Any:
-    tracking = registry.resolve_tracking(settings)
-    return registry.configure(tracking)
+    tracking = mlflow_registry.resolve_tracking(settings)
+    return mlflow_registry.configure(tracking)
 
 
 def current_pair(client: Any, name: str) -> Pair:
-    champion = registry.get_alias_version(client, name, registry.CHAMPION)
+    champion = mlflow_registry.get_alias_version(client, name, mlflow_registry.CHAMPION)
     if champion is None:
         raise RolloutError(f"{name} has no champion: run `lab train` first")
-    challenger = registry.get_alias_version(client, name, registry.CHALLENGER)
+    challenger = mlflow_registry.get_alias_version(client, name, mlflow_registry.CHALLENGER)
     return Pair(
         champion_version=str(champion.version),
         champion_label=_label(champion),
@@ -68,7 +68,7 @@ def start(client: Any, name: str, version: str) -> Pair:
     pair = current_pair(client, name)
     if pair.champion_version == version:
         raise RolloutError(f"version {version} is already the champion")
-    client.set_registered_model_alias(name, registry.CHALLENGER, version)
+    client.set_registered_model_alias(name, mlflow_registry.CHALLENGER, version)
     _stamp(client, name, version, "challenger")
     return current_pair(client, name)
 
@@ -78,8 +78,8 @@ def promote(client: Any, name: str, reason: str) -> Pair:
     if pair.challenger_version is None:
         raise RolloutError("there is no challenger to promote: `lab rollout start VERSION`")
     client.set_registered_model_tag(name, PREVIOUS_CHAMPION_TAG, pair.champion_version)
-    client.set_registered_model_alias(name, registry.CHAMPION, pair.challenger_version)
-    client.delete_registered_model_alias(name, registry.CHALLENGER)
+    client.set_registered_model_alias(name, mlflow_registry.CHAMPION, pair.challenger_version)
+    client.delete_registered_model_alias(name, mlflow_registry.CHALLENGER)
     _stamp(client, name, pair.challenger_version, f"promoted: {reason}")
     _stamp(client, name, pair.champion_version, f"replaced by v{pair.challenger_version}")
     return current_pair(client, name)
@@ -89,7 +89,7 @@ def abort(client: Any, name: str, reason: str) -> Pair:
     pair = current_pair(client, name)
     if pair.challenger_version is None:
         raise RolloutError("there is no challenger to abort")
-    client.delete_registered_model_alias(name, registry.CHALLENGER)
+    client.delete_registered_model_alias(name, mlflow_registry.CHALLENGER)
     _stamp(client, name, pair.challenger_version, f"aborted: {reason}")
     return current_pair(client, name)
 
@@ -100,7 +100,7 @@ def rollback(client: Any, name: str) -> Pair:
     if not previous:
         raise RolloutError("no previous champion is recorded: nothing to roll back to")
     pair = current_pair(client, name)
-    client.set_registered_model_alias(name, registry.CHAMPION, previous)
+    client.set_registered_model_alias(name, mlflow_registry.CHAMPION, previous)
     client.set_registered_model_tag(name, PREVIOUS_CHAMPION_TAG, pair.champion_version)
     _stamp(client, name, previous, f"rolled back from v{pair.champion_version}")
     return current_pair(client, name)

@@ -3,7 +3,6 @@ file now) and `POST /admin/split` (the challenger's share of traffic)."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 import msgspec
@@ -15,7 +14,8 @@ from litestar.params import Parameter
 
 from lab.serving import schemas
 from lab.serving.health import split_of
-from lab.serving.problems import Problem
+from lab.web.auth import bearer_token, token_matches
+from lab.web.problems import ProblemError
 
 BEARER_SCHEME = "adminBearer"
 
@@ -27,16 +27,15 @@ def require_admin_token(
     expected = connection.app.state.settings.ADMIN_TOKEN
     challenge = {"WWW-Authenticate": 'Bearer realm="mlops-lab admin"'}
     if not expected:
-        raise Problem(403, "admin endpoints are off: ADMIN_TOKEN is not set (run `lab init`)")
-    given = connection.headers.get("authorization", "")
-    scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(
+        raise ProblemError(403, "admin endpoints are off: ADMIN_TOKEN is not set (run `lab init`)")
+    token = bearer_token(connection.headers.get("authorization", ""))
+    if token is None:
+        raise ProblemError(
             401, "send `Authorization: Bearer <ADMIN_TOKEN>` (the token is in .env)",
             headers=challenge,
         )  # fmt: skip
-    if not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise Problem(401, "the bearer token is not ADMIN_TOKEN (see .env)", headers=challenge)
+    if not token_matches(token, expected):
+        raise ProblemError(401, "the bearer token is not ADMIN_TOKEN (see .env)", headers=challenge)
 
 
 _RELOADED = {
@@ -86,12 +85,12 @@ async def reload_model(
         challenger_reason=challenger.reason,
     )
     if result.outcome == "failed":
-        raise Problem(
+        raise ProblemError(
             502, f"the model was refused: {result.reason}", outcome="failed",
             model_loaded=answer.model_loaded, model_version=answer.model_version,
         )  # fmt: skip
     if challenger.outcome == "failed":
-        raise Problem(
+        raise ProblemError(
             502, f"the champion serves on, but {challenger.reason}", outcome=result.outcome,
             challenger_outcome="failed", model_loaded=answer.model_loaded,
             model_version=answer.model_version,
@@ -135,22 +134,22 @@ _SPLIT = {
 async def set_split(request: Request) -> schemas.Split:
     body = await request.body()
     if not body.strip():
-        raise Problem(400, f"the body is empty: send {_SPLIT_HELP}", field="body")
+        raise ProblemError(400, f"the body is empty: send {_SPLIT_HELP}", field="body")
     try:
         wanted = _SPLIT_DECODER.decode(body)
     except msgspec.ValidationError as exc:
-        raise Problem(422, f"{_what(str(exc))}: send {_SPLIT_HELP}", field="share") from None
+        raise ProblemError(422, f"{_what(str(exc))}: send {_SPLIT_HELP}", field="share") from None
     except msgspec.DecodeError:
-        raise Problem(400, f"the body is not JSON: send {_SPLIT_HELP}", field="body") from None
+        raise ProblemError(400, f"the body is not JSON: send {_SPLIT_HELP}", field="body") from None
     if not 0.0 <= wanted.share <= 1.0:
-        raise Problem(
+        raise ProblemError(
             422, f"share {wanted.share!r} is outside 0 to 1: send {_SPLIT_HELP}", field="share"
         )
     store = request.app.state.models
     try:
         store.set_share(wanted.share)
     except OSError as exc:  # the workers' shared file (e.g. the disk is full)
-        raise Problem(
+        raise ProblemError(
             503,
             f"the split could not be shared with the other workers ({exc}); nothing "
             "changed: free the disk or fix the run folder's permissions, then send it again",

@@ -14,14 +14,15 @@ Plugging another router in (e.g. the CRM segment-update flow in `lab.integration
 write a factory `(ctx: ServingContext) -> plugin`, where the plugin is a Litestar
 `InitPluginProtocol` whose `on_app_init(app_config)` appends its route handlers to
 `app_config.route_handlers` and its lifespan context managers (a pooled `httpx.AsyncClient`
-opened and closed there, kept on `app.state`) to `app_config.lifespan`. Then add
-`"package.module.factory"` to `EXTENSIONS` below. The string is imported when an app is built,
-so `lab.serving` never imports packages above it. Inside a handler, predict with
-`state.models.pick(customer_id).predict_proba(X)` (catch `ModelUnavailable` for a 503), log with
-`logging.getLogger("lab.<pkg>")` (the request id is added to every line; `lab.serving.logs.
-current_request_id()` gives it for passing on), and raise `lab.serving.problems.Problem(status,
-detail, **fields)` for errors. Metrics: create them with `registry=ctx.metrics_registry`
-(gauges also need `multiprocess_mode=`); they then appear on /metrics with one worker or many.
+opened and closed there, kept on `app.state`) to `app_config.lifespan`. Then pass the factory
+in `extensions=` where the app is composed (`lab.api`, the `api` process's composition root), so
+`lab.serving` never imports packages above it; `create_app`'s default has no extensions.
+Inside a handler, predict with `state.models.pick(customer_id).predict_proba(X)` (catch
+`ModelUnavailable` for a 503), log with `logging.getLogger("lab.<pkg>")` (the request id is
+added to every line; `lab.web.request_id.current_request_id()` gives it for passing on), and
+raise `lab.web.problems.ProblemError(status, detail, **fields)` for errors. Metrics: create
+them with `registry=ctx.metrics_registry` (gauges also need `multiprocess_mode=`); they then
+appear on /metrics with one worker or many.
 """
 
 from __future__ import annotations
@@ -35,21 +36,22 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.utils.module_loader import import_string
 from prometheus_client import CollectorRegistry
 
 from lab import __version__
-from lab.serving import admin, health, http_metrics, problems
+from lab.serving import admin, health
 from lab.serving.drift_metrics import DriftMetrics
-from lab.serving.logs import request_id_middleware
 from lab.serving.metrics import ServingMetrics, metrics_endpoint, worker_lifespan
 from lab.serving.model_store import ModelStore
 from lab.serving.predict import predict_handler
-from lab.serving.registry import RegistryClient
-from lab.settings import Settings, load_settings
+from lab.serving.registry_client import RegistryClient
+from lab.settings import Settings
+from lab.web import problems
+from lab.web.http_metrics import prometheus_config
+from lab.web.request_id import request_id_middleware
 
-#: Routers of other packages: dotted paths of factories `(ServingContext) -> plugin`.
-EXTENSIONS: tuple[str, ...] = ("lab.integration.router.plugin",)
+#: The detail of a too-large body (the framework's 413), naming the setting that bounds it.
+_DETAILS = {413: "the request body is larger than the API accepts (PREDICT_MAX_BODY_BYTES)"}
 
 
 @dataclass(frozen=True)
@@ -65,23 +67,23 @@ class ServingContext:
         return self.metrics.registry
 
 
-Extension = str | Callable[[ServingContext], Any]
+#: A router of another package: a factory `(ServingContext) -> plugin`.
+Extension = Callable[[ServingContext], Any]
 
 
 def create_app(
     settings: Settings,
     *,
-    extensions: Sequence[Extension] | None = None,
+    extensions: Sequence[Extension] = (),
     registry: RegistryClient | None = None,
 ) -> Litestar:
-    """Build the API. `extensions` replaces `EXTENSIONS`; `registry` replaces the MLflow client."""
+    """Build the API with the routers of `extensions` plugged in; `registry` replaces the
+    MLflow client."""
     metrics = ServingMetrics(settings)
     drift = DriftMetrics(metrics.registry, min(settings.DRIFT_MIN_ROWS, settings.DRIFT_WINDOW_ROWS))
     models = ModelStore(settings, metrics, registry, drift)
     ctx = ServingContext(settings=settings, models=models, metrics=metrics)
-    chosen = EXTENSIONS if extensions is None else extensions
-    plugins = [problems.plugin()]
-    plugins += [(import_string(e) if isinstance(e, str) else e)(ctx) for e in chosen]
+    plugins = [problems.plugin(_DETAILS), *(factory(ctx) for factory in extensions)]
     return Litestar(
         route_handlers=[
             predict_handler(settings),
@@ -92,7 +94,7 @@ def create_app(
             metrics_endpoint,
         ],
         lifespan=[worker_lifespan, models.lifespan, drift.lifespan],
-        middleware=[request_id_middleware, http_metrics.config().middleware],
+        middleware=[request_id_middleware, prometheus_config("api").middleware],
         plugins=plugins,
         exception_handlers=problems.EXCEPTION_HANDLERS,
         state=State(
@@ -129,8 +131,3 @@ def _openapi() -> OpenAPIConfig:
             }
         ),
     )
-
-
-def app_from_environment() -> Litestar:
-    """Factory for uvicorn (`--factory`): settings from the environment and `.env`."""
-    return create_app(load_settings())

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lab.serving.loading import LoadedModel, ModelLoadError, RegistryVersion
-from lab.serving.registry import NoAliasedVersion, RegistryClient, RegistryUnavailable
-from lab.training.registry import CHALLENGER
+from lab.serving.registry_client import NoAliasedVersion, RegistryClient, RegistryUnavailable
+from lab.training.mlflow_registry import CHALLENGER
 
 log = logging.getLogger("lab.serving.models")
 ChallengerOutcome = Literal["reloaded", "unchanged", "failed", "removed"]

@@ -9,7 +9,7 @@ from lab.serving import schemas
 from lab.serving.loading import LoadedModel
 from lab.serving.metrics import CHALLENGER, CHAMPION
 from lab.serving.model_store import ModelStore
-from lab.serving.problems import Problem
+from lab.web.problems import ProblemError
 
 
 def model_info(alias: str, model: LoadedModel) -> schemas.ModelInfo:
@@ -111,5 +111,5 @@ def health(state: State) -> schemas.Health:
 def ready(state: State) -> schemas.Health:
     answer = health_of(state.models, state.settings.MODEL_NAME)
     if not answer.model_loaded:
-        raise Problem(503, f"not ready: {answer.reason}", headers={"Retry-After": "5"})
+        raise ProblemError(503, f"not ready: {answer.reason}", headers={"Retry-After": "5"})
     return answer

@@ -17,10 +17,11 @@ from typing import Any, Literal
 import numpy as np
 
 from lab import data
+from lab.files import sha256_file
 from lab.serving.drift_window import DriftWindow, checked_reference
 from lab.serving.fastpath import Predictor, predictor_for
-from lab.training.manifest import ModelIntegrityError, load_from_manifest, sha256_file
-from lab.training.registry import DRIFT_REFERENCE_ARTIFACT, SHA256_TAG, serialized_model
+from lab.training.manifest import ModelIntegrityError, load_from_manifest
+from lab.training.mlflow_registry import DRIFT_REFERENCE_ARTIFACT, SHA256_TAG, serialized_model
 
 log = logging.getLogger("lab.serving.models")
 Source = Literal["registry", "file"]

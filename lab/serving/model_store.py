@@ -42,7 +42,7 @@ from lab.serving.loading import (
     now_iso,
 )
 from lab.serving.metrics import CHALLENGER, CHAMPION, ServingMetrics, multiprocess_dir
-from lab.serving.registry import NoAliasedVersion, RegistryClient, RegistryUnavailable
+from lab.serving.registry_client import NoAliasedVersion, RegistryClient, RegistryUnavailable
 from lab.serving.split import TrafficSplit
 from lab.settings import Settings
 from lab.training.manifest import ModelIntegrityError, read_manifest

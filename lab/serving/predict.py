@@ -14,8 +14,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from lab.serving import schemas
 from lab.serving.metrics import ERROR, INVALID, NO_MODEL, OK, UNAVAILABLE, ServingMetrics
 from lab.serving.parsing import PredictInputError, parse
-from lab.serving.problems import Problem
 from lab.settings import Settings
+from lab.web.problems import ProblemError
 
 DESCRIPTION = """\
 Scores churn with the loaded model. Send JSON (a Content-Type header is optional) with exactly
@@ -34,7 +34,7 @@ says which model answered). Send the optional `X-Customer-Id` header to make the
 the same customer id always meets the same model; without it the choice is random.
 """
 CUSTOMER_HEADER = b"x-customer-id"
-CUSTOMER_ID = re.compile(schemas.CUSTOMER_ID_PATTERN)
+STICKY_KEY = re.compile(schemas.STICKY_KEY_PATTERN)
 
 _ENCODER = msgspec.json.Encoder()
 _JSON = (b"content-type", b"application/json")
@@ -91,10 +91,10 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
             if name == CUSTOMER_HEADER:
                 customer_id = value.decode("latin-1")
                 break
-        if customer_id is not None and not CUSTOMER_ID.match(customer_id):
+        if customer_id is not None and not STICKY_KEY.match(customer_id):
             current = store.current
             metrics.observe(current.label if current else NO_MODEL, INVALID)
-            raise Problem(
+            raise ProblemError(
                 422, f"the X-Customer-Id header {customer_id[:80]!r} is not a customer id: use "
                 "1 to 64 letters, digits and . _ : @ - (or leave the header out)",
                 field="X-Customer-Id", expected="X-Customer-Id: an id such as CUST_0001",
@@ -106,7 +106,7 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
             parsed = parse(await request.body(), max_rows)
         except RequestEntityTooLarge:
             metrics.observe(version, INVALID)
-            raise Problem(
+            raise ProblemError(
                 413,
                 f"the body is larger than {max_bytes} bytes (PREDICT_MAX_BODY_BYTES): "
                 "send smaller batches",
@@ -114,10 +114,12 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
             ) from None
         except PredictInputError as exc:
             metrics.observe(version, INVALID)
-            raise Problem(exc.status, exc.detail, field=exc.field, expected=exc.expected) from None
+            raise ProblemError(
+                exc.status, exc.detail, field=exc.field, expected=exc.expected
+            ) from None
         if model is None:
             metrics.observe(NO_MODEL, UNAVAILABLE)
-            raise Problem(503, f"no model is loaded: {store.reason}", headers=retry_after)
+            raise ProblemError(503, f"no model is loaded: {store.reason}", headers=retry_after)
         try:
             probability = model.predict_proba(parsed.X)
         except Exception:

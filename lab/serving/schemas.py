@@ -19,8 +19,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 
 from lab import data
 from lab.serving.parsing import MAX_ABS_VALUE
-
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from lab.web.problems import MEDIA_TYPE, ProblemBody
 
 
 class Prediction(msgspec.Struct):
@@ -105,19 +104,6 @@ class ReloadAnswer(msgspec.Struct):
     challenger_reason: str | None = None
 
 
-class Problem(msgspec.Struct, omit_defaults=True):
-    """RFC 9457 problem details; `field` and `expected` say what to fix in a /predict body."""
-
-    status: int
-    title: str | None = None
-    detail: str | None = None
-    type: str | None = None
-    instance: str | None = None
-    field: str | None = None
-    expected: str | None = None
-    request_id: str | None = None
-
-
 PREDICTION_EXAMPLES = {
     "one row": {
         "prediction": 1, "probability": 0.8312, "model_version": "v1.2.0-stable",
@@ -138,9 +124,9 @@ INVALID_EXAMPLE = {
 
 def problem(description: str, example: dict[str, Any] | None = None) -> ResponseSpec:
     return ResponseSpec(
-        data_container=Problem,
+        data_container=ProblemBody,
         description=description,
-        media_type=PROBLEM_MEDIA_TYPE,
+        media_type=MEDIA_TYPE,
         generate_examples=False,
         examples=[Example(summary=description, value=example)] if example else None,
     )
@@ -205,7 +191,10 @@ def request_schema(max_rows: int) -> Schema:
     )
 
 
-CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
+#: The X-Customer-Id header: the caller's own key for a customer (any system's id: an e-mail, a
+#: URN), used only to make the traffic split sticky. Wider than the CRM's customer id
+#: (`lab.ids.CUSTOMER_ID_PATTERN`), which it includes.
+STICKY_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 CUSTOMER_ID_PARAMETER = Parameter(
     name="X-Customer-Id",
     param_in="header",
@@ -213,7 +202,7 @@ CUSTOMER_ID_PARAMETER = Parameter(
     description="Optional. During a rollout, the same customer id is always answered by the "
     "same model (champion or challenger); without it the model is chosen at random by the "
     "split. 1 to 64 letters, digits and . _ : @ -",
-    schema=Schema(type=OpenAPIType.STRING, pattern=CUSTOMER_ID_PATTERN, max_length=64),
+    schema=Schema(type=OpenAPIType.STRING, pattern=STICKY_KEY_PATTERN, max_length=64),
     examples={"customer": Example(value="CUST_0001")},
 )
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from lab.net import bind_error
 from lab.serving.logs import logging_config
 from lab.settings import Settings
-
-FACTORY = "lab.serving.app:app_from_environment"
 
 
 class PortInUse(OSError):
@@ -32,11 +32,20 @@ def multiprocess_dir(settings: Settings, port: int) -> Path:
     return path
 
 
-def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn handles both and drains in-flight requests)."""
-    import uvicorn
+def run(
+    settings: Settings,
+    *,
+    build: Callable[[Settings], Any],
+    factory: str,
+    host: str,
+    port: int,
+    workers: int,
+) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn handles both and drains in-flight requests).
 
-    from lab.serving.app import create_app
+    One worker serves `build(settings)`; N workers each import `factory` ("module:function",
+    a function of no arguments that reads the settings from the environment)."""
+    import uvicorn
 
     options = {
         "host": host,
@@ -48,9 +57,9 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     }
     if workers == 1:
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(build(settings), **options)
         return
     # Workers are new interpreters: they read settings (and this folder) from the environment.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess_dir(settings, port))
     os.environ["LAB_HOME"] = str(settings.LAB_HOME)
-    uvicorn.run(FACTORY, factory=True, workers=workers, **options)
+    uvicorn.run(factory, factory=True, workers=workers, **options)

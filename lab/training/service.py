@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from lab import data, drift
 from lab.settings import Settings
-from lab.training import pipeline, registry
+from lab.training import mlflow_registry, pipeline
 from lab.training.manifest import Manifest, copy_atomic, dump_model, write_manifest
 
 Step = Callable[[str], None]
@@ -27,7 +27,7 @@ class TrainOptions:
     seed: int = 42
     test_size: float = 0.2
     promote: bool | None = None  # None: decide by the primary metric
-    alias: str = registry.CHAMPION
+    alias: str = mlflow_registry.CHAMPION
 
     def __post_init__(self) -> None:
         if self.n_samples < 20:
@@ -52,7 +52,7 @@ class TrainResult:
     champion_version: str | None
     promoted: bool
     decision: str
-    tracking: registry.Tracking
+    tracking: mlflow_registry.Tracking
     run_url: str | None
     model_url: str | None
     model_path: Path
@@ -79,7 +79,7 @@ def _decide(
 def _champion_score(client: Any, settings: Settings, alias: str) -> tuple[float | None, str | None]:
     import mlflow.sklearn
 
-    current = registry.get_alias_version(client, settings.MODEL_NAME, alias)
+    current = mlflow_registry.get_alias_version(client, settings.MODEL_NAME, alias)
     if current is None:
         return None, None
     model = mlflow.sklearn.load_model(f"models:/{settings.MODEL_NAME}@{alias}")
@@ -113,14 +113,14 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
     candidate = pipeline.score(eval_metrics, settings.PRIMARY_METRIC)
 
     step("connecting to MLflow")
-    tracking = registry.resolve_tracking(settings)
+    tracking = mlflow_registry.resolve_tracking(settings)
     notices = [tracking.notice] if tracking.notice else []
-    client = registry.configure(tracking)
-    experiment_id = registry.ensure_experiment(client, settings)
+    client = mlflow_registry.configure(tracking)
+    experiment_id = mlflow_registry.ensure_experiment(client, settings)
 
     step("scoring the current champion on the fixed evaluation set")
-    champion_score, champion_version = _champion_score(client, settings, registry.CHAMPION)
-    if options.alias == registry.CHALLENGER and options.promote is not False:
+    champion_score, champion_version = _champion_score(client, settings, mlflow_registry.CHAMPION)
+    if options.alias == mlflow_registry.CHALLENGER and options.promote is not False:
         promoted, decision = True, "challenger: live traffic decides (`lab rollout auto`)"
     else:
         promoted, decision = _decide(
@@ -139,9 +139,9 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
         mlflow.log_metrics({f"eval_{k}": v for k, v in eval_metrics.items()})
-        mlflow.set_tags({registry.LABEL_TAG: label, "mlops_lab.decision": decision})
+        mlflow.set_tags({mlflow_registry.LABEL_TAG: label, "mlops_lab.decision": decision})
         reference = drift.reference(X_tr, data.FEATURE_NAMES)
-        mlflow.log_dict(reference, registry.DRIFT_REFERENCE_ARTIFACT)
+        mlflow.log_dict(reference, mlflow_registry.DRIFT_REFERENCE_ARTIFACT)
         example = pd.DataFrame(X_tr[:5], columns=list(data.FEATURE_NAMES))
         info = mlflow.sklearn.log_model(
             model,
@@ -155,8 +155,8 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
 
     step("registering the model version")
     # The API refuses a download whose SHA-256 differs from this tag (integrity of the artifact).
-    digest = {registry.SHA256_TAG: registry.logged_model_sha256(info.model_uri)}
-    version = registry.register(
+    digest = {mlflow_registry.SHA256_TAG: mlflow_registry.logged_model_sha256(info.model_uri)}
+    version = mlflow_registry.register(
         client, settings.MODEL_NAME, info.model_uri, run_id, label, info.model_id, digest
     )
     version_id = str(version.version)
@@ -180,7 +180,7 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         params=params,
         tracking_uri=tracking.uri,
-        champion=promoted and options.alias == registry.CHAMPION,
+        champion=promoted and options.alias == mlflow_registry.CHAMPION,
         drift_reference=reference,
     )
     write_manifest(manifest, run_dir / "sample_model.json")
@@ -204,8 +204,8 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         promoted=promoted,
         decision=decision,
         tracking=tracking,
-        run_url=registry.run_url(tracking, experiment_id, run_id),
-        model_url=registry.model_url(tracking, settings.MODEL_NAME, version_id),
+        run_url=mlflow_registry.run_url(tracking, experiment_id, run_id),
+        model_url=mlflow_registry.model_url(tracking, settings.MODEL_NAME, version_id),
         model_path=settings.model_path if installed else run_dir / "sample_model.joblib",
         manifest_path=settings.manifest_path if installed else run_dir / "sample_model.json",
         sha256=manifest.sha256,

@@ -7,9 +7,9 @@ from pathlib import Path
 import mlflow.artifacts
 import pytest
 
+from lab.files import sha256_file
 from lab.rollout import operations
 from lab.training import TrainOptions, train
-from lab.training.manifest import sha256_file
 
 pytestmark = pytest.mark.integration
 

@@ -26,10 +26,10 @@ from lab.acceptance.checks._base import (
     Status,
     Targets,
 )
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 __all__ = [
-    "REGISTRY",
+    "CHECK_KINDS",
     "CheckContext",
     "CheckError",
     "CheckFailed",

@@ -1,4 +1,4 @@
-"""What every check shares: its outcome, the context it runs in, and the registry of kinds."""
+"""What every check shares: its outcome, the context it runs in, and the table of kinds."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class CheckFailed(Exception):
 
 class CheckError(Exception):
     """The grading environment cannot run the check (a tool is missing, no interpreter for the
-    project...); the message says how to fix the grading environment. Earns nothing, is not a fail."""
+    project...); the message says how to fix the grading environment. Earns nothing; not a fail."""
 
 
 class CheckSkipped(Exception):
@@ -120,8 +120,8 @@ class CheckContext:
         """The project's interpreter, or `CheckError` saying how to name one."""
         if self.python is None:
             raise CheckError(
-                f"no interpreter for the project {self.project_dir}: {self.python_note or 'none found'}"
-                " (create its .venv or pass --python PATH)"
+                f"no interpreter for the project {self.project_dir}: "
+                f"{self.python_note or 'none found'} (create its .venv or pass --python PATH)"
             )
         return self.python
 
@@ -147,7 +147,7 @@ class CheckKind:
     summary: str
 
 
-class Registry:
+class CheckKinds:
     """The check kinds rubric.yml may name, each with its parameter model."""
 
     def __init__(self) -> None:

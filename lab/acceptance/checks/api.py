@@ -18,13 +18,13 @@ from lab.acceptance.checks._http import (
     server_error_hint,
     unexpected,
 )
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 #: A realistic customer (the ten features of lab.data, in order).
 SAMPLE_ROW = [12.0, 79.5, 3.0, 4.0, 21.0, 1.0, 1.0, 2.0, 14.5, 2.0]
 
 
-@REGISTRY.kind("api_health")
+@CHECK_KINDS.kind("api_health")
 def api_health(_params: Params, ctx: CheckContext) -> str:
     """GET /health answers JSON with a boolean `model_loaded` (true or false, with a reason)."""
     body = health(ctx)
@@ -56,9 +56,9 @@ class StartParams(Params):
     process: str = "api"
 
 
-@REGISTRY.kind("api_starts", StartParams)
+@CHECK_KINDS.kind("api_starts", StartParams)
 def api_starts(params: StartParams, ctx: CheckContext) -> str:
-    """The project starts the API with one command (a Procfile line `lab up` runs), and it answers."""
+    """One command starts the API (a Procfile line `lab up` runs), and it answers."""
     procfile = ctx.first_file("Procfile") or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
     lines = _procfile(procfile)
     ws = ctx.workspace
@@ -75,7 +75,10 @@ def api_starts(params: StartParams, ctx: CheckContext) -> str:
         response = call(ctx, client, "GET", url)
     if response.status_code >= 500:
         raise unexpected(response, "the API")
-    return f"`lab up` runs {params.process}: {short(command, 80)}; {url} answered {response.status_code}"
+    return (
+        f"`lab up` runs {params.process}: {short(command, 80)}; "
+        f"{url} answered {response.status_code}"
+    )
 
 
 def _procfile(path: Path) -> dict[str, str]:
@@ -95,7 +98,7 @@ class PredictParams(Params):
     expect_keys: list[str] = Field(default_factory=lambda: ["prediction", "model_version"])
 
 
-@REGISTRY.kind("api_predict", PredictParams)
+@CHECK_KINDS.kind("api_predict", PredictParams)
 def api_predict(params: PredictParams, ctx: CheckContext) -> str:
     """POST /predict with one valid row answers 200 JSON holding the class and model_version."""
     url = f"{ctx.targets.api_url}{params.path}"
@@ -151,7 +154,7 @@ class RejectParams(Params):
     )
 
 
-@REGISTRY.kind("api_rejects_bad_input", RejectParams)
+@CHECK_KINDS.kind("api_rejects_bad_input", RejectParams)
 def api_rejects_bad_input(params: RejectParams, ctx: CheckContext) -> str:
     """POST /predict with each malformed body answers 4xx with a message (never 2xx, never 5xx)."""
     url = f"{ctx.targets.api_url}{params.path}"
@@ -201,7 +204,7 @@ def _families(text: str) -> dict[str, list[Any]]:
     return found
 
 
-@REGISTRY.kind("api_metrics", MetricsParams)
+@CHECK_KINDS.kind("api_metrics", MetricsParams)
 def api_metrics(params: MetricsParams, ctx: CheckContext) -> str:
     """GET /metrics (Prometheus text) exposes each metric, with the required labels on samples."""
     url = f"{ctx.targets.api_url}{params.path}"

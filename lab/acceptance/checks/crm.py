@@ -13,14 +13,13 @@ from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, error_text, json_of, unexpected
-from lab.acceptance.checks.registry import REGISTRY
-
-CUSTOMER_ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
+from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.ids import CUSTOMER_ID_PATTERN
 
 
 class UpdateParams(Params):
     path: str = "/crm_segment_update"
-    customer_id: str = Field("CUST_TEST_007", pattern=CUSTOMER_ID)
+    customer_id: str = Field("CUST_TEST_007", pattern=CUSTOMER_ID_PATTERN)
     answer_field: str = "new_segment"
 
 
@@ -49,7 +48,7 @@ def segment_update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
     return body
 
 
-@REGISTRY.kind("crm_segment_update", UpdateParams)
+@CHECK_KINDS.kind("crm_segment_update", UpdateParams)
 def crm_segment_update(params: UpdateParams, ctx: CheckContext) -> str:
     """POST /crm_segment_update?customer_id=ID succeeds and names the new segment."""
     body = segment_update(params, ctx)
@@ -79,7 +78,7 @@ def _after_update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
         raise CheckFailed(f"nothing to compare, the segment update failed: {exc}") from None
 
 
-@REGISTRY.kind("crm_record", RecordParams)
+@CHECK_KINDS.kind("crm_record", RecordParams)
 def crm_record(params: RecordParams, ctx: CheckContext) -> str:
     """After the update, the CRM record holds the segment and a history row names the model."""
     answer = _after_update(params, ctx)
@@ -121,7 +120,7 @@ class RuleParams(UpdateParams):
     rules_file: list[str] = Field(default_factory=lambda: ["config/segments.yml"])
 
 
-@REGISTRY.kind("segment_rule", RuleParams)
+@CHECK_KINDS.kind("segment_rule", RuleParams)
 def segment_rule(params: RuleParams, ctx: CheckContext) -> str:
     """The segment the API chose is the tier the segment rules give for its probability."""
     answer = _after_update(params, ctx)
@@ -151,11 +150,11 @@ def _tiers(path: Path) -> list[tuple[str, float]]:
 
 class BadIdParams(Params):
     path: str = "/crm_segment_update"
-    unknown_id: str = Field("CUST_LAB_CHECK_NONE", pattern=CUSTOMER_ID)
+    unknown_id: str = Field("CUST_LAB_CHECK_NONE", pattern=CUSTOMER_ID_PATTERN)
     hostile_ids: list[str] = Field(default_factory=lambda: ["../admin", "x' OR '1'='1", "a/b?c=d"])
 
 
-@REGISTRY.kind("flow_rejects_bad_ids", BadIdParams)
+@CHECK_KINDS.kind("flow_rejects_bad_ids", BadIdParams)
 def flow_rejects_bad_ids(params: BadIdParams, ctx: CheckContext) -> str:
     """An unknown customer id answers 404, a hostile one 400, and the CRM gains no record."""
     url = f"{ctx.targets.api_url}{params.path}"

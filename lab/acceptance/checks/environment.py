@@ -17,7 +17,7 @@ from packaging.specifiers import SpecifierSet
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckError, CheckFailed, Params, short
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 _PROBE = """
 import json, sys
@@ -87,7 +87,7 @@ class PythonParams(Params):
     isolated = True
 
 
-@REGISTRY.kind("project_python", PythonParams)
+@CHECK_KINDS.kind("project_python", PythonParams)
 def project_python(_params: PythonParams, ctx: CheckContext) -> str:
     """The project's interpreter runs, is a virtual environment and meets requires-python."""
     info = run_python(ctx, "-c", _PROBE)
@@ -127,10 +127,10 @@ def parsed(where: str, lines: list[str]) -> list[Requirement]:
 
 class DepsParams(Params):
     isolated = True
-    default_timeout = 60.0
+    default_timeout = 120.0
 
 
-@REGISTRY.kind("project_dependencies", DepsParams)
+@CHECK_KINDS.kind("project_dependencies", DepsParams)
 def project_dependencies(_params: DepsParams, ctx: CheckContext) -> str:
     """Each declared dependency is installed at an allowed version and imports, in the project's
     interpreter."""
@@ -154,7 +154,7 @@ def project_dependencies(_params: DepsParams, ctx: CheckContext) -> str:
     return f"{len(reqs)} dependencies of {where} installed and importing in {ctx.python}"
 
 
-@REGISTRY.kind("dependencies_pinned", PythonParams)
+@CHECK_KINDS.kind("dependencies_pinned", PythonParams)
 def dependencies_pinned(_params: PythonParams, ctx: CheckContext) -> str:
     """Every declared runtime dependency carries a version constraint (or a lock file pins them)."""
     where, lines = declared(ctx)
@@ -212,7 +212,7 @@ def _names(root: Path, depth: int = 3) -> list[Path]:
     return found
 
 
-@REGISTRY.kind("project_layout", LayoutParams)
+@CHECK_KINDS.kind("project_layout", LayoutParams)
 def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
     """Serving code, training code and tests each live in their own folder or module."""
     entries = _names(ctx.project_dir)
@@ -220,10 +220,9 @@ def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
     for area, names in params.areas.items():
         for entry in entries:
             stem = entry.stem if entry.is_file() and entry.suffix == ".py" else entry.name
-            if entry.is_dir() or entry.suffix == ".py":
-                if stem.lower() in names:
-                    where[area] = entry
-                    break
+            if (entry.is_dir() or entry.suffix == ".py") and stem.lower() in names:
+                where[area] = entry
+                break
     missing = [a for a in params.areas if a not in where]
     if missing:
         raise CheckFailed(
@@ -238,7 +237,7 @@ def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
 
 class TrainParams(Params):
     isolated = True
-    default_timeout = 120.0
+    default_timeout = 180.0
     flags: list[str] = Field(
         default_factory=lambda: [
             "--n_samples", "300", "--c_param", "0.5", "--model_version", "v0.0.1-check"
@@ -255,7 +254,7 @@ def train_command(ctx: CheckContext) -> tuple[list[str], str]:
     return ["python", "-m", "lab", "train"], "the lab's `lab train`"
 
 
-@REGISTRY.kind("train_command", TrainParams)
+@CHECK_KINDS.kind("train_command", TrainParams)
 def train(params: TrainParams, ctx: CheckContext) -> str:
     """The project's training command runs with the course's flags and writes the model file
     (into a scratch LAB_HOME and a scratch MLflow store: the lab's own stay untouched)."""

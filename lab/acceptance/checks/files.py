@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 from dotenv import dotenv_values
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.files import sha256_file
 from lab.settings import Settings, SettingsError, load_settings
-from lab.training.manifest import ModelIntegrityError, read_manifest, sha256_file
 
 PLACEHOLDERS = {"", "<generated>", "changeme", "change-me", "admin", "password", "secret"}
 
@@ -20,7 +24,7 @@ class EnvParams(Params):
     )
 
 
-@REGISTRY.kind("env_file", EnvParams)
+@CHECK_KINDS.kind("env_file", EnvParams)
 def env_file(params: EnvParams, ctx: CheckContext) -> str:
     """`.env` holds the keys of `.env.example`, every key is known, the settings load, and the
     secrets are set."""
@@ -55,24 +59,35 @@ def env_file(params: EnvParams, ctx: CheckContext) -> str:
     )
 
 
-@REGISTRY.kind("model_files")
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest `lab train` writes beside the model (JSON: `file`, `sha256`, `label`,
+    `registry_version`, ...), read here so the grader never imports the code it grades."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckFailed(f"no manifest at {path}: run `lab train`") from None
+    except (OSError, ValueError) as exc:
+        raise CheckFailed(f"manifest {path} is unreadable: {exc}") from None
+    if not isinstance(found, dict):
+        raise CheckFailed(f"manifest {path} is unreadable: not a JSON object")
+    return found
+
+
+@CHECK_KINDS.kind("model_files")
 def model_files(_params: Params, ctx: CheckContext) -> str:
     """The model file and its manifest exist and the file's SHA-256 equals the manifest's."""
     manifest_path = ctx.settings.manifest_path
-    try:
-        manifest = read_manifest(manifest_path)
-    except ModelIntegrityError as exc:
-        raise CheckFailed(str(exc)) from None
-    model_path = manifest_path.parent / manifest.file
+    manifest = read_manifest(manifest_path)
+    model_path = manifest_path.parent / str(manifest.get("file", "sample_model.joblib"))
     if not model_path.is_file():
         raise CheckFailed(f"the manifest names {model_path}, which does not exist")
     actual = sha256_file(model_path)
-    if actual != manifest.sha256:
-        raise CheckFailed(
-            f"{model_path.name} SHA-256 {actual[:12]}… ≠ manifest {str(manifest.sha256)[:12]}…"
-        )
-    ctx.memo["model_label"] = manifest.label
+    expected = str(manifest.get("sha256"))
+    if actual != expected:
+        raise CheckFailed(f"{model_path.name} SHA-256 {actual[:12]}… ≠ manifest {expected[:12]}…")
+    label = manifest.get("label")
+    ctx.memo["model_label"] = label
     return (
         f"{model_path.name} SHA-256 {actual[:12]}… matches the manifest "
-        f"(label {manifest.label}, registry version {manifest.registry_version})"
+        f"(label {label}, registry version {manifest.get('registry_version')})"
     )

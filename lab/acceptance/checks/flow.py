@@ -24,7 +24,7 @@ from lab.acceptance.checks._base import (
 from lab.acceptance.checks._http import call, error_text, unexpected
 from lab.acceptance.checks.api import SAMPLE_ROW
 from lab.acceptance.checks.crm import UpdateParams, segment_update
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 TAIL_BYTES = 4_000_000  # the end of a log file is where this run's lines are
 NO_LAB = 1  # `lab stop` exit code: no lab running here
@@ -51,9 +51,9 @@ def _tail(path: Path) -> str:
         return ""
 
 
-@REGISTRY.kind("flow_log", LogParams)
+@CHECK_KINDS.kind("flow_log", LogParams)
 def flow_log(params: LogParams, ctx: CheckContext) -> str:
-    """The API's log has the flow's steps (`step 1/4` … `step 4/4`), each line with its request id."""
+    """The API's log shows the flow's steps (`step 1/4` … `step 4/4`) under its request id."""
     try:
         rid = segment_update(params, ctx)["_request_id"]
     except CheckFailed as exc:
@@ -107,7 +107,7 @@ def _said(done: subprocess.CompletedProcess[str]) -> str:
     return short(text.splitlines()[-1], 140) if text else "(no output)"
 
 
-@REGISTRY.kind("crm_down", FaultParams)
+@CHECK_KINDS.kind("crm_down", FaultParams)
 def crm_down(params: FaultParams, ctx: CheckContext) -> str:
     """With the CRM stopped the flow answers 503 and /predict 200; the CRM is started again."""
     if not ctx.fault_checks:
@@ -115,7 +115,9 @@ def crm_down(params: FaultParams, ctx: CheckContext) -> str:
     try:
         segment_update(params, ctx)
     except CheckFailed as exc:
-        raise CheckFailed(f"not stopping the {params.process}: the flow fails with it up: {exc}") from None
+        raise CheckFailed(
+            f"not stopping the {params.process}: the flow fails with it up: {exc}"
+        ) from None
     stopped = _lab(ctx, "stop", params.process, timeout=60)
     if stopped.returncode == NO_LAB:
         raise CheckSkipped(

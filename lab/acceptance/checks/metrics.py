@@ -1,4 +1,4 @@
-"""Checks that read the API's /metrics around calls they make: the counter moves, the buckets fit."""
+"""Checks that read the API's /metrics around the calls they make: the counter, the buckets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import Field
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, unexpected
 from lab.acceptance.checks.api import SAMPLE_ROW
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 
 def scrape(ctx: CheckContext, path: str = "/metrics") -> list:
@@ -40,7 +40,7 @@ class CounterParams(Params):
     path: str = "/predict"
 
 
-@REGISTRY.kind("counter_moves", CounterParams)
+@CHECK_KINDS.kind("counter_moves", CounterParams)
 def counter_moves(params: CounterParams, ctx: CheckContext) -> str:
     """The request counter rises by exactly the number of /predict calls the check makes."""
     before = total(scrape(ctx), params.metric)
@@ -69,7 +69,7 @@ class BucketParams(Params):
     below: float = Field(0.01, gt=0)
 
 
-@REGISTRY.kind("latency_buckets", BucketParams)
+@CHECK_KINDS.kind("latency_buckets", BucketParams)
 def latency_buckets(params: BucketParams, ctx: CheckContext) -> str:
     """The latency metric is a histogram with at least one bucket bound below `below` seconds."""
     family = next((f for f in scrape(ctx) if f.name == params.metric), None)

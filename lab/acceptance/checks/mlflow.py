@@ -10,7 +10,7 @@ from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Outcome, Params, Status, short
 from lab.acceptance.checks._http import call, json_of
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 
@@ -51,7 +51,7 @@ def tags_of(item: dict[str, Any]) -> dict[str, str]:
     return {t.get("key"): t.get("value") for t in item.get("tags", []) if isinstance(t, dict)}
 
 
-@REGISTRY.kind("mlflow_alias", RegistryParams)
+@CHECK_KINDS.kind("mlflow_alias", RegistryParams)
 def mlflow_alias(params: RegistryParams, ctx: CheckContext) -> Outcome:
     """The registered model has a version under the alias, tagged with its human label."""
     name, version, facts = champion(params, ctx)
@@ -94,7 +94,7 @@ class RunParams(RegistryParams):
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
 
 
-@REGISTRY.kind("mlflow_run", RunParams)
+@CHECK_KINDS.kind("mlflow_run", RunParams)
 def mlflow_run(params: RunParams, ctx: CheckContext) -> str:
     """The run behind the champion version logged the hyperparameters and the metrics."""
     _, run = run_of(params, ctx)
@@ -114,7 +114,7 @@ def mlflow_run(params: RunParams, ctx: CheckContext) -> str:
     return f"run {run['id'][:12]}: {', '.join(f'{k}={v}' for k, v in shown.items())}; {scores}"
 
 
-@REGISTRY.kind("mlflow_label", RegistryParams)
+@CHECK_KINDS.kind("mlflow_label", RegistryParams)
 def mlflow_label(params: RegistryParams, ctx: CheckContext) -> str:
     """The version label given to training is on the registered version and on its run."""
     version, run = run_of(params, ctx)
@@ -130,7 +130,7 @@ def mlflow_label(params: RegistryParams, ctx: CheckContext) -> str:
     return f"label {label!r} on version {version.get('version')} and on run {run['id'][:12]}"
 
 
-@REGISTRY.kind("model_served", RegistryParams)
+@CHECK_KINDS.kind("model_served", RegistryParams)
 def model_served(params: RegistryParams, ctx: CheckContext) -> str:
     """/health says model_loaded true and serves the label of the registered champion."""
     from lab.acceptance.checks.api import health

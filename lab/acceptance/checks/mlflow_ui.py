@@ -10,8 +10,8 @@ from urllib.parse import quote
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, CheckSkipped, short
+from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.checks.mlflow import RegistryParams, champion, tags_of
-from lab.acceptance.checks.registry import REGISTRY
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,7 +28,7 @@ def browser() -> str | None:
     return next((found for name in BROWSERS if (found := shutil.which(name))), None)
 
 
-@REGISTRY.kind("mlflow_ui", UiParams)
+@CHECK_KINDS.kind("mlflow_ui", UiParams)
 def mlflow_ui(params: UiParams, ctx: CheckContext) -> str:
     """Headless Chromium renders the MLflow UI page of the champion version with its label."""
     exe = browser()

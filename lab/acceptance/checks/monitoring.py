@@ -23,7 +23,7 @@ from lab.acceptance.checks._base import (
     short,
 )
 from lab.acceptance.checks._http import call, get_json, json_of
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 UID = r"^[A-Za-z0-9_\-]{1,40}$"
 
@@ -34,7 +34,7 @@ class PromParams(Params):
     poll_seconds: float = Field(1.0, gt=0, le=10)
 
 
-@REGISTRY.kind("prometheus_query", PromParams)
+@CHECK_KINDS.kind("prometheus_query", PromParams)
 def prometheus_query(params: PromParams, ctx: CheckContext) -> Outcome:
     """Prometheus's query API returns at least one series for the query (polled until timeout)."""
     base = ctx.targets.prometheus_url
@@ -122,7 +122,7 @@ def provisioned_dashboard(ctx: CheckContext, relative: str) -> tuple[str, list[s
     return uid, list(panel_titles(doc.get("panels", [])))
 
 
-@REGISTRY.kind("grafana_dashboard", GrafanaParams)
+@CHECK_KINDS.kind("grafana_dashboard", GrafanaParams)
 def grafana_dashboard(params: GrafanaParams, ctx: CheckContext) -> Outcome:
     """Grafana serves the provisioned dashboard (same uid) with every panel of the file."""
     base = ctx.targets.grafana_url

@@ -13,7 +13,7 @@ import yaml
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckError, CheckFailed, Params, short
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 _LAUNCHERS = r"(?:(?:python3?|py) -m |uvx |pipx run |uv run )?"
 
@@ -58,9 +58,10 @@ def _runs(path: Path) -> tuple[int, dict[str, str]]:
     }
 
 
-@REGISTRY.kind("ci_workflow", WorkflowParams)
+@CHECK_KINDS.kind("ci_workflow", WorkflowParams)
 def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
-    """A GitHub Actions workflow has triggers and a job that installs the project and runs the tests."""
+    """A GitHub Actions workflow has triggers and a job that installs the project and runs the
+    tests (some workflow of the folder is enough)."""
     files = []
     for pattern in params.paths:
         files += [
@@ -139,7 +140,7 @@ def dockerfile(params: ContainerParams, ctx: CheckContext) -> Path:
     return found
 
 
-@REGISTRY.kind("container_user", ContainerParams)
+@CHECK_KINDS.kind("container_user", ContainerParams)
 def container_user(params: ContainerParams, ctx: CheckContext) -> str:
     """The Dockerfile's final stage switches to a user other than root."""
     path = dockerfile(params, ctx)
@@ -160,7 +161,7 @@ def hadolint_path() -> str | None:
     return str(beside) if beside.is_file() else shutil.which("hadolint")
 
 
-@REGISTRY.kind("container_file", ContainerParams)
+@CHECK_KINDS.kind("container_file", ContainerParams)
 def container_file(params: ContainerParams, ctx: CheckContext) -> str:
     """The Dockerfile runs as a non-root user and hadolint reports no error or warning."""
     user = container_user(params, ctx)
@@ -182,6 +183,7 @@ def container_file(params: ContainerParams, ctx: CheckContext) -> str:
     if done.returncode != 0:
         found = [ln for ln in done.stdout.splitlines() if ln.strip()]
         raise CheckFailed(
-            f"hadolint: {len(found)} findings, first: {short(found[0] if found else done.stderr, 140)}"
+            f"hadolint: {len(found)} findings, first: "
+            f"{short(found[0] if found else done.stderr, 140)}"
         )
     return f"{user}; hadolint finds nothing"

@@ -22,9 +22,9 @@ from lab.acceptance.checks._base import (
     Status,
     short,
 )
-from lab.acceptance.checks._http import call, get_json, json_of
+from lab.acceptance.checks._http import call, error_text, get_json, json_of
+from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
-from lab.acceptance.checks.registry import REGISTRY
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
@@ -41,7 +41,7 @@ def _same_address(a: str, b: str) -> bool:
     return x.port == y.port and (len(hosts) == 1 or hosts <= LOCAL)
 
 
-@REGISTRY.kind("prometheus_target", TargetParams)
+@CHECK_KINDS.kind("prometheus_target", TargetParams)
 def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     """Prometheus scrapes the API (an active target at its address, health up) and answers the
     counter (polled until the timeout)."""
@@ -76,11 +76,13 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     if not up:
         t = api[0]
         raise CheckFailed(
-            f"Prometheus's target {t.get('scrapeUrl')} is {t.get('health')}: {short(str(t.get('lastError')))}"
+            f"Prometheus's target {t.get('scrapeUrl')} is {t.get('health')}: "
+            f"{short(str(t.get('lastError')))}"
         )
     if not series:
         raise CheckFailed(
-            f"the API target is up but Prometheus has no series for {params.query!r} after {ctx.timeout:g} s"
+            f"the API target is up but Prometheus has no series for {params.query!r} "
+            f"after {ctx.timeout:g} s"
         )
     up_target = up[0]
     return Outcome(
@@ -146,7 +148,7 @@ def declared_metrics(ctx: CheckContext) -> set[str]:
     return names
 
 
-@REGISTRY.kind("dashboard_queries")
+@CHECK_KINDS.kind("dashboard_queries")
 def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
     """Every PromQL query of the project's dashboard runs in Prometheus and reads metrics that
     exist (in Prometheus, or declared by the API): the dashboard graded without Grafana."""
@@ -172,7 +174,8 @@ def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
             )
             if response.status_code == 400:
                 raise CheckFailed(
-                    f"panel {title!r}: Prometheus rejects {short(expr, 80)}: {short(response.json().get('error', ''), 100)}"
+                    f"panel {title!r}: Prometheus rejects {short(expr, 80)}: "
+                    f"{error_text(response, 100)}"
                 )
             result = (json_of(response, f"panel {title!r}").get("data") or {}).get("result", [])
             if result:
@@ -181,9 +184,13 @@ def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
             unknown = sorted(metric_names(expr) - known)
             if unknown:
                 raise CheckFailed(
-                    f"panel {title!r} reads {', '.join(unknown)}, which neither Prometheus nor the API's /metrics has"
+                    f"panel {title!r} reads {', '.join(unknown)}, which neither Prometheus "
+                    "nor the API's /metrics has"
                 )
-    return f"{len(queries)} queries of {relative} run; {with_data} return series, the rest read known metrics with no data yet"
+    return (
+        f"{len(queries)} queries of {relative} run; {with_data} return series, the rest read "
+        "known metrics with no data yet"
+    )
 
 
 class RulesParams(Params):
@@ -198,7 +205,7 @@ class RulesParams(Params):
     )
 
 
-@REGISTRY.kind("prometheus_rules", RulesParams)
+@CHECK_KINDS.kind("prometheus_rules", RulesParams)
 def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     """The project's alert rules pass `promtool check rules`."""
     path = ctx.first_file(*params.paths)
@@ -209,7 +216,8 @@ def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     )
     if tool is None:
         raise CheckError(
-            "promtool is not installed where the grader runs (`lab fetch prometheus`, or apt install prometheus)"
+            "promtool is not installed where the grader runs "
+            "(`lab fetch prometheus`, or apt install prometheus)"
         )
     try:
         done = subprocess.run(

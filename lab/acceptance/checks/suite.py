@@ -17,7 +17,7 @@ from lab.acceptance.checks._base import (
     Params,
     short,
 )
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NO_TESTS_COLLECTED = 5
 _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error|errors|skipped).*?)\s*=*$")
@@ -69,7 +69,7 @@ def test_command(params: SuiteParams, ctx: CheckContext) -> tuple[list[str], str
             "-m", params.select, *paths], f"pytest {' '.join(paths)}"  # fmt: skip
 
 
-@REGISTRY.kind("test_suite", SuiteParams)
+@CHECK_KINDS.kind("test_suite", SuiteParams)
 def suite_passes(params: SuiteParams, ctx: CheckContext) -> str:
     """The project's tests pass in its own interpreter (skipped with --no-tests)."""
     if not ctx.run_tests:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
-from lab.acceptance.checks.registry import REGISTRY
+from lab.acceptance.checks.kinds import CHECK_KINDS
 
 SERVICE_MARKERS = ("integration", "e2e")
 
@@ -32,9 +32,12 @@ def _marks(decorators: list[ast.expr]) -> set[str]:
     found = set()
     for node in decorators:
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Attribute):
-                if sub.value.attr == "mark":
-                    found.add(sub.attr)
+            if (
+                isinstance(sub, ast.Attribute)
+                and isinstance(sub.value, ast.Attribute)
+                and sub.value.attr == "mark"
+            ):
+                found.add(sub.attr)
     return found
 
 
@@ -103,8 +106,8 @@ class CoverageParams(Params):
     )
 
 
-@REGISTRY.kind("test_coverage", CoverageParams)
-def tests_cover_areas(params: CoverageParams, ctx: CheckContext) -> str:
+@CHECK_KINDS.kind("test_coverage", CoverageParams)
+def areas_covered(params: CoverageParams, ctx: CheckContext) -> str:
     """The project's tests exercise each area (a test, or the file it is in, names the endpoint)."""
     tests = collect(ctx)
     if not tests:
@@ -165,21 +168,26 @@ class MarkerParams(Params):
     markers: list[str] = Field(default_factory=lambda: list(SERVICE_MARKERS))
 
 
-@REGISTRY.kind("test_markers", MarkerParams)
-def tests_marked(params: MarkerParams, ctx: CheckContext) -> str:
+@CHECK_KINDS.kind("test_markers", MarkerParams)
+def service_tests_marked(params: MarkerParams, ctx: CheckContext) -> str:
     """Tests that need outside services carry a registered marker, so a unit run leaves them out."""
     tests = collect(ctx)
     registered = registered_markers(ctx) & set(params.markers)
     if not registered:
         raise CheckFailed(
-            f"no {' or '.join(params.markers)} marker registered (pytest would warn on an unknown one)"
+            f"no {' or '.join(params.markers)} marker registered "
+            "(pytest would warn on an unknown one)"
         )
     marked = [t for t in tests if t.markers & registered]
     if not marked:
         raise CheckFailed(
             f"the {', '.join(sorted(registered))} marker is registered but no test carries it"
         )
-    return f'{len(marked)} of {len(tests)} tests marked {"/".join(sorted(registered))}; `-m "not {sorted(registered)[0]}"` leaves them out'
+    names = sorted(registered)
+    return (
+        f"{len(marked)} of {len(tests)} tests marked {'/'.join(names)}; "
+        f'`-m "not {names[0]}"` leaves them out'
+    )
 
 
 class IntegrationParams(Params):
@@ -188,7 +196,7 @@ class IntegrationParams(Params):
     crm: str = r"/customers|crm"
 
 
-@REGISTRY.kind("integration_test", IntegrationParams)
+@CHECK_KINDS.kind("integration_test", IntegrationParams)
 def integration_test_exists(params: IntegrationParams, ctx: CheckContext) -> str:
     """A test marked integration calls the segment update and reads the CRM back."""
     tests = [t for t in collect(ctx) if "integration" in t.markers]

@@ -166,8 +166,9 @@ class Handler(BaseHTTPRequestHandler):
         if state.mode != "no-crm-write":
             old = state.customers[cid]["segment"]
             state.customers[cid]["segment"] = segment
-            state.history[cid].insert(0, {"request_id": rid, "old_segment": old,
-                                          "segment": segment, "model_version": VERSION})  # fmt: skip
+            row = {"request_id": rid, "old_segment": old, "segment": segment,
+                   "model_version": VERSION}  # fmt: skip
+            state.history[cid].insert(0, row)
         state.updates += 1
         answer = {"customer_id": cid, "new_segment": segment, "probability": PROBABILITY,
                   "model_version": VERSION, "request_id": rid}  # fmt: skip

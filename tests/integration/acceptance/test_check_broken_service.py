@@ -115,7 +115,11 @@ def test_every_service_criterion_fails_against_500s_and_no_metrics(broken, tmp_p
 FAULTS = {
     "metric-names": ("M5.metrics", r"/metrics lacks crm_segment_updates_total, model_loaded", ""),
     "stuck-counter": ("M5.counter", r"went from 0 to 0 \(\+0\) over 3 calls", ""),
-    "500-bad-input": ("M2.reject", r"HTTP 500 to the bad body .*: Internal error: ValueError", "traceback"),
+    "500-bad-input": (
+        "M2.reject",
+        r"HTTP 500 to the bad body .*: Internal error: ValueError",
+        "traceback",
+    ),
     "no-crm-write": ("M4.crm_record", r"CRM record holds segment None", ""),
     "no-log-steps": ("M4.flow_log", r"none shows step 1/4, 2/4, 3/4, 4/4", ""),
     "no-health": ("M2.health", r"the route /health is missing", "the route is missing"),
@@ -124,7 +128,7 @@ FAULTS = {
 
 def test_each_fault_fails_exactly_its_own_criterion_with_a_matching_hint(broken, tmp_path):
     broken.mode("ok")
-    code, baseline, _ = broken.check(tmp_path / "ok", "M2", "M4", "M5")
+    _code, baseline, _ = broken.check(tmp_path / "ok", "M2", "M4", "M5")
     base = failed(baseline)
     # without a fault only the criteria this fake cannot meet fail (no Prometheus, no Grafana)
     assert base == {"M5.prometheus", "M5.dashboard", "M5.grafana"}, {

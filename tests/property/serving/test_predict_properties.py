@@ -31,7 +31,7 @@ def client(tmp_path_factory) -> Iterator[TestClient]:
         MODEL_POLL_SECONDS=3600, ADMIN_TOKEN="t", PREDICT_MAX_ROWS=50,
     )  # fmt: skip
     write_model(s, "v-prop")
-    with TestClient(create_app(s, extensions=())) as c:
+    with TestClient(create_app(s)) as c:
         yield c
 
 

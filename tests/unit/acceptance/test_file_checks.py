@@ -36,7 +36,10 @@ def put(root: Path, relative: str, text: str) -> Path:
 
 
 # ---- .env -----------------------------------------------------------------------------------
-EXAMPLE = "CRM_TOKEN=<generated>\nADMIN_TOKEN=<generated>\nGRAFANA_ADMIN_PASSWORD=<generated>\nAPI_PORT=8000\n"
+EXAMPLE = (
+    "CRM_TOKEN=<generated>\nADMIN_TOKEN=<generated>\nGRAFANA_ADMIN_PASSWORD=<generated>\n"
+    "API_PORT=8000\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -156,7 +159,11 @@ def test_a_workflow_must_install_and_run_the_tests(make_ctx, tmp_path, text, com
 
 
 def test_some_workflow_of_the_folder_is_enough(make_ctx, tmp_path):
-    put(tmp_path, ".github/workflows/lab-check.yml", "on: push\njobs:\n  c:\n    steps:\n      - run: lab check\n")
+    put(
+        tmp_path,
+        ".github/workflows/lab-check.yml",
+        "on: push\njobs:\n  c:\n    steps:\n      - run: lab check\n",
+    )
     with pytest.raises(CheckFailed, match="no job both installs"):
         ci_workflow(WorkflowParams(), make_ctx())
     put(tmp_path, ".github/workflows/tests.yml", WORKFLOW)

@@ -55,7 +55,7 @@ def test_the_coverage_test_fails_when_an_id_loses_its_criterion(tmp_path):
 
 def test_a_criterion_naming_an_unknown_course_id_is_a_rubric_error(tmp_path):
     path = shipped_with(tmp_path, "        course: [R-M1.C2]\n", "        course: [R-M1.C9]\n")
-    with pytest.raises(RubricError, match="course id R-M1.C9 is not in the `course` table") as err:
+    with pytest.raises(RubricError, match=r"course id R-M1.C9 is not in the `course` table") as err:
         load_rubric(path)
     assert err.value.module == "M1"
 
@@ -129,12 +129,14 @@ def test_a_bad_check_parameter_is_reported_at_its_line(tmp_path):
 
 def test_an_unknown_parameter_is_refused(tmp_path):
     path = shipped_with(tmp_path, "{kind: api_health}", "{kind: api_health, retries: 3}")
-    with pytest.raises(RubricError, match="retries: Extra inputs are not permitted"):
+    with pytest.raises(RubricError, match=r"retries: Extra inputs are not permitted"):
         load_rubric(path)
 
 
 def test_a_missing_field_names_the_criterion_line(tmp_path):
-    path = shipped_with(tmp_path, "        title_zh_tw: 容器檔以非 root 使用者執行，且通過 hadolint\n", "")
+    path = shipped_with(
+        tmp_path, "        title_zh_tw: 容器檔以非 root 使用者執行，且通過 hadolint\n", ""
+    )
     with pytest.raises(RubricError) as err:
         load_rubric(path)
     assert "title_zh_tw: Field required" in str(err.value) and err.value.module == "M2"
@@ -147,7 +149,7 @@ def test_a_duplicate_key_is_an_error_not_silently_the_last_one(tmp_path):
         "    points: 20\n    criteria:\n      - id: M2.up",
         "    points: 20\n    points: 25\n    criteria:\n      - id: M2.up",
     )
-    with pytest.raises(RubricError, match="'points' appears twice") as err:
+    with pytest.raises(RubricError, match=r"'points' appears twice") as err:
         load_rubric(path)
     assert err.value.line == line_of(path, "points: 25")
 
@@ -163,7 +165,7 @@ def test_criterion_ids_must_belong_to_their_module_and_be_unique(tmp_path):
 
 def test_badges_need_a_colour_for_a_zero_score(tmp_path):
     path = shipped_with(tmp_path, '    - {at_least: 0, color: "#e05d44"}', "")
-    with pytest.raises(RubricError, match="at_least: 0"):
+    with pytest.raises(RubricError, match=r"at_least: 0"):
         load_rubric(path)
     path = shipped_with(tmp_path, '"#e05d44"', "reddish")
     with pytest.raises(RubricError, match=r"badges\.colors\.4\.color"):
@@ -171,13 +173,13 @@ def test_badges_need_a_colour_for_a_zero_score(tmp_path):
 
 
 def test_files_that_are_not_a_rubric(tmp_path):
-    with pytest.raises(RubricError, match="cannot read the rubric"):
+    with pytest.raises(RubricError, match=r"cannot read the rubric"):
         load_rubric(tmp_path / "missing.yml")
-    with pytest.raises(RubricError, match="must be a mapping"):
+    with pytest.raises(RubricError, match=r"must be a mapping"):
         load_rubric(write(tmp_path, "- just\n- a list\n"))
     bad = tmp_path / "latin1.yml"
     bad.write_bytes("title: caf\xe9\n".encode("latin-1"))
-    with pytest.raises(RubricError, match="not UTF-8"):
+    with pytest.raises(RubricError, match=r"not UTF-8"):
         load_rubric(bad)
     with pytest.raises(RubricError, match=r"line 4: not valid YAML: .* started at line 3"):
         load_rubric(write(tmp_path, "version: 1\nmodules:\n  - id: [M1\n"))

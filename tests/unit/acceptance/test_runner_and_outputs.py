@@ -12,7 +12,7 @@ import pytest
 
 from lab.acceptance import RunResult, Status, load_rubric, render_html, run_rubric, write_badges
 from lab.acceptance.checks import CheckFailed, Params
-from lab.acceptance.checks._base import Registry
+from lab.acceptance.checks._base import CheckKinds
 from lab.acceptance.rubric import Criterion
 from lab.acceptance.runner import Events, run_criterion
 
@@ -115,7 +115,7 @@ def criterion(kind: str, timeout: float | None = None) -> Criterion:
 
 
 def test_a_check_that_hangs_errors_at_its_time_budget(make_ctx):
-    registry, release = Registry(), threading.Event()
+    registry, release = CheckKinds(), threading.Event()
 
     @registry.kind("hangs")
     def hangs(_params: Params, _ctx) -> str:
@@ -135,7 +135,7 @@ def test_a_missing_tool_is_an_error_that_earns_nothing_and_exits_4(make_ctx, tmp
     from lab.acceptance.rubric import Module
     from lab.acceptance.scoring import criterion_points
 
-    registry = Registry()
+    registry = CheckKinds()
 
     @registry.kind("needs_tool")
     def needs_tool(_params: Params, _ctx) -> str:
@@ -148,7 +148,7 @@ def test_a_missing_tool_is_an_error_that_earns_nothing_and_exits_4(make_ctx, tmp
 
 
 def test_a_crashing_check_fails_visibly_and_the_run_goes_on(make_ctx):
-    registry = Registry()
+    registry = CheckKinds()
 
     @registry.kind("crashes")
     def crashes(_params: Params, _ctx) -> str:
@@ -167,7 +167,7 @@ def test_a_crashing_check_fails_visibly_and_the_run_goes_on(make_ctx):
 
 
 def test_each_check_gets_its_own_timeout(make_ctx):
-    registry, seen = Registry(), []
+    registry, seen = CheckKinds(), []
 
     @registry.kind("records")
     def records(_params: Params, ctx) -> str:

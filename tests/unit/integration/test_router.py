@@ -16,8 +16,8 @@ import respx
 from litestar.testing import TestClient
 
 from lab import data
-from lab.serving.app import create_app
-from lab.serving.registry import RegistryUnavailable
+from lab.api import create_api
+from lab.serving.registry_client import RegistryUnavailable
 from tests.model_files import write_model
 
 CRM = "http://127.0.0.1:18001"
@@ -46,7 +46,7 @@ def crm_mock() -> Iterator[respx.MockRouter]:
 
 @contextmanager
 def api(settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, registry=NoRegistry())) as client:
+    with TestClient(create_api(settings, registry=NoRegistry())) as client:
         yield client
 
 

@@ -35,13 +35,13 @@ def settings(offline) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, extensions=())) as c:
+    with TestClient(create_app(settings)) as c:
         yield c
 
 
 @pytest.fixture
 def no_model_client(offline) -> Iterator[TestClient]:
-    with TestClient(create_app(offline(), extensions=())) as c:
+    with TestClient(create_app(offline())) as c:
         yield c
 
 

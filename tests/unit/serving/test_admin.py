@@ -26,7 +26,7 @@ def test_reload_needs_the_admin_token(client) -> None:
 def test_reload_is_off_without_an_admin_token(offline) -> None:
     settings = offline(ADMIN_TOKEN="")
     write_model(settings)
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         response = client.post("/admin/reload", headers={"Authorization": "Bearer "})
     assert response.status_code == 403
     assert "lab init" in response.json()["detail"]

@@ -9,8 +9,9 @@ import pytest
 from litestar.testing import TestClient
 
 from lab import data
+from lab.api import create_api
+from lab.files import sha256_file
 from lab.serving.app import create_app
-from lab.training.manifest import sha256_file
 from tests.unit.serving.conftest import ADMIN, metric_value
 from tests.unit.serving.test_registry_models import FakeRegistry, saved_model
 
@@ -45,7 +46,7 @@ def versions(client: TestClient, n: int, headers: dict | None = None) -> list[st
 
 
 def test_health_lists_both_models_and_the_split(two, settings) -> None:
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 0.1}, headers=ADMIN)
         health = client.get("/health").json()
         metrics = client.get("/metrics").text
@@ -62,7 +63,7 @@ def test_health_lists_both_models_and_the_split(two, settings) -> None:
 
 def test_the_share_of_answers_follows_the_split_and_every_metric_names_the_version(two, settings):
     n, share = 1_000, 0.3
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": share}, headers=ADMIN)
         answered = versions(client, n)
         batch = client.post("/predict", json={"instances": ROWS}).json()
@@ -83,7 +84,7 @@ def test_the_share_of_answers_follows_the_split_and_every_metric_names_the_versi
 
 
 def test_a_customer_id_sticks_to_one_model(two, settings) -> None:
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
         per_customer = {
             c: set(versions(client, 8, {"X-Customer-Id": c})) for c in (f"C{i}" for i in range(24))
@@ -101,7 +102,7 @@ def test_a_broken_challenger_never_disturbs_the_champion(registry, settings, tmp
     (broken / "model.skops").write_bytes(b"PK\x03\x04 not a skops archive")
     registry.add("2", broken)
     registry.champion = "1"
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 1.0}, headers=ADMIN)
         registry.challenger = "2"
         refused = client.post("/admin/reload", headers=ADMIN)
@@ -119,7 +120,7 @@ def test_a_broken_challenger_never_disturbs_the_champion(registry, settings, tmp
 
 
 def test_promotion_reuses_the_loaded_challenger_and_removal_empties_the_slot(two, settings):
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
         downloads = two.uri_calls()
         two.champion, two.challenger = "2", None  # `lab rollout promote`
@@ -139,7 +140,7 @@ def test_promotion_reuses_the_loaded_challenger_and_removal_empties_the_slot(two
 
 def test_a_challenger_with_the_champions_label_is_refused(two, settings) -> None:
     two.tags["2"] = {"version_label": "label-1"}
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert len(health["models"]) == 1
     assert "carries the champion's label" in health["challenger_error"]
@@ -147,7 +148,7 @@ def test_a_challenger_with_the_champions_label_is_refused(two, settings) -> None
 
 def test_the_alias_on_the_champions_version_is_no_split(two, settings) -> None:
     two.challenger = "1"
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert len(health["models"]) == 1
     assert "no split" in health["challenger"]
@@ -158,7 +159,7 @@ def test_the_alias_on_the_champions_version_is_no_split(two, settings) -> None:
 def test_a_download_that_does_not_match_its_sha256_tag_is_refused(two, settings) -> None:
     two.tags["1"] = {"model_sha256": sha256_file(two.versions["1"] / "model.skops")}
     two.tags["2"] = {"model_sha256": "0" * 64}
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert health["models"][0]["integrity"] == "verified"
     assert len(health["models"]) == 1
@@ -170,7 +171,7 @@ def test_a_download_that_does_not_match_its_sha256_tag_is_refused(two, settings)
 def test_a_version_without_a_tag_loads_and_says_it_was_not_verified(two, settings, caplog):
     with (
         caplog.at_level("WARNING", "lab.serving.models"),
-        TestClient(create_app(settings, extensions=())) as client,
+        TestClient(create_app(settings)) as client,
     ):
         health = client.get("/health").json()
     assert [m["integrity"] for m in health["models"]] == ["unverified", "unverified"]
@@ -187,7 +188,7 @@ def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, 
     other, _ = saved_model(tmp_path / "other", 0.3)
     (folder / "model.skops").write_bytes((other / "model.skops").read_bytes())  # swapped
     write_model(settings, "v-file")
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert (health["source"], health["model_version"]) == ("file", "v-file")
     assert "does not match" in health["last_reload_error"]
@@ -198,7 +199,7 @@ def test_the_challenger_is_kept_while_the_registry_is_away_and_dropped_with_its_
 ):
     import httpx
 
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         two.fault = httpx.Response(400, json={"error_code": "INVALID_PARAMETER_VALUE"})
         kept = client.post("/admin/reload", headers=ADMIN).json()
         served_while_away = [m["alias"] for m in client.get("/health").json()["models"]]
@@ -242,7 +243,7 @@ def test_crm_segment_updates_are_split_sticky_per_customer(settings_factory, tmp
         registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
         registry.add("2", saved_model(tmp_path / "v2", 0.01)[0])
         registry.champion, registry.challenger = "1", "2"
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_api(settings)) as client:
             seen = {
                 c: {
                     client.post("/crm_segment_update", params={"customer_id": c}).json()[

@@ -18,7 +18,7 @@ from tests.unit.serving.conftest import ADMIN, metric_value
 def drift_client(offline):
     settings = offline(DRIFT_WINDOW_ROWS=500, DRIFT_MIN_ROWS=100)
     write_model(settings, "v-drift", with_reference=True)
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         yield client, settings
 
 
@@ -90,7 +90,7 @@ def test_a_model_that_stops_serving_leaves_no_drift_series(drift_client) -> None
 def test_a_model_without_a_reference_serves_without_drift(offline) -> None:
     settings = offline()
     write_model(settings, "v-old")  # a manifest from before drift references
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         send(client, data.generate_features(300, seed=17))
         text = client.get("/metrics").text
         health = client.get("/health").json()

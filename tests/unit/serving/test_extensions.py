@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.testing import TestClient
 from prometheus_client import Counter
 
-from lab.serving.app import EXTENSIONS, ServingContext, create_app
+from lab.serving.app import ServingContext, create_app
 
 
 class EchoPlugin:
@@ -55,6 +55,6 @@ def test_an_extension_adds_routes_lifespan_and_metrics(settings) -> None:
     assert plugins[0].events == ["open", "closed"]
 
 
-def test_the_default_extensions_import_and_build(settings) -> None:
-    app = create_app(settings)
-    assert len(app.plugins.init) >= 1 + len(EXTENSIONS)
+def test_the_default_app_has_no_extensions(settings) -> None:
+    paths = {route.path for route in create_app(settings).routes}
+    assert "/predict" in paths and "/crm_segment_update" not in paths

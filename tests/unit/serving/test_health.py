@@ -44,7 +44,7 @@ def test_corrupt_model_file_is_refused_at_start(offline) -> None:
     settings = offline()
     write_model(settings)
     settings.model_path.write_bytes(b"not a pickle, and not the file the manifest hashed")
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         body = client.get("/health").json()
         metrics = client.get("/metrics").text
     assert body["model_loaded"] is False
@@ -57,7 +57,7 @@ def test_a_model_file_without_manifest_is_refused(offline) -> None:
     settings = offline()
     write_model(settings)
     settings.manifest_path.unlink()
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         body = client.get("/health").json()
     assert body["model_loaded"] is False
     assert "no manifest" in body["reason"]

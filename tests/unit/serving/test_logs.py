@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from lab.serving.logs import LogfmtFormatter, RequestIdFilter, request_id_for
+from lab.serving.logs import LogfmtFormatter, RequestIdFilter
+from lab.web.request_id import request_id_for
 
 
 def test_a_safe_request_id_is_echoed_and_an_unsafe_one_replaced(client) -> None:
@@ -45,7 +46,7 @@ class _Keep(logging.Handler):
 
 
 def test_a_refused_request_is_logged_with_its_id(client) -> None:
-    logger = logging.getLogger("lab.serving.errors")
+    logger = logging.getLogger("lab.web.problems")
     keep, level = _Keep(), logger.level
     logger.addHandler(keep)
     logger.setLevel(logging.INFO)

@@ -131,7 +131,7 @@ def test_batch_over_the_row_limit_is_413(offline) -> None:
 
     settings = offline(PREDICT_MAX_ROWS=3)
     write_model(settings)
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         ok = client.post("/predict", json={"instances": [ROW] * 3})
         over = client.post("/predict", json={"instances": [ROW] * 4})
     assert ok.status_code == 200
@@ -148,7 +148,7 @@ def test_oversized_body_is_413(offline) -> None:
 
     settings = offline(PREDICT_MAX_BODY_BYTES=2048)
     write_model(settings)
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         response = client.post("/predict", json={"instances": [ROW] * 200})
     assert response.status_code == 413
     assert "2048 bytes" in response.json()["detail"]

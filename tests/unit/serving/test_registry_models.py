@@ -87,7 +87,7 @@ def test_the_champion_is_served_and_an_alias_move_is_picked_up(registry, setting
     registry.add("7", folder7)
     registry.add("8", folder8)
     registry.champion = "7"
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
         assert (health["source"], health["registry_version"], health["model_version"]) == (
             "registry", "7", "label-7",
@@ -111,7 +111,7 @@ def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) ->
     (broken / "model.skops").write_bytes(b"PK\x03\x04 this is not a skops archive")
     registry.add("2", broken)
     registry.champion = "1"
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         registry.champion = "2"
         refused = client.post("/admin/reload", headers=ADMIN)
         still = client.post("/predict", json={"features": ROWS[0].tolist()})
@@ -136,14 +136,14 @@ def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) ->
 def test_a_failing_registry_falls_back_to_the_verified_file(registry, settings, fault, reason):
     registry.fault = fault
     write_model(settings, "v-file")
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert (health["source"], health["model_version"]) == ("file", "v-file")
     assert reason in health["registry"]
 
 
 def test_no_champion_alias_falls_back_to_the_file(registry, settings) -> None:
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         health = client.get("/health").json()
     assert health["source"] == "file"
     assert "no `champion` alias" in health["registry"]
@@ -152,7 +152,7 @@ def test_no_champion_alias_falls_back_to_the_file(registry, settings) -> None:
 def test_a_registry_model_is_kept_while_the_registry_is_down(registry, settings, tmp_path):
     registry.add("3", saved_model(tmp_path / "v3", 1.0)[0])
     registry.champion = "3"
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         registry.fault = httpx.ConnectError("refused")
         answer = client.post("/admin/reload", headers=ADMIN).json()
         health = client.get("/health").json()

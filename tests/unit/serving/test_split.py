@@ -146,7 +146,7 @@ def test_the_setting_gives_the_starting_share(offline) -> None:
 
     settings = offline(CHALLENGER_SHARE=0.2)
     write_model(settings)
-    with TestClient(create_app(settings, extensions=())) as c:
+    with TestClient(create_app(settings)) as c:
         split = c.get("/health").json()["split"]
     assert (split["challenger_share"], split["set_by"]) == (0.2, "setting")
 
@@ -164,7 +164,7 @@ def test_admin_split_that_cannot_be_shared_is_a_503_and_changes_nothing(
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the workers' folder should be")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(blocked))
-    with TestClient(create_app(settings, extensions=())) as client:
+    with TestClient(create_app(settings)) as client:
         answer = client.post("/admin/split", json={"share": 0.5}, headers=ADMIN)
         assert answer.status_code == 503
         assert answer.headers["content-type"].startswith("application/problem+json")

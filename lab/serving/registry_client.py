@@ -13,7 +13,7 @@ from dataclasses import replace
 import httpx
 
 from lab.serving.loading import RegistryVersion
-from lab.training.registry import CHALLENGER, CHAMPION, LABEL_TAG, SHA256_TAG
+from lab.training.mlflow_registry import CHALLENGER, CHAMPION, LABEL_TAG, SHA256_TAG
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 _HOW = {

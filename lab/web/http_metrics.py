@@ -2,9 +2,10 @@
 
 The plugin's middleware looks up four labelled metric children on every request
 (`metric.labels(...)`, a lock and a dict lookup each: ~20 µs per request here). The metrics,
-names and labels are the plugin's own (`api_requests_total`, `api_request_duration_seconds`,
-`api_requests_in_progress`, `api_requests_error_total`, labelled method, path template,
-status_code, app_name); this subclass only remembers each child after its first use.
+names and labels are the plugin's own (`<prefix>_requests_total`, `..._request_duration_seconds`,
+`..._requests_in_progress`, `..._requests_error_total`, labelled method, path template,
+status_code, app_name; prefix `api` for the serving API, `crm` for the CRM); this subclass only
+remembers each child after its first use.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import Any
 from litestar.connection import Request
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-PREFIX = "api"
 
 
 class CachedPrometheusMiddleware(PrometheusMiddleware):
@@ -74,11 +73,14 @@ class CachedPrometheusMiddleware(PrometheusMiddleware):
             duration.observe(span["duration"])
 
 
-def config() -> PrometheusConfig:
+def prometheus_config(name: str, *, exclude_unhandled_paths: bool = False) -> PrometheusConfig:
+    """Per-route request metrics named `<name>_...` (app_name `name`), by route template, with
+    /metrics itself left out."""
     return PrometheusConfig(
-        app_name="api",
-        prefix=PREFIX,
+        app_name=name,
+        prefix=name,
         group_path=True,
         exclude=["^/metrics$"],
+        exclude_unhandled_paths=exclude_unhandled_paths,
         middleware_class=CachedPrometheusMiddleware,
     )

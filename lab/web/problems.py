@@ -3,14 +3,18 @@
 Litestar's problem-details plugin does the conversion; this module adds the request id, a
 title for every HTTP error Litestar raises itself (404, 405, 413, query validation), and a
 last-resort handler so an unexpected error is a logged 500 without a traceback in the answer.
+
+`ProblemError` is what a handler raises; `ProblemBody` is the answer's shape, for OpenAPI.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.plugins.problem_details import (
@@ -19,12 +23,26 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
-from lab.serving.logs import current_request_id, request_id_for
+from lab.web.request_id import current_request_id, request_id_for
 
-log = logging.getLogger("lab.serving.errors")
+log = logging.getLogger("lab.web.problems")
+MEDIA_TYPE = "application/problem+json"
 
 
-class Problem(ProblemDetailsException):
+class ProblemBody(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details; `field` and `expected` say what to fix in a request body."""
+
+    status: int
+    title: str | None = None
+    detail: str | None = None
+    type: str | None = None
+    instance: str | None = None
+    field: str | None = None
+    expected: str | None = None
+    request_id: str | None = None
+
+
+class ProblemError(ProblemDetailsException):
     """A problem-details error whose body also carries the request id."""
 
     def __init__(
@@ -57,11 +75,11 @@ class Problem(ProblemDetailsException):
         return response
 
 
-def _from_http_exception(exc: HTTPException) -> Problem:
+def _from_http_exception(exc: HTTPException, defaults: Mapping[int, str]) -> ProblemError:
     code = exc.status_code
     detail = exc.detail if exc.detail and exc.detail != HTTPStatus(code).phrase else None
-    fallback = _DEFAULT_DETAIL.get(code, HTTPStatus(code).description)
-    problem = Problem(code, detail or fallback, headers=exc.headers)
+    fallback = defaults.get(code, HTTPStatus(code).description)
+    problem = ProblemError(code, detail or fallback, headers=exc.headers)
     if isinstance(exc.extra, list) and exc.extra:
         problem.extra = {"errors": exc.extra}
     elif isinstance(exc.extra, dict) and exc.extra:
@@ -69,10 +87,9 @@ def _from_http_exception(exc: HTTPException) -> Problem:
     return problem
 
 
-_DEFAULT_DETAIL = {
+DEFAULT_DETAILS = {
     404: "no such endpoint: see /schema for the API's endpoints",
     405: "this method is not allowed here: the Allow header lists the ones that are",
-    413: "the request body is larger than the API accepts (PREDICT_MAX_BODY_BYTES)",
 }
 
 
@@ -81,12 +98,19 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dic
     detail = (
         "the API failed unexpectedly; the log line with this request_id says why (please report it)"
     )
-    return Problem(500, detail).to_response(request)
+    return ProblemError(500, detail).to_response(request)
 
 
-def plugin() -> ProblemDetailsPlugin:
+def plugin(details: Mapping[int, str] | None = None) -> ProblemDetailsPlugin:
+    """The problem-details plugin; `details`: the detail of a framework error, by status, where
+    the status phrase would say too little (DEFAULT_DETAILS, updated by `details`)."""
+    defaults = {**DEFAULT_DETAILS, **(details or {})}
+
+    def convert(exc: HTTPException) -> ProblemError:
+        return _from_http_exception(exc, defaults)
+
     return ProblemDetailsPlugin(
-        ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: _from_http_exception})
+        ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: convert})
     )
 
 

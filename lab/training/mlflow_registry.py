@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from lab.files import sha256_file
 from lab.settings import Settings
-from lab.training.manifest import sha256_file
 
 EXPERIMENT_NAME = "mlops-lab"
 CHAMPION = "champion"
