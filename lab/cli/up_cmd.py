@@ -33,13 +33,18 @@ class _Console:
 
     def __init__(self, services: list[Service]) -> None:
         self._services = services
+        for c in (console, err_console):
+            c.on_broken_pipe = self._gone  # rich's own would exit mid-shutdown
+
+    def _gone(self) -> None:
+        console.quiet = err_console.quiet = True
+        output.silence_terminal()
 
     def _say(self, *things: object, err: bool = False) -> None:
         try:
             (err_console if err else console).print(*things)
         except (OSError, ValueError):
-            console.quiet = err_console.quiet = True
-            output.silence_stdout()
+            self._gone()
 
     def _table(self, record: runfile.RunRecord, title: str):
         rows = status.from_record(record, self._services)
@@ -91,7 +96,7 @@ def _train_first_model(settings: Settings, env: dict[str, str]) -> bool:
     In a child process: `lab up` itself never imports MLflow or scikit-learn (memory)."""
     if settings.model_path.is_file():
         return False
-    code = subprocess.call([sys.executable, "-m", "lab.orchestration.firstmodel"], env=env)
+    code = subprocess.call([sys.executable, "-m", "lab", "first-model"], env=env)
     if code not in (0, firstmodel.HAD_MODEL):
         raise LabError(f"training the first model failed (exit code {code}); see above")
     return code == 0
@@ -199,6 +204,18 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
     sys.exit(outcome.exit_code)
 
 
+@click.command("first-model", hidden=True)
+@click.pass_context
+def first_model(ctx: click.Context) -> None:
+    """Train with `lab train`'s defaults when there is no model (`lab up` runs it as a child)."""
+    if firstmodel.has_model(get_settings()):
+        sys.exit(firstmodel.HAD_MODEL)
+    from lab.cli.train_cmd import train
+
+    console.print("No model yet (no model file, no champion): training one.")
+    ctx.invoke(train)
+
+
 @click.command("down")
 def down() -> None:
     """Stop the lab that `lab up` started (it records itself in LAB_HOME/run/lab.json)."""
@@ -249,5 +266,5 @@ def clean(yes: bool) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (up, down, clean):
+    for command in (up, first_model, down, clean):
         group.add_command(command)

@@ -22,9 +22,9 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def build_apps(settings: Settings) -> dict[str, scan.App]:
-    """The API (with the integration plug-in it runs with under `lab serve`) and the CRM."""
+    """The API as `lab serve` runs it (the composition root, with the CRM flow) and the CRM."""
+    from lab.api import create_api
     from lab.crm.app import create_app as create_crm
-    from lab.serving.app import create_app as create_api
 
     apps = {"API": create_api(settings), "CRM": create_crm(settings)}
     return {
