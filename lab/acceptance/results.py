@@ -72,6 +72,8 @@ class RunResult:
     versions: dict[str, str]
     modules: list[ModuleResult] = field(default_factory=list)
     project: str = ""  # the project graded (its folder)
+    #: the instructor's checks: {points, ran, criteria: [ids]} (lab.acceptance.extra)
+    hidden: dict[str, Any] = field(default_factory=dict)
 
     def criteria(self) -> list[CriterionResult]:
         return [c for m in self.modules for c in m.criteria]

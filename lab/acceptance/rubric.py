@@ -22,6 +22,7 @@ from pydantic import (
 
 from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
 from lab.acceptance.checks import CHECK_KINDS, Params
+from lab.acceptance.policy import Policy
 
 TOTAL_POINTS = 100
 COURSE_ID = r"^(?:A-M[1-9]\.[0-9]{1,2}|R-M[1-9]\.C[0-9]{1,2})$"
@@ -126,6 +127,7 @@ class Rubric(_Strict):
     title_zh_tw: str
     docs: Docs = Docs()
     badges: Badges
+    policy: Policy = Policy()  # hidden_points, due, late_penalty_per_day (lab grade)
     modules: list[Module] = Field(min_length=1)
     #: the course's acceptance ids (A-..., R-...) -> what each asks; criteria name them in `course`
     course: dict[Annotated[str, StringConstraints(pattern=COURSE_ID)], CourseLine] = Field(

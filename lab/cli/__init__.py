@@ -11,6 +11,7 @@ from lab.cli import (
     crm_cmd,
     dashboard_cmd,
     exercise_cmd,
+    grade_cmd,
     load_cmd,
     mlflow_cmd,
     monitor_cmd,
@@ -53,6 +54,7 @@ VERBS = (
     rollout_cmd,
     check_cmd,
     exercise_cmd,
+    grade_cmd,
 )
 
 for _module in VERBS:

@@ -115,8 +115,31 @@ def _default_lang() -> str:
     help="Language of titles and hints in the table.  [default: from LANG, else en]",
 )
 @click.option("--list-kinds", is_flag=True, help="List the check kinds a rubric may use, and exit.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "junit", "github-summary"]),
+    default="table",
+    show_default=True,
+    help="What goes to stdout: the table, JUnit XML, or Markdown for $GITHUB_STEP_SUMMARY "
+    "(the table then goes to stderr; JSON, badges and HTML are still written).",
+)
+@click.option(
+    "--no-service",
+    "not_graded",
+    multiple=True,
+    type=click.Choice(["api", "crm", "mlflow", "prometheus", "grafana"]),
+    help="Do not grade this service: its criteria are skipped (`lab grade`: an empty URL).",
+)
+@click.option(
+    "--extra-rubric",
+    "extra_rubric",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The instructor's extra criteria (same format), added to the public rubric's.",
+)
 def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, python,
-          fault_checks, api_log, lang, list_kinds, **urls) -> None:  # fmt: skip
+          fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
+          **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -136,6 +159,8 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
       lab check --api-url http://10.0.0.7:8000 --json - > score.json
     """
     from lab.acceptance import CHECK_KINDS, CheckContext, RubricError, Targets, load_rubric
+    from lab.acceptance.extra import record_hidden, with_extra
+    from lab.acceptance.formats import render, verdict
     from lab.acceptance.graded import project_settings, resolve
 
     if list_kinds:
@@ -145,7 +170,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     settings = get_settings()
     rubric_path = rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml"
     try:
-        rubric = load_rubric(rubric_path)
+        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
     modules = _module_ids(rubric, modules)
@@ -159,7 +184,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         why = "--no-fault-checks"
     ctx = CheckContext(
         settings=settings,
-        targets=Targets.from_settings(settings, **urls),
+        targets=Targets.from_settings(settings, **{**urls, **{f"{s}_url": "" for s in not_graded}}),
         project_dir=project.root,
         env_file=project.env_file,
         run_tests=not no_tests,
@@ -171,17 +196,24 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         lab_command=(sys.executable, "-m", "lab"),
         api_log=api_log,
     )
-    out = err_console if json_path == "-" else console
+    if json_path == "-" and fmt != "table":
+        raise click.BadParameter("--json - and --format both want stdout", param_hint="--format")
+    out = err_console if json_path == "-" or fmt != "table" else console
     out.print(f"grading the {project.describe()}", soft_wrap=True)
     out.print(
         f"interpreter: {project.python or 'none'} ({project.python_note}) · services: "
-        + ", ".join(f"{k.removesuffix('_url')} {v}" for k, v in vars(ctx.targets).items()),
+        + ", ".join(f"{k.removesuffix('_url')} {v or '(not graded)'}"
+                    for k, v in vars(ctx.targets).items()),
         soft_wrap=True,
-    )
+    )  # fmt: skip
     result = _run(rubric, ctx, list(modules), out, lang)
+    record_hidden(result, hidden)
     out.print(_coverage_table(rubric, result, lang))
+    out.print(verdict(result), soft_wrap=True)
     _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)
+    if fmt != "table":
+        click.echo(render(result, fmt), nl=False)
     if result.counts["fail"]:
         sys.exit(EXIT_FAILED)
     if result.counts["error"]:

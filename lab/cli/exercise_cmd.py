@@ -87,12 +87,14 @@ def list_() -> None:
 def start(module: str, dest: Path) -> None:
     """Create a workspace (a git repository) holding MODULE's starter and what it needs, solved."""
     from lab.exercises import build, catalog
+    from lab.grading.workflow import write_workflow
 
     try:
         exercise_ = catalog.get(module)
         ws = build.create(dest, exercise_.id)
     except (catalog.UnknownExercise, build.WorkspaceExists) as exc:
         raise LabError(str(exc)) from None
+    write_workflow(ws.root)  # CI: `lab check` on every push, scorecard in the job summary
     settings = ws.settings() if ws.env_file.is_file() else None
     console.print(f"[green]created[/] {ws.root}: exercise {exercise_.id} ({exercise_.title})")
     if exercise_.needs:

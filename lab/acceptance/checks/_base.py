@@ -72,7 +72,8 @@ class Targets:
             "prometheus_url": settings.prometheus_url,
             "grafana_url": settings.grafana_url,
         }
-        values.update({k: v for k, v in overrides.items() if v})
+        # None: the default; "": a service this run does not grade (its checks are skipped)
+        values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**{k: v.rstrip("/") for k, v in values.items()})
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import (
@@ -136,8 +136,22 @@ BAD_BODIES: list[tuple[str, str, str]] = [
 ]
 
 
+class BadBody(BaseModel):
+    """One bad request: what is wrong with it, its content type and its raw body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    what: str = Field(min_length=1)
+    content_type: str = "application/json"
+    body: str = ""
+
+
 class RejectParams(Params):
     path: str = "/predict"
+    #: the bodies sent (an extra rubric sends others: `{what, content_type, body}` each)
+    bad_bodies: list[BadBody] = Field(
+        default_factory=lambda: [BadBody(what=w, content_type=c, body=b) for w, c, b in BAD_BODIES],
+        min_length=1,
+    )
 
 
 @CHECK_KINDS.kind("api_rejects_bad_input", RejectParams)
@@ -146,7 +160,8 @@ def api_rejects_bad_input(params: RejectParams, ctx: CheckContext) -> str:
     url = f"{ctx.targets.api_url}{params.path}"
     codes: list[str] = []
     with ctx.client() as client:
-        for what, content_type, body in BAD_BODIES:
+        for bad in params.bad_bodies:
+            what, content_type, body = bad.what, bad.content_type, bad.body
             response = call(
                 ctx, client, "POST", url, content=body, headers={"content-type": content_type}
             )
