@@ -103,18 +103,28 @@ def logs(name: str, lines: int, follow: bool) -> None:
     if not follow:
         return
     try:
-        with path.open("rb") as fh:
-            fh.seek(0, 2)
-            while True:
-                chunk = fh.readline()
-                if chunk:
-                    click.echo(chunk.decode("utf-8", "replace"), nl=False)
-                else:
-                    time.sleep(0.25)
+        _follow(path)
     except KeyboardInterrupt:
         return
-    except OSError as exc:
-        raise LabError(f"cannot read {path}: {exc}") from None
+
+
+def _follow(path) -> None:
+    """Print lines appended to `path`; start over when it was rotated (it got smaller)."""
+    position = path.stat().st_size if path.exists() else 0
+    while True:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        if size < position:
+            position = 0
+        if size > position:
+            with path.open("rb") as fh:
+                fh.seek(position)
+                data = fh.read()
+            position += len(data)
+            click.echo(data.decode("utf-8", "replace"), nl=False)
+        time.sleep(0.25)
 
 
 @click.command("status")
@@ -128,6 +138,7 @@ def status_cmd(as_json: bool) -> None:
     rec = runfile.read(settings.run_dir)
     if rec is not None and rec.running():
         rows = status.from_record(rec, wanted)
+        status.refresh_details(rows, wanted)
         total = sum(r.rss for r in rows) + status.owner_rss(rec)
         title = f"mlops-lab status — started by `lab up` (pid {rec.pid})"
     else:

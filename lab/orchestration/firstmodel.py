@@ -29,22 +29,5 @@ def has_model(settings: Settings) -> bool:
     )
 
 
-HAD_MODEL = 10  # exit code of `python -m lab.orchestration.firstmodel` when nothing was trained
-
-
-def main() -> int:
-    """Train with `lab train`'s defaults when there is no model: run as a child of `lab up`, so
-    `lab up` never holds MLflow and scikit-learn in memory."""
-    from lab.cli._common import get_settings
-
-    if has_model(get_settings()):
-        return HAD_MODEL
-    from lab.cli import main as cli
-
-    print("No model yet (no model file, no champion): training one.", flush=True)
-    cli(["train"], prog_name="lab", standalone_mode=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+#: exit code of `lab first-model` (lab up's child) when there was a model and nothing was trained
+HAD_MODEL = 10

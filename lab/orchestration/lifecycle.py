@@ -8,6 +8,7 @@ are handled between ticks, and the run record is rewritten whenever a state chan
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -77,12 +78,12 @@ class LabRun:
             self._publish(record, tree=True)
             self._loop(stop, record)
         finally:
-            self.reporter.stopping()
+            _never_raises(self.reporter.stopping)
             self.outcome.survivors = self.sup.stop_all()
             runfile.remove(self.sup.run_dir, owner_pid=record.pid)
             control.clear(self.sup.run_dir)
             self.sup.output.close()
-            self.reporter.stopped(self.outcome.survivors)
+            _never_raises(self.reporter.stopped, self.outcome.survivors)
         return self.outcome
 
     def _loop(self, stop: threading.Event, record: runfile.RunRecord) -> None:
@@ -171,3 +172,9 @@ class LabRun:
             self._tree_changed(record)
         record.processes = self.sup.views()
         runfile.write(self.sup.run_dir, record)
+
+
+def _never_raises(report: Callable[..., None], *args: object) -> None:
+    """A report while stopping must not stop the stopping (a terminal gone, say)."""
+    with contextlib.suppress(Exception, SystemExit):
+        report(*args)

@@ -2,7 +2,8 @@
 
 The terminal gets honcho's format (`12:00:01 api  | line`, coloured per process, honcho's own
 Printer), so `lab up` reads the same as `honcho start`. LAB_HOME/run/logs/NAME.log is what
-`lab logs NAME` reads; LAB_HOME/run/lab.log has every line with its prefix.
+`lab logs NAME` reads; LAB_HOME/run/lab.log has every line with its prefix. Both rotate by
+size (lab/orchestration/logfile.py).
 
 A terminal that went away (closed window: EIO; `lab up | tee` with tee gone: EPIPE) turns the
 echo off for good and never raises: a failed write must not interrupt the shutdown.
@@ -58,16 +59,21 @@ class Terminal:
             return False
 
     def lost(self) -> None:
-        """Stop writing, and point fd 1 at the null device so the exit flush cannot fail."""
+        """Stop writing, and point fds 1 and 2 at the null device: the exit flush cannot fail."""
         self.gone = True
-        silence_stdout()
+        silence_terminal()
 
 
-def silence_stdout() -> None:
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
+def silence_terminal() -> None:
+    """Point stdout and stderr at the null device: the terminal they wrote to is gone, and
+    the flush at exit must not fail (or print a BrokenPipeError) either."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
 
 
 class Output:
@@ -76,9 +82,10 @@ class Output:
     def __init__(self, run_dir: Path, names: list[str], terminal: Terminal | None) -> None:
         self.run_dir = run_dir
         (run_dir / LOGS).mkdir(parents=True, exist_ok=True)
-        self._lab_log = RotatingLog(run_dir / "lab.log")  # rotated by size: never unbounded
+        self._lab_log = RotatingLog(run_dir / "lab.log")
         self._logs: dict[str, RotatingLog] = {}
         self._lock = threading.Lock()
+        self._print_lock = threading.Lock()
         self._terminal = terminal
         self._printer = None if terminal is None else Printer(terminal, width=max(map(len, names)))
         colours = get_colours()
@@ -106,8 +113,8 @@ class Output:
             self._lab_log.write(prefix + line)
         if self._printer is not None:
             message = Message("line", line, now, name, self._colours.get(name))
-            with contextlib.suppress(OSError, ValueError):
-                self._printer.write(message)
+            with self._print_lock, contextlib.suppress(OSError, ValueError):
+                self._printer.write(message)  # whole lines: one process's at a time
 
     def note(self, name: str, text: str) -> None:
         """A line from `lab up` about `name` (started, exited, restarting …), in its log too."""

@@ -64,6 +64,22 @@ def from_record(rec: runfile.RunRecord, services: Sequence[Service]) -> list[Row
     return rows
 
 
+def refresh_details(rows: list[Row], services: Sequence[Service]) -> None:
+    """What each healthy service says now (the API's model may have changed since `lab up`
+    recorded it)."""
+    by_name = {s.name: s for s in services}
+    with client() as http:
+        for row in rows:
+            service = by_name.get(row.name)
+            if service is not None and row.state == "healthy":
+                health = probe(http, service)
+                row.detail = (
+                    health.detail
+                    if health.ok
+                    else f"not answering ({health.detail or health.state.value})"
+                )
+
+
 def owner_rss(rec: runfile.RunRecord) -> int:
     """RSS of the `lab up` process alone (its children are counted in their rows)."""
     proc = rec.owner.live()
