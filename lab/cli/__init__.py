@@ -10,6 +10,8 @@ from lab.cli import (
     check_cmd,
     crm_cmd,
     dashboard_cmd,
+    exercise_cmd,
+    grade_cmd,
     load_cmd,
     mlflow_cmd,
     monitor_cmd,
@@ -51,6 +53,8 @@ VERBS = (
     proc_cmd,
     rollout_cmd,
     check_cmd,
+    exercise_cmd,
+    grade_cmd,
 )
 
 for _module in VERBS:

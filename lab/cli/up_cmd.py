@@ -8,81 +8,20 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import psutil
 
-from lab.cli._common import LabError, console, err_console, get_settings
+from lab.cli._common import LabError, console, get_settings
+from lab.cli.up_reporter import Reporter
 from lab.orchestration import clean as cleaning
 from lab.orchestration import down as downing
-from lab.orchestration import firstmodel, lifecycle, output, preflight, procfile, runfile, status
+from lab.orchestration import firstmodel, lifecycle, output, preflight, procfile, runfile
 from lab.orchestration.services import Service, services
 from lab.orchestration.signals import stop_requested
 from lab.orchestration.supervisor import Supervisor
-from lab.orchestration.table import status_table
 from lab.settings import Settings, env_file_path
-
-
-class _Console:
-    """How `lab up` tells the learner what happens (lifecycle.Reporter).
-
-    Every print survives a terminal that went away (closed window, `| tee` gone): the shutdown
-    goes on silently instead of dying on the write.
-    """
-
-    def __init__(self, services: list[Service]) -> None:
-        self._services = services
-        for c in (console, err_console):
-            c.on_broken_pipe = self._gone  # rich's own would exit mid-shutdown
-
-    def _gone(self) -> None:
-        console.quiet = err_console.quiet = True
-        output.silence_terminal()
-
-    def _say(self, *things: object, err: bool = False) -> None:
-        try:
-            (err_console if err else console).print(*things)
-        except (OSError, ValueError):
-            self._gone()
-
-    def _table(self, record: runfile.RunRecord, title: str):
-        rows = status.from_record(record, self._services)
-        total = sum(r.rss for r in rows) + status.owner_rss(record)
-        return status_table(rows, title=title, total_rss=total)
-
-    def healthy(self, name: str, link: str, detail: str, seconds: float) -> None:
-        self._say(f"[green]✓[/] {name} healthy at {link} ({seconds:.1f} s)")
-
-    def all_healthy(self, record: runfile.RunRecord, seconds: float) -> None:
-        self._say(self._table(record, f"mlops-lab is up ({seconds:.1f} s)"))
-        self._say(
-            "Ctrl-C (or `lab down` in another terminal) stops every process; "
-            "`lab stop|start|restart|logs NAME` acts on one."
-        )
-
-    def timed_out(self, record: runfile.RunRecord, seconds: float) -> None:
-        self._say(self._table(record, f"still starting after {seconds:.0f} s"))
-        self._say("[yellow]Not healthy yet; still waiting.[/] The log is above.")
-
-    def crashed(self, name: str, tail: str) -> None:
-        self._say(
-            f"[bold red]crashed:[/] {name} exited 5 times within 2 minutes; it stays stopped "
-            "while the other processes run. The last lines of its log:",
-            err=True,
-        )
-        self._say(tail or "(no output)", err=True)
-        self._say(f"Fix it, then `lab start {name}` (full log: `lab logs {name}`).", err=True)
-
-    def stopping(self) -> None:
-        self._say("stopping every process…")
-
-    def stopped(self, survivors: list[psutil.Process]) -> None:
-        if survivors:
-            pids = ", ".join(str(p.pid) for p in survivors)
-            self._say(f"[bold red]error:[/] could not stop PIDs {pids}", err=True)
-        else:
-            self._say("stopped; no process left behind")
 
 
 def _running_lab(settings: Settings) -> runfile.RunRecord | None:
@@ -90,42 +29,69 @@ def _running_lab(settings: Settings) -> runfile.RunRecord | None:
     return rec if rec is not None and rec.running() else None
 
 
-def _train_first_model(settings: Settings, env: dict[str, str]) -> bool:
-    """Train with `lab train`'s defaults when there is no model file and no champion.
+@dataclass
+class _Plan:
+    processes: dict[str, str]  # name -> command, the chosen ones
+    wanted: list[Service]
+    cwd: Path | None = None  # a workspace's folder: its commands run there
+    env_file: Path | None = None  # a workspace's .env
+    train: list[str] | None = None  # a workspace's own first-model command
+
+
+def _train_first_model(settings: Settings, env: dict[str, str], plan: _Plan) -> bool:
+    """Train with `lab train`'s defaults when there is no model file and no champion; in a
+    workspace, only with the workspace's own `train` command (the learner's training: the
+    lab's would hand an M3 learner the model for free), and a failure there is a warning.
 
     In a child process: `lab up` itself never imports MLflow or scikit-learn (memory)."""
     if settings.model_path.is_file():
         return False
+    if plan.cwd is not None:
+        if plan.train is None:
+            return False
+        console.print(f"No model yet: training one with the workspace's `{' '.join(plan.train)}`.")
+        if subprocess.call(plan.train, env=env, cwd=plan.cwd) != 0:
+            console.print("[yellow]warning:[/] the workspace's training failed; starting anyway")
+            return False
+        return True
     code = subprocess.call([sys.executable, "-m", "lab", "first-model"], env=env)
     if code not in (0, firstmodel.HAD_MODEL):
         raise LabError(f"training the first model failed (exit code {code}); see above")
     return code == 0
 
 
-def _plan(
-    settings: Settings, procfile_path: Path | None, names: tuple[str, ...]
-) -> tuple[dict[str, str], list[Service]]:
+def _plan(settings: Settings, procfile_path: Path | None, names: tuple[str, ...]) -> _Plan:
     try:
         path = procfile_path or procfile.find()
         processes = procfile.load(path)
     except procfile.ProcfileError as exc:
         raise LabError(str(exc)) from None
-    processes = _workspace_processes(processes)
-    unknown = [n for n in names if n not in processes]
+    plan = _Plan(processes, [])
+    _in_workspace(plan, settings)
+    unknown = [n for n in names if n not in plan.processes]
     if unknown:
-        raise LabError(f"{', '.join(unknown)}: not in {path} (it has {', '.join(processes)})")
-    chosen = names or tuple(processes)
-    return {n: c for n, c in processes.items() if n in chosen}, services(settings, chosen)
+        raise LabError(f"{', '.join(unknown)}: not in {path} (it has {', '.join(plan.processes)})")
+    chosen = names or tuple(plan.processes)
+    plan.processes = {n: c for n, c in plan.processes.items() if n in chosen}
+    plan.wanted = services(settings, chosen)
+    return plan
 
 
-def _workspace_processes(processes: dict[str, str]) -> dict[str, str]:
+def _in_workspace(plan: _Plan, settings: Settings) -> None:
     """In a learner's workspace, its own commands replace the Procfile's (SPEC contract 2)."""
     try:
-        from lab import workspace  # lab exercise's module (may not exist on this branch yet)
+        from lab import workspace  # lab exercise's module (lands with branch `exercise`)
     except ImportError:
-        return processes
-    found = workspace.find(Path.cwd())
-    return processes if found is None else found.processes(processes)
+        return
+    try:
+        found = workspace.find(Path.cwd())
+        if found is None:
+            return
+        plan.processes = found.processes(plan.processes, settings)
+        plan.train = found.command("train", settings)
+    except workspace.WorkspaceError as exc:
+        raise LabError(str(exc)) from None
+    plan.cwd, plan.env_file = found.root, found.env_file
 
 
 @click.command("up")
@@ -169,7 +135,8 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
             f"a lab is already running (`lab up`, pid {running.pid}): `lab status` shows it, "
             "`lab down` stops it"
         )
-    processes, wanted = _plan(settings, procfile_path, process_names)
+    plan = _plan(settings, procfile_path, process_names)
+    processes, wanted = plan.processes, plan.wanted
     missing = preflight.missing_tools(settings, wanted)
     errors, warnings = preflight.port_problems(wanted, missing, settings.run_dir)
     if errors:
@@ -181,21 +148,23 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "LAB_ENV_FILE": str(env_file_path().resolve()),
+        "LAB_ENV_FILE": str((plan.env_file or env_file_path()).resolve()),
         **({"LAB_VERBOSE": "1"} if verbose else {}),
     }
-    if not no_train and _train_first_model(settings, env):
+    if not no_train and _train_first_model(settings, env, plan):
         started = time.monotonic()  # the start time is measured with a model present
     run_dir = settings.run_dir
     names = list(processes)
     sink = output.Output(run_dir, names, None if quiet else output.Terminal())
-    sup = Supervisor(procfile.commands(processes), run_dir, env, sink, missing=missing)
+    sup = Supervisor(
+        procfile.commands(processes), run_dir, env, sink, missing=missing, cwd=plan.cwd
+    )
     console.print(f"starting {', '.join(names)} (log: {sup.log_path}, per process: lab logs NAME)")
 
     def missing_now(name: str) -> str | None:
         return preflight.missing_tools(settings, services(settings, (name,))).get(name)
 
-    reporter = _Console(wanted)
+    reporter = Reporter(wanted)
     with stop_requested() as stop:
         run = lifecycle.LabRun(sup, wanted, reporter, started, timeout, missing_now=missing_now)
         outcome = run.run(stop)

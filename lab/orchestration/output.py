@@ -85,6 +85,7 @@ class Output:
         self._lab_log = RotatingLog(run_dir / "lab.log")
         self._logs: dict[str, RotatingLog] = {}
         self._lock = threading.Lock()
+        self._print_lock = threading.Lock()
         self._terminal = terminal
         self._printer = None if terminal is None else Printer(terminal, width=max(map(len, names)))
         colours = get_colours()
@@ -112,8 +113,8 @@ class Output:
             self._lab_log.write(prefix + line)
         if self._printer is not None:
             message = Message("line", line, now, name, self._colours.get(name))
-            with contextlib.suppress(OSError, ValueError):
-                self._printer.write(message)
+            with self._print_lock, contextlib.suppress(OSError, ValueError):
+                self._printer.write(message)  # whole lines: one process's at a time
 
     def note(self, name: str, text: str) -> None:
         """A line from `lab up` about `name` (started, exited, restarting …), in its log too."""

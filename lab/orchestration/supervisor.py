@@ -17,7 +17,6 @@ from pathlib import Path
 import psutil
 
 from lab.orchestration import output as out
-from lab.orchestration import proctree
 from lab.orchestration.child import Child
 from lab.orchestration.policy import Backoff, Machine, Phase
 from lab.orchestration.runfile import ProcView
@@ -41,8 +40,10 @@ class Proc:
         pid = self.child.pid if self.child is not None and self.machine.running else None
         create = None
         if pid is not None:
-            rec = proctree.record(psutil.Process(pid)) if psutil.pid_exists(pid) else None
-            create = rec.create_time if rec else None
+            try:
+                create = psutil.Process(pid).create_time()
+            except psutil.Error:  # it exited a moment ago: the next tick reaps it
+                pid = None
         return ProcView(
             state=self.machine.phase.value,
             pid=pid,

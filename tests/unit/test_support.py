@@ -52,7 +52,7 @@ def answering() -> Iterator[callable]:
     server.server_close()
 
 
-def test_a_crashed_process_fails_the_wait_within_5_s_with_its_log(tmp_path: Path) -> None:
+def test_a_crashed_process_fails_the_wait_at_once_with_its_log(tmp_path: Path) -> None:
     env = lab_env(tmp_path)
     proc = LabProcess(["no-such-verb"], env, tmp_path / "crashed.log")
     try:
@@ -63,7 +63,9 @@ def test_a_crashed_process_fails_the_wait_within_5_s_with_its_log(tmp_path: Path
     finally:
         proc.stop()
     message = str(failed.value)
-    assert elapsed < 5, f"the wait took {elapsed:.1f}s"
+    # Not a timing test: the wait ends at its first poll after the exit (every 0.2 s, see the
+    # next test), far below its 120 s timeout whatever the machine's load.
+    assert elapsed < 60, f"the wait took {elapsed:.1f}s"
     assert "lab no-such-verb exited with code 2" in message
     assert "No such command 'no-such-verb'" in message  # the log, attached
 
@@ -111,10 +113,15 @@ def test_http_ok_retries_refused_and_503_and_fails_at_once_on_500(answering) -> 
         wait_until(http_ok(closed), 0.3, "a closed port", interval=0.05)
     with pytest.raises(TimeoutError, match=r"last: NotYet: HTTP 503 from .* status 503"):
         wait_until(http_ok(answering(503)), 0.3, "a 503", interval=0.05)
-    started = time.monotonic()
+    calls = []
+
+    def counted() -> bool:
+        calls.append(1)
+        return http_ok(answering(500))()
+
     with pytest.raises(AssertionError, match=r"HTTP 500 from .* status 500"):
-        wait_until(http_ok(answering(500)), 120, "a 500")
-    assert time.monotonic() - started < 60
+        wait_until(counted, 120, "a 500")
+    assert len(calls) == 1  # no retry
     wait_until(http_ok(answering(200)), 5, "a 200")
 
 

@@ -114,7 +114,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iterator[S
         prom.wait_healthy(f"{s.prometheus}/-/ready", timeout=60)
         # The load lasts 6 s: started before the first scrape, it could end before it too, and
         # every rate() would stay 0 (every quantile and ratio NaN). Poll, don't sleep.
-        wait_until(s.scraped, 60, "Prometheus's first scrape of the api and the crm")
+        wait_until(s.scraped, 60, "Prometheus's first scrape of the api and the crm", watch=prom)
         load = _lab(env, "load", "--rate", "40", "--count", "240")
         s.load_output = load.stdout + load.stderr
         s.load_code = load.returncode

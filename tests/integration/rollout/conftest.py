@@ -91,8 +91,8 @@ class Traffic:
 
     def _run(self) -> None:
         with httpx.Client(base_url=self.url, timeout=10) as client:
-            i = 0
-            while not self._stop.is_set():
+            i, deadline = 0, time.monotonic() + TEST_SECONDS  # no test runs traffic longer
+            while not self._stop.is_set() and time.monotonic() < deadline:
                 started = time.monotonic()
                 try:
                     answer = client.post("/predict", json={"features": ROWS[i % len(ROWS)]})
