@@ -83,6 +83,6 @@ def exec_server(cmd: list[str], env: Mapping[str, str]) -> NoReturn:
         sys.stderr.flush()
         os.execve(full_command[0], full_command, {**os.environ, **(extra_env or {})})
 
-    mlflow_server._exec_cmd = _exec  # type: ignore[attr-defined]
+    mlflow_server._exec_cmd = _exec  # type: ignore[assignment]
     cli.main(args=cmd[cmd.index("server") :], prog_name="mlflow")
     raise SystemExit(1)  # cli.main exits; reached only if mlflow stops calling _exec_cmd

@@ -62,7 +62,7 @@ def replace_or_run(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _signals() -> list[int]:
+def _signals() -> list[signal.Signals]:
     sigs = [signal.SIGINT, signal.SIGTERM]
     if sys.platform == "win32":
         sigs.append(signal.SIGBREAK)  # type: ignore[attr-defined]

@@ -37,7 +37,8 @@ def port_problems(
 
     When a port is held by a process an earlier `lab up` left behind (its run record names it,
     or it runs a lab verb), the error says that `lab down` clears them."""
-    errors, warnings = [], []
+    errors: list[str] = []
+    warnings: list[str] = []
     found = ports.conflicts(wanted)
     for conflict in found:
         (warnings if conflict.service.name in missing else errors).append(conflict.message)

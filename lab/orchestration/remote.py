@@ -61,11 +61,11 @@ def ask(run_dir: Path, name: str, action: str) -> runfile.ProcView:
     req = control.send(run_dir, name, action)
     deadline = time.monotonic() + HANDLED_WITHIN
     while time.monotonic() < deadline:
-        rec = runfile.read(run_dir)
-        if rec is None or not rec.running():
+        now = runfile.read(run_dir)
+        if now is None or not now.running():
             control.done(run_dir, req)
             raise NoLab("`lab up` stopped before it handled the request")
-        view = rec.processes.get(name)
+        view = now.processes.get(name)
         if view is not None and view.request == req.id:
             return view
         time.sleep(POLL)

@@ -44,7 +44,9 @@ def parse_rows(data: Any) -> list[list[float]]:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValidationException(f"row {i}: {value!r} is not a number")
             if not math.isfinite(value) or abs(value) > MAX_VALUE:
-                raise ValidationException(f"row {i}: {value!r} is not a number within ±{MAX_VALUE:g}")
+                raise ValidationException(
+                    f"row {i}: {value!r} is not a number within ±{MAX_VALUE:g}"
+                )
     return [[float(v) for v in row] for row in rows]
     # END SOLUTION
 
