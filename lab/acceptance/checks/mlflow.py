@@ -48,7 +48,9 @@ def champion(
 
 
 def tags_of(item: dict[str, Any]) -> dict[str, str]:
-    return {t.get("key"): t.get("value") for t in item.get("tags", []) if isinstance(t, dict)}
+    return {
+        str(t.get("key")): str(t.get("value")) for t in item.get("tags", []) if isinstance(t, dict)
+    }
 
 
 @CHECK_KINDS.kind("mlflow_alias", RegistryParams)
