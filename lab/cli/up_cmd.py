@@ -168,7 +168,7 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
         return preflight.missing_tools(settings, services(settings, (name,))).get(name)
 
     reporter = Reporter(wanted)
-    with stop_requested() as stop:
+    with stop_requested(restore=False) as stop:  # a Ctrl-C after the stop is ignored too
         run = lifecycle.LabRun(sup, wanted, reporter, started, timeout, missing_now=missing_now)
         outcome = run.run(stop)
     if outcome.healthy_after is not None:
