@@ -69,9 +69,11 @@ def settings_factory(lab_home: Path, monkeypatch: pytest.MonkeyPatch):
     def make(**overrides: object) -> Settings:
         values = {
             "LAB_HOME": lab_home,
-            "CRM_TOKEN": "test-crm-token",
+            "CRM_TOKEN": "test-crm-token-0000",
             "ADMIN_TOKEN": "test-admin-token",
             "GRAFANA_ADMIN_PASSWORD": "test-grafana-password",
+            "GRAFANA_SECRET_KEY": "test-grafana-secret-key",
+            "API_TOKEN": "test-api-token-0000",
         }
         values.update(overrides)
         return load_settings(**values)

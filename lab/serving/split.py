@@ -42,7 +42,7 @@ def sticky_point(key: str, salt: str) -> float:
 @dataclass(frozen=True)
 class SplitState:
     share: float
-    set_by: str  # "setting" (CHALLENGER_SHARE) or "admin" (POST /admin/split)
+    set_by: str  # "setting" (CHALLENGER_SHARE), "registry" (the model's tag) or "admin"
     set_at: str
 
 

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from lab import data, drift
 from lab.settings import Settings
-from lab.training import mlflow_registry, pipeline
+from lab.training import mlflow_registry, model_io, pipeline
 from lab.training.manifest import Manifest, copy_atomic, dump_model, write_manifest
 
 Step = Callable[[str], None]
@@ -76,13 +76,26 @@ def _decide(
     return False, f"kept the champion: {metric} {candidate:.4f} < champion's {current:.4f}"
 
 
-def _champion_score(client: Any, settings: Settings, alias: str) -> tuple[float | None, str | None]:
-    import mlflow.sklearn
-
+def _champion_score(
+    client: Any, settings: Settings, alias: str, notices: list[str]
+) -> tuple[float | None, str | None]:
+    """The current champion's score, loaded as the API loads it (verified first, skops only);
+    None (with a notice) when there is none or it cannot be verified."""
     current = mlflow_registry.get_alias_version(client, settings.MODEL_NAME, alias)
     if current is None:
         return None, None
-    model = mlflow.sklearn.load_model(f"models:/{settings.MODEL_NAME}@{alias}")
+    what = f"{settings.MODEL_NAME} version {current.version} (the {alias})"
+    try:
+        model = model_io.download_and_load(
+            client.get_model_version_download_uri(settings.MODEL_NAME, current.version),
+            client.tracking_uri,
+            (current.tags or {}).get(model_io.TREE_TAG),
+            what=what,
+            allow_unverified=settings.ALLOW_UNVERIFIED_MODELS,
+        ).model
+    except model_io.UnverifiedModelError as exc:
+        notices.append(f"{exc}; it is not compared with the new model")
+        return None, str(current.version)
     ev = data.evaluation_set()
     score = pipeline.score(pipeline.evaluate(model, ev.X, ev.y), settings.PRIMARY_METRIC)
     return score, str(current.version)
@@ -119,7 +132,9 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
     experiment_id = mlflow_registry.ensure_experiment(client, settings)
 
     step("scoring the current champion on the fixed evaluation set")
-    champion_score, champion_version = _champion_score(client, settings, mlflow_registry.CHAMPION)
+    champion_score, champion_version = _champion_score(
+        client, settings, mlflow_registry.CHAMPION, notices
+    )
     if options.alias == mlflow_registry.CHALLENGER and options.promote is not False:
         promoted, decision = True, "challenger: live traffic decides (`lab rollout auto`)"
     else:
@@ -154,8 +169,10 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
         run_id = run.info.run_id
 
     step("registering the model version")
-    # The API refuses a download whose SHA-256 differs from this tag (integrity of the artifact).
-    digest = {mlflow_registry.SHA256_TAG: mlflow_registry.logged_model_sha256(info.model_uri)}
+    # The API verifies every file of the download against these before it loads anything.
+    # (from the logged model's own artifact folder: what the registry version's download URI
+    # serves; a `models:/` download adds a generated `registered_model_meta` file)
+    digest = model_io.logged_digests(mlflow.get_logged_model(info.model_id).artifact_location)
     version = mlflow_registry.register(
         client, settings.MODEL_NAME, info.model_uri, run_id, label, info.model_id, digest
     )
