@@ -45,7 +45,7 @@ def run_foreground(
 
 
 def _signals() -> list[int]:
-    sigs = [signal.SIGINT, signal.SIGTERM]
+    sigs: list[int] = [signal.SIGINT, signal.SIGTERM]
     if sys.platform == "win32":
         sigs.append(signal.SIGBREAK)  # type: ignore[attr-defined]
     return sigs

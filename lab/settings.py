@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         return self.LAB_HOME / "run"
 
 
-def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+def load_settings(env_file: Path | None = None, **overrides: Any) -> Settings:
     """Read settings; a bad value raises `SettingsError` with one line naming the key."""
     path = env_file if env_file is not None else env_file_path()
     try:

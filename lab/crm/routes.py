@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, ClassVar
+from collections.abc import Sequence
+from typing import Annotated
 
 from litestar import Controller, get, put
 from litestar.connection import ASGIConnection
@@ -76,7 +77,7 @@ async def require_token(connection: ASGIConnection, _handler: BaseRouteHandler) 
 
 class CustomerController(Controller):
     path = "/customers"
-    tags: ClassVar[list[str]] = ["customers"]
+    tags: Sequence[str] | None = ("customers",)
 
     @get(
         "/",

@@ -30,7 +30,8 @@ def missing_tools(settings: Settings, wanted: list[Service]) -> dict[str, str]:
 
 def port_problems(wanted: list[Service], missing: dict[str, str]) -> tuple[list[str], list[str]]:
     """(errors, warnings): a taken port is an error, unless its tool is missing anyway."""
-    errors, warnings = [], []
+    errors: list[str] = []
+    warnings: list[str] = []
     for conflict in ports.conflicts(wanted):
         (warnings if conflict.service.name in missing else errors).append(conflict.message)
     return errors, warnings

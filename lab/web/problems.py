@@ -22,6 +22,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.types import ExceptionHandlersMap
 
 from lab.web.request_id import current_request_id, request_id_for
 
@@ -114,4 +115,4 @@ def plugin(details: Mapping[int, str] | None = None) -> ProblemDetailsPlugin:
     )
 
 
-EXCEPTION_HANDLERS = {Exception: _unexpected}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: _unexpected}
