@@ -15,9 +15,10 @@ if not exist "%PY%" (
         exit /b 1
     )
 )
-echo bin\lab: installing mlops-lab and its test tools into %VENV% ^(a few minutes, once^) 1>&2
+rem The test tools (pytest, playwright ...) are installed by the first `bin\lab test`.
+echo bin\lab: installing mlops-lab into %VENV% ^(a minute or two, once^) 1>&2
 "%PY%" -m pip install --quiet --disable-pip-version-check --upgrade pip || exit /b 1
-"%PY%" -m pip install --quiet --disable-pip-version-check -e "%ROOT%[test]" || exit /b 1
+"%PY%" -m pip install --quiet --disable-pip-version-check -e "%ROOT%" || exit /b 1
 type nul > "%STAMP%"
 :run
 "%PY%" -m lab %*

@@ -44,6 +44,24 @@ def run_foreground(
             signal.signal(sig, handler)
 
 
+def replace_or_run(
+    cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> int:
+    """Become `cmd` (exec) where the OS can keep the PID (POSIX), else `run_foreground` it.
+
+    A wrapper such as `lab prometheus` only writes a config and starts a binary: after the
+    exec no Python process stays behind it (memory), and the supervisor's signals reach the
+    binary itself."""
+    if os.name != "posix":
+        return run_foreground(cmd, env=env, cwd=cwd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if cwd is not None:
+        os.chdir(cwd)
+    os.execve(cmd[0], list(cmd), {**os.environ, **(env or {})})
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _signals() -> list[int]:
     sigs: list[int] = [signal.SIGINT, signal.SIGTERM]
     if sys.platform == "win32":

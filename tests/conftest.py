@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +9,37 @@ import pytest
 
 from lab.settings import Settings, load_settings
 from tests.support import LabProcess, free_port, lab_env, lab_process
+
+TESTS = Path(__file__).resolve().parent
+#: Suites whose modules share expensive fixtures (processes, a browser): they run in file order.
+FIXED_ORDER_SUITES = ("integration", "e2e")
+_COLLECTED = pytest.StashKey[int]()
+_COUNTER = pytest.StashKey["itertools.count[int]"]()
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Number the tests in collection (file) order, before pytest-randomly shuffles them."""
+    item.stash[_COLLECTED] = next(item.config.stash.setdefault(_COUNTER, itertools.count()))
+
+
+def _fixed_order(item: pytest.Item) -> bool:
+    if item.get_closest_marker("integration") or item.get_closest_marker("e2e"):
+        return True
+    try:
+        return item.path.resolve().relative_to(TESTS).parts[0] in FIXED_ORDER_SUITES
+    except ValueError:
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The unit and property suites run in pytest-randomly's order (shuffled, seed in the
+    header); the integration and e2e tests run after them in file order, so each module's
+    stack starts once and its tests run as written."""
+    shuffled = [item for item in items if not _fixed_order(item)]
+    fixed = sorted(
+        (item for item in items if _fixed_order(item)), key=lambda i: i.stash[_COLLECTED]
+    )
+    items[:] = shuffled + fixed
 
 
 @pytest.fixture

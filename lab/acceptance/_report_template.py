@@ -26,7 +26,7 @@ TEMPLATE = r"""<!doctype html>
   td.num { text-align: right; white-space: nowrap; }
   .status { font-weight: 700; white-space: nowrap; }
   .status-pass { color: var(--pass); } .status-fail { color: var(--fail); }
-  .status-skip { color: var(--skip); }
+  .status-skip { color: var(--skip); } .status-error { color: var(--fail); font-style: italic; }
   .observed { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .82rem;
               word-break: break-word; }
   .hint { margin-top: .35rem; padding: .35rem .5rem; background: #fff8c5; border-radius: 4px; }
@@ -46,8 +46,10 @@ TEMPLATE = r"""<!doctype html>
       <span class="status-pass">✔ <span id="count-pass">{{ r.counts.pass }}</span> passed</span>
       <span class="status-fail">✘ <span id="count-fail">{{ r.counts.fail }}</span> failed</span>
       <span class="status-skip">– <span id="count-skip">{{ r.counts.skip }}</span> skipped</span>
+      <span class="status-error">! <span id="count-error">{{ r.counts.get("error", 0) }}</span> could not run</span>
     </div>
   </div>
+  <p>project: <code>{{ r.project or r.project_dir }}</code></p>
   <p>{{ r.started_at }} · {{ "%.1f"|format(r.duration_seconds) }} s ·
      {% if r.passed %}every criterion passes{% else %}not every criterion passes yet: see the hints below{% endif %}</p>
 </header>
@@ -65,7 +67,7 @@ TEMPLATE = r"""<!doctype html>
     {% for c in m.criteria %}
     <tr class="criterion" data-criterion="{{ c.id }}" data-status="{{ c.status }}">
       <td><strong>{{ c.id }}</strong> {{ c.title }}<br><span class="zh" lang="zh-Hant-TW">{{ c.title_zh_tw }}</span></td>
-      <td class="status status-{{ c.status }}">{{ {"pass": "✔ pass", "fail": "✘ fail", "skip": "– skipped"}[c.status] }}</td>
+      <td class="status status-{{ c.status }}">{{ {"pass": "✔ pass", "fail": "✘ fail", "skip": "– skipped", "error": "! error"}[c.status] }}</td>
       <td class="num"><span class="points">{{ c.points }}</span>/<span class="weight">{{ c.weight }}</span></td>
       <td><div class="observed">{{ c.observed }}</div>
         {% if c.status == "fail" %}<div class="hint">{{ c.hint }}

@@ -22,7 +22,7 @@ class CriterionResult:
     title_zh_tw: str
     kind: str
     weight: int
-    status: str  # pass | fail | skip
+    status: str  # pass | fail | skip | error
     points: int
     observed: str  # what was seen (pass/fail) or why it was skipped
     hint: str
@@ -31,6 +31,7 @@ class CriterionResult:
     docs_zh_tw: str
     duration_seconds: float
     timeout_seconds: float
+    course: list[str] = field(default_factory=list)  # the course ids it grades
 
 
 @dataclass
@@ -70,6 +71,9 @@ class RunResult:
     rubric: dict[str, str]
     versions: dict[str, str]
     modules: list[ModuleResult] = field(default_factory=list)
+    project: str = ""  # the project graded (its folder)
+    #: the instructor's checks: {points, ran, criteria: [ids]} (lab.acceptance.extra)
+    hidden: dict[str, Any] = field(default_factory=dict)
 
     def criteria(self) -> list[CriterionResult]:
         return [c for m in self.modules for c in m.criteria]

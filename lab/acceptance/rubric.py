@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
 from lab.acceptance.checks import CHECK_KINDS, Params
+from lab.acceptance.policy import Policy
 
 TOTAL_POINTS = 100
+COURSE_ID = r"^(?:A-M[1-9]\.[0-9]{1,2}|R-M[1-9]\.C[0-9]{1,2})$"
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 
 
@@ -41,6 +51,8 @@ class Criterion(_Strict):
     hint: str = Field(min_length=1)
     hint_zh_tw: str | None = None
     timeout: float | None = Field(None, gt=0, le=7200)
+    #: the course's acceptance ids this criterion grades (A-M4.2, R-M4.C3)
+    course: list[Annotated[str, StringConstraints(pattern=COURSE_ID)]] = Field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -102,19 +114,41 @@ def anchor(item_id: str) -> str:
     return item_id.lower().replace(".", "-")
 
 
+class CourseLine(_Strict):
+    """One acceptance line of the course, paraphrased in the lab's words."""
+
+    en: str = Field(min_length=1)
+    zh_tw: str = Field(min_length=1)
+
+
 class Rubric(_Strict):
     version: Literal[1]
     title: str
     title_zh_tw: str
     docs: Docs = Docs()
     badges: Badges
+    policy: Policy = Policy()  # hidden_points, due, late_penalty_per_day (lab grade)
     modules: list[Module] = Field(min_length=1)
+    #: the course's acceptance ids (A-..., R-...) -> what each asks; criteria name them in `course`
+    course: dict[Annotated[str, StringConstraints(pattern=COURSE_ID)], CourseLine] = Field(
+        default_factory=dict
+    )
     source: str = ""  # set by load_rubric: the file it came from
     sha256: str = ""
 
     @property
     def total_points(self) -> int:
         return sum(m.points for m in self.modules)
+
+    def coverage(self) -> dict[str, list[str]]:
+        """Each course id (the `course` table's, then any other a criterion names) -> the ids
+        of the criteria that grade it, in rubric order (an empty list: not graded)."""
+        table: dict[str, list[str]] = {cid: [] for cid in self.course}
+        for module in self.modules:
+            for crit in module.criteria:
+                for cid in crit.course:
+                    table.setdefault(cid, []).append(crit.id)
+        return table
 
     def module(self, module_id: str) -> Module:
         for module in self.modules:
@@ -152,6 +186,7 @@ def validate_rubric(data: Any, lines: dict[Loc, int], path: Path | str, sha256: 
             path, f"{field}: {err['msg']}", line_of(lines, loc), _module_at(data, loc)
         ) from None
     _check_ids(rubric, lines, path)
+    _check_course(rubric, lines, path)
     _check_kinds(rubric, lines, path)
     _check_points(rubric, lines, path)
     return rubric
@@ -183,6 +218,22 @@ def _check_ids(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> None:
             if crit.id in seen:
                 raise RubricError(path, f"criterion id {crit.id} used twice", line, module.id)
             seen.add(crit.id)
+
+
+def _check_course(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> None:
+    """With a `course` table, every id a criterion names must be in it (a typo is an error)."""
+    if not rubric.course:
+        return
+    for i, module in enumerate(rubric.modules):
+        for j, crit in enumerate(module.criteria):
+            unknown = [cid for cid in crit.course if cid not in rubric.course]
+            if unknown:
+                raise RubricError(
+                    path,
+                    f"{crit.id}: course id {', '.join(unknown)} is not in the `course` table",
+                    line_of(lines, ("modules", i, "criteria", j, "course")),
+                    module.id,
+                )
 
 
 def _check_kinds(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> None:

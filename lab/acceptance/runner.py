@@ -6,12 +6,14 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lab.acceptance.checks import (
     CHECK_KINDS,
     CheckContext,
+    CheckError,
     CheckFailed,
     CheckSkipped,
     Outcome,
@@ -24,6 +26,9 @@ from lab.acceptance.scoring import Score, criterion_points, module_score
 
 #: Extra seconds a check's thread gets past its own timeout before it is abandoned.
 GRACE_SECONDS = 2.0
+#: Checks of kinds marked `isolated` (they touch no live service: files, the project's
+#: interpreter, tools) run this many at a time beside the others, started first.
+ISOLATED_WORKERS = 3
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,17 @@ def run_criterion(
     worker.join(timeout + GRACE_SECONDS)
     elapsed = time.monotonic() - started
     if not box:
-        return Outcome(Status.FAIL, f"no result within the {timeout:g} s timeout"), elapsed
+        return Outcome(
+            Status.ERROR,
+            f"no result within its {timeout:g} s time budget: give it more with `timeout:` on "
+            f"{criterion.id} in the rubric, or grade on a less loaded machine",
+        ), elapsed
     return box[0], elapsed
+
+
+def _isolated(criterion: Criterion, registry: CheckKinds = CHECK_KINDS) -> bool:
+    kind = registry.get(criterion.kind)
+    return bool(kind and kind.params.isolated)
 
 
 def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcome:
@@ -66,9 +80,11 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
         )
         result = kind.run(params, ctx)
     except CheckFailed as exc:
-        return Outcome(Status.FAIL, str(exc))
+        return Outcome(Status.FAIL, str(exc), hint=exc.hint, hint_zh_tw=exc.hint_zh_tw)
     except CheckSkipped as exc:
         return Outcome(Status.SKIP, str(exc))
+    except CheckError as exc:
+        return Outcome(Status.ERROR, str(exc))
     except Exception as exc:  # a check's own bug must not stop the run: it fails, visibly
         return Outcome(Status.FAIL, f"the check crashed: {type(exc).__name__}: {short(str(exc))}")
     return result if isinstance(result, Outcome) else Outcome(Status.PASS, str(result))
@@ -86,12 +102,23 @@ def run_rubric(
     started_at, t0 = datetime.now(UTC), time.monotonic()
     versions = base_versions()
     module_results: list[ModuleResult] = []
+    pool = ThreadPoolExecutor(ISOLATED_WORKERS, thread_name_prefix="isolated-check")
+    early: dict[str, Future[tuple[Outcome, float]]] = {
+        c.id: pool.submit(run_criterion, c, ctx)
+        for module in selected
+        for c in module.criteria
+        if _isolated(c)
+    }
+    pool.shutdown(wait=False)
     for module in selected:
         statuses: dict[str, Status] = {}
         results: list[CriterionResult] = []
         for criterion in module.criteria:
             events.criterion_started(module, criterion)
-            outcome, elapsed = run_criterion(criterion, ctx)
+            if criterion.id in early:
+                outcome, elapsed = early[criterion.id].result()
+            else:
+                outcome, elapsed = run_criterion(criterion, ctx)
             versions.update(outcome.facts)
             statuses[criterion.id] = outcome.status
             result = _criterion_result(rubric, criterion, outcome, elapsed)
@@ -132,6 +159,7 @@ def run_rubric(
         counts=counts,
         targets=dict(vars(ctx.targets)),
         project_dir=str(ctx.project_dir),
+        project=str(ctx.project_dir),
         docs_base=rubric.docs.base_url or ctx.project_dir.resolve().as_uri() + "/",
         rubric={"path": rubric.source, "sha256": rubric.sha256, "version": str(rubric.version)},
         versions=versions,
@@ -151,10 +179,11 @@ def _criterion_result(
         status=outcome.status.value,
         points=criterion_points(criterion.weight, outcome.status),
         observed=outcome.observed,
-        hint=criterion.hint,
-        hint_zh_tw=criterion.hint_zh_tw,
+        hint=outcome.hint or criterion.hint,
+        hint_zh_tw=outcome.hint_zh_tw or (None if outcome.hint else criterion.hint_zh_tw),
         docs=f"{rubric.docs.en}#{anchor(criterion.id)}",
         docs_zh_tw=f"{rubric.docs.zh_tw}#{anchor(criterion.id)}",
         duration_seconds=round(elapsed, 3),
         timeout_seconds=criterion.effective_timeout(),
+        course=list(criterion.course),
     )

@@ -10,9 +10,12 @@ from lab.cli import (
     check_cmd,
     crm_cmd,
     dashboard_cmd,
+    exercise_cmd,
+    grade_cmd,
     load_cmd,
     mlflow_cmd,
     monitor_cmd,
+    proc_cmd,
     rollout_cmd,
     segment_cmd,
     serve_cmd,
@@ -47,8 +50,11 @@ VERBS = (
     dashboard_cmd,
     load_cmd,
     up_cmd,
+    proc_cmd,
     rollout_cmd,
     check_cmd,
+    exercise_cmd,
+    grade_cmd,
 )
 
 for _module in VERBS:

@@ -17,7 +17,13 @@ from lab.cli._common import console, err_console, get_settings
 EXIT_FAILED = 1
 EXIT_BAD_RUBRIC = 2
 EXIT_SKIPPED = 3
-ICONS = {"pass": "[green]✔ pass[/]", "fail": "[red]✘ fail[/]", "skip": "[dim]– skip[/]"}
+EXIT_ERRORED = 4
+ICONS = {
+    "pass": "[green]✔ pass[/]",
+    "fail": "[red]✘ fail[/]",
+    "skip": "[dim]– skip[/]",
+    "error": "[magenta]! error[/]",
+}
 
 
 class RubricProblem(click.ClickException):
@@ -82,7 +88,25 @@ def _default_lang() -> str:
 @click.option(
     "--project-dir",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Project whose files are checked. [default: the checkout of config/]",
+    help="Project to grade (pyproject.toml or workspace.toml). "
+    "[default: the current folder when it holds a project, else this lab's checkout]",
+)
+@click.option(
+    "--python",
+    "python",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The project's interpreter. [default: its .venv, or the one workspace.toml names]",
+)
+@click.option(
+    "--fault-checks/--no-fault-checks",
+    default=None,
+    help="Stop and restart lab processes to grade fault handling (M4.crm_down). "
+    "[default: on for the local lab, off when a service URL is given]",
+)
+@click.option(
+    "--api-log",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The API's log file for M4.flow_log. [default: the logs under LAB_HOME/run]",
 )
 @click.option(
     "--lang",
@@ -91,8 +115,31 @@ def _default_lang() -> str:
     help="Language of titles and hints in the table.  [default: from LANG, else en]",
 )
 @click.option("--list-kinds", is_flag=True, help="List the check kinds a rubric may use, and exit.")
-def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, lang,
-          list_kinds, **urls) -> None:  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "junit", "github-summary"]),
+    default="table",
+    show_default=True,
+    help="What goes to stdout: the table, JUnit XML, or Markdown for $GITHUB_STEP_SUMMARY "
+    "(the table then goes to stderr; JSON, badges and HTML are still written).",
+)
+@click.option(
+    "--no-service",
+    "not_graded",
+    multiple=True,
+    type=click.Choice(["api", "crm", "mlflow", "prometheus", "grafana"]),
+    help="Do not grade this service: its criteria are skipped (`lab grade`: an empty URL).",
+)
+@click.option(
+    "--extra-rubric",
+    "extra_rubric",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The instructor's extra criteria (same format), added to the public rubric's.",
+)
+def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, python,
+          fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
+          **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -103,6 +150,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
 
     \b
     Exit codes: 0 every criterion passed; 1 at least one failed;
+                4 none failed but some could not run (error: fix the grading environment);
                 3 none failed but some were skipped; 2 the rubric or an option is wrong.
     \b
     Examples:
@@ -111,7 +159,9 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
       lab check --api-url http://10.0.0.7:8000 --json - > score.json
     """
     from lab.acceptance import CHECK_KINDS, CheckContext, RubricError, Targets, load_rubric
-    from lab.settings import env_file_path
+    from lab.acceptance.extra import record_hidden, with_extra
+    from lab.acceptance.formats import render, verdict
+    from lab.acceptance.graded import project_settings, resolve
 
     if list_kinds:
         for kind in CHECK_KINDS:
@@ -120,24 +170,65 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     settings = get_settings()
     rubric_path = rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml"
     try:
-        rubric = load_rubric(rubric_path)
+        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
     modules = _module_ids(rubric, modules)
+    project = resolve(project_dir, python)
+    settings = project_settings(project, settings)
+    remote = any(urls.values())
+    if fault_checks is None:
+        fault_checks = not remote
+        why = "a service URL was given: fault checks run on the local lab only"
+    else:
+        why = "--no-fault-checks"
     ctx = CheckContext(
         settings=settings,
-        targets=Targets.from_settings(settings, **urls),
-        project_dir=(project_dir or settings.LAB_CONFIG_DIR.parent).resolve(),
-        env_file=env_file_path(),
+        targets=Targets.from_settings(settings, **{**urls, **{f"{s}_url": "" for s in not_graded}}),
+        project_dir=project.root,
+        env_file=project.env_file,
         run_tests=not no_tests,
+        python=project.python,
+        python_note=project.python_note,
+        workspace=project.workspace,
+        fault_checks=fault_checks,
+        fault_note="" if fault_checks else why,
+        lab_command=(sys.executable, "-m", "lab"),
+        api_log=api_log,
     )
-    out = err_console if json_path == "-" else console
+    if json_path == "-" and fmt != "table":
+        raise click.BadParameter("--json - and --format both want stdout", param_hint="--format")
+    out = err_console if json_path == "-" or fmt != "table" else console
+    out.print(f"grading the {project.describe()}", soft_wrap=True)
+    out.print(
+        f"interpreter: {project.python or 'none'} ({project.python_note}) · services: "
+        + ", ".join(f"{k.removesuffix('_url')} {v or '(not graded)'}"
+                    for k, v in vars(ctx.targets).items()),
+        soft_wrap=True,
+    )  # fmt: skip
     result = _run(rubric, ctx, list(modules), out, lang)
+    record_hidden(result, hidden)
+    out.print(_coverage_table(rubric, result, lang))
+    out.print(verdict(result), soft_wrap=True)
     _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
+    _record_progress(ctx.project_dir, result, out)
+    if fmt != "table":
+        click.echo(render(result, fmt), nl=False)
     if result.counts["fail"]:
         sys.exit(EXIT_FAILED)
+    if result.counts["error"]:
+        sys.exit(EXIT_ERRORED)
     if result.counts["skip"]:
         sys.exit(EXIT_SKIPPED)
+
+
+def _record_progress(project_dir: Path, result, out: Console) -> None:
+    """Inside an exercise workspace: append this run to .lab/progress.json (lab.exercises)."""
+    from lab.exercises.progress import after_check
+
+    line = after_check(project_dir, result.to_json())
+    if line:
+        out.print(line, soft_wrap=True)
 
 
 def _module_ids(rubric, wanted: tuple[str, ...]) -> tuple[str, ...]:
@@ -177,7 +268,8 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
     out.print(
         f"[bold {colour}]total {result.points}/{result.max_points} ({result.percent:g}%)[/] · "
         f"{result.counts['pass']} passed, {result.counts['fail']} failed, "
-        f"{result.counts['skip']} skipped · {result.duration_seconds:.1f} s"
+        f"{result.counts['skip']} skipped, {result.counts['error']} could not run · "
+        f"{result.duration_seconds:.1f} s"
     )
     return result
 
@@ -203,6 +295,28 @@ def _module_table(module, lang: str) -> Table:
         table.add_row(
             ICONS[c.status], f"[bold]{c.id}[/] {_escape(name)}", f"{c.points}/{c.weight}", detail
         )
+    return table
+
+
+def _coverage_table(rubric, result, lang: str) -> Table:
+    """The course's acceptance ids, what each asks, and the status of the criteria grading it."""
+    zh = lang == "zh-TW"
+    status = {c.id: c.status for c in result.criteria()}
+    table = Table(
+        title="course coverage" if not zh else "課程驗收項目對照",
+        title_justify="left", title_style="bold", expand=True,
+    )  # fmt: skip
+    table.add_column("id", no_wrap=True)
+    table.add_column("acceptance line" if not zh else "驗收項目", ratio=2)
+    table.add_column("graded by" if not zh else "評分準則", ratio=3)
+    for cid, criteria in rubric.coverage().items():
+        line = rubric.course.get(cid)
+        text = (line.zh_tw if zh else line.en) if line else ""
+        graded = ", ".join(
+            f"{ICONS[status[c]].split(' ')[0]}[/] {c}" if c in status else f"[dim]{c}[/]"
+            for c in criteria
+        )
+        table.add_row(cid, _escape(text), graded or "[red]not graded[/]")
     return table
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -17,15 +18,20 @@ from lab.procs import run_foreground
 def mlflow(workers: int, print_command: bool) -> None:
     """Run `mlflow server` on MLFLOW_HOST:MLFLOW_PORT (SQLite + artifacts under LAB_HOME).
 
-    Lean options (1 worker, job execution off) start it in ~7 s with ~480 MB.
+    Lean options (1 worker, job execution off, no access log unless LOG_LEVEL=DEBUG or
+    `lab up --verbose`). On Linux and macOS this process becomes MLflow's uvicorn (exec):
+    one process, not a waiting parent plus its server.
     """
     settings = get_settings()
-    cmd = mlflow_server.command(settings, workers=workers)
+    quiet = not mlflow_server.access_log(settings)
+    cmd = mlflow_server.command(settings, workers=workers, quiet=quiet)
     if print_command:
         click.echo(" ".join(cmd))
         return
     console.print(f"MLflow UI on {settings.mlflow_url} (store {settings.mlflow_db_uri})")
     mlflow_server.reset_metrics(settings)
+    if os.name == "posix":
+        mlflow_server.exec_server(cmd, mlflow_server.LEAN_ENV)
     sys.exit(run_foreground(cmd, env=mlflow_server.LEAN_ENV))
 
 

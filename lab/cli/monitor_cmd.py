@@ -27,7 +27,7 @@ from lab.observability.tools import (
     load_specs,
     missing_hint,
 )
-from lab.procs import idle_forever, run_foreground
+from lab.procs import idle_forever, replace_or_run
 
 
 @click.command("fetch")
@@ -115,7 +115,7 @@ def prometheus(scrape_mlflow: bool, print_command: bool) -> None:
         click.echo(" ".join(cmd))
         return
     console.print(f"Prometheus on {settings.prometheus_url} (config {rendered.config})")
-    sys.exit(run_foreground(cmd))
+    sys.exit(replace_or_run(cmd))
 
 
 @click.command("grafana")
@@ -143,7 +143,7 @@ def grafana(print_command: bool) -> None:
         click.echo(" ".join(cmd))
         return
     console.print(f"Grafana on {settings.grafana_url} (config {files.ini})")
-    sys.exit(run_foreground(cmd, cwd=grafana_mod.homepath(binary)))
+    sys.exit(replace_or_run(cmd, cwd=grafana_mod.homepath(binary)))
 
 
 def register(group: click.Group) -> None:

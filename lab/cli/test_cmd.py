@@ -2,32 +2,97 @@
 
 from __future__ import annotations
 
+import importlib.util
+import random
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from lab.cli._common import LabError
 
 NO_TESTS_COLLECTED = 5
+#: Seeds are drawn from here; pytest-randomly accepts any non-negative integer.
+_SEED_RANGE = (1, 2**31 - 1)
+
+
+#: Modules of the `test` extras (pyproject.toml); installed by the first `lab test`, so a
+#: learner's first `bin/lab up` does not wait for (or store) playwright and the other tools.
+TEST_MODULES = ("pytest", "pytest_timeout", "pytest_randomly", "hypothesis", "respx", "playwright")
+
+
+def _ensure_test_extras() -> None:
+    missing = [m for m in TEST_MODULES if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    root = Path(__file__).resolve().parents[2]
+    target = f"{root}[test]" if (root / "pyproject.toml").is_file() else "mlops-lab[test]"
+    where = Path(sys.prefix)
+    click.echo(
+        f"lab test: installing the test tools ({', '.join(missing)}, ...) into {where} "
+        "(first `lab test` only; a few minutes)",
+        err=True,
+    )
+    editable = ["-e"] if target.startswith(str(root)) else []
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if subprocess.call([*pip, *editable, target]) != 0:
+        by_hand = escape(f"pip install {' '.join(editable)} '{target}'")  # [test] is no markup
+        raise LabError(f"installing the test tools failed; run it by hand: {by_hand}")
+    importlib.invalidate_caches()
+
+
+def _pytest(args: list[str]) -> int:
+    code = subprocess.call([sys.executable, "-m", "pytest", *args])
+    if code == NO_TESTS_COLLECTED:
+        click.echo("lab test: pytest ran no test; that counts as a failure", err=True)
+        return 1
+    return code
+
+
+def _seeded_runs(seeds: int, pytest_args: tuple[str, ...]) -> int:
+    """Run pytest `seeds` times, each in the random order of its own seed (pytest-randomly);
+    stop at the first failing run and say how to repeat it."""
+    if importlib.util.find_spec("pytest_randomly") is None:
+        raise LabError("--seeds needs pytest-randomly: pip install -e '.[test]' (bin/lab does it)")
+    if any(a.startswith("--randomly-seed") or a.endswith("no:randomly") for a in pytest_args):
+        raise click.UsageError("--seeds picks the seeds: leave out --randomly-seed and no:randomly")
+    drawn = random.SystemRandom().sample(range(*_SEED_RANGE), seeds)
+    for n, seed in enumerate(drawn, 1):
+        order = [f"--randomly-seed={seed}"]
+        click.echo(f"lab test: run {n} of {seeds}, random order --randomly-seed={seed}", err=True)
+        code = _pytest([*order, *pytest_args])
+        if code != 0:
+            again = shlex.join(["lab", "test", *order, *pytest_args])
+            click.echo(f"lab test: run {n} of {seeds} failed; repeat it with: {again}", err=True)
+            return code
+    return 0
 
 
 @click.command("test", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option(
+    "--seeds",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Run the tests this many times, each in a different random order (pytest-randomly); "
+    "the unit and property tests are shuffled, integration and e2e keep their file order.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test(pytest_args: tuple[str, ...]) -> None:
+def test(seeds: int, pytest_args: tuple[str, ...]) -> None:
     """Run the tests: unit, property, integration (real processes) and e2e (Chromium).
 
     Extra arguments go to pytest, e.g. `lab test tests/unit -x`. Running no test is a failure.
+    With pytest-randomly installed (the test extras) the unit and property tests run in a
+    random order whose seed pytest prints; `--seeds 3` runs them three times in three orders
+    (what CI does), stopping at the first failing run with the command that repeats it.
     """
-    try:
-        import pytest  # noqa: F401
-    except ImportError:
-        raise LabError("pytest is missing: pip install -e '.[test]' (bin/lab does it)") from None
-    code = subprocess.call([sys.executable, "-m", "pytest", *pytest_args])
-    if code == NO_TESTS_COLLECTED:
-        click.echo("lab test: pytest ran no test; that counts as a failure", err=True)
-        sys.exit(1)
-    sys.exit(code)
+    _ensure_test_extras()
+    if seeds == 1:
+        sys.exit(_pytest(list(pytest_args)))
+    sys.exit(_seeded_runs(seeds, pytest_args))
 
 
 def register(group: click.Group) -> None:

@@ -1,59 +1,27 @@
-"""`lab up`, `lab status`, `lab down`, `lab clean`: the whole lab with one command."""
+"""`lab up`, `lab down`, `lab clean`: the whole lab with one command.
+
+`lab status|stop|start|restart|logs` (one process at a time) are in lab/cli/proc_cmd.py."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import psutil
 
-from lab.cli._common import LabError, console, err_console, get_settings
+from lab.cli._common import LabError, console, get_settings
+from lab.cli.up_reporter import Reporter
 from lab.orchestration import clean as cleaning
 from lab.orchestration import down as downing
-from lab.orchestration import firstmodel, lifecycle, preflight, procfile, runfile
-from lab.orchestration.health import Health, client
+from lab.orchestration import firstmodel, lifecycle, output, preflight, procfile, runfile
 from lab.orchestration.services import Service, services
 from lab.orchestration.signals import stop_requested
 from lab.orchestration.supervisor import Supervisor
-from lab.orchestration.table import status_table
 from lab.settings import Settings, env_file_path
-
-
-class _Console:
-    """How `lab up` tells the learner what happens (lifecycle.Reporter)."""
-
-    def healthy(self, service: Service, health: Health, seconds: float) -> None:
-        console.print(f"[green]✓[/] {service.name} healthy at {service.link} ({seconds:.1f} s)")
-
-    def all_healthy(self, rows: lifecycle.Rows, seconds: float) -> None:
-        console.print(status_table(rows, title=f"mlops-lab is up ({seconds:.1f} s)"))
-        console.print("Ctrl-C (or `lab down` in another terminal) stops every process.")
-
-    def timed_out(self, rows: lifecycle.Rows, seconds: float) -> None:
-        console.print(status_table(rows, title=f"still starting after {seconds:.0f} s"))
-        console.print("[yellow]Not healthy yet; still waiting.[/] The log is above.")
-
-    def exited(self, codes: dict[str, int]) -> None:
-        what = ", ".join(f"{n} (exit code {c})" for n, c in codes.items())
-        err_console.print(f"[bold red]error:[/] {what} stopped, so honcho stops the others")
-
-    def stopping(self) -> None:
-        console.print("stopping every process…")
-
-    def stopped(self, survivors: list[psutil.Process]) -> None:
-        if survivors:
-            pids = ", ".join(str(p.pid) for p in survivors)
-            err_console.print(f"[bold red]error:[/] could not stop PIDs {pids}")
-        else:
-            console.print("stopped; no process left behind")
-
-
-def _echo(line: bytes) -> None:
-    sys.stdout.buffer.write(line)
-    sys.stdout.flush()
 
 
 def _running_lab(settings: Settings) -> runfile.RunRecord | None:
@@ -61,30 +29,69 @@ def _running_lab(settings: Settings) -> runfile.RunRecord | None:
     return rec if rec is not None and rec.running() else None
 
 
-def _train_first_model(ctx: click.Context, settings: Settings) -> bool:
-    """Train with `lab train`'s defaults when there is no model file and no champion."""
-    if firstmodel.has_model(settings):
+@dataclass
+class _Plan:
+    processes: dict[str, str]  # name -> command, the chosen ones
+    wanted: list[Service]
+    cwd: Path | None = None  # a workspace's folder: its commands run there
+    env_file: Path | None = None  # a workspace's .env
+    train: list[str] | None = None  # a workspace's own first-model command
+
+
+def _train_first_model(settings: Settings, env: dict[str, str], plan: _Plan) -> bool:
+    """Train with `lab train`'s defaults when there is no model file and no champion; in a
+    workspace, only with the workspace's own `train` command (the learner's training: the
+    lab's would hand an M3 learner the model for free), and a failure there is a warning.
+
+    In a child process: `lab up` itself never imports MLflow or scikit-learn (memory)."""
+    if settings.model_path.is_file():
         return False
-    from lab.cli.train_cmd import train
+    if plan.cwd is not None:
+        if plan.train is None:
+            return False
+        console.print(f"No model yet: training one with the workspace's `{' '.join(plan.train)}`.")
+        if subprocess.call(plan.train, env=env, cwd=plan.cwd) != 0:
+            console.print("[yellow]warning:[/] the workspace's training failed; starting anyway")
+            return False
+        return True
+    code = subprocess.call([sys.executable, "-m", "lab", "first-model"], env=env)
+    if code not in (0, firstmodel.HAD_MODEL):
+        raise LabError(f"training the first model failed (exit code {code}); see above")
+    return code == 0
 
-    console.print(f"No model yet (no {settings.model_path.name}, no champion): training one.")
-    ctx.invoke(train)
-    return True
 
-
-def _plan(
-    settings: Settings, procfile_path: Path | None, names: tuple[str, ...]
-) -> tuple[dict[str, str], list[Service]]:
+def _plan(settings: Settings, procfile_path: Path | None, names: tuple[str, ...]) -> _Plan:
     try:
         path = procfile_path or procfile.find()
         processes = procfile.load(path)
     except procfile.ProcfileError as exc:
         raise LabError(str(exc)) from None
-    unknown = [n for n in names if n not in processes]
+    plan = _Plan(processes, [])
+    _in_workspace(plan, settings)
+    unknown = [n for n in names if n not in plan.processes]
     if unknown:
-        raise LabError(f"{', '.join(unknown)}: not in {path} (it has {', '.join(processes)})")
-    chosen = names or tuple(processes)
-    return processes, services(settings, chosen)
+        raise LabError(f"{', '.join(unknown)}: not in {path} (it has {', '.join(plan.processes)})")
+    chosen = names or tuple(plan.processes)
+    plan.processes = {n: c for n, c in plan.processes.items() if n in chosen}
+    plan.wanted = services(settings, chosen)
+    return plan
+
+
+def _in_workspace(plan: _Plan, settings: Settings) -> None:
+    """In a learner's workspace, its own commands replace the Procfile's (SPEC contract 2)."""
+    try:
+        from lab import workspace  # lab exercise's module (lands with branch `exercise`)
+    except ImportError:
+        return
+    try:
+        found = workspace.find(Path.cwd())
+        if found is None:
+            return
+        plan.processes = found.processes(plan.processes, settings)
+        plan.train = found.command("train", settings)
+    except workspace.WorkspaceError as exc:
+        raise LabError(str(exc)) from None
+    plan.cwd, plan.env_file = found.root, found.env_file
 
 
 @click.command("up")
@@ -99,18 +106,24 @@ def _plan(
     "--timeout", default=120.0, show_default=True, help="Seconds to wait before showing the table."
 )
 @click.option("--quiet", "-q", is_flag=True, help="Do not echo process output (still logged).")
+@click.option(
+    "--verbose", is_flag=True, help="Louder processes: MLflow's access log on (as LOG_LEVEL=DEBUG)."
+)
 @click.option("--no-train", is_flag=True, help="Do not train a first model when there is none.")
-@click.pass_context
-def up(ctx, process_names, procfile_path, timeout, quiet, no_train) -> None:
-    """Start the whole lab: MLflow, CRM, API, Prometheus and Grafana (the Procfile, via honcho).
+def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
+    """Start the whole lab: MLflow, CRM, API, Prometheus and Grafana (the Procfile).
 
     Before starting it writes `.env` if missing (as `lab init`), trains a first model if there
-    is none, checks every port is free and reports tools that are missing. Then it waits until
-    every process answers its health URL and prints where to open each one. Ctrl-C or SIGTERM
-    (or `lab down` from another terminal) stops every process it started.
+    is none, checks every port is free and reports tools that are missing (no process is held
+    for those). Then it waits until every process answers its health URL and prints where to
+    open each one.
 
-    Name processes (e.g. `lab up mlflow api`) to start only those. Output goes to the terminal
-    and to LAB_HOME/run/lab.log.
+    Each process is supervised on its own: one that exits is restarted (after 1, 2, 4 … 30 s);
+    after 5 exits within 2 minutes it is left `crashed` while the others run. From another
+    terminal, `lab stop|start|restart|logs NAME` act on one process and `lab status` shows them
+    all. Ctrl-C, SIGTERM, a closed terminal (SIGHUP) or `lab down` stops every process it
+    started. Name processes (e.g. `lab up mlflow api`) to start only those. Output goes to the
+    terminal, to LAB_HOME/run/lab.log and to LAB_HOME/run/logs/NAME.log.
     """
     started = time.monotonic()
     if preflight.ensure_env_file(env_file_path()):
@@ -122,50 +135,54 @@ def up(ctx, process_names, procfile_path, timeout, quiet, no_train) -> None:
             f"a lab is already running (`lab up`, pid {running.pid}): `lab status` shows it, "
             "`lab down` stops it"
         )
-    processes, wanted = _plan(settings, procfile_path, process_names)
+    plan = _plan(settings, procfile_path, process_names)
+    processes, wanted = plan.processes, plan.wanted
     missing = preflight.missing_tools(settings, wanted)
-    errors, warnings = preflight.port_problems(wanted, missing)
+    errors, warnings = preflight.port_problems(wanted, missing, settings.run_dir)
     if errors:
         raise LabError("\n  ".join(["ports in use, nothing started:", *errors]))
     for name, hint in missing.items():
-        console.print(f"[magenta]missing:[/] {name} — {hint}; it will stay idle")
+        console.print(f"[magenta]missing:[/] {name} — {hint}; no process is started for it")
     for warning in warnings:
         console.print(f"[yellow]warning:[/] {warning}")
-    if not no_train and _train_first_model(ctx, settings):
-        started = time.monotonic()  # the start time is measured with a model present
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "LAB_ENV_FILE": str(env_file_path().resolve()),
+        "LAB_ENV_FILE": str((plan.env_file or env_file_path()).resolve()),
+        **({"LAB_VERBOSE": "1"} if verbose else {}),
     }
+    if not no_train and _train_first_model(settings, env, plan):
+        started = time.monotonic()  # the start time is measured with a model present
+    run_dir = settings.run_dir
+    names = list(processes)
+    sink = output.Output(run_dir, names, None if quiet else output.Terminal())
     sup = Supervisor(
-        procfile.render(processes),
-        settings.run_dir,
-        env,
-        names=process_names,
-        echo=None if quiet else _echo,
+        procfile.commands(processes), run_dir, env, sink, missing=missing, cwd=plan.cwd
     )
-    console.print(f"starting {', '.join(s.name for s in wanted)} (log: {sup.log_path})")
+    console.print(f"starting {', '.join(names)} (log: {sup.log_path}, per process: lab logs NAME)")
+
+    def missing_now(name: str) -> str | None:
+        return preflight.missing_tools(settings, services(settings, (name,))).get(name)
+
+    reporter = Reporter(wanted)
     with stop_requested() as stop:
-        outcome = lifecycle.LabRun(sup, wanted, missing, _Console(), started, timeout).run(stop)
+        run = lifecycle.LabRun(sup, wanted, reporter, started, timeout, missing_now=missing_now)
+        outcome = run.run(stop)
     if outcome.healthy_after is not None:
-        console.print(f"time from `lab up` to all healthy: {outcome.healthy_after:.1f} s")
+        reporter._say(f"time from `lab up` to all healthy: {outcome.healthy_after:.1f} s")
     sys.exit(outcome.exit_code)
 
 
-@click.command("status")
-def status() -> None:
-    """Show every process's URL and whether it answers (for a lab started anywhere)."""
-    settings = get_settings()
-    wanted = services(settings)
-    missing = preflight.missing_tools(settings, wanted)
-    with client() as http:
-        rows = lifecycle.rows(http, wanted, missing)
-    rec = _running_lab(settings)
-    owner = f"started by `lab up` (pid {rec.pid})" if rec else "not started by `lab up` here"
-    console.print(status_table(rows, title=f"mlops-lab status — {owner}"))
-    if not any(h.ok for _, h in rows):
-        console.print("Nothing answers: start the lab with `lab up`.")
+@click.command("first-model", hidden=True)
+@click.pass_context
+def first_model(ctx: click.Context) -> None:
+    """Train with `lab train`'s defaults when there is no model (`lab up` runs it as a child)."""
+    if firstmodel.has_model(get_settings()):
+        sys.exit(firstmodel.HAD_MODEL)
+    from lab.cli.train_cmd import train
+
+    console.print("No model yet (no model file, no champion): training one.")
+    ctx.invoke(train)
 
 
 @click.command("down")
@@ -218,5 +235,5 @@ def clean(yes: bool) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (up, status, down, clean):
+    for command in (up, first_model, down, clean):
         group.add_command(command)

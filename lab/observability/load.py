@@ -9,6 +9,7 @@ predictions are shifted (lab.observability.shift) so the API's drift metrics mov
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import Counter
@@ -70,9 +71,20 @@ class LoadPlan:
     @property
     def planned(self) -> int | None:
         """How many requests at most (None: as many as fit in the duration)."""
-        by_time = int(self.rate * self.duration) if self.duration is not None else None
+        by_time = _due_before(self.rate, self.duration) if self.duration is not None else None
         options = [n for n in (by_time, self.count) if n is not None]
         return max(1, min(options)) if options else None
+
+
+def _due_before(rate: float, duration: float) -> int:
+    """How many requests are due before `duration` at `rate`: the n with n / rate < duration
+    (the test `run` makes), i.e. ceil(rate * duration) corrected for float rounding."""
+    n = math.ceil(rate * duration)
+    while n > 0 and (n - 1) / rate >= duration:
+        n -= 1
+    while n / rate < duration:
+        n += 1
+    return n
 
 
 @dataclass

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import psutil
 
-from lab.orchestration import proctree, runfile
+from lab.orchestration import control, proctree, runfile
 
-#: `lab up` waits up to ~15 s for honcho, then 3+3 s for stragglers; allow for all of it.
+#: `lab up` gives each process 5 s, then 2 s after a kill; allow for all of it.
 OWNER_GRACE = 30.0
+ANSWER_WITHIN = 3.0  # `lab up` reads its control folder four times a second
 
 
 @dataclass
@@ -28,8 +29,9 @@ def down(run_dir: Path) -> DownResult | None:
     """Stop the recorded `lab up` and everything it started; None when nothing is recorded.
 
     POSIX: SIGTERM to `lab up`, which stops its tree cleanly (as Ctrl-C does). Windows has no
-    SIGTERM between consoles, so the tree is terminated from here. Either way, any recorded
-    process still alive afterwards (say `lab up` was killed with SIGKILL) is stopped too.
+    SIGTERM between consoles, so `lab up` is asked through its control folder (as `lab stop`
+    asks it). Either way, any recorded process still alive afterwards (say `lab up` was killed
+    with SIGKILL) is stopped from here.
     """
     rec = runfile.read(run_dir)
     if rec is None:
@@ -40,12 +42,14 @@ def down(run_dir: Path) -> DownResult | None:
     if owner is not None:
         with contextlib.suppress(psutil.Error):
             leftovers += owner.children(recursive=True)
-        if sys.platform == "win32":
-            proctree.stop([owner, *leftovers])
-        else:
+        if sys.platform != "win32":
             with contextlib.suppress(psutil.Error):
                 owner.send_signal(signal.SIGTERM)
             proctree.wait_gone([owner], OWNER_GRACE)
+        elif control.answered(run_dir, control.send(run_dir, "", "down"), ANSWER_WITHIN):
+            proctree.wait_gone([owner], OWNER_GRACE)
+        else:  # a `lab up` that reads no request: stop it from here
+            proctree.stop([owner])
     still = [p for p in leftovers if proctree.alive(p)]
     result.swept = [p.pid for p in still]
     result.survivors = [p.pid for p in proctree.stop(still)]

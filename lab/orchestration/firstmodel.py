@@ -27,3 +27,7 @@ def has_model(settings: Settings) -> bool:
         mlflow_registry.get_alias_version(client, settings.MODEL_NAME, mlflow_registry.CHAMPION)
         is not None
     )
+
+
+#: exit code of `lab first-model` (lab up's child) when there was a model and nothing was trained
+HAD_MODEL = 10

@@ -18,6 +18,7 @@ from lab.orchestration.services import Service
 class PortConflict:
     service: Service
     reason: str  # one line: why the port cannot be used
+    pid: int | None = None  # the process listening on it, when the OS tells us
 
     @property
     def message(self) -> str:
@@ -28,21 +29,29 @@ class PortConflict:
         )
 
 
-def listener(port: int) -> str | None:
-    """Best effort: "pid N (name)" of the process listening on `port`, if the OS tells us."""
+def listener_pid(port: int) -> int | None:
+    """Best effort: the PID listening on `port`, if the OS tells us."""
     with contextlib.suppress(psutil.Error, OSError):
         for conn in psutil.net_connections(kind="tcp"):
             if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-                if conn.pid is None:
-                    return None
-                return f"pid {conn.pid} ({psutil.Process(conn.pid).name()})"
+                return conn.pid
+    return None
+
+
+def listener(port: int) -> str | None:
+    """Best effort: "pid N (name)" of the process listening on `port`, if the OS tells us."""
+    pid = listener_pid(port)
+    if pid is None:
+        return None
+    with contextlib.suppress(psutil.Error):
+        return f"pid {pid} ({psutil.Process(pid).name()})"
     return None
 
 
 def _reason(exc: OSError, port: int) -> str:
     if isinstance(exc, socket.gaierror):
         return f"cannot be bound: the host does not resolve ({exc.strerror})"
-    if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1), 10013, 10048):
+    if _in_use(exc):
         who = listener(port)
         return "is already in use" + (f" by {who}" if who else "")
     if exc.errno in (errno.EACCES, errno.EPERM):
@@ -50,6 +59,15 @@ def _reason(exc: OSError, port: int) -> str:
     if exc.errno == errno.EADDRNOTAVAIL:
         return "cannot be bound: that address is not on this machine"
     return f"cannot be bound ({exc.strerror or exc})"
+
+
+def _in_use(exc: OSError) -> bool:
+    return not isinstance(exc, socket.gaierror) and exc.errno in (
+        errno.EADDRINUSE,
+        getattr(errno, "WSAEADDRINUSE", -1),
+        10013,
+        10048,
+    )
 
 
 def conflicts(wanted: Iterable[Service]) -> list[PortConflict]:
@@ -63,5 +81,6 @@ def conflicts(wanted: Iterable[Service]) -> list[PortConflict]:
             continue
         error = bind_error(service.host, service.port)
         if error is not None:
-            found.append(PortConflict(service, _reason(error, service.port)))
+            pid = listener_pid(service.port) if _in_use(error) else None
+            found.append(PortConflict(service, _reason(error, service.port), pid))
     return found

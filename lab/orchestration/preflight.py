@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
+
 from lab.envfile import write_env
 from lab.observability.tools import find_binary
-from lab.orchestration import ports
+from lab.orchestration import ports, runfile
 from lab.orchestration.services import Service
 from lab.settings import Settings
 
@@ -28,10 +30,35 @@ def missing_tools(settings: Settings, wanted: list[Service]) -> dict[str, str]:
     }
 
 
-def port_problems(wanted: list[Service], missing: dict[str, str]) -> tuple[list[str], list[str]]:
-    """(errors, warnings): a taken port is an error, unless its tool is missing anyway."""
+def port_problems(
+    wanted: list[Service], missing: dict[str, str], run_dir: Path | None = None
+) -> tuple[list[str], list[str]]:
+    """(errors, warnings): a taken port is an error, unless its tool is missing anyway.
+
+    When a port is held by a process an earlier `lab up` left behind (its run record names it,
+    or it runs a lab verb), the error says that `lab down` clears them."""
     errors: list[str] = []
     warnings: list[str] = []
-    for conflict in ports.conflicts(wanted):
+    found = ports.conflicts(wanted)
+    for conflict in found:
         (warnings if conflict.service.name in missing else errors).append(conflict.message)
+    if errors and any(_from_earlier_lab(c.pid, run_dir) for c in found):
+        errors.append(
+            "these are processes of an earlier `lab up` (a closed terminal, a killed lab): "
+            "`lab down` stops them"
+        )
     return errors, warnings
+
+
+def _from_earlier_lab(pid: int | None, run_dir: Path | None) -> bool:
+    if pid is None:
+        return False
+    if run_dir is not None:
+        rec = runfile.read(run_dir)
+        if rec is not None and pid in {c.pid for c in rec.children}:
+            return True
+    try:
+        cmd = psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return False
+    return any(a == "lab" for a in cmd) or any(a.endswith(("/bin/lab", "\\lab.exe")) for a in cmd)

@@ -1,8 +1,9 @@
-"""The Procfile: read it, refuse shell syntax, and render it for this interpreter.
+"""The Procfile: read it, refuse shell syntax, and fill in this interpreter.
 
-Every line is `python -m lab <verb>`. `lab up` hands honcho a copy (under LAB_HOME/run) whose
-`python` is the interpreter running `lab up`, so the lab's venv is used even when it is not
-activated, and `python` need not exist on PATH (Debian has only `python3`).
+Every line is `python -m lab <verb>` (honcho-compatible: `honcho start` runs the same file).
+`lab up` runs each line with `python` replaced by the interpreter running `lab up`, so the
+lab's venv is used even when it is not activated, and `python` need not exist on PATH (Debian
+has only `python3`).
 """
 
 from __future__ import annotations
@@ -58,12 +59,15 @@ def quote(arg: str) -> str:
     return subprocess.list2cmdline([arg]) if sys.platform == "win32" else shlex.quote(arg)
 
 
-def render(processes: dict[str, str], python: str = sys.executable) -> str:
-    """Procfile text with a leading `python` replaced by `python` (quoted for the shell)."""
-    lines = []
+def commands(processes: dict[str, str], python: str = sys.executable) -> dict[str, str]:
+    """Each command with a leading `python` replaced by `python` (quoted for this OS)."""
+    done = {}
     for name, cmd in processes.items():
         head, _, rest = cmd.partition(" ")
-        if head == "python":
-            cmd = f"{quote(python)} {rest}".rstrip()
-        lines.append(f"{name}: {cmd}")
-    return "\n".join(lines) + "\n"
+        done[name] = f"{quote(python)} {rest}".rstrip() if head == "python" else cmd
+    return done
+
+
+def render(processes: dict[str, str], python: str = sys.executable) -> str:
+    """Procfile text of `commands(processes, python)`."""
+    return "".join(f"{n}: {c}\n" for n, c in commands(processes, python).items())

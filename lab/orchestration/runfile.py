@@ -1,7 +1,8 @@
-"""LAB_HOME/run/lab.json: which `lab up` runs this lab, and every process it started.
+"""LAB_HOME/run/lab.json: which `lab up` runs this lab, each process's state, every PID.
 
-`lab down` and `lab status` read it from another terminal; `lab up` rewrites it as its process
-tree grows and removes it when it stops. A record whose `lab up` no longer runs is stale.
+`lab down`, `lab status` and `lab stop|start|restart` read it from another terminal; `lab up`
+rewrites it when a state changes or its process tree grows, and removes it when it stops. A
+record whose `lab up` no longer runs is stale.
 """
 
 from __future__ import annotations
@@ -22,6 +23,25 @@ FILE_NAME = "lab.json"
 
 
 @dataclass
+class ProcView:
+    """One Procfile process as `lab up` last saw it."""
+
+    state: str  # a policy.Phase value
+    pid: int | None = None
+    create_time: float | None = None
+    started_at: float | None = None  # wall-clock time of its start (for uptime)
+    restarts: int = 0
+    last_exit: int | None = None
+    request: str = ""  # id of the last control request `lab up` finished for it
+    detail: str = ""  # what its health URL said, the missing tool's hint, or why it crashed
+
+    def live(self) -> psutil.Process | None:
+        if self.pid is None or self.create_time is None:
+            return None
+        return ProcRecord(self.pid, self.create_time).live()
+
+
+@dataclass
 class RunRecord:
     pid: int  # the `lab up` process
     create_time: float
@@ -29,6 +49,7 @@ class RunRecord:
     cwd: str
     urls: dict[str, str] = field(default_factory=dict)
     children: list[ProcRecord] = field(default_factory=list)
+    processes: dict[str, ProcView] = field(default_factory=dict)
 
     @property
     def owner(self) -> ProcRecord:
@@ -57,7 +78,8 @@ def read(run_dir: Path) -> RunRecord | None:
     try:
         data = json.loads(path(run_dir).read_text(encoding="utf-8"))
         children = [ProcRecord(**c) for c in data.pop("children", [])]
-        return RunRecord(**data, children=children)
+        views = {n: ProcView(**v) for n, v in data.pop("processes", {}).items()}
+        return RunRecord(**data, children=children, processes=views)
     except (OSError, ValueError, TypeError):
         return None
 

@@ -42,6 +42,8 @@ class ChallengerSlot:
 
     async def refresh(self, champion: LoadedModel | None, force: bool) -> ChallengerResult:
         try:
+            if not await self._registry.has_alias(CHALLENGER):
+                raise NoAliasedVersion(CHALLENGER)
             found = await self._registry.resolve(CHALLENGER)
         except NoAliasedVersion:
             self.status = "no challenger alias: all traffic goes to the champion"
@@ -84,10 +86,12 @@ class ChallengerSlot:
 
     def _failed(self, reason: str) -> ChallengerResult:
         previous, self.current = self.current, None
+        repeated = reason == self.last_error and previous is None
         self.last_error = reason
         self._count_failure()
-        log.warning(
-            "challenger refused; its traffic goes to the champion",
-            extra={"reason": reason, "previous": previous.label if previous else None},
-        )
+        if not repeated:  # the same refusal at every poll is logged once
+            log.warning(
+                "challenger refused; its traffic goes to the champion",
+                extra={"reason": reason, "previous": previous.label if previous else None},
+            )
         return ChallengerResult("failed", None, reason)

@@ -242,12 +242,14 @@ class ModelStore:
 
     def _failed(self, reason: str) -> RefreshResult:
         self._metrics.reload_failures.inc()
+        repeated = reason == self.last_error  # the same failure at every poll: logged once
         self.last_error = reason
         current = self._current
         if current is None:
             self.reason = reason
-            log.warning("model load failed; no model to serve", extra={"reason": reason})
-        else:
+            if not repeated:
+                log.warning("model load failed; no model to serve", extra={"reason": reason})
+        elif not repeated:
             log.warning(
                 "model load failed; still serving the previous model",
                 extra={"reason": reason, "model_version": current.label},

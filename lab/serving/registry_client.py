@@ -70,6 +70,17 @@ class RegistryClient:
             sha256=_sha256_tag(tags.get(SHA256_TAG)),
         )
 
+    async def has_alias(self, alias: str) -> bool:
+        """Whether the registered model has `alias`, read from the model's own record.
+
+        Asking `registered-models/alias` for a missing alias is a 400 in MLflow's log at every
+        poll, which reads like an error to a learner; the model's record lists its aliases."""
+        if self._http is None:
+            return False
+        found = await self._get("/api/2.0/mlflow/registered-models/get", {"name": self.model_name})
+        aliases = (found.get("registered_model") or {}).get("aliases") or []
+        return any(isinstance(a, dict) and a.get("alias") == alias for a in aliases)
+
     async def with_download_uri(self, found: RegistryVersion) -> RegistryVersion:
         """`found` with where its artifacts are (asked only when the version is to be loaded)."""
         where = await self._get(

@@ -26,8 +26,22 @@ def test_model_page_shows_version_1_and_the_champion_alias(tmp_path, page):
 
         page.goto(f"{base}/#/models/churn-e2e", wait_until="domcontentloaded")
         page.get_by_text("Version 1").first.wait_for(timeout=30_000)
-        page.get_by_text("champion").first.wait_for(timeout=30_000)
+        (row,) = _alias_tags(page)  # in the versions table, beside Version 1
+        assert row.text_content() == ALIAS_TEXT
         page.screenshot(path=str(tmp_path / "mlflow-model.png"))
 
         page.goto(f"{base}/#/models/churn-e2e/versions/1", wait_until="domcontentloaded")
         page.get_by_text("v1.2.0-stable").first.wait_for(timeout=30_000)
+        (own,) = _alias_tags(page)  # version 1's own page: the alias is this version's
+        assert own.text_content() == ALIAS_TEXT
+
+
+#: MLflow's alias tag (ModelVersionAliasTag): an element titled with the alias, reading "@ alias".
+ALIAS_TEXT = "@\u00a0champion"
+
+
+def _alias_tags(page) -> list:
+    """The `champion` alias elements, not any text that merely contains "champion"."""
+    tags = page.locator('[title="champion"]').filter(has_text=ALIAS_TEXT)
+    tags.first.wait_for(timeout=30_000)
+    return tags.all()

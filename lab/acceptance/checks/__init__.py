@@ -1,8 +1,23 @@
 """The check kinds rubric.yml names. Importing this package registers every kind."""
 
-from lab.acceptance.checks import api, crm, files, mlflow, monitoring, project, suite
+from lab.acceptance.checks import (
+    api,
+    crm,
+    environment,
+    files,
+    flow,
+    metrics,
+    mlflow,
+    mlflow_ui,
+    monitoring,
+    project,
+    promql,
+    suite,
+    suite_sources,
+)
 from lab.acceptance.checks._base import (
     CheckContext,
+    CheckError,
     CheckFailed,
     CheckKind,
     CheckSkipped,
@@ -16,6 +31,7 @@ from lab.acceptance.checks.kinds import CHECK_KINDS
 __all__ = [
     "CHECK_KINDS",
     "CheckContext",
+    "CheckError",
     "CheckFailed",
     "CheckKind",
     "CheckSkipped",
@@ -25,9 +41,15 @@ __all__ = [
     "Targets",
     "api",
     "crm",
+    "environment",
     "files",
+    "flow",
+    "metrics",
     "mlflow",
+    "mlflow_ui",
     "monitoring",
     "project",
+    "promql",
     "suite",
+    "suite_sources",
 ]

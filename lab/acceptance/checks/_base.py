@@ -18,6 +18,7 @@ class Status(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
     SKIP = "skip"
+    ERROR = "error"  # the grading environment could not run the check (time budget, tool missing)
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,25 @@ class Outcome:
     status: Status
     observed: str
     facts: dict[str, str] = field(default_factory=dict)  # e.g. a server's version
+    hint: str | None = None  # a hint matching what was observed (replaces the rubric's)
+    hint_zh_tw: str | None = None
 
 
 class CheckFailed(Exception):
-    """The check ran and the service does not meet the criterion; the message says what it saw."""
+    """The check ran and the service does not meet the criterion; the message says what it saw.
+
+    `hint`/`hint_zh_tw`, when given, replace the rubric's hint: they match what was observed
+    (e.g. a 404 says the route is missing, a refused connection which command starts the service).
+    """
+
+    def __init__(self, message: str, hint: str | None = None, hint_zh_tw: str | None = None):
+        super().__init__(message)
+        self.hint, self.hint_zh_tw = hint, hint_zh_tw
+
+
+class CheckError(Exception):
+    """The grading environment cannot run the check (a tool is missing, no interpreter for the
+    project...); the message says how to fix the grading environment. Earns nothing; not a fail."""
 
 
 class CheckSkipped(Exception):
@@ -56,7 +72,8 @@ class Targets:
             "prometheus_url": settings.prometheus_url,
             "grafana_url": settings.grafana_url,
         }
-        values.update({k: v for k, v in overrides.items() if v})
+        # None: the default; "": a service this run does not grade (its checks are skipped)
+        values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**{k: v.rstrip("/") for k, v in values.items()})
 
 
@@ -71,6 +88,18 @@ class CheckContext:
     run_tests: bool = True
     timeout: float = 10.0
     memo: dict[str, Any] = field(default_factory=dict)
+    #: the project's interpreter (None: none found; `python_note` says why / where it came from)
+    python: Path | None = None
+    python_note: str = ""
+    #: the project's workspace (lab.workspace.Workspace) when it holds workspace.toml
+    workspace: Any = None
+    #: whether checks may stop and start the lab's processes (the local lab only)
+    fault_checks: bool = False
+    fault_note: str = ""
+    #: how to run the lab's CLI for process control (`... stop crm`)
+    lab_command: tuple[str, ...] = ()
+    #: the API's log file, when known (else the local lab's logs under LAB_HOME/run)
+    api_log: Path | None = None
 
     def client(self) -> httpx.Client:
         """An HTTP client whose every request gives up after this criterion's timeout."""
@@ -79,12 +108,32 @@ class CheckContext:
     def project_file(self, relative: str) -> Path:
         return self.project_dir / Path(relative)
 
+    def first_file(self, *candidates: str) -> Path | None:
+        """The first of `candidates` (relative to the project; globs allowed) that is a file."""
+        for relative in candidates:
+            for path in sorted(self.project_dir.glob(relative)):
+                if path.is_file():
+                    return path
+        return None
+
+    def interpreter(self) -> Path:
+        """The project's interpreter, or `CheckError` saying how to name one."""
+        if self.python is None:
+            raise CheckError(
+                f"no interpreter for the project {self.project_dir}: "
+                f"{self.python_note or 'none found'} (create its .venv or pass --python PATH)"
+            )
+        return self.python
+
 
 class Params(BaseModel):
     """A check kind's parameters in rubric.yml (beside `kind`); unknown keys are an error."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     default_timeout: ClassVar[float] = 10.0
+    #: True for kinds that touch no live service (files, the project's interpreter, tools):
+    #: they run beside the others, so a slow one does not hold up the run
+    isolated: ClassVar[bool] = False
 
 
 CheckFunction = Callable[[Any, CheckContext], Outcome | str]

@@ -1,32 +1,124 @@
-"""HTTP helpers for checks: one request, and the answer turned into a clear pass or fail."""
+"""HTTP helpers for checks: one request, and the answer turned into a clear pass or fail.
+
+A failure carries a hint that matches what was seen: nothing listening names the command that
+starts the lab's own service, a 404 says the route is missing, a 5xx shows the body's first line.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, describe_http_error, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckFailed,
+    CheckSkipped,
+    describe_http_error,
+    short,
+)
+
+#: Targets field -> (Procfile process, the verb that runs it alone)
+SERVICES = {
+    "api_url": ("api", "lab serve"),
+    "crm_url": ("crm", "lab crm"),
+    "mlflow_url": ("mlflow", "lab mlflow"),
+    "prometheus_url": ("prometheus", "lab prometheus"),
+    "grafana_url": ("grafana", "lab grafana"),
+}
+
+
+def service_of(ctx: CheckContext, url: str) -> tuple[str, str]:
+    """(process name, its verb) of the target `url` belongs to (by scheme, host and port)."""
+    where = urlsplit(url)
+    for field, names in SERVICES.items():
+        base = urlsplit(getattr(ctx.targets, field))
+        if (base.scheme, base.netloc) == (where.scheme, where.netloc):
+            return names
+    return ("", "")
+
+
+def refused(ctx: CheckContext, url: str) -> CheckFailed:
+    base = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    name, verb = service_of(ctx, url)
+    if name:
+        hint = (
+            f"Nothing listens at {base}: start the lab with `lab up` (this service alone: "
+            f"`lab start {name}`, or `{verb}` in a terminal), or give its address."
+        )
+        zh = (
+            f"{base} 沒有服務在監聽：用 `lab up` 啟動實驗室（只啟動此服務：`lab start {name}`，"
+            f"或在終端機執行 `{verb}`），或提供它的位址。"
+        )
+    else:
+        hint, zh = f"Nothing listens at {base}: start that service.", f"{base} 沒有服務在監聽。"
+    return CheckFailed(f"cannot connect to {url}: nothing listens there", hint, zh)
 
 
 def call(
     ctx: CheckContext, client: httpx.Client, method: str, url: str, **kwargs: Any
 ) -> httpx.Response:
     """Send one request; a transport failure becomes `CheckFailed` naming the URL."""
+    if not urlsplit(url).scheme:  # its service has no URL in this run (`--no-service`)
+        raise CheckSkipped("not graded: no URL was given for this service")
     try:
         return client.request(method, url, **kwargs)
+    except httpx.ConnectError:
+        raise refused(ctx, url) from None
     except httpx.HTTPError as exc:
         raise CheckFailed(describe_http_error(exc, url, ctx.timeout)) from None
+
+
+def first_line(response: httpx.Response) -> str:
+    lines = [line for line in response.text.splitlines() if line.strip()]
+    return short(lines[0], 140) if lines else "(empty body)"
+
+
+def body_summary(response: httpx.Response) -> str:
+    """A problem body's `detail`, else the body's first line."""
+    try:
+        is_json = isinstance(response.json(), dict)
+    except ValueError:
+        is_json = False
+    return error_text(response) if is_json else first_line(response)
+
+
+def server_error_hint(code: int) -> tuple[str, str]:
+    """(hint, zh-TW hint) for a 5xx answer."""
+    return (
+        f"The server failed on this request (HTTP {code}); its log (`lab logs api`) has the "
+        "traceback. Catch the error and answer a 4xx (bad input) or 503 (a dependency is down) "
+        "with a message.",
+        f"伺服器處理此請求失敗（HTTP {code}）；它的日誌（`lab logs api`）有完整追蹤。"
+        "請攔截錯誤，輸入錯誤時回 4xx、相依服務停止時回 503，並附說明。",
+    )
+
+
+def unexpected(response: httpx.Response, what: str) -> CheckFailed:
+    """The failure for an answer that is not the expected success, with a matching hint."""
+    request = response.request
+    path = urlsplit(str(request.url)).path
+    code = response.status_code
+    said = f"{what}: {request.method} {request.url} answered HTTP {code}"
+    if code == 404:
+        return CheckFailed(
+            f"{said}: the route {path} is missing",
+            f"{request.method} {path} answered 404: the route is missing. Add it to the app "
+            "(check its path and method), or point the check at the right address.",
+            f"{request.method} {path} 回 404：路由不存在。請在應用程式中加上它（確認路徑與方法），"
+            "或讓檢查指向正確的位址。",
+        )
+    if code >= 500:
+        return CheckFailed(f"{said}: {body_summary(response)}", *server_error_hint(code))
+    return CheckFailed(f"{said}: {error_text(response)}")
 
 
 def json_of(response: httpx.Response, what: str) -> Any:
     """The JSON body of a 2xx answer; anything else becomes `CheckFailed`."""
     url = str(response.request.url)
     if not response.is_success:
-        raise CheckFailed(
-            f"{what}: {response.request.method} {url} answered HTTP {response.status_code}: "
-            f"{error_text(response)}"
-        )
+        raise unexpected(response, what)
     try:
         return response.json()
     except ValueError:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
-from lab.acceptance.checks._http import call, get_json, json_of
+from lab.acceptance.checks._http import (
+    call,
+    first_line,
+    get_json,
+    json_of,
+    server_error_hint,
+    unexpected,
+)
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 #: A realistic customer (the ten features of lab.data, in order).
@@ -18,21 +26,70 @@ SAMPLE_ROW = [12.0, 79.5, 3.0, 4.0, 21.0, 1.0, 1.0, 2.0, 14.5, 2.0]
 
 @CHECK_KINDS.kind("api_health")
 def api_health(_params: Params, ctx: CheckContext) -> str:
-    """GET /health answers JSON with `model_loaded: true`."""
+    """GET /health answers JSON with a boolean `model_loaded` (true or false, with a reason)."""
+    body = health(ctx)
+    loaded = body["model_loaded"]
+    if loaded is True:
+        return f"model_loaded true, model_version {body.get('model_version', '?')}"
+    return f"model_loaded false, and says why: {_why(body)}"
+
+
+def health(ctx: CheckContext) -> dict[str, Any]:
+    """The /health answer (once per run), checked to hold a boolean `model_loaded`."""
+    if "health" in ctx.memo:
+        return ctx.memo["health"]
     url = f"{ctx.targets.api_url}/health"
     with ctx.client() as client:
         body = get_json(ctx, client, url, "/health")
-    if not isinstance(body, dict) or "model_loaded" not in body:
-        raise CheckFailed(f"/health has no `model_loaded` field: {short(json.dumps(body))}")
-    if body["model_loaded"] is not True:
-        raise CheckFailed(f"/health says model_loaded={body['model_loaded']!r}: {_why(body)}")
-    ctx.memo["served_version"] = body.get("model_version")
-    return f"model_loaded true, model_version {body.get('model_version', '?')}"
+    if not isinstance(body, dict) or not isinstance(body.get("model_loaded"), bool):
+        raise CheckFailed(f"/health has no boolean `model_loaded` field: {short(json.dumps(body))}")
+    ctx.memo["health"] = body
+    return body
 
 
 def _why(body: dict[str, Any]) -> str:
     rest = {k: v for k, v in body.items() if k != "model_loaded"}
     return short(json.dumps(rest), 140)
+
+
+class StartParams(Params):
+    process: str = "api"
+
+
+@CHECK_KINDS.kind("api_starts", StartParams)
+def api_starts(params: StartParams, ctx: CheckContext) -> str:
+    """One command starts the API (a Procfile line `lab up` runs), and it answers."""
+    procfile = ctx.first_file("Procfile") or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
+    lines = _procfile(procfile)
+    ws = ctx.workspace
+    if ws is not None:
+        lines = ws.processes(lines)
+        source = "workspace.toml [processes] over the lab's Procfile"
+    else:
+        source = str(procfile)
+    command = lines.get(params.process)
+    if not command:
+        raise CheckFailed(f"no `{params.process}` process in {source}: `lab up` would not start it")
+    url = f"{ctx.targets.api_url}/health"
+    with ctx.client() as client:
+        response = call(ctx, client, "GET", url)
+    if response.status_code >= 500:
+        raise unexpected(response, "the API")
+    return (
+        f"`lab up` runs {params.process}: {short(command, 80)}; "
+        f"{url} answered {response.status_code}"
+    )
+
+
+def _procfile(path: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if not path.is_file():
+        return found
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.lstrip().startswith("#"):
+            found[name.strip()] = command.strip()
+    return found
 
 
 class PredictParams(Params):
@@ -43,10 +100,13 @@ class PredictParams(Params):
 
 @CHECK_KINDS.kind("api_predict", PredictParams)
 def api_predict(params: PredictParams, ctx: CheckContext) -> str:
-    """POST /predict with one valid row answers 2xx JSON holding the expected keys."""
+    """POST /predict with one valid row answers 200 JSON holding the class and model_version."""
     url = f"{ctx.targets.api_url}{params.path}"
     with ctx.client() as client:
-        body = json_of(call(ctx, client, "POST", url, json={"features": params.features}), url)
+        response = call(ctx, client, "POST", url, json={"features": params.features})
+    body = json_of(response, params.path)
+    if response.status_code != 200:
+        raise CheckFailed(f"{params.path} answered HTTP {response.status_code}, not 200")
     if not isinstance(body, dict):
         raise CheckFailed(f"{params.path} answered {short(json.dumps(body))}, not a JSON object")
     missing = [k for k in params.expect_keys if k not in body]
@@ -55,36 +115,74 @@ def api_predict(params: PredictParams, ctx: CheckContext) -> str:
     return f"{params.path} answered {short(json.dumps(body), 140)}"
 
 
-def _default_bad_bodies() -> list[Any]:
-    return [{"features": [1.0, 2.0, 3.0]}, {"features": "abc"}, {"rows": []}, "not json"]
+_TEN = ", ".join(["1"] * 10)
+_NINE = ", ".join(["1"] * 9)
+#: (what is wrong, content type, raw body): each must get a 4xx with a message
+BAD_BODIES: list[tuple[str, str, str]] = [
+    ("wrong length", "application/json", '{"features": [1, 2, 3]}'),
+    ("strings", "application/json", '{"features": [' + ", ".join(['"a"'] * 10) + "]}"),
+    ("null", "application/json", '{"features": null}'),
+    ("NaN", "application/json", '{"features": [NaN, ' + _NINE + "]}"),
+    ("Infinity", "application/json", '{"features": [Infinity, ' + _NINE + "]}"),
+    ("nested lists", "application/json", '{"features": [[' + _TEN + "]]}"),
+    ("empty body", "application/json", ""),
+    (
+        "huge numbers",
+        "application/json",
+        '{"features": [1e308, 1e300, ' + ", ".join(["1"] * 8) + "]}",
+    ),
+    ("wrong content type", "application/x-www-form-urlencoded", "features=1,2,3"),
+    ("no features", "application/json", '{"rows": []}'),
+]
+
+
+class BadBody(BaseModel):
+    """One bad request: what is wrong with it, its content type and its raw body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    what: str = Field(min_length=1)
+    content_type: str = "application/json"
+    body: str = ""
 
 
 class RejectParams(Params):
     path: str = "/predict"
-    bad_bodies: list[Any] = Field(default_factory=_default_bad_bodies, min_length=1)
+    #: the bodies sent (an extra rubric sends others: `{what, content_type, body}` each)
+    bad_bodies: list[BadBody] = Field(
+        default_factory=lambda: [BadBody(what=w, content_type=c, body=b) for w, c, b in BAD_BODIES],
+        min_length=1,
+    )
 
 
 @CHECK_KINDS.kind("api_rejects_bad_input", RejectParams)
 def api_rejects_bad_input(params: RejectParams, ctx: CheckContext) -> str:
-    """POST /predict with malformed bodies answers 4xx every time (never 2xx, never 5xx)."""
+    """POST /predict with each malformed body answers 4xx with a message (never 2xx, never 5xx)."""
     url = f"{ctx.targets.api_url}{params.path}"
-    codes: list[int] = []
+    codes: list[str] = []
     with ctx.client() as client:
-        for body in params.bad_bodies:
-            kwargs: dict[str, Any] = (
-                {"content": body, "headers": {"content-type": "application/json"}}
-                if isinstance(body, str)
-                else {"json": body}
+        for bad in params.bad_bodies:
+            what, content_type, body = bad.what, bad.content_type, bad.body
+            response = call(
+                ctx, client, "POST", url, content=body, headers={"content-type": content_type}
             )
-            response = call(ctx, client, "POST", url, **kwargs)
-            codes.append(response.status_code)
+            sent = f"{what} ({short(body, 50) or 'no body'})"
+            if response.status_code >= 500:
+                raise CheckFailed(
+                    f"{params.path} answered HTTP {response.status_code} to the bad body {sent}: "
+                    f"{first_line(response)}",
+                    *server_error_hint(response.status_code),
+                )
             if not 400 <= response.status_code < 500:
-                sent = short(body if isinstance(body, str) else json.dumps(body), 60)
                 raise CheckFailed(
                     f"{params.path} answered HTTP {response.status_code} to the bad body {sent} "
-                    f"(expected a 4xx): {short(response.text, 80)}"
+                    "(expected a 4xx)"
                 )
-    return f"{len(codes)} bad bodies → HTTP {', '.join(map(str, codes))}"
+            if not response.text.strip():
+                raise CheckFailed(
+                    f"{params.path} answered HTTP {response.status_code} to {sent} with no message"
+                )
+            codes.append(f"{what} {response.status_code}")
+    return f"{len(codes)} bad bodies, each 4xx with a message: {', '.join(codes)}"
 
 
 class MetricsParams(Params):

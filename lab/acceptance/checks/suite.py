@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
+from pathlib import Path
 
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, CheckSkipped, Params, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckError,
+    CheckFailed,
+    CheckSkipped,
+    Params,
+    short,
+)
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NO_TESTS_COLLECTED = 5
@@ -17,8 +24,11 @@ _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error|errors|skipped).*?)\s*=*
 
 
 class SuiteParams(Params):
+    isolated = True
     default_timeout = 1800.0
+    #: the first of these that exist are run (tests/ when none does)
     paths: list[str] = Field(default_factory=lambda: ["tests/unit", "tests/property"], min_length=1)
+    select: str = "not integration and not e2e"
 
 
 def summary_line(output: str) -> str:
@@ -41,27 +51,44 @@ def failures(output: str, most: int = 3) -> list[str]:
     return found[:most]
 
 
+def test_command(params: SuiteParams, ctx: CheckContext) -> tuple[list[str], str]:
+    """(the command that runs the project's tests, where it came from)."""
+    ws = ctx.workspace
+    command = ws.command("test") if ws is not None else None
+    if command:
+        command = list(command)
+        if Path(command[0]).name in ("python", "python3", "py"):
+            command[0] = str(ctx.interpreter())
+        return command, "workspace.toml [commands] test"
+    paths = [p for p in params.paths if ctx.project_file(p).exists()] or ["tests"]
+    if not ctx.project_file(paths[0]).exists():
+        raise CheckFailed(
+            f"no tests in {ctx.project_dir} (looked for {', '.join(params.paths)}, tests)"
+        )
+    return [str(ctx.interpreter()), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "-m", params.select, *paths], f"pytest {' '.join(paths)}"  # fmt: skip
+
+
 @CHECK_KINDS.kind("test_suite", SuiteParams)
 def suite_passes(params: SuiteParams, ctx: CheckContext) -> str:
-    """`python -m pytest -q PATHS` passes in the project folder (skipped with --no-tests)."""
+    """The project's tests pass in its own interpreter (skipped with --no-tests)."""
     if not ctx.run_tests:
         raise CheckSkipped("skipped with --no-tests")
-    missing = [p for p in params.paths if not ctx.project_file(p).exists()]
-    if missing:
-        raise CheckFailed(f"no {', '.join(missing)} in {ctx.project_dir}")
+    cmd, source = test_command(params, ctx)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *params.paths]
     try:
         done = subprocess.run(
             cmd, cwd=ctx.project_dir, env=env, capture_output=True, text=True, timeout=ctx.timeout
         )
+    except FileNotFoundError:
+        raise CheckFailed(f"cannot run {cmd[0]} ({source})") from None
     except subprocess.TimeoutExpired:
-        raise CheckFailed(f"the tests did not finish within {ctx.timeout:g} s") from None
+        raise CheckError(f"the tests did not finish within {ctx.timeout:g} s") from None
     summary = summary_line(done.stdout + done.stderr)
     if done.returncode == NO_TESTS_COLLECTED:
-        raise CheckFailed(f"pytest collected no tests in {', '.join(params.paths)}")
+        raise CheckFailed(f"{source} collected no tests")
     if done.returncode != 0:
         first = failures(done.stdout)
         shown = f"; first: {', '.join(first)}" if first else ""
-        raise CheckFailed(f"pytest exit code {done.returncode}: {short(summary, 100)}{shown}")
-    return f"pytest {' '.join(params.paths)}: {summary}"
+        raise CheckFailed(f"{source}: exit code {done.returncode}: {short(summary, 100)}{shown}")
+    return f"{source}: {summary}"

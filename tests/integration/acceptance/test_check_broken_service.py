@@ -1,5 +1,10 @@
-"""`lab check` against a real, deliberately broken service (500s, no /metrics): those criteria
-fail with what was observed and their hints; nothing is skipped, nothing passes by accident."""
+"""`lab check` against a real, deliberately broken service (broken_service.py, one process whose
+mode is switched between runs).
+
+- all500: every service criterion fails with what was observed and its hint; nothing passes.
+- each single fault fails exactly its own criterion, compared with the same service without
+  the fault, with a hint that matches what was seen.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,39 +23,66 @@ from tests.support import REPO, free_port, lab_env, wait_until
 
 pytestmark = pytest.mark.integration
 
+URL_OPTIONS = ("api", "crm", "mlflow", "prometheus", "grafana")
+
+
+@dataclass
+class Broken:
+    url: str
+    log: Path
+
+    def mode(self, name: str) -> None:
+        httpx.post(f"{self.url}/_mode/{name}", timeout=5).raise_for_status()
+
+    def check(self, tmp: Path, *modules: str) -> tuple[int, dict, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "lab", "check", "--no-tests", "--json", "-",
+             "--badges", str(tmp / "b"), "--html", str(tmp / "r.html"),
+             "--api-log", str(self.log),
+             *[a for m in modules for a in ("-m", m)],
+             *[f"--{name}-url={self.url}" for name in URL_OPTIONS]],
+            env=lab_env(tmp, COLUMNS=300), cwd=REPO, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert "Traceback" not in done.stderr, done.stderr
+        return done.returncode, json.loads(done.stdout), " ".join(done.stderr.split())
+
+
+def by_id(result: dict) -> dict[str, dict]:
+    return {c["id"]: c for m in result["modules"] for c in m["criteria"]}
+
+
+def failed(result: dict) -> set[str]:
+    return {cid for cid, c in by_id(result).items() if c["status"] == "fail"}
+
 
 @pytest.fixture(scope="module")
-def broken_url(tmp_path_factory) -> Iterator[str]:
+def broken(tmp_path_factory) -> Iterator[Broken]:
     port = free_port()
-    log = (tmp_path_factory.mktemp("broken") / "broken.log").open("wb")
+    folder = tmp_path_factory.mktemp("broken")
+    out = (folder / "broken.out").open("wb")
+    api_log = folder / "api.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.acceptance.broken_service", str(port)],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "tests.integration.acceptance.broken_service", str(port),
+         str(api_log)],
+        cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: httpx.get(f"{url}/health", timeout=2).status_code == 500, 20, url)
-        yield url
+        yield Broken(url, api_log)
     finally:
         proc.terminate()
         proc.wait(10)
-        log.close()
+        out.close()
 
 
-def test_every_service_criterion_fails_against_500s_and_no_metrics(broken_url, tmp_path):
-    env = lab_env(tmp_path, COLUMNS=300)  # a wide table: hints on one line each
-    done = subprocess.run(
-        [sys.executable, "-m", "lab", "check", "--no-tests", "-m", "M2", "-m", "M3", "-m", "M4",
-         "-m", "M5", "--json", "-", "--badges", str(tmp_path / "b"),
-         "--html", str(tmp_path / "r.html"),
-         *[f"--{name}-url={broken_url}" for name in ("api", "crm", "mlflow", "prometheus",
-                                                      "grafana")]],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 1, done.stderr
-    result = json.loads(done.stdout)
-    by_id = {c["id"]: c for m in result["modules"] for c in m["criteria"]}
+def test_every_service_criterion_fails_against_500s_and_no_metrics(broken, tmp_path):
+    broken.mode("all500")
+    code, result, table = broken.check(tmp_path, "M2", "M3", "M4", "M5")
+    assert code == 1
+    seen = by_id(result)
     service_criteria = {
+        "M2.up": "answered HTTP 500: .*Internal Server Error",
         "M2.health": "/health: GET .* answered HTTP 500",
         "M2.predict": "answered HTTP 500",
         "M2.reject": "answered HTTP 500 to the bad body",
@@ -56,18 +90,55 @@ def test_every_service_criterion_fails_against_500s_and_no_metrics(broken_url, t
         "M4.segment_update": "answered HTTP 500",
         "M4.crm_record": "segment update failed",
         "M5.metrics": "/metrics answered HTTP 404",
-        "M5.prometheus": "Prometheus query: GET .* answered HTTP 500",
+        "M5.counter": "/metrics answered HTTP 404: the route /metrics is missing",
+        "M5.prometheus": "Prometheus targets: GET .* answered HTTP 500",
         "M5.grafana": "Grafana /api/health: GET .* answered HTTP 500",
     }
     for cid, observed in service_criteria.items():
-        c = by_id[cid]
+        c = seen[cid]
         assert c["status"] == "fail", (cid, c["observed"])
         assert re.search(observed, c["observed"]), (cid, c["observed"])
         assert c["points"] == 0 and c["hint"]
-    # the table (on stderr, since the JSON went to stdout) names each one with its hint
-    table = " ".join(done.stderr.split())
+    # a 500 shows the first line of its body and says where the traceback is
+    assert "its log (`lab logs api`) has the traceback" in seen["M2.health"]["hint"]
+    # a 404 says the route is missing
+    assert "the route is missing" in seen["M5.counter"]["hint"]
+    # the fault check does not run against service URLs, and says why
+    assert seen["M4.crm_down"]["status"] == "skip"
+    assert "local lab only" in seen["M4.crm_down"]["observed"]
     for cid in service_criteria:
         assert cid in table
-        assert " ".join(by_id[cid]["hint"].split()[:4]) in table, cid
-    # only M3.model_file (no model trained in this LAB_HOME) is a file check here: it fails too
-    assert result["points"] == 0 and result["counts"]["skip"] == 0
+    assert result["project"] == str(REPO)
+
+
+# fault -> (the one criterion it fails, what its observation says, what its hint says)
+FAULTS = {
+    "metric-names": ("M5.metrics", r"/metrics lacks crm_segment_updates_total, model_loaded", ""),
+    "stuck-counter": ("M5.counter", r"went from 0 to 0 \(\+0\) over 3 calls", ""),
+    "500-bad-input": (
+        "M2.reject",
+        r"HTTP 500 to the bad body .*: Internal error: ValueError",
+        "traceback",
+    ),
+    "no-crm-write": ("M4.crm_record", r"CRM record holds segment None", ""),
+    "no-log-steps": ("M4.flow_log", r"none shows step 1/4, 2/4, 3/4, 4/4", ""),
+    "no-health": ("M2.health", r"the route /health is missing", "the route is missing"),
+}
+
+
+def test_each_fault_fails_exactly_its_own_criterion_with_a_matching_hint(broken, tmp_path):
+    broken.mode("ok")
+    _code, baseline, _ = broken.check(tmp_path / "ok", "M2", "M4", "M5")
+    base = failed(baseline)
+    # without a fault only the criteria this fake cannot meet fail (no Prometheus, no Grafana)
+    assert base == {"M5.prometheus", "M5.dashboard", "M5.grafana"}, {
+        cid: by_id(baseline)[cid]["observed"] for cid in base
+    }
+    for fault, (criterion, observed, hint) in FAULTS.items():
+        broken.mode(fault)
+        _, result, table = broken.check(tmp_path / fault, "M2", "M4", "M5")
+        assert failed(result) - base == {criterion}, (fault, failed(result) - base)
+        seen = by_id(result)[criterion]
+        assert re.search(observed, seen["observed"]), (fault, seen["observed"])
+        assert hint.lower() in seen["hint"].lower(), (fault, seen["hint"])
+        assert criterion in table

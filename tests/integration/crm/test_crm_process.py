@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -27,6 +29,16 @@ def test_crm_serves_persists_and_keeps_data_across_restarts(lab_home: Path) -> N
         assert put.status_code == 200, put.text
         assert httpx.get(f"{url}/schema/openapi.json").status_code == 200
         assert "crm_segment_writes_total" in httpx.get(f"{url}/metrics").text
+        race = _concurrent_puts(
+            url, {**body, "request_id": "r-race"}, {**body, "request_id": "r-race"}
+        )
+        assert sorted(r.json()["replayed"] for r in race) == [False, True], [r.text for r in race]
+        clash = _concurrent_puts(url, {**body, "request_id": "r-clash"},
+                                 {**body, "request_id": "r-clash", "segment": "loyal"})  # fmt: skip
+        assert sorted(r.status_code for r in clash) == [200, 409], [r.text for r in clash]
+        history = httpx.get(f"{url}/customers/CUST_TEST_007/history", params={"limit": 1000})
+        ids = [h["request_id"] for h in history.json()["items"]]
+        assert (ids.count("r-race"), ids.count("r-clash")) == (1, 1)
     assert "request_id=r-1 segment CUST_TEST_007: None -> high_risk" in crm.log()
     assert (lab_home / "crm" / "crm.db").is_file()
 
@@ -61,3 +73,15 @@ def test_crm_on_a_taken_port_says_which_and_how_to_fix(lab_home: Path) -> None:
             assert crm.proc.wait(60) == 1
     assert f"127.0.0.1:{port} is taken" in crm.log() and "CRM_PORT" in crm.log()
     assert not (lab_home / "crm" / "crm.db").exists()  # nothing created
+
+
+def _concurrent_puts(url: str, *bodies: dict) -> list[httpx.Response]:
+    """The bodies PUT to CUST_TEST_007's segment at the same moment, one thread each."""
+    barrier = threading.Barrier(len(bodies))
+
+    def put(body: dict) -> httpx.Response:
+        barrier.wait(10)
+        return httpx.put(f"{url}/customers/CUST_TEST_007/segment", json=body, headers=AUTH)
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(put, bodies))

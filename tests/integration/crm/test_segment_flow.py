@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import pytest
 from lab.crm.seed import synthetic_id
 from lab.settings import load_settings
 from tests.model_files import write_model
-from tests.support import LabProcess, free_port, lab_env
+from tests.support import LabProcess, free_ports, lab_env, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -46,13 +47,16 @@ class Lab:
     def crm_history_rows(self) -> int:
         return httpx.get(f"{self.crm_url}/health").json()["history_rows"]
 
+    def history_total(self, customer_id: str) -> int:
+        return httpx.get(f"{self.crm_url}/customers/{customer_id}/history").json()["total"]
+
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     home = tmp_path_factory.mktemp("flow-home")
-    api_port, crm_port = free_port(), free_port()
+    api_port, crm_port, mlflow_port = free_ports(3)
     env = lab_env(
-        home, API_PORT=api_port, CRM_PORT=crm_port, MLFLOW_PORT=free_port(),
+        home, API_PORT=api_port, CRM_PORT=crm_port, MLFLOW_PORT=mlflow_port,
         CRM_SEED_CUSTOMERS=200, MODEL_POLL_SECONDS=3600, CRM_RETRIES=2,
     )  # fmt: skip
     write_model(load_settings(env_file=home / "no.env", LAB_HOME=home), "v-flow")
@@ -85,7 +89,9 @@ def test_cust_test_007_is_updated_and_the_log_shows_four_steps(lab: Lab) -> None
 
 def test_1000_concurrent_updates_over_100_customers_lose_nothing(lab: Lab) -> None:
     customers = [synthetic_id(i) for i in range(1, 101)]
+    checked = customers[:5] + customers[-5:]
     before = lab.crm_history_rows()
+    rows_before = {cid: lab.history_total(cid) for cid in checked}  # other tests write too
 
     async def run() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=1000, max_keepalive_connections=0)
@@ -102,8 +108,9 @@ def test_1000_concurrent_updates_over_100_customers_lose_nothing(lab: Lab) -> No
     assert statuses == {200: 1000}, [r.text for r in responses if r.status_code != 200][:3]
     assert len({r.json()["request_id"] for r in responses}) == 1000
     assert lab.crm_history_rows() - before == 1000
-    for cid in customers[:5] + customers[-5:]:
-        assert httpx.get(f"{lab.crm_url}/customers/{cid}/history").json()["total"] == 10
+    assert {cid: lab.history_total(cid) - rows_before[cid] for cid in checked} == dict.fromkeys(
+        checked, 10
+    )
 
 
 @pytest.mark.parametrize(
@@ -153,19 +160,24 @@ def test_crm_stopped_mid_run_gives_503_keeps_predict_and_restart_keeps_data(lab:
     stop = threading.Event()
 
     def traffic() -> None:
-        i = 0
-        while not stop.is_set():
+        i, deadline = 0, time.monotonic() + 150
+        while not stop.is_set() and time.monotonic() < deadline:
             answers.append(lab.update(synthetic_id(101 + i % 50)))
             i += 1
 
     worker = threading.Thread(target=traffic)
     worker.start()
+
+    def seen(status: int, count: int) -> bool:
+        if not worker.is_alive():
+            statuses = Counter(a.status_code for a in answers)
+            raise AssertionError(f"the traffic thread ended early: {statuses}")
+        return sum(a.status_code == status for a in answers) >= count
+
     try:
-        while sum(a.status_code == 200 for a in answers) < 20:
-            threading.Event().wait(0.05)
+        wait_until(lambda: seen(200, 20), 60, "20 updates answered 200")
         lab.crm.stop()  # mid-run
-        while sum(a.status_code == 503 for a in answers) < 5:
-            threading.Event().wait(0.05)
+        wait_until(lambda: seen(503, 5), 60, "5 updates answered 503 with the CRM down")
     finally:
         stop.set()
         worker.join(120)

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.integration
 
 DASHBOARD = REPO / "config" / "grafana" / "dashboards" / "mlops-lab.json"
 RULES = REPO / "config" / "prometheus" / "rules.yml"
+#: Low-rate traffic for the stack's lifetime: 2 requests a second, at most 15 minutes.
+TRICKLE = ("--rate", "2", "--count", "1800", "--duration", "900")
 #: What Grafana puts in place of its variables when it sends a panel's query.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "10m", "$__interval": "5s"}
 
@@ -112,11 +114,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iterator[S
         prom.wait_healthy(f"{s.prometheus}/-/ready", timeout=60)
         # The load lasts 6 s: started before the first scrape, it could end before it too, and
         # every rate() would stay 0 (every quantile and ratio NaN). Poll, don't sleep.
-        wait_until(s.scraped, 60, "Prometheus's first scrape of the api and the crm")
+        wait_until(s.scraped, 60, "Prometheus's first scrape of the api and the crm", watch=prom)
         load = _lab(env, "load", "--rate", "40", "--count", "240")
         s.load_output = load.stdout + load.stderr
         s.load_code = load.returncode
-        yield s
+        # Then a trickle for the stack's lifetime, so no 1-minute window goes empty (NaN) on a
+        # slow machine while ~35 tests read them; bounded, should the teardown never come.
+        with lab_process(["load", *TRICKLE], env, home / "trickle.log"):
+            yield s
 
 
 def test_load_gets_only_expected_answers(stack: Stack) -> None:

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from lab.orchestration.proctree import ProcRecord, alive
-from tests.support import REPO, free_port, lab_env, lab_process, require_tool, wait_until
+from tests.support import NOT_YET, REPO, free_ports, lab_env, lab_process, require_tool, wait_until
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,7 +35,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def _env(workdir: Path, **values: object) -> dict[str, str]:
-    ports = {key: free_port() for key in PORT_KEYS}
+    ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))  # distinct
     env = lab_env(workdir / ".lab", **{**ports, **values})
     env["LAB_ENV_FILE"] = str(workdir / ".env")  # lab up writes it, as `lab init`
     return env
@@ -92,7 +92,10 @@ def test_lab_up_brings_every_process_up_and_sigterm_leaves_none(workdir: Path) -
         customer = httpx.get(base["CRM_PORT"] + "/customers/CUST_TEST_007", timeout=10).json()
         assert customer["segment"] == body["new_segment"]
 
-        wait_until(lambda: _uvicorn_below_mlflow(up.proc.pid), 30, "MLflow's uvicorn child")
+        wait_until(  # a child may exit while its tree is read: psutil.Error is "not yet"
+            lambda: _uvicorn_below_mlflow(up.proc.pid), 30, "MLflow's uvicorn child",
+            watch=up, not_yet=(*NOT_YET, psutil.Error),
+        )  # fmt: skip
         record = json.loads((workdir / ".lab" / "run" / "lab.json").read_text())
         assert record["pid"] == up.proc.pid
         tree = _tree_of(up.proc.pid)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from lab import data
-from tests.support import REPO, free_port, lab_env, lab_process, require_tool, wait_until
+from tests.support import REPO, Deadline, free_ports, lab_env, lab_process, require_tool, wait_until
 
 #: Short windows for a short test. The worse challenger predicts no churn at all (a 45-point
 #: gap); the good one differs from the champion by sampling noise only, so the churn limit is
@@ -32,6 +32,10 @@ min_p95_latency_slack_seconds: 0.025
 max_churn_rate_delta: 0.25
 """
 ROWS = data.generate_features(2_000, seed=31).tolist()
+#: pytest's 300 s timeout covers the module's setup and its first test together: the setup's
+#: chained waits share SETUP_SECONDS and each test's share TEST_SECONDS (140 + 150 < 300).
+SETUP_SECONDS = 140
+TEST_SECONDS = 150
 
 
 class Stack:
@@ -40,14 +44,16 @@ class Stack:
         self.api = f"http://127.0.0.1:{env['API_PORT']}"
         self.prometheus = f"http://127.0.0.1:{env['PROMETHEUS_PORT']}"
 
-    def lab(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def lab(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "lab", *args], env={**self.env, "COLUMNS": "200"}, cwd=REPO,
             capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
 
-    def train(self, label: str, *args: str) -> str:
-        done = self.lab("train", "--n-samples", "600", "--model-version", label, *args)
+    def train(self, label: str, *args: str, timeout: float = 120) -> str:
+        done = self.lab(
+            "train", "--n-samples", "600", "--model-version", label, *args, timeout=timeout
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -85,8 +91,8 @@ class Traffic:
 
     def _run(self) -> None:
         with httpx.Client(base_url=self.url, timeout=10) as client:
-            i = 0
-            while not self._stop.is_set():
+            i, deadline = 0, time.monotonic() + TEST_SECONDS  # no test runs traffic longer
+            while not self._stop.is_set() and time.monotonic() < deadline:
                 started = time.monotonic()
                 try:
                     answer = client.post("/predict", json={"features": ROWS[i % len(ROWS)]})
@@ -117,23 +123,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mlflow_server) -> Iterator[S
     config = home / "config"
     shutil.copytree(REPO / "config", config)
     (config / "rollout.yml").write_text(ROLLOUT_YML, encoding="utf-8")
+    keys = ("API_PORT", "CRM_PORT", "PROMETHEUS_PORT")
     env = lab_env(
         home / "lab",
         LAB_CONFIG_DIR=config,
         MLFLOW_PORT=mlflow_server[1]["MLFLOW_PORT"],
         MODEL_NAME=f"rollout-{uuid.uuid4().hex[:8]}",
         MODEL_POLL_SECONDS=1,
-        **{k: free_port() for k in ("API_PORT", "CRM_PORT", "PROMETHEUS_PORT")},
+        **dict(zip(keys, free_ports(len(keys)), strict=True)),
     )
+    budget = Deadline(SETUP_SECONDS)
     s = Stack(env)
-    s.train("v1-champion")
+    s.train("v1-champion", timeout=budget.left())
     with (
         lab_process(["serve"], env, home / "api.log") as api,
         lab_process(["prometheus"], env, home / "prometheus.log") as prometheus,
     ):
-        api.wait_healthy(f"{s.api}/ready", timeout=120)
-        prometheus.wait_healthy(f"{s.prometheus}/-/ready", timeout=60)
-        wait_until(lambda: s.query('up{job="api"} == 1'), 60, "Prometheus scraping the API")
+        api.wait_healthy(f"{s.api}/ready", timeout=budget.left(120))
+        prometheus.wait_healthy(f"{s.prometheus}/-/ready", timeout=budget.left(60))
+        wait_until(
+            lambda: s.query('up{job="api"} == 1'), budget.left(60), "Prometheus scraping the API",
+            watch=prometheus,
+        )  # fmt: skip
         s.logs = (api, prometheus)
         yield s
 

@@ -26,7 +26,9 @@ def serving(env: dict[str, str], log: Path, *extra: str) -> Iterator[tuple[LabPr
     with lab_process(["serve", *extra], env, log) as proc:
         proc.wait_healthy(f"{url}/health", timeout=90)
         started = "Application startup complete."
-        wait_until(lambda: proc.log().count(started) >= workers, 90, "every worker started")
+        wait_until(
+            lambda: proc.log().count(started) >= workers, 90, "every worker started", watch=proc
+        )
         yield proc, url
 
 

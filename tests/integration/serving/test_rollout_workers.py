@@ -1,5 +1,6 @@
-"""`lab serve --workers 2`: the split set on one worker reaches the other, and the drift gauges
-of both workers' traffic are on /metrics whichever worker answers (multiprocess mode)."""
+"""`lab serve --workers 2`: the split set on one worker reaches the other, a customer gets the
+same model from either worker (X-Customer-Id), and the drift gauges of both workers' traffic are
+on /metrics whichever worker answers (multiprocess mode)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from lab import data
 from lab.settings import load_settings
-from tests.integration.serving.conftest import ADMIN, serving
+from tests.integration.serving.conftest import ADMIN, mlflow_url, serving
 from tests.model_files import write_model
 from tests.support import free_port, lab_env, require_tool, wait_until
 
@@ -27,6 +28,65 @@ def sample(text: str, name: str, **labels: str) -> float | None:
         if named and all(f'{k}="{v}"' in line for k, v in labels.items()):
             return float(line.rsplit(" ", 1)[1])
     return None
+
+
+def _answered_by_worker(folder: Path, version: str) -> dict[str, float]:
+    """{worker pid: /predict calls it answered with `version`}, from each worker's own file."""
+    counts = {}
+    for path in folder.glob("counter_*.db"):
+        pid = path.stem.removeprefix("counter_")
+        counts[pid] = sum(
+            sample.value
+            for metric in MultiProcessCollector.merge([str(path)], accumulate=True)
+            for sample in metric.samples
+            if sample.name == "prediction_requests_total"
+            and sample.labels.get("model_version") == version
+        )
+    return counts
+
+
+def test_a_customer_gets_the_same_model_from_both_workers(registry_env, train, tmp_path) -> None:
+    """The split is sticky by X-Customer-Id on every worker: from the pinned points
+    (tests/unit/serving/test_split.py), CUST_0002 (0.087) goes to a 50% challenger v2-chal and
+    CUST_0009 (0.905) to the champion, whichever worker process answers."""
+    train(registry_env, "v1-champ")
+    train(registry_env, "v2-chal", "--no-promote")
+    alias = httpx.post(
+        f"{mlflow_url(registry_env)}/api/2.0/mlflow/registered-models/alias",
+        json={"name": registry_env["MODEL_NAME"], "alias": "challenger", "version": "2"},
+        timeout=10,
+    )
+    assert alias.status_code == 200, alias.text
+    env = {**registry_env, "CHALLENGER_SHARE": "0.5"}
+    folder = Path(env["LAB_HOME"]) / "run" / f"prometheus-api-{env['API_PORT']}"
+    row = data.generate_features(1, seed=23)[0].tolist()
+    with serving(env, tmp_path / "api.log", "--workers", "2") as (proc, url):
+
+        def both_models_on_every_worker() -> bool:  # a new connection each call: both workers
+            served = {
+                tuple(m["model_version"] for m in httpx.get(f"{url}/health").json()["models"])
+                for _ in range(8)
+            }
+            return served == {("v1-champ", "v2-chal")}
+
+        wait_until(both_models_on_every_worker, 60, "both models on every worker", watch=proc)
+        for customer, expected in (("CUST_0002", "v2-chal"), ("CUST_0009", "v1-champ")):
+            before = _answered_by_worker(folder, expected)
+            answers: set[str] = set()
+
+            def both_workers_answered(
+                customer=customer, expected=expected, before=before, answers=answers
+            ) -> bool:
+                answer = httpx.post(
+                    f"{url}/predict", json={"features": row}, headers={"X-Customer-Id": customer}
+                )
+                assert answer.status_code == 200, answer.text
+                answers.add(answer.json()["model_version"])
+                assert answers == {expected}, (customer, answers)
+                now = _answered_by_worker(folder, expected)
+                return sum(now[pid] > before.get(pid, 0) for pid in now) == 2
+
+            wait_until(both_workers_answered, 60, f"both workers answering {customer}", interval=0)
 
 
 def test_split_and_drift_across_two_workers(tmp_path) -> None:

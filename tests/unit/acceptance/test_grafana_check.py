@@ -132,11 +132,31 @@ def test_the_dashboard_file_must_exist_and_carry_a_uid(make_ctx, tmp_path):
         grafana_dashboard(GrafanaParams(), make_ctx(grafana_url=GRAFANA))
 
 
-def test_the_shipped_dashboard_passes_when_grafana_serves_it(make_ctx, grafana):
-    """The lab's own config/grafana/dashboards/mlops-lab.json, as provisioned Grafana serves it."""
+#: Counted by hand in config/grafana/dashboards/mlops-lab.json: 21 panels, 6 of them rows.
+SHIPPED_PANELS = 15
+
+
+def _shipped_as_served(shipped: dict, panels: list[dict]) -> dict:
+    return {**answer("dashboard_by_uid.json"), "dashboard": {**shipped, "id": 7, "panels": panels}}
+
+
+def test_the_shipped_dashboard_is_checked_panel_by_panel(make_ctx, grafana):
+    """The lab's own dashboard file against what Grafana serves: a panel deleted in Grafana's UI
+    fails, named; the whole dashboard, its last row collapsed as Grafana stores it, passes."""
     shipped = json.loads((REPO / "config/grafana/dashboards/mlops-lab.json").read_text())
-    served = {**answer("dashboard_by_uid.json"), "dashboard": {**shipped, "id": 7, "version": 1}}
-    grafana.get(f"/api/dashboards/uid/{shipped['uid']}").respond(200, json=served)
-    outcome = grafana_dashboard(GrafanaParams(), make_ctx(grafana_url=GRAFANA, project_dir=REPO))
+    route = grafana.get(f"/api/dashboards/uid/{shipped['uid']}")
+    ctx = make_ctx(grafana_url=GRAFANA, project_dir=REPO)
+
+    *kept, deleted = shipped["panels"]
+    assert deleted["title"] == "Share of drifted features"
+    route.respond(200, json=_shipped_as_served(shipped, kept))
+    with pytest.raises(CheckFailed, match="missing: Share of drifted features"):
+        grafana_dashboard(GrafanaParams(), ctx)
+
+    last_row = max(i for i, p in enumerate(shipped["panels"]) if p["type"] == "row")
+    collapsed = {**shipped["panels"][last_row], "collapsed": True,
+                 "panels": shipped["panels"][last_row + 1 :]}  # fmt: skip
+    route.respond(200, json=_shipped_as_served(shipped, [*shipped["panels"][:last_row], collapsed]))
+    outcome = grafana_dashboard(GrafanaParams(), ctx)
     assert outcome.status is Status.PASS
-    assert f"{len(list(panel_titles(shipped['panels'])))} panels" in outcome.observed
+    assert f"{SHIPPED_PANELS} panels" in outcome.observed

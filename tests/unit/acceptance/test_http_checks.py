@@ -40,14 +40,38 @@ def test_health(ctx):
     respx.get(f"{API}/health").respond(
         200, json={"model_loaded": False, "reason": "no model file: run lab train"}
     )
-    with pytest.raises(CheckFailed, match=r"model_loaded=False: .*run lab train"):
-        api_health(Params(), ctx)
+    assert "model_loaded false, and says why: " in api_health(Params(), make_fresh(ctx))
+    respx.get(f"{API}/health").respond(200, json={"model_loaded": "yes"})
+    with pytest.raises(CheckFailed, match="no boolean `model_loaded`"):
+        api_health(Params(), make_fresh(ctx))
+    respx.get(f"{API}/health").respond(404, json={"detail": "Not Found"})
+    with pytest.raises(CheckFailed, match="route /health is missing") as failed:
+        api_health(Params(), make_fresh(ctx))
+    assert "the route is missing" in failed.value.hint
+    respx.get(f"{API}/health").respond(500, text="KeyError: 'model'\nmore lines")
+    with pytest.raises(CheckFailed, match=r"HTTP 500: KeyError: 'model'$") as failed:
+        api_health(Params(), make_fresh(ctx))
+    assert "traceback" in failed.value.hint
     respx.get(f"{API}/health").respond(503, text="starting")
     with pytest.raises(CheckFailed, match="HTTP 503"):
-        api_health(Params(), ctx)
+        api_health(Params(), make_fresh(ctx))
     respx.get(f"{API}/health").respond(200, text="OK")
     with pytest.raises(CheckFailed, match="not JSON"):
+        api_health(Params(), make_fresh(ctx))
+
+
+def make_fresh(ctx):
+    """The same context without the answers memoised by earlier criteria."""
+    ctx.memo.clear()
+    return ctx
+
+
+def test_nothing_listening_names_the_command_that_starts_the_service(make_ctx, closed_url):
+    ctx = make_ctx(api_url=closed_url)
+    with pytest.raises(CheckFailed, match="nothing listens there") as failed:
         api_health(Params(), ctx)
+    assert "`lab start api`" in failed.value.hint and "`lab serve`" in failed.value.hint
+    assert "`lab start api`" in failed.value.hint_zh_tw
 
 
 @respx.mock
@@ -75,11 +99,18 @@ def test_predict_slower_than_the_timeout_fails(ctx):
 @respx.mock
 def test_bad_input_must_get_a_4xx_every_time(ctx):
     respx.post(f"{API}/predict").respond(422, json={"detail": "features: 10 numbers"})
-    assert api_rejects_bad_input(RejectParams(), ctx) == "4 bad bodies → HTTP 422, 422, 422, 422"
+    observed = api_rejects_bad_input(RejectParams(), ctx)
+    assert observed.startswith("10 bad bodies, each 4xx with a message: wrong length 422, ")
+    sent = [call.request for call in respx.calls]
+    assert b"NaN" in sent[3].content and b"Infinity" in sent[4].content and sent[6].content == b""
+    assert sent[8].headers["content-type"] == "application/x-www-form-urlencoded"
     codes = iter([422, 500])
-    respx.post(f"{API}/predict").mock(side_effect=lambda req: httpx.Response(next(codes)))
-    with pytest.raises(CheckFailed, match=r"HTTP 500 to the bad body .*expected a 4xx"):
+    respx.post(f"{API}/predict").mock(
+        side_effect=lambda req: httpx.Response(next(codes), json={"detail": "bad row"})
+    )
+    with pytest.raises(CheckFailed, match=r"HTTP 500 to the bad body strings") as failed:
         api_rejects_bad_input(RejectParams(), ctx)
+    assert "traceback" in failed.value.hint
     respx.post(f"{API}/predict").respond(200, json={"prediction": 0})
     with pytest.raises(CheckFailed, match="HTTP 200"):
         api_rejects_bad_input(RejectParams(), ctx)
@@ -143,17 +174,34 @@ def test_no_metrics_endpoint_fails(ctx):
 @respx.mock
 def test_segment_update_then_record_uses_one_update(ctx):
     update = respx.post(f"{API}/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
-    update.respond(200, json={"customer_id": "CUST_TEST_007", "new_segment": "high_risk"})
+    update.respond(
+        200,
+        json={"customer_id": "CUST_TEST_007", "new_segment": "high_risk", "model_version": "v1"},
+        headers={"x-request-id": "rid-1"},
+    )
     respx.get(f"{CRM}/customers/CUST_TEST_007").respond(200, json={"segment": "high_risk"})
+    history = respx.get(f"{CRM}/customers/CUST_TEST_007/history")
+    history.respond(200, json={"items": [HISTORY_ROW]})
     assert "→ new_segment 'high_risk'" in crm_segment_update(UpdateParams(), ctx)
-    assert "segment 'high_risk'" in crm_record(RecordParams(), ctx)
+    assert "history row by model v1" in crm_record(RecordParams(), ctx)
     assert update.call_count == 1
+    assert update.calls.last.request.headers["x-request-id"].startswith("lab-check-")
+    history.respond(200, json={"items": [{**HISTORY_ROW, "model_version": "v0"}]})
+    with pytest.raises(CheckFailed, match="history row names model_version 'v0'"):
+        crm_record(RecordParams(), ctx)
+    history.respond(200, json={"items": []})
+    with pytest.raises(CheckFailed, match="no row for this update"):
+        crm_record(RecordParams(), ctx)
+
+
+HISTORY_ROW = {"request_id": "rid-1", "segment": "high_risk", "model_version": "v1"}
 
 
 @respx.mock
 def test_a_record_that_does_not_hold_the_segment_fails(ctx):
     respx.post(f"{API}/crm_segment_update").respond(200, json={"new_segment": "loyal"})
     respx.get(f"{CRM}/customers/CUST_TEST_007").respond(200, json={"segment": "at_risk"})
+    respx.get(f"{CRM}/customers/CUST_TEST_007/history").respond(200, json={"items": []})
     with pytest.raises(CheckFailed, match=r"answered new_segment 'loyal' but .* 'at_risk'"):
         crm_record(RecordParams(), ctx)
 
@@ -178,6 +226,9 @@ def test_a_crm_that_wants_the_token_for_reads_gets_it(ctx):
         httpx.Response(200, json={"segment": "loyal"})
         if req.headers.get("authorization") == "Bearer test-crm-token"
         else httpx.Response(401)
+    )
+    respx.get(f"{CRM}/customers/CUST_TEST_007/history").respond(
+        200, json={"items": [{"segment": "loyal", "model_version": "v1"}]}
     )
     assert "loyal" in crm_record(RecordParams(), ctx)
     assert record.call_count == 2

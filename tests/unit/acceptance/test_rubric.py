@@ -29,21 +29,50 @@ def test_the_shipped_rubric_has_m1_to_m6_worth_100(shipped):
     assert len(shipped.sha256) == 64 and shipped.source == str(SHIPPED)
 
 
-def test_the_shipped_rubric_covers_the_seed_acceptance_items(shipped):
+#: The course's acceptance ids (course-acceptance.md): 18 README lines, 23 rubric criteria.
+COURSE_IDS = {
+    *(f"A-M{m}.{i}" for m in range(1, 7) for i in (1, 2, 3)),
+    *(f"R-M{m}.C{i}" for m, n in {1: 3, 2: 5, 3: 4, 4: 3, 5: 4, 6: 4}.items()
+      for i in range(1, n + 1)),
+}  # fmt: skip
+
+
+def test_every_course_id_is_graded_by_at_least_one_criterion(shipped):
+    assert len(COURSE_IDS) == 41
+    assert set(shipped.course) == COURSE_IDS  # each paraphrased in the lab's words
+    coverage = shipped.coverage()
+    ungraded = sorted(cid for cid in COURSE_IDS if not coverage.get(cid))
+    assert not ungraded, f"course ids no criterion grades: {ungraded}"
+    assert set(coverage) == COURSE_IDS  # and no criterion names an id the course lacks
+
+
+def test_the_coverage_test_fails_when_an_id_loses_its_criterion(tmp_path):
+    path = shipped_with(tmp_path, "        course: [R-M1.C2]\n", "        course: []\n")
+    coverage = load_rubric(path).coverage()
+    assert coverage["R-M1.C2"] == []
+    assert sorted(cid for cid in COURSE_IDS if not coverage.get(cid)) == ["R-M1.C2"]
+
+
+def test_a_criterion_naming_an_unknown_course_id_is_a_rubric_error(tmp_path):
+    path = shipped_with(tmp_path, "        course: [R-M1.C2]\n", "        course: [R-M1.C9]\n")
+    with pytest.raises(RubricError, match=r"course id R-M1.C9 is not in the `course` table") as err:
+        load_rubric(path)
+    assert err.value.module == "M1"
+
+
+def test_the_shipped_rubric_keeps_the_course_behaviours(shipped):
     kinds = {c.kind: c for m in shipped.modules for c in m.criteria}
-    assert set(kinds) >= {
-        "env_file", "imports", "model_files", "mlflow_alias", "api_health", "api_predict",
-        "api_rejects_bad_input", "crm_segment_update", "crm_record", "api_metrics",
-        "prometheus_query", "grafana_dashboard", "test_suite", "ci_workflow", "container_user",
-    }  # fmt: skip
+    assert len(kinds) == sum(len(m.criteria) for m in shipped.modules)  # one criterion per kind
+    assert 30 <= len(kinds) <= 40
     assert kinds["crm_segment_update"].params().customer_id == "CUST_TEST_007"
     assert kinds["mlflow_alias"].params().alias == "champion"
     assert kinds["mlflow_alias"].params().label_tag == "version_label"
     metrics = kinds["api_metrics"].params().metrics
     assert metrics["prediction_requests_total"] == ["model_version"]
     assert metrics["prediction_latency_seconds"] == ["model_version"]
-    assert "crm_segment_updates_total" in metrics
-    assert kinds["prometheus_query"].params().query == "prediction_requests_total"
+    assert {"crm_segment_updates_total", "model_loaded"} <= set(metrics)
+    assert kinds["prometheus_target"].params().query == "prediction_requests_total"
+    assert "--n_samples" in kinds["train_command"].params().flags
 
 
 @pytest.mark.parametrize("guide", ["docs/modules.md", "docs/modules.zh-TW.md"])
@@ -100,25 +129,27 @@ def test_a_bad_check_parameter_is_reported_at_its_line(tmp_path):
 
 def test_an_unknown_parameter_is_refused(tmp_path):
     path = shipped_with(tmp_path, "{kind: api_health}", "{kind: api_health, retries: 3}")
-    with pytest.raises(RubricError, match="retries: Extra inputs are not permitted"):
+    with pytest.raises(RubricError, match=r"retries: Extra inputs are not permitted"):
         load_rubric(path)
 
 
 def test_a_missing_field_names_the_criterion_line(tmp_path):
-    path = shipped_with(tmp_path, "        title_zh_tw: 容器以非 root 使用者執行\n", "")
+    path = shipped_with(
+        tmp_path, "        title_zh_tw: 容器檔以非 root 使用者執行，且通過 hadolint\n", ""
+    )
     with pytest.raises(RubricError) as err:
         load_rubric(path)
-    assert "title_zh_tw: Field required" in str(err.value) and err.value.module == "M6"
-    assert err.value.line == line_of(path, "- id: M6.container")
+    assert "title_zh_tw: Field required" in str(err.value) and err.value.module == "M2"
+    assert err.value.line == line_of(path, "- id: M2.container")
 
 
 def test_a_duplicate_key_is_an_error_not_silently_the_last_one(tmp_path):
     path = shipped_with(
         tmp_path,
-        "    points: 20\n    criteria:\n      - id: M2.health",
-        "    points: 20\n    points: 25\n    criteria:\n      - id: M2.health",
+        "    points: 20\n    criteria:\n      - id: M2.up",
+        "    points: 20\n    points: 25\n    criteria:\n      - id: M2.up",
     )
-    with pytest.raises(RubricError, match="'points' appears twice") as err:
+    with pytest.raises(RubricError, match=r"'points' appears twice") as err:
         load_rubric(path)
     assert err.value.line == line_of(path, "points: 25")
 
@@ -134,7 +165,7 @@ def test_criterion_ids_must_belong_to_their_module_and_be_unique(tmp_path):
 
 def test_badges_need_a_colour_for_a_zero_score(tmp_path):
     path = shipped_with(tmp_path, '    - {at_least: 0, color: "#e05d44"}', "")
-    with pytest.raises(RubricError, match="at_least: 0"):
+    with pytest.raises(RubricError, match=r"at_least: 0"):
         load_rubric(path)
     path = shipped_with(tmp_path, '"#e05d44"', "reddish")
     with pytest.raises(RubricError, match=r"badges\.colors\.4\.color"):
@@ -142,13 +173,13 @@ def test_badges_need_a_colour_for_a_zero_score(tmp_path):
 
 
 def test_files_that_are_not_a_rubric(tmp_path):
-    with pytest.raises(RubricError, match="cannot read the rubric"):
+    with pytest.raises(RubricError, match=r"cannot read the rubric"):
         load_rubric(tmp_path / "missing.yml")
-    with pytest.raises(RubricError, match="must be a mapping"):
+    with pytest.raises(RubricError, match=r"must be a mapping"):
         load_rubric(write(tmp_path, "- just\n- a list\n"))
     bad = tmp_path / "latin1.yml"
     bad.write_bytes("title: caf\xe9\n".encode("latin-1"))
-    with pytest.raises(RubricError, match="not UTF-8"):
+    with pytest.raises(RubricError, match=r"not UTF-8"):
         load_rubric(bad)
     with pytest.raises(RubricError, match=r"line 4: not valid YAML: .* started at line 3"):
         load_rubric(write(tmp_path, "version: 1\nmodules:\n  - id: [M1\n"))
@@ -158,3 +189,14 @@ def test_a_rubric_dumped_and_reloaded_is_the_same(shipped, tmp_path):
     data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     again = load_rubric(write(tmp_path, yaml.safe_dump(data, allow_unicode=True)))
     assert again.modules == shipped.modules and again.badges == shipped.badges
+
+
+@pytest.mark.parametrize(("guide", "lang"), [("docs/modules.md", "en"),
+                                             ("docs/modules.zh-TW.md", "zh_tw")])  # fmt: skip
+def test_the_guides_carry_the_course_coverage_table_of_the_rubric(shipped, guide, lang):
+    from lab.acceptance.guide import coverage_markdown
+
+    text = (REPO / guide).read_text(encoding="utf-8")
+    table = coverage_markdown(shipped, lang)
+    assert table in text, f"{guide}: regenerate its table with lab.acceptance.guide"
+    assert table.count("\n") == 2 + len(COURSE_IDS) and "| — |" not in table

@@ -70,13 +70,14 @@ def test_a_run_scores_passes_and_gives_nothing_for_fails_or_skips(result):
     assert statuses == {"M1.ci": "pass", "M1.container": "fail", "M2.grafana": "skip",
                         "M2.tests": "skip"}  # fmt: skip
     assert (result.points, result.max_points, result.percent) == (30, 100, 30.0)
-    assert result.counts == {"pass": 1, "fail": 1, "skip": 2} and result.passed is False
+    assert result.counts == {"pass": 1, "fail": 1, "skip": 2, "error": 0}
+    assert result.passed is False
     m1, m2 = result.modules
     assert (m1.points, m1.max_points, m1.color) == (30, 60, "#dfb317")
     assert (m2.points, m2.max_points, m2.color) == (0, 40, "#e05d44")
     assert result.color == "#e05d44" and result.badge_label == "grade"
     failed = result.modules[0].criteria[1]
-    assert failed.hint == "add USER" and failed.observed == "no config/container/Dockerfile"
+    assert failed.hint == "add USER" and failed.observed.startswith("no Dockerfile in")
     assert failed.docs == "docs/modules.md#m1-container"
     assert result.modules[1].criteria[0].observed.startswith("Grafana is not running")
 
@@ -113,52 +114,69 @@ def criterion(kind: str, timeout: float | None = None) -> Criterion:
                      hint="h", timeout=timeout)  # fmt: skip
 
 
-def test_a_check_that_hangs_fails_at_its_timeout(make_ctx):
-    kinds, release = CheckKinds(), threading.Event()
+def test_a_check_that_hangs_errors_at_its_time_budget(make_ctx):
+    registry, release = CheckKinds(), threading.Event()
 
-    @kinds.kind("hangs")
+    @registry.kind("hangs")
     def hangs(_params: Params, _ctx) -> str:
         release.wait(30)
         return "finished"
 
     try:
-        outcome, _ = run_criterion(criterion("hangs", timeout=0.2), make_ctx(), kinds)
+        outcome, _ = run_criterion(criterion("hangs", timeout=0.2), make_ctx(), registry)
     finally:
         release.set()
-    assert outcome.status is Status.FAIL
-    assert outcome.observed == "no result within the 0.2 s timeout"
+    assert outcome.status is Status.ERROR  # the grading environment, not the project
+    assert outcome.observed.startswith("no result within its 0.2 s time budget: give it more")
+
+
+def test_a_missing_tool_is_an_error_that_earns_nothing_and_exits_4(make_ctx, tmp_path):
+    from lab.acceptance.checks import CheckError
+    from lab.acceptance.rubric import Module
+    from lab.acceptance.scoring import criterion_points
+
+    registry = CheckKinds()
+
+    @registry.kind("needs_tool")
+    def needs_tool(_params: Params, _ctx) -> str:
+        raise CheckError("promtool is not installed where the grader runs")
+
+    outcome, _ = run_criterion(criterion("needs_tool"), make_ctx(), registry)
+    assert outcome.status is Status.ERROR and "promtool" in outcome.observed
+    assert criterion_points(5, outcome.status) == 0
+    assert Module  # the exit code is graded end to end in tests/unit/cli
 
 
 def test_a_crashing_check_fails_visibly_and_the_run_goes_on(make_ctx):
-    kinds = CheckKinds()
+    registry = CheckKinds()
 
-    @kinds.kind("crashes")
+    @registry.kind("crashes")
     def crashes(_params: Params, _ctx) -> str:
         raise KeyError("model_version")
 
-    @kinds.kind("fails")
+    @registry.kind("fails")
     def fails(_params: Params, _ctx) -> str:
         raise CheckFailed("saw HTTP 500")
 
-    crashed, _ = run_criterion(criterion("crashes"), make_ctx(), kinds)
+    crashed, _ = run_criterion(criterion("crashes"), make_ctx(), registry)
     assert crashed.status is Status.FAIL and "crashed: KeyError" in crashed.observed
-    failed, _ = run_criterion(criterion("fails"), make_ctx(), kinds)
+    failed, _ = run_criterion(criterion("fails"), make_ctx(), registry)
     assert (failed.status, failed.observed) == (Status.FAIL, "saw HTTP 500")
-    unknown, _ = run_criterion(criterion("nope"), make_ctx(), kinds)
+    unknown, _ = run_criterion(criterion("nope"), make_ctx(), registry)
     assert unknown.status is Status.FAIL and "unknown check kind" in unknown.observed
 
 
 def test_each_check_gets_its_own_timeout(make_ctx):
-    kinds, seen = CheckKinds(), []
+    registry, seen = CheckKinds(), []
 
-    @kinds.kind("records")
+    @registry.kind("records")
     def records(_params: Params, ctx) -> str:
         seen.append(ctx.timeout)
         return "ok"
 
     ctx = make_ctx()
-    run_criterion(criterion("records", timeout=7), ctx, kinds)
-    run_criterion(criterion("records"), ctx, kinds)
+    run_criterion(criterion("records", timeout=7), ctx, registry)
+    run_criterion(criterion("records"), ctx, registry)
     assert seen == [7, Params.default_timeout] and ctx.timeout == 5.0
 
 

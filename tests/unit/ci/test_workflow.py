@@ -67,6 +67,13 @@ def test_integration_runs_on_debian_with_its_prometheus(workflow):
     assert "tox -e integration" in _runs(job)
 
 
+def test_windows_runs_the_lab_up_smoke(workflow):
+    job = workflow["jobs"]["windows-smoke"]
+    assert job["runs-on"] == "windows-latest"
+    match = re.search(r"python (\S+smoke_up\.py)", _runs(job))
+    assert match and (REPO / match.group(1)).is_file()
+
+
 def test_docker_job_builds_the_container_dockerfile(workflow):
     runs = _runs(workflow["jobs"]["docker"])
     match = re.search(r"docker build -f (\S+)", runs)

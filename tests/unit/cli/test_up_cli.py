@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -70,18 +71,53 @@ def test_down_with_nothing_recorded_says_so(lab_dir):
     assert "nothing to stop" in _flat(result.output)
 
 
-def test_clean_asks_and_yes_removes(lab_dir):
+class TerminalRunner(CliRunner):
+    """A CliRunner whose stdin is a terminal, so `click.confirm` really asks."""
+
+    @contextlib.contextmanager
+    def isolation(self, *args, **kwargs):
+        with super().isolation(*args, **kwargs) as streams:
+            sys.stdin.isatty = lambda: True
+            yield streams
+
+
+def _home_with_a_model(lab_dir: Path) -> Path:
     home = lab_dir / "home"
     (lab_dir / ".env").write_text("KEEP=1\n")
     (home / "models").mkdir(parents=True)
     (home / "models" / "m.joblib").write_bytes(b"x" * 1000)
-    refused = CliRunner().invoke(main, ["clean"], input="n\n")
+    return home
+
+
+@pytest.mark.parametrize("answer", ["n\n", "\n"])  # no, and Enter (the default is no)
+def test_clean_asks_and_no_aborts_with_nothing_removed(lab_dir, answer):
+    home = _home_with_a_model(lab_dir)
+    refused = TerminalRunner().invoke(main, ["clean"], input=answer)
+    assert f"Remove {home} (0.0 MB: runs, models, data)? [y/N]" in _flat(refused.output)
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit)
+    assert refused.output.rstrip().endswith("Aborted!")
+    assert (home / "models" / "m.joblib").is_file()
+
+
+def test_clean_asks_and_y_removes_only_lab_home(lab_dir):
+    home = _home_with_a_model(lab_dir)
+    result = TerminalRunner().invoke(main, ["clean"], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "[y/N]: y" in result.output and f"removed {home}" in _flat(result.output)
+    assert not home.exists()
+    assert (lab_dir / ".env").read_text() == "KEEP=1\n"  # outside LAB_HOME: untouched
+
+
+def test_clean_without_a_terminal_asks_for_yes_and_yes_removes(lab_dir):
+    home = _home_with_a_model(lab_dir)
+    refused = CliRunner().invoke(main, ["clean"], input="y\n")  # piped: no question asked
+    assert refused.exit_code == 1
+    assert f"would remove {home} (0.0 MB): confirm with --yes" in _flat(refused.output)
     assert home.exists()
-    assert refused.exit_code != 0
     result = CliRunner().invoke(main, ["clean", "--yes"])
     assert result.exit_code == 0, result.output
     assert not home.exists()
-    assert (lab_dir / ".env").read_text() == "KEEP=1\n"  # outside LAB_HOME: untouched
+    assert (lab_dir / ".env").read_text() == "KEEP=1\n"
 
 
 def test_clean_refuses_a_folder_that_holds_a_project(lab_dir, monkeypatch):

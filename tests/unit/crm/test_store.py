@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,55 @@ def test_background_checkpoints_move_the_wal_into_the_database(tmp_path: Path) -
         assert wal.exists()
     finally:
         store.close()
+
+
+def _race(path: Path, first: SegmentUpdate, second: SegmentUpdate) -> list[object]:
+    """`first` and `second` applied at the same moment by two stores on one file (two CRM
+    workers): what each got back, a SegmentWrite or the error it raised."""
+    stores = [CustomerStore.open(path, seed_count=20) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[object] = [None, None]
+
+    def write(i: int, upd: SegmentUpdate) -> None:
+        barrier.wait(10)
+        try:
+            results[i] = stores[i].apply("CUST001", upd)
+        except RequestIdConflictError as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=write, args=(i, u)) for i, u in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for s in stores:
+        s.close()
+    return results
+
+
+def _rows(path: Path, request_id: str) -> int:
+    with sqlite3.connect(path) as db:
+        query = "SELECT COUNT(*) FROM segment_history WHERE request_id = ?"
+        return db.execute(query, (request_id,)).fetchone()[0]
+
+
+@pytest.mark.parametrize("round_", range(8))
+def test_two_concurrent_writes_of_one_request_id_write_one_row(tmp_path: Path, round_) -> None:
+    path = tmp_path / "crm.db"
+    same = update(f"req-same-{round_}")
+    results = _race(path, same, same)
+    assert sorted(r.replayed for r in results) == [False, True]  # one applied, one replayed
+    assert _rows(path, same.request_id) == 1
+
+
+@pytest.mark.parametrize("round_", range(8))
+def test_two_concurrent_different_writes_of_one_request_id_are_one_row_and_a_conflict(
+    tmp_path: Path, round_
+) -> None:
+    path = tmp_path / "crm.db"
+    rid = f"req-clash-{round_}"
+    results = _race(path, update(rid, "high_risk"), update(rid, "loyal", p=0.1))
+    conflicts = [r for r in results if isinstance(r, RequestIdConflictError)]
+    applied = [r for r in results if not isinstance(r, RequestIdConflictError)]
+    assert len(conflicts) == 1 and len(applied) == 1 and applied[0].replayed is False
+    assert _rows(path, rid) == 1

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -21,8 +24,42 @@ def test_committed_json_equals_the_generated_one() -> None:
     assert COMMITTED.read_text(encoding="utf-8") == dashboard.render(), "run `lab dashboard`"
 
 
-def test_build_is_deterministic() -> None:
-    assert dashboard.render() == dashboard.render()
+#: What the build gives, fixed here: a build that varied (a set's order, a time, a counter)
+#: could still equal itself within one process.
+FIXED = {
+    "uid": "mlops-lab",
+    "title": "mlops-lab: model serving",
+    "refresh": "5s",
+    "time": {"from": "now-15m", "to": "now"},
+}
+FIRST_PANELS = [
+    (1, "row", "Traffic", {"x": 0, "y": 0, "w": 24, "h": 1}),
+    (2, "timeseries", "Prediction rate by model version", {"x": 0, "y": 1, "w": 12, "h": 8}),
+    (3, "stat", "Total predictions", {"x": 12, "y": 1, "w": 6, "h": 8}),
+    (4, "stat", "Model loaded", {"x": 18, "y": 1, "w": 6, "h": 8}),
+]
+_RENDER = (  # bytes: no newline translation on Windows
+    "import sys; from lab.observability import dashboard; "
+    "sys.stdout.buffer.write(dashboard.render().encode('utf-8'))"
+)
+
+
+def test_build_gives_the_fixed_values() -> None:
+    doc = dashboard.build()
+    assert {key: doc[key] for key in FIXED} == FIXED
+    panels = [(p["id"], p["type"], p["title"], p["gridPos"]) for p in doc["panels"]]
+    assert panels[: len(FIRST_PANELS)] == FIRST_PANELS
+    assert [p[0] for p in panels] == list(range(1, len(panels) + 1))
+
+
+@pytest.mark.parametrize("hash_seed", ["1", "2"])
+def test_another_interpreter_renders_the_committed_file(hash_seed: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _RENDER],
+        capture_output=True, timeout=120, check=True,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert done.stdout.decode("utf-8") == COMMITTED.read_text(encoding="utf-8")
 
 
 def test_dashboard_identity_and_datasource() -> None:

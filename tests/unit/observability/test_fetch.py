@@ -341,3 +341,53 @@ def test_a_platform_pinned_under_another_name_is_fetched_by_that_name(
     assert server.requests == ["/other/build-7/prometheus_linux_amd64.tar.gz"]
     assert result.url.endswith("/other/build-7/prometheus_linux_amd64.tar.gz")
     assert all(b.is_file() for b in result.binaries)
+
+
+def _tar_with(top: str, files: dict[str, bytes], member: tarfile.TarInfo) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+        tar.addfile(member, io.BytesIO(b"#!/bin/sh\necho owned\n") if member.isfile() else None)
+    return buf.getvalue()
+
+
+def _escaping(kind: str, top: str) -> tarfile.TarInfo:
+    if kind == "dot-dot file":
+        member = tarfile.TarInfo(f"{top}/../../../evil")
+        member.size = len(b"#!/bin/sh\necho owned\n")
+    else:
+        member = tarfile.TarInfo(f"{top}/promlink")
+        member.type = tarfile.SYMTYPE
+        member.linkname = "/etc/passwd" if kind == "absolute link" else "../../../../etc/passwd"
+    return member
+
+
+@pytest.mark.parametrize("kind", ["dot-dot file", "absolute link", "dot-dot link"])
+def test_a_tar_member_escaping_the_install_folder_is_refused(setup, tmp_path, kind) -> None:
+    top = f"prometheus-{VERSION}.{LINUX.key}"
+    body = _tar_with(top, PROM_FILES, _escaping(kind, top))
+    settings, _, _ = setup(body=body)
+    with pytest.raises(fetching.FetchError, match=r"could not be unpacked .*nothing was installed"):
+        fetching.fetch(settings, load_specs(settings)["prometheus"], LINUX)
+    assert leftovers(settings) == []
+    assert not [p for p in tmp_path.rglob("*") if p.name in ("evil", "promlink")]
+
+
+def test_cli_fetch_with_a_checksum_mismatch_exits_1_and_installs_nothing(
+    setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plat = Platform.current()
+    settings, _, sha = setup(plat=plat, sha_override="0" * 64)
+    for key in ("LAB_HOME", "LAB_CONFIG_DIR", "TOOLS_PROMETHEUS_BASE_URL"):
+        monkeypatch.setenv(key, str(getattr(settings, key)))
+    result = CliRunner().invoke(main, ["fetch", "prometheus"])
+    assert result.exit_code == 1, result.output
+    flat = " ".join(result.output.split())
+    assert f"expected {'0' * 64}, got {sha}" in flat
+    assert "Nothing was installed" in flat
+    assert "Traceback" not in result.output
+    assert leftovers(settings) == []
+    assert fetching.installed_version(settings, "prometheus") is None

@@ -11,7 +11,7 @@ import json
 import httpx
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lab import data
@@ -154,17 +154,35 @@ def test_bad_plans_are_refused(kwargs: dict) -> None:
         load.LoadPlan(**kwargs)
 
 
+@settings(max_examples=60, deadline=None)
 @given(
     rate=st.floats(0.1, 1000),
-    duration=st.one_of(st.none(), st.floats(0.5, 3600)),
-    count=st.one_of(st.none(), st.integers(1, 100_000)),
+    duration=st.one_of(st.none(), st.floats(0.5, 30)),
+    count=st.one_of(st.none(), st.integers(1, 300)),
 )
-def test_planned_is_the_smaller_bound(rate: float, duration, count) -> None:
-    if duration is None and count is None:
-        return
-    plan = load.LoadPlan(rate=rate, duration=duration, count=count)
-    bounds = [n for n in (int(rate * duration) if duration else None, count) if n is not None]
-    assert plan.planned == max(1, min(bounds))
+def test_planned_is_what_a_run_against_an_instant_api_sends(rate: float, duration, count) -> None:
+    """The progress bar's total: a run whose answers take no time sends exactly that many."""
+    assume(duration is not None or count is not None)
+    assume(duration is None or rate * duration <= 400)  # a lean run
+    plan = load.LoadPlan(rate=rate, duration=duration, count=count, mix={"predict": 1})
+    transport, _ = api()
+    summary = run(plan, transport)
+    assert len(summary.results) == plan.planned
+    assert summary.unexpected == 0
+
+
+@pytest.mark.parametrize(
+    ("rate", "duration", "count", "planned"),
+    [
+        (10, 3, None, 30),  # 0.0, 0.1, ... 2.9 s
+        (3, 0.5, None, 2),  # 0 and 0.33 s: both before the 0.5 s end
+        (0.1, 0.5, None, 1),  # the first request goes at once
+        (10, 3, 7, 7),  # the count first
+        (10, None, 12, 12),
+    ],
+)
+def test_planned_by_hand(rate, duration, count, planned) -> None:
+    assert load.LoadPlan(rate=rate, duration=duration, count=count).planned == planned
 
 
 def test_drift_shifts_the_prediction_rows_and_nothing_else() -> None:

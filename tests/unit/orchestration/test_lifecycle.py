@@ -1,4 +1,5 @@
-"""One `lab up` run with stand-in services: healthy reports, the table, exits, the run record."""
+"""One `lab up` run with stand-in services: health, the run record, and requests from another
+terminal (`lab stop|start|restart`) answered while the others keep running."""
 
 from __future__ import annotations
 
@@ -8,39 +9,40 @@ import threading
 import time
 from pathlib import Path
 
-from lab.orchestration import runfile
-from lab.orchestration.health import State
+import pytest
+
+from lab.net import bind_error
+from lab.orchestration import control, remote, runfile
 from lab.orchestration.lifecycle import LabRun
+from lab.orchestration.output import Output
 from lab.orchestration.procfile import quote
 from lab.orchestration.services import services
 from lab.orchestration.supervisor import Supervisor
-from tests.support import free_port
+from tests.support import free_ports, wait_until
 
 SERVER = Path(__file__).with_name("health_server.py")
 
 
 class Recorder:
-    """A lifecycle.Reporter that remembers what it was told and can stop the run."""
+    """A lifecycle.Reporter that remembers what it was told."""
 
-    def __init__(self, stop: threading.Event, run_dir: Path) -> None:
-        self.stop, self.run_dir = stop, run_dir
+    def __init__(self) -> None:
         self.events: list[tuple] = []
-        self.record_while_up: runfile.RunRecord | None = None
+        self.up = threading.Event()
 
-    def healthy(self, service, health, seconds):
-        self.events.append(("healthy", service.name))
+    def healthy(self, name, link, detail, seconds):
+        self.events.append(("healthy", name))
 
-    def all_healthy(self, rows, seconds):
-        self.events.append(("all_healthy", {s.name: h.state for s, h in rows}))
-        self.record_while_up = runfile.read(self.run_dir)
-        self.stop.set()
+    def all_healthy(self, record, seconds):
+        self.events.append(("all_healthy", {n: v.state for n, v in record.processes.items()}))
+        self.up.set()
 
-    def timed_out(self, rows, seconds):
-        self.events.append(("timed_out", {s.name: h.state for s, h in rows}))
-        self.stop.set()
+    def timed_out(self, record, seconds):
+        self.events.append(("timed_out", {n: v.state for n, v in record.processes.items()}))
+        self.up.set()
 
-    def exited(self, codes):
-        self.events.append(("exited", codes))
+    def crashed(self, name, tail):
+        self.events.append(("crashed", name))
 
     def stopping(self):
         self.events.append(("stopping",))
@@ -49,57 +51,115 @@ class Recorder:
         self.events.append(("stopped", survivors))
 
 
-def _run(tmp_path: Path, settings, procfile: str, names, missing=None, timeout=60.0):
+def _server(port: int) -> str:
+    return f"{quote(sys.executable)} {quote(str(SERVER))} {port}"
+
+
+@pytest.fixture
+def lab_run(tmp_path: Path, settings_factory):
+    """Start a LabRun in a thread: `start(processes, names, missing, timeout)`."""
     stop = threading.Event()
-    run_dir = tmp_path / "run"
-    reporter = Recorder(stop, run_dir)
-    sup = Supervisor(procfile, run_dir, dict(os.environ))
-    wanted = services(settings, names)
-    outcome = LabRun(sup, wanted, missing or {}, reporter, time.monotonic(), timeout).run(stop)
-    return outcome, reporter
+    threads: list[threading.Thread] = []
+    result: dict = {}
+
+    def start(processes, names, missing=None, timeout=60.0, **ports):
+        settings = settings_factory(**ports)
+        run_dir = tmp_path / "run"
+        sup = Supervisor(
+            processes,
+            run_dir,
+            dict(os.environ),
+            Output(run_dir, list(processes), None),
+            missing=missing or {},
+        )
+        rec = Recorder()
+        run = LabRun(sup, services(settings, names), rec, time.monotonic(), timeout)
+        thread = threading.Thread(target=lambda: result.update(outcome=run.run(stop)))
+        thread.start()
+        threads.append(thread)
+        assert rec.up.wait(60), rec.events
+        return run_dir, rec, settings
+
+    yield start, stop, result
+    stop.set()
+    for t in threads:
+        t.join(60)
 
 
-def _server(name: str, port: int) -> str:
-    return f"{name}: {quote(sys.executable)} {quote(str(SERVER))} {port}\n"
-
-
-def test_all_healthy_then_stop(tmp_path, settings_factory):
-    api, crm = free_port(), free_port()
-    settings = settings_factory(API_PORT=api, CRM_PORT=crm)
-    procfile = _server("api", api) + _server("crm", crm) + "grafana: " + quote(sys.executable)
-    procfile += " -c " + quote("import time; time.sleep(600)") + "\n"
-    outcome, rec = _run(
-        tmp_path, settings, procfile, ("api", "crm", "grafana"), {"grafana": "get it"}
+def test_all_healthy_then_stop_leaves_nothing_and_removes_the_record(lab_run):
+    start, stop, result = lab_run
+    api, crm = free_ports(2)
+    sleeper = f"{quote(sys.executable)} -c {quote('import time; time.sleep(600)')}"
+    run_dir, rec, _ = start(
+        {"api": _server(api), "crm": _server(crm), "grafana": sleeper},
+        ("api", "crm", "grafana"),
+        {"grafana": "get it"},
+        API_PORT=api,
+        CRM_PORT=crm,
     )
-    names = [e[1] for e in rec.events if e[0] == "healthy"]
-    assert sorted(names) == ["api", "crm"]
+    assert sorted(e[1] for e in rec.events if e[0] == "healthy") == ["api", "crm"]
     (table,) = [e[1] for e in rec.events if e[0] == "all_healthy"]
-    assert table == {"api": State.HEALTHY, "crm": State.HEALTHY, "grafana": State.MISSING}
-    assert rec.record_while_up is not None and rec.record_while_up.pid == os.getpid()
-    assert len(rec.record_while_up.children) >= 3  # honcho and the processes below it
-    assert outcome.healthy_after is not None and outcome.exit_code == 0
+    assert table == {"api": "healthy", "crm": "healthy", "grafana": "missing tool"}
+    record = runfile.read(run_dir)
+    assert record is not None and record.pid == os.getpid()
+    assert record.processes["api"].live() is not None
+    assert record.processes["grafana"].pid is None  # no process held for a missing tool
+    stop.set()
+    wait_until(lambda: "outcome" in result, 60, "the run to end")
+    assert result["outcome"].exit_code == 0
     assert rec.events[-1] == ("stopped", [])
-    assert runfile.read(tmp_path / "run") is None  # removed on the way out
+    assert runfile.read(run_dir) is None
 
 
-def test_a_process_that_exits_stops_the_lab_with_its_name(tmp_path, settings_factory):
-    api = free_port()
-    settings = settings_factory(API_PORT=api)
-    procfile = _server("api", api) + f"crm: {quote(sys.executable)} -c pass\n"
-    outcome, rec = _run(tmp_path, settings, procfile, ("api", "crm"))
-    assert outcome.exited.get("crm") == 0
-    assert ("exited", outcome.exited) in rec.events
-    assert outcome.exit_code == 1
-    assert outcome.survivors == []
+def test_stop_and_start_one_process_from_another_terminal(lab_run):
+    start, _, _ = lab_run
+    api, crm = free_ports(2)
+    run_dir, _, settings = start(
+        {"api": _server(api), "crm": _server(crm)}, ("api", "crm"), API_PORT=api, CRM_PORT=crm
+    )
+    crm_service = services(settings, ("crm",))[0]
+    api_pid = runfile.read(run_dir).processes["api"].pid
+    stopped = remote.stop(run_dir, "crm", crm_service)
+    assert stopped.ok, stopped.message
+    assert bind_error("127.0.0.1", crm) is None  # the port is closed
+    time.sleep(1.5)  # several ticks: a stopped process is not restarted
+    record = runfile.read(run_dir)
+    assert record.processes["crm"].state == "stopped"
+    assert record.processes["api"].state == "healthy" and record.processes["api"].pid == api_pid
+    started = remote.start(run_dir, "crm")
+    assert started.ok, started.message
+    assert runfile.read(run_dir).processes["crm"].state == "healthy"
+    old = runfile.read(run_dir).processes["api"].pid
+    again = remote.start(run_dir, "api", "restart")
+    assert again.ok and runfile.read(run_dir).processes["api"].pid != old
+    with pytest.raises(remote.UnknownProcess) as unknown:
+        remote.ask(run_dir, "nginx", "stop")
+    assert unknown.value.names == ["api", "crm"]
+    assert control.pending(run_dir) == []
 
 
-def test_a_service_that_never_answers_times_out_with_the_table(tmp_path, settings_factory):
-    api, crm = free_port(), free_port()
-    settings = settings_factory(API_PORT=api, CRM_PORT=crm)
-    sleeper = quote("import time; time.sleep(600)")
-    procfile = _server("api", api) + f"crm: {quote(sys.executable)} -c {sleeper}\n"
-    outcome, rec = _run(tmp_path, settings, procfile, ("api", "crm"), timeout=3.0)
-    (table,) = [e[1] for e in rec.events if e[0] == "timed_out"]
-    assert table["crm"] is State.DOWN
-    assert outcome.healthy_after is None
-    assert outcome.survivors == []
+def test_a_start_that_fails_returns_the_tail_of_its_log(lab_run, tmp_path):
+    start, _, _ = lab_run
+    (api,) = free_ports(1)
+    flag = tmp_path / "config-ok"
+    flag.touch()
+    script = (
+        "import pathlib, runpy, sys\n"
+        f"if not pathlib.Path({str(flag)!r}).exists():\n"
+        "    print('config broken: no config-ok file'); sys.exit(2)\n"
+        f"sys.argv = ['s', '{api}']\n"
+        f"runpy.run_path({str(SERVER)!r}, run_name='__main__')\n"
+    )
+    command = f"{quote(sys.executable)} -c {quote(script)}"
+    run_dir, _, _ = start({"api": command}, ("api",), API_PORT=api)
+    assert remote.stop(run_dir, "api", None).ok
+    flag.unlink()
+    failed = remote.start(run_dir, "api")
+    assert not failed.ok
+    assert "exited while starting" in failed.message
+    assert "config broken: no config-ok file" in failed.log_tail
+
+
+def test_no_lab_running_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(remote.NoLab, match="lab up"):
+        remote.ask(tmp_path, "crm", "stop")

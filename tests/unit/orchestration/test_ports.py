@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
+import psutil
 import pytest
 
 from lab.orchestration import ports, preflight
@@ -42,9 +44,23 @@ def test_a_port_in_use_names_the_port_its_key_and_the_fix(settings_factory, list
     assert ".env" in message
 
 
+def _os_tells_listeners() -> bool:
+    try:
+        psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:  # macOS without root
+        return False
+    return True
+
+
 def test_the_listener_is_named_when_the_os_tells(listening):
-    who = ports.listener(listening)
-    assert who is None or who.startswith("pid ")
+    if _os_tells_listeners():
+        assert ports.listener(listening) == f"pid {os.getpid()} ({psutil.Process().name()})"
+    else:
+        assert ports.listener(listening) is None
+
+
+def test_a_port_nobody_listens_on_has_no_listener():
+    assert ports.listener(free_port()) is None
 
 
 def test_two_services_on_one_port_is_a_conflict(settings_factory):

@@ -1,4 +1,4 @@
-"""honcho under `lab up`'s supervisor: a real Procfile, a real tree, nothing left after stop."""
+"""The supervisor with real processes and a fake clock: restart, crash, stop/start one, stop all."""
 
 from __future__ import annotations
 
@@ -6,69 +6,137 @@ import os
 import sys
 from pathlib import Path
 
+import psutil
+import pytest
+
+from lab.orchestration.output import Output, log_path
+from lab.orchestration.policy import Phase
 from lab.orchestration.procfile import quote
 from lab.orchestration.supervisor import Supervisor
 from tests.support import wait_until
 from tests.unit.orchestration.conftest import TREE_CHILD, pids_in, running, wait_for_pids
 
+PY = quote(sys.executable)
 
-def _procfile(tmp_path: Path, *lines: tuple[str, str]) -> str:
-    py, script = quote(sys.executable), quote(str(TREE_CHILD))
-    return "".join(
-        f"{name}: {py} {script} {quote(str(tmp_path / name))} {args}\n" for name, args in lines
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _tree(tmp_path: Path, name: str, args: str = "--depth 1") -> str:
+    return f"{PY} {quote(str(TREE_CHILD))} {quote(str(tmp_path / name))} {args}"
+
+
+@pytest.fixture
+def make(tmp_path: Path):
+    made: list[Supervisor] = []
+
+    def make(processes: dict[str, str], **kwargs) -> Supervisor:
+        run = tmp_path / "run"
+        out = Output(run, list(processes), None)
+        sup = Supervisor(processes, run, dict(os.environ), out, clock=Clock(), **kwargs)
+        made.append(sup)
+        return sup
+
+    yield make
+    for sup in made:
+        assert sup.stop_all() == []
+        sup.output.close()
+
+
+def _tick_until(sup: Supervisor, what: str, check, timeout: float = 30) -> None:
+    wait_until(lambda: (sup.tick(), check())[1], timeout, what, interval=0.05)
+
+
+def test_an_exit_is_restarted_after_the_backoff_of_the_clock(tmp_path, make):
+    sup = make({"web": _tree(tmp_path, "web", "--depth 0")})
+    sup.start_all()
+    (pid,) = wait_for_pids(tmp_path / "web", 1)
+    psutil.Process(pid).kill()
+    web = sup.procs["web"]
+    _tick_until(sup, "the exit to be seen", lambda: web.machine.phase is Phase.RESTARTING)
+    if sys.platform != "win32":
+        assert web.machine.last_exit == -9
+    sup.tick()
+    assert web.machine.phase is Phase.RESTARTING  # the clock has not moved: no restart yet
+    sup.clock.now += 1.0
+    sup.tick()
+    assert web.machine.phase is Phase.STARTING and web.machine.restarts == 1
+    (_, new) = wait_for_pids(tmp_path / "web", 2)
+    assert new != pid and running(new)
+    assert web.view().pid == web.child.pid and web.view().restarts == 1
+    assert "restarting in 1 s" in log_path(sup.run_dir, "web").read_text()
+
+
+def test_a_process_that_exits_at_once_ends_crashed_with_its_log_while_others_run(tmp_path, make):
+    crashes: list[tuple[str, str]] = []
+    code = quote("import sys; print('boom: no config'); sys.exit(3)")
+    bad = f"{PY} -c {code}"
+    sup = make({"web": _tree(tmp_path, "web"), "bad": bad}, on_crash=lambda *a: crashes.append(a))
+    sup.start_all()
+    web_pids = wait_for_pids(tmp_path / "web", 2)
+    machine = sup.procs["bad"].machine
+    for _ in range(60):
+        sup.tick()
+        if machine.phase is Phase.CRASHED:
+            break
+        if machine.phase is Phase.RESTARTING:
+            sup.clock.now = machine.retry_at or sup.clock.now
+        wait_until(lambda: sup.procs["bad"].child.poll() is not None, 10, "bad to exit", 0.02)
+    assert machine.phase is Phase.CRASHED and machine.restarts == 4
+    assert [name for name, _ in crashes] == ["bad"]
+    assert "boom: no config" in crashes[0][1]
+    assert "python -m lab start bad" in sup.procs["bad"].detail
+    sup.clock.now += 3600
+    sup.tick()
+    assert machine.phase is Phase.CRASHED  # never restarted by itself
+    assert sup.procs["web"].machine.running and all(running(p) for p in web_pids)
+
+
+def test_stop_one_keeps_it_stopped_and_leaves_none_of_its_tree(tmp_path, make):
+    sup = make(
+        {"web": _tree(tmp_path, "web", "--depth 2 --ignore-term"), "db": _tree(tmp_path, "db")}
     )
+    sup.start_all()
+    web = wait_for_pids(tmp_path / "web", 3)
+    db = wait_for_pids(tmp_path / "db", 2)
+    assert sup.stop("web") == []
+    assert not any(running(p) for p in web)
+    sup.clock.now += 3600
+    sup.tick()
+    assert sup.procs["web"].machine.phase is Phase.STOPPED and sup.procs["web"].view().pid is None
+    assert all(running(p) for p in db)
+    sup.start("web")
+    assert sup.procs["web"].machine.phase is Phase.STARTING
+    assert len(wait_for_pids(tmp_path / "web", 6)) == 6
 
 
-def test_stop_leaves_no_process_of_the_tree(tmp_path: Path):
-    text = _procfile(tmp_path, ("web", "--depth 2"), ("worker", "--depth 1 --ignore-term"))
-    lines: list[bytes] = []
-    sup = Supervisor(text, tmp_path / "run", env=dict(os.environ), echo=lines.append)
-    sup.start()
-    try:
-        pids = wait_for_pids(tmp_path / "web", 3) + wait_for_pids(tmp_path / "worker", 2)
-        records = sup.refresh()
-        assert set(pids) <= {r.pid for r in records}
-        assert sup.poll() is None
-    finally:
-        survivors = sup.stop()
-    assert survivors == []
-    assert not [pid for pid in pids if running(pid)]
-    assert sup.poll() is not None
-    assert b"web.1 started" in b"".join(lines)
-    assert "web.1 started" in sup.log_path.read_text()
-
-
-def test_honcho_stopping_when_a_process_exits_is_reported(tmp_path: Path):
-    py = quote(sys.executable)
-    text = _procfile(tmp_path, ("web", "--depth 1")) + f"oneshot: {py} -c pass\n"
-    sup = Supervisor(text, tmp_path / "run", env=dict(os.environ))
-    sup.start()
-    try:
-        wait_until(lambda: sup.poll() is not None, 60, "honcho to stop after oneshot exited")
-    finally:
-        sup.stop()
-    assert sup.exited.get("oneshot") == 0
-    assert not [pid for pid in pids_in(tmp_path / "web") if running(pid)]
-
-
-def test_honcho_does_not_inject_dotenv(tmp_path: Path, monkeypatch):
-    """Each lab process reads .env itself, so the environment wins; honcho must not add it."""
-    run = tmp_path / "run"
-    run.mkdir()
-    for folder in (run, tmp_path):
-        (folder / ".env").write_text("FROM_DOTENV=yes\n")
-    monkeypatch.chdir(tmp_path)
-    script = tmp_path / "show.py"
-    script.write_text("import os\nprint('FROM_DOTENV=' + os.environ.get('FROM_DOTENV', 'unset'))\n")
-    lines: list[bytes] = []
-    env = {k: v for k, v in os.environ.items() if k != "FROM_DOTENV"}
-    sup = Supervisor(
-        f"show: {quote(sys.executable)} {quote(str(script))}\n", run, env, echo=lines.append
+def test_stop_all_leaves_no_process_and_a_missing_tool_holds_none(tmp_path, make):
+    sup = make(
+        {"web": _tree(tmp_path, "web", "--depth 2"), "grafana": f"{PY} -c pass"},
+        missing={"grafana": "get it: `lab fetch grafana`"},
     )
-    sup.start()
-    try:
-        wait_until(lambda: sup.poll() is not None, 60, "the process to print and exit")
-    finally:
-        sup.stop()
-    output = b"".join(lines)
-    assert b"FROM_DOTENV=unset" in output, output
+    sup.start_all()
+    pids = wait_for_pids(tmp_path / "web", 3)
+    assert sup.procs["grafana"].child is None
+    assert sup.procs["grafana"].view().state == "missing tool"
+    assert {p.pid for p in sup.pids()} >= set(pids)
+    assert sup.rss()["web"] > 0 and sup.rss()["grafana"] == 0
+    assert sup.stop_all() == []
+    assert not any(running(p) for p in pids_in(tmp_path / "web"))
+    assert sup.procs["grafana"].machine.phase is Phase.MISSING
+
+
+def test_each_process_has_its_own_log_and_the_lab_log_has_them_all(tmp_path, make):
+    code = quote("print('hello from one')")
+    show = f"{PY} -c {code}"
+    sup = make({"one": show, "two": _tree(tmp_path, "two", "--depth 0")})
+    sup.start_all()
+    _tick_until(sup, "one to exit", lambda: sup.procs["one"].machine.phase is Phase.RESTARTING)
+    assert "hello from one" in log_path(sup.run_dir, "one").read_text()
+    assert "hello from one" not in log_path(sup.run_dir, "two").read_text()
+    assert "one | hello from one" in (sup.run_dir / "lab.log").read_text()

@@ -29,7 +29,8 @@ def main() -> None:
 
     with pidfile.open("a", encoding="utf-8") as fh:
         fh.write(f"{os.getpid()}\n")
-    while True:
+    deadline = time.monotonic() + 600  # never outlive a test run, even when nobody stops it
+    while time.monotonic() < deadline:
         time.sleep(1)
 
 

@@ -40,22 +40,56 @@ def test_each_bad_signal_fails_with_its_reason(challenger, phrase):
     assert any(phrase in r for r in result.reasons)
 
 
+#: Hand-computed around the default limits (error ratio +0.01, p95 x1.5 or +5 ms, churn ±0.15).
+BOUNDARIES = [
+    # (champion, challenger, verdict)
+    (stats(errors=0.02), stats("b", errors=0.029), "pass"),
+    (stats(errors=0.02), stats("b", errors=0.031), "fail"),
+    (stats(p95=0.100), stats("b", p95=0.149), "pass"),  # limit 150 ms (x1.5)
+    (stats(p95=0.100), stats("b", p95=0.151), "fail"),
+    (stats(p95=0.004), stats("b", p95=0.0089), "pass"),  # limit 9 ms (+5 ms beats x1.5)
+    (stats(p95=0.004), stats("b", p95=0.0091), "fail"),
+    (stats(churn=0.40), stats("b", churn=0.54), "pass"),
+    (stats(churn=0.40), stats("b", churn=0.26), "pass"),
+    (stats(churn=0.40), stats("b", churn=0.56), "fail"),
+    (stats(churn=0.40), stats("b", churn=0.24), "fail"),
+    (stats(errors=0.5, p95=1.0), stats("b", errors=0.0, p95=0.001), "pass"),  # better is fine
+]
+
+
+@pytest.mark.parametrize(("champion", "challenger", "verdict"), BOUNDARIES)
+def test_the_limits_by_hand(champion, challenger, verdict):
+    result = judge(champion, challenger, T)
+    assert result.verdict == verdict
+    assert bool(result.reasons) == (verdict == "fail")
+
+
 ratios = st.floats(0, 1)
 lat = st.floats(0.0001, 2)
+more = st.floats(0, 1)
 
 
-@given(e1=ratios, e2=ratios, l1=lat, l2=lat, c1=ratios, c2=ratios)
-def test_pass_exactly_when_every_check_passes(e1, e2, l1, l2, c1, c2):
-    result = judge(
-        stats("a", errors=e1, p95=l1, churn=c1), stats("b", errors=e2, p95=l2, churn=c2), T
+@given(e=ratios, p95=lat, c=ratios)
+def test_a_challenger_like_the_champion_passes(e, p95, c):
+    same = {"errors": e, "p95": p95, "churn": c}
+    assert judge(stats("a", **same), stats("b", **same), T).verdict == "pass"
+
+
+@given(e1=ratios, e2=ratios, l1=lat, l2=lat, c1=ratios, c2=ratios, de=more, dl=more, dc=more)
+def test_a_worse_challenger_never_does_better(e1, e2, l1, l2, c1, c2, de, dl, dc):
+    """More errors, a slower p95 or a churn rate farther from the champion's can turn a pass
+    into a fail, never a fail into a pass; a fail always says why."""
+    champion = stats("a", errors=e1, p95=l1, churn=c1)
+    away = 1 if c2 >= c1 else -1
+    worse = stats("b", errors=e2 + de, p95=l2 + dl, churn=c2 + away * dc)
+    before, after = (
+        judge(champion, stats("b", errors=e2, p95=l2, churn=c2), T),
+        judge(champion, worse, T),
     )
-    ok = (
-        e2 <= e1 + T.max_error_ratio_delta
-        and l2 <= max(l1 * T.max_p95_latency_ratio, l1 + T.min_p95_latency_slack_seconds)
-        and abs(c2 - c1) <= T.max_churn_rate_delta
-    )
-    assert (result.verdict == "pass") == ok
-    assert (len(result.reasons) == 0) == ok
+    assert not (before.verdict == "fail" and after.verdict == "pass")
+    assert len(before.reasons) <= len(after.reasons)
+    for result in (before, after):
+        assert (result.verdict == "fail") == bool(result.reasons)
 
 
 def test_thresholds_file_errors_name_the_key(tmp_path):

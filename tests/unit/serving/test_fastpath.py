@@ -53,3 +53,44 @@ def test_a_model_with_other_classes_is_refused() -> None:
 def test_an_object_without_predict_proba_is_refused() -> None:
     with pytest.raises(ModelLoadError, match="no predict_proba"):
         checked_predictor({"not": "a model"})
+
+
+def _fitted(**patch) -> object:
+    """The lab's pipeline, fitted, with `predict_proba` replaced on this one instance."""
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(DS.X, DS.y)
+    real = model.predict_proba
+    for name, make in patch.items():
+        setattr(model, name, make(real))
+    return model
+
+
+def _raise(real):
+    def predict_proba(X):
+        raise ValueError("could not convert string to float: 'n/a'")
+
+    return predict_proba
+
+
+@pytest.mark.parametrize(
+    ("replacement", "refusal"),
+    [
+        (_raise, "the model fails on sample rows: could not convert string to float: 'n/a'"),
+        (lambda real: lambda X: real(X)[:, 1], r"answers shape \(16,\), expected \(n, 2\) finite"),
+        (lambda real: lambda X: real(X)[:3], r"answers shape \(3, 2\), expected \(n, 2\) finite"),
+        (
+            lambda real: lambda X: np.hstack([real(X), real(X)[:, :1]]),
+            r"answers shape \(16, 3\)",
+        ),
+        (lambda real: lambda X: np.where(X[:, :2] > -1e9, np.nan, 0.0), "finite"),
+        (lambda real: lambda X: real(X) * np.inf, "finite"),
+        (lambda real: lambda X: real(X)[:, ::-1], "the fast path disagrees with predict_proba"),
+    ],
+    ids=["raises", "one column", "too few rows", "three columns", "nan", "inf", "disagrees"],
+)
+def test_a_model_failing_the_probe_rows_is_refused(replacement, refusal) -> None:
+    with pytest.raises(ModelLoadError, match=refusal):
+        checked_predictor(_fitted(predict_proba=replacement))
+
+
+def test_the_unpatched_pipeline_passes_the_probe() -> None:
+    assert isinstance(checked_predictor(_fitted()), LinearPipeline)

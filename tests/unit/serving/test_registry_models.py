@@ -33,8 +33,11 @@ class FakeRegistry:
         self.uri_route = mock.get(f"{api}/model-versions/get-download-uri")
         self.fault: httpx.Response | Exception | None = None
         self.name = settings.MODEL_NAME
-        mock.get(f"{api}/registered-models/alias").mock(side_effect=self._alias)
+        self.alias_route = mock.get(f"{api}/registered-models/alias")
+        self.alias_route.mock(side_effect=self._alias)
+        mock.get(f"{api}/registered-models/get").mock(side_effect=self._model)
         self.uri_route.mock(side_effect=self._uri)
+        self.answers: list[int] = []  # status codes of the alias endpoint
 
     def add(self, version: str, folder: Path) -> None:
         self.versions[version] = folder
@@ -43,7 +46,28 @@ class FakeRegistry:
         """How many downloads were prepared (one per model load from the registry)."""
         return self.uri_route.call_count
 
+    def _model(self, request: httpx.Request) -> httpx.Response:
+        """registered-models/get: the model's record, with its aliases."""
+        if self.fault is not None:
+            if isinstance(self.fault, Exception):
+                raise self.fault
+            return self.fault
+        if not self.versions:
+            return httpx.Response(404, json={"error_code": "RESOURCE_DOES_NOT_EXIST"})
+        aliases = [
+            {"alias": a, "version": v}
+            for a, v in (("champion", self.champion), ("challenger", self.challenger))
+            if v is not None
+        ]
+        return httpx.Response(200, json={"registered_model": {"name": self.name,
+                                                              "aliases": aliases}})  # fmt: skip
+
     def _alias(self, request: httpx.Request) -> httpx.Response:
+        response = self._alias_answer(request)
+        self.answers.append(response.status_code)
+        return response
+
+    def _alias_answer(self, request: httpx.Request) -> httpx.Response:
         if self.fault is not None:
             if isinstance(self.fault, Exception):
                 raise self.fault
@@ -105,12 +129,17 @@ def test_the_champion_is_served_and_an_alias_move_is_picked_up(registry, setting
     assert metric_value(metrics, "model_loaded", registry_version="7", source="registry") == 0
 
 
-def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) -> None:
+def _good_1_and_broken_2(registry, tmp_path) -> None:
+    """Version 1 loads and is the champion; version 2's model file is corrupt."""
     registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
     broken, _ = saved_model(tmp_path / "v2", 0.5)
     (broken / "model.skops").write_bytes(b"PK\x03\x04 this is not a skops archive")
     registry.add("2", broken)
     registry.champion = "1"
+
+
+def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) -> None:
+    _good_1_and_broken_2(registry, tmp_path)
     with TestClient(create_app(settings)) as client:
         registry.champion = "2"
         refused = client.post("/admin/reload", headers=ADMIN)
@@ -122,6 +151,25 @@ def test_a_corrupt_registry_artifact_is_refused(registry, settings, tmp_path) ->
     assert still.status_code == 200
     assert still.json()["registry_version"] == "1"
     assert "version 2" in health["last_reload_error"]
+    assert failures == 1
+
+
+def test_a_registry_artifact_without_model_skops_is_refused(registry, settings, tmp_path) -> None:
+    """A version logged some other way (no model.skops; a pickle beside it) is never loaded."""
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    other, _ = saved_model(tmp_path / "v2", 0.5)
+    (other / "model.skops").rename(other / "model.bin")
+    registry.add("2", other)
+    registry.champion = "1"
+    with TestClient(create_app(settings, extensions=())) as client:
+        registry.champion = "2"
+        refused = client.post("/admin/reload", headers=ADMIN)
+        still = client.post("/predict", json={"features": ROWS[0].tolist()})
+        failures = metric_value(client.get("/metrics").text, "model_reload_failures_total")
+    assert refused.status_code == 502, refused.text
+    assert "version 2: no serialized model in" in refused.json()["detail"]
+    assert "(expected model.skops)" in refused.json()["detail"]
+    assert (still.status_code, still.json()["registry_version"]) == (200, "1")
     assert failures == 1
 
 
@@ -159,3 +207,25 @@ def test_a_registry_model_is_kept_while_the_registry_is_down(registry, settings,
     assert answer["outcome"] == "unchanged"
     assert "does not answer" in answer["reason"]
     assert (health["source"], health["registry_version"]) == ("registry", "3")
+
+
+def test_polls_without_a_challenger_ask_no_question_mlflow_answers_with_400(
+    registry, settings, tmp_path
+):
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    registry.champion = "1"
+    with TestClient(create_app(settings)) as client:
+        for _ in range(3):
+            assert client.post("/admin/reload", headers=ADMIN).status_code == 200
+    assert registry.answers and set(registry.answers) == {200}  # the champion's, never a 400
+
+
+def test_the_same_refusal_at_every_poll_is_logged_once(registry, settings, tmp_path, caplog):
+    _good_1_and_broken_2(registry, tmp_path)
+    with TestClient(create_app(settings)) as client:
+        registry.champion = "2"
+        with caplog.at_level("WARNING", logger="lab.serving.models"):
+            for _ in range(3):
+                client.post("/admin/reload", headers=ADMIN)
+    refusals = [r for r in caplog.records if "model load failed" in r.getMessage()]
+    assert len(refusals) == 1

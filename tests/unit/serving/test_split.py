@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 from litestar.testing import TestClient
 
 from lab.serving.app import create_app
 from lab.serving.split import SHARED_FILE, TrafficSplit, sticky_point
+from tests.support import REPO
 from tests.unit.serving.conftest import ADMIN, metric_value
 
 
@@ -19,11 +22,46 @@ def test_no_share_never_and_full_share_always_choose_the_challenger() -> None:
     assert all(TrafficSplit(1.0).to_challenger(k, "v2") for k in ("a", "b", None))
 
 
-def test_sticky_points_are_stable_and_depend_on_the_challenger() -> None:
-    assert sticky_point("CUST_0001", "v2") == sticky_point("CUST_0001", "v2")
-    assert 0.0 <= sticky_point("CUST_0001", "v2") < 1.0
-    assert sticky_point("CUST_0001", "v2") != sticky_point("CUST_0001", "v3")
-    assert sticky_point("CUST_0001", "v2") != sticky_point("CUST_0002", "v2")
+#: (customer, challenger) -> its point, computed once (blake2b): the same on every worker, run,
+#: Python version and platform. Per-process `hash()` would give other values in each process.
+PINNED_POINTS = {
+    ("CUST_0001", "v2"): 0.9040538816962608,
+    ("CUST_0001", "v3"): 0.10445735208975204,
+    ("CUST_0002", "v2"): 0.8677250013439195,
+    ("CUST_TEST_007", "v2-chal"): 0.5369071978993846,
+    ("", ""): 0.9618044850102755,
+    ("ünïcødé", "v2"): 0.9497169740297308,
+}
+_POINTS_SCRIPT = """
+import json, sys
+from lab.serving.split import sticky_point
+pairs = json.loads(sys.stdin.read())
+print(json.dumps([sticky_point(key, salt) for key, salt in pairs]))
+"""
+
+
+def test_sticky_points_are_the_pinned_values() -> None:
+    assert {pair: sticky_point(*pair) for pair in PINNED_POINTS} == PINNED_POINTS
+
+
+@pytest.mark.parametrize("hash_seed", ["1", "2"])
+def test_another_interpreter_computes_the_same_points(hash_seed: str) -> None:
+    """What a second worker process computes (with its own string-hash seed)."""
+    pairs = list(PINNED_POINTS)
+    done = subprocess.run(
+        [sys.executable, "-c", _POINTS_SCRIPT],
+        input=json.dumps(pairs), capture_output=True, text=True, timeout=120, check=True,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert json.loads(done.stdout) == list(PINNED_POINTS.values())
+
+
+def test_a_customer_goes_where_its_pinned_point_says() -> None:
+    split = TrafficSplit(0.5, draw=lambda: pytest.fail("a keyed request must not draw"))
+    assert split.to_challenger("CUST_0001", "v3") is True  # 0.104 < 0.5
+    assert split.to_challenger("CUST_0001", "v2") is False  # 0.904
+    assert TrafficSplit(0.53).to_challenger("CUST_TEST_007", "v2-chal") is False  # 0.5369
+    assert TrafficSplit(0.54).to_challenger("CUST_TEST_007", "v2-chal") is True
 
 
 def test_without_a_key_the_draw_decides() -> None:

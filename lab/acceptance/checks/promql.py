@@ -1,0 +1,236 @@
+"""Checks that grade monitoring through Prometheus itself: the API is a target that is up, the
+dashboard's PromQL works (Grafana not needed), and the alert rules pass promtool."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckError,
+    CheckFailed,
+    Outcome,
+    Params,
+    Status,
+    short,
+)
+from lab.acceptance.checks._http import call, error_text, get_json, json_of
+from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
+
+LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
+
+
+class TargetParams(Params):
+    default_timeout = 30.0
+    query: str = "prediction_requests_total"
+    poll_seconds: float = Field(1.0, gt=0, le=10)
+
+
+def _same_address(a: str, b: str) -> bool:
+    x, y = urlsplit(a), urlsplit(b)
+    hosts = {x.hostname or "", y.hostname or ""}
+    return x.port == y.port and (len(hosts) == 1 or hosts <= LOCAL)
+
+
+@CHECK_KINDS.kind("prometheus_target", TargetParams)
+def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
+    """Prometheus scrapes the API (an active target at its address, health up) and answers the
+    counter (polled until the timeout)."""
+    base = ctx.targets.prometheus_url
+    deadline = time.monotonic() + max(ctx.timeout - params.poll_seconds - 1, 0)
+    with ctx.client() as client:
+        while True:
+            body = get_json(ctx, client, f"{base}/api/v1/targets", "Prometheus targets")
+            active = (
+                (body.get("data") or {}).get("activeTargets", []) if isinstance(body, dict) else []
+            )
+            api = [
+                t for t in active if _same_address(str(t.get("scrapeUrl", "")), ctx.targets.api_url)
+            ]
+            up = [t for t in api if t.get("health") == "up"]
+            series = []
+            if up:
+                answer = get_json(
+                    ctx, client, f"{base}/api/v1/query", "Prometheus query",
+                    params={"query": params.query},
+                )  # fmt: skip
+                series = (answer.get("data") or {}).get("result", [])
+            if series or time.monotonic() >= deadline:
+                break
+            time.sleep(params.poll_seconds)
+        facts = _prometheus_version(client, base)
+    if not api:
+        scraped = ", ".join(str(t.get("scrapeUrl")) for t in active) or "nothing"
+        raise CheckFailed(
+            f"Prometheus does not scrape the API at {ctx.targets.api_url} (it scrapes {scraped})"
+        )
+    if not up:
+        t = api[0]
+        raise CheckFailed(
+            f"Prometheus's target {t.get('scrapeUrl')} is {t.get('health')}: "
+            f"{short(str(t.get('lastError')))}"
+        )
+    if not series:
+        raise CheckFailed(
+            f"the API target is up but Prometheus has no series for {params.query!r} "
+            f"after {ctx.timeout:g} s"
+        )
+    up_target = up[0]
+    return Outcome(
+        Status.PASS,
+        f"target {up_target.get('scrapeUrl')} up (job {up_target.get('labels', {}).get('job')}); "
+        f"{len(series)} series for {params.query}",
+        facts,
+    )
+
+
+# -- the dashboard's PromQL --------------------------------------------------------------------
+
+GRAFANA_RANGES = {"$__rate_interval": "1m", "${__rate_interval}": "1m", "$__interval": "1m",
+                  "${__interval}": "1m", "$__range": "5m", "${__range}": "5m"}  # fmt: skip
+KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
+            "bool", "offset", "inf", "nan", "le"}  # fmt: skip
+
+
+def panel_queries(panels: list[Any]) -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every query, rows' nested panels included."""
+    found = []
+    for panel in panels or []:
+        if not isinstance(panel, dict):
+            continue
+        found += panel_queries(panel.get("panels", []))
+        for target in panel.get("targets", []) or []:
+            if isinstance(target, dict) and target.get("expr"):
+                found.append((str(panel.get("title", "")), str(target["expr"])))
+    return found
+
+
+def grafana_free(expr: str) -> str:
+    """The expression with Grafana's variables replaced by what Prometheus accepts."""
+    for var, value in GRAFANA_RANGES.items():
+        expr = expr.replace(var, value)
+    expr = re.sub(r'(\w+)\s*=~?\s*"\$\{?\w+\}?"', r'\1=~".*"', expr)
+    return re.sub(r"\$\{?\w+\}?", ".*", expr)
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names an expression reads (identifiers outside strings, braces and brackets,
+    not functions or keywords)."""
+    bare = re.sub(r'"[^"]*"|\{[^}]*\}|\[[^\]]*\]', " ", expr)
+    bare = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", bare)
+    names = re.findall(r"(?<![\w.])([A-Za-z_:][\w:]*)\b(?!\s*\()", bare)
+    return {n for n in names if n.lower() not in KEYWORDS}
+
+
+def declared_metrics(ctx: CheckContext) -> set[str]:
+    """Names the API's /metrics declares (a labelled metric with no samples yet included)."""
+    with ctx.client() as client:
+        response = call(ctx, client, "GET", f"{ctx.targets.api_url}/metrics")
+    names: set[str] = set()
+    for line in response.text.splitlines() if response.status_code == 200 else []:
+        match = re.match(r"# TYPE (\S+) (\w+)", line)
+        if match:
+            name, kind = match.groups()
+            names.add(name)
+            if kind == "histogram":
+                names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+            if kind == "counter" and not name.endswith("_total"):
+                names.add(f"{name}_total")
+    return names
+
+
+@CHECK_KINDS.kind("dashboard_queries")
+def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
+    """Every PromQL query of the project's dashboard runs in Prometheus and reads metrics that
+    exist (in Prometheus, or declared by the API): the dashboard graded without Grafana."""
+    relative = dashboard_file(ctx, None)
+    try:
+        doc = json.loads(ctx.project_file(relative).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise CheckFailed(f"{relative} is not valid JSON: {short(str(exc))}") from None
+    doc = doc.get("dashboard", doc) if isinstance(doc, dict) else {}
+    queries = panel_queries(doc.get("panels", []))
+    if not queries:
+        raise CheckFailed(f"{relative} has no PromQL queries")
+    base = ctx.targets.prometheus_url
+    with ctx.client() as client:
+        known_body = get_json(
+            ctx, client, f"{base}/api/v1/label/__name__/values", "Prometheus names"
+        )
+        known = set(known_body.get("data") or []) | declared_metrics(ctx)
+        with_data = 0
+        for title, expr in queries:
+            response = call(
+                ctx, client, "GET", f"{base}/api/v1/query", params={"query": grafana_free(expr)}
+            )
+            if response.status_code == 400:
+                raise CheckFailed(
+                    f"panel {title!r}: Prometheus rejects {short(expr, 80)}: "
+                    f"{error_text(response, 100)}"
+                )
+            result = (json_of(response, f"panel {title!r}").get("data") or {}).get("result", [])
+            if result:
+                with_data += 1
+                continue
+            unknown = sorted(metric_names(expr) - known)
+            if unknown:
+                raise CheckFailed(
+                    f"panel {title!r} reads {', '.join(unknown)}, which neither Prometheus "
+                    "nor the API's /metrics has"
+                )
+    return (
+        f"{len(queries)} queries of {relative} run; {with_data} return series, the rest read "
+        "known metrics with no data yet"
+    )
+
+
+class RulesParams(Params):
+    isolated = True
+    default_timeout = 20.0
+    paths: list[str] = Field(
+        default_factory=lambda: [
+            "config/prometheus/rules.yml",
+            "rules.yml",
+            "config/prometheus/*.rules.yml",
+        ]
+    )
+
+
+@CHECK_KINDS.kind("prometheus_rules", RulesParams)
+def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
+    """The project's alert rules pass `promtool check rules`."""
+    path = ctx.first_file(*params.paths)
+    if path is None:
+        raise CheckFailed(f"no alert rules file in {ctx.project_dir} ({', '.join(params.paths)})")
+    tool = shutil.which("promtool") or next(
+        (str(p) for p in (ctx.settings.tools_dir.glob("prometheus*/promtool"))), None
+    )
+    if tool is None:
+        raise CheckError(
+            "promtool is not installed where the grader runs "
+            "(`lab fetch prometheus`, or apt install prometheus)"
+        )
+    try:
+        done = subprocess.run(
+            [tool, "check", "rules", str(path)], capture_output=True, text=True, timeout=ctx.timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise CheckError(f"promtool took longer than {ctx.timeout:g} s") from None
+    said = (done.stdout + done.stderr).strip().splitlines()
+    rel = path.relative_to(ctx.project_dir).as_posix()
+    if done.returncode != 0:
+        bad = [ln for ln in said if "FAILED" in ln or "err" in ln.lower()] or said
+        raise CheckFailed(f"promtool check rules {rel}: {short(' '.join(bad[-2:]), 160)}")
+    counted = re.search(r"(\d+) rules found", " ".join(said))
+    if counted and int(counted.group(1)) == 0:
+        raise CheckFailed(f"promtool check rules {rel}: the file is valid but holds no rule")
+    return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}"

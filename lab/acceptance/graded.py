@@ -1,0 +1,119 @@
+"""The project `lab check` grades: its folder, what kind it is, its interpreter and its `.env`.
+
+A project is a folder holding `pyproject.toml` (e.g. a clone of this lab) or `workspace.toml`
+(a learner's workspace, read through `lab.workspace`). Every file check and the interpreter
+check read from it, never from the grader's own checkout or interpreter.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from lab.settings import Settings, load_settings
+
+try:  # Contract 2 (branch `exercise`): the one reader of workspace.toml
+    from lab import workspace as _workspace
+except ImportError:  # pragma: no cover - until lab/workspace.py lands
+    _workspace = None  # type: ignore[assignment]
+
+MARKERS = ("workspace.toml", "pyproject.toml")
+
+
+def is_project(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in MARKERS)
+
+
+def lab_checkout() -> Path:
+    """The folder this `lab` package runs from (its checkout, or site-packages' parent)."""
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class GradedProject:
+    root: Path
+    kind: str  # "workspace", "project" or "lab checkout"
+    workspace: Any  # lab.workspace.Workspace or None
+    python: Path | None
+    python_note: str  # where the interpreter came from, or why there is none
+    env_file: Path
+
+    def describe(self) -> str:
+        modules = getattr(self.workspace, "modules", None)
+        extra = f" (modules {', '.join(modules)})" if modules else ""
+        return f"{self.kind} {self.root}{extra}"
+
+
+def find_workspace(folder: Path) -> Any:
+    if _workspace is None or not (folder / "workspace.toml").is_file():
+        return None
+    return _workspace.find(folder)
+
+
+def resolve(
+    project_dir: Path | None, python: Path | None, cwd: Path | None = None
+) -> GradedProject:
+    """The project to grade: `project_dir`, else `cwd` when it holds a project, else the checkout
+    of this lab."""
+    cwd = (cwd or Path.cwd()).resolve()
+    if project_dir is not None:
+        root = project_dir.resolve()
+    elif is_project(cwd):
+        root = cwd
+    else:
+        root = lab_checkout()
+    ws = find_workspace(root)
+    if ws is not None:
+        root = Path(ws.root).resolve()
+    kind = "workspace" if ws is not None else "project"
+    if ws is None and root == lab_checkout():
+        kind = "lab checkout"
+    interpreter, note = project_python(root, ws, python)
+    env_file = Path(getattr(ws, "env_file", None) or root / ".env")
+    if project_dir is None and ws is None and os.environ.get("LAB_ENV_FILE"):
+        env_file = Path(os.environ["LAB_ENV_FILE"])  # the .env the lab itself reads
+    return GradedProject(root, kind, ws, interpreter, note, env_file)
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def project_python(root: Path, ws: Any, given: Path | None) -> tuple[Path | None, str]:
+    """(the project's interpreter, where it came from) or (None, why there is none)."""
+    if given is not None:
+        return (given, "--python") if given.exists() else (None, f"--python {given} does not exist")
+    named = getattr(ws, "python", None)
+    if named:
+        path = Path(named) if Path(named).is_absolute() else root / named
+        return (path, "workspace.toml") if path.exists() else (None, f"{path} does not exist")
+    for venv in (root / ".venv", root / "venv"):
+        if venv_python(venv).exists():
+            return venv_python(venv), f"{venv.name}/"
+    if root == lab_checkout():
+        # the checkout grades itself with the interpreter it runs in, which is its own
+        return Path(sys.executable), "the interpreter running this lab checkout"
+    if ws is not None:
+        # Contract 2: a workspace that names no interpreter runs the learner's code with the lab's
+        return Path(sys.executable), "workspace.toml names none: the lab's, which runs its code"
+    return None, f"no .venv in {root}"
+
+
+def project_settings(project: GradedProject, base: Settings) -> Settings:
+    """Settings as the project's lab reads them: its `.env`, LAB_HOME relative to it."""
+    if project.kind == "lab checkout" or not project.env_file.is_file():
+        return base
+    values = dotenv_values(project.env_file, encoding="utf-8")
+    overrides: dict[str, object] = {}
+    if "LAB_HOME" not in os.environ:
+        home = Path(values.get("LAB_HOME") or ".lab")
+        overrides["LAB_HOME"] = home if home.is_absolute() else project.root / home
+    try:
+        return load_settings(env_file=project.env_file, **overrides)
+    except Exception:  # a bad .env is graded by M1.env; the other checks use the base settings
+        return base

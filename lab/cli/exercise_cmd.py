@@ -1,0 +1,177 @@
+"""`lab exercise list|start|status|verify` and `lab hint`: the learner's path through M1..M6."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from lab.cli._common import LabError, console, get_settings
+
+
+def _rubric():
+    from lab.acceptance import RubricError, load_rubric
+
+    settings = get_settings()
+    try:
+        return load_rubric(settings.LAB_CONFIG_DIR / "rubric.yml")
+    except RubricError as exc:
+        raise LabError(str(exc)) from None
+
+
+def _criteria(rubric) -> dict[str, list[str]]:
+    return {m.id: [c.id for c in m.criteria] for m in rubric.modules}
+
+
+def _workspace():
+    from lab import workspace
+
+    try:
+        return workspace.find()
+    except workspace.WorkspaceError as exc:
+        raise LabError(str(exc)) from None
+
+
+def _statuses(ws):
+    from lab.exercises import catalog, progress
+
+    criteria = _criteria(_rubric())
+    done = progress.read(ws.root) if ws is not None else {}
+    return [progress.module_status(done, m, criteria.get(m, [])) for m in catalog.EXERCISES]
+
+
+@click.group("exercise")
+def exercise() -> None:
+    """The course's exercises: build each module yourself in a workspace, graded by `lab check`.
+
+    \b
+    lab exercise start M4        # a workspace in ./workspace with M4's starter
+    cd workspace && lab up       # your API, the lab's MLflow, CRM, Prometheus, Grafana
+    lab check -m M4              # grade it; records .lab/progress.json
+    lab hint M4.crm_record       # up to three hints per criterion
+    lab exercise status          # the M1 -> M6 path
+    """
+
+
+@exercise.command("list")
+def list_() -> None:
+    """The six exercises and, inside a workspace, how far each one is."""
+    from lab.exercises import catalog
+
+    ws = _workspace()
+    table = Table(title="exercises" + (f" — workspace {ws.root}" if ws else ""))
+    for column in ("module", "title", "needs", "status", "task"):
+        table.add_column(column)
+    for status in _statuses(ws):
+        e = catalog.get(status.module)
+        held = ws is not None and e.id in ws.modules
+        table.add_row(
+            e.id + (" *" if held else ""), f"{e.title} / {e.title_zh_tw}",
+            ", ".join(e.needs) or "-", status.label if ws else "-", e.task_link(),
+        )  # fmt: skip
+    console.print(table)
+    if ws is None:
+        console.print(
+            "Start one with `lab exercise start M1` (any module: what it needs is solved)."
+        )
+
+
+@exercise.command("start")
+@click.argument("module")
+@click.option(
+    "--dir", "dest", type=click.Path(path_type=Path, file_okay=False), default=Path("workspace"),
+    show_default=True, help="Folder of the new workspace (must not exist or be empty).",
+)  # fmt: skip
+def start(module: str, dest: Path) -> None:
+    """Create a workspace (a git repository) holding MODULE's starter and what it needs, solved."""
+    from lab.exercises import build, catalog
+    from lab.grading.workflow import write_workflow
+
+    try:
+        exercise_ = catalog.get(module)
+        ws = build.create(dest, exercise_.id)
+    except (catalog.UnknownExercise, build.WorkspaceExists) as exc:
+        raise LabError(str(exc)) from None
+    write_workflow(ws.root)  # CI: `lab check` on every push, scorecard in the job summary
+    settings = ws.settings() if ws.env_file.is_file() else None
+    console.print(f"[green]created[/] {ws.root}: exercise {exercise_.id} ({exercise_.title})")
+    if exercise_.needs:
+        console.print(f"solved for you: {', '.join(exercise_.needs)}; yours: {exercise_.id}")
+    console.print(f"task: {ws.root / exercise_.task_link()}")
+    if settings is not None:
+        console.print(f"API on {settings.api_url}, CRM on {settings.crm_url} (ports in .env)")
+    console.print(f"next: cd {dest} && lab up, then lab check -m {exercise_.id}")
+
+
+@exercise.command("status")
+def status() -> None:
+    """The path M1 -> M6 with what passed, and a badge per module (LAB_HOME/reports/badges)."""
+    from lab.exercises import badges, catalog
+
+    ws = _workspace()
+    if ws is None:
+        raise LabError("not in a workspace: `lab exercise start M1` creates one")
+    given = {n for m in ws.modules for n in catalog.get(m).needs} - set(ws.modules)
+    marks = []
+    for s in _statuses(ws):
+        icon = "[green]✔[/]" if s.done else ("[yellow]◐[/]" if s.passed else "[dim]○[/]")
+        label = f"{s.label} (solved for you)" if s.module in given and not s.done else s.label
+        held = "[bold]" if s.module in ws.modules else ""
+        marks.append(f"{icon} {held}{s.module}{'[/]' if held else ''} {label}")
+        badges.write(ws.root / ".lab" / "reports" / "badges", s, catalog.get(s.module).title)
+    console.print("  →  ".join(marks))
+    console.print(f"badges: {ws.root / '.lab' / 'reports' / 'badges'}", soft_wrap=True)
+
+
+@exercise.command("verify")
+@click.argument("modules", nargs=-1)
+@click.option(
+    "--keep", type=click.Path(path_type=Path, file_okay=False), help="Build here, keep it."
+)
+def verify(modules: tuple[str, ...], keep: Path | None) -> None:
+    """Prove each solution passes its module and each starter fails it (all modules by default)."""
+    from lab.exercises import catalog
+    from lab.exercises import verify as verifying
+
+    try:
+        wanted = [catalog.get(m).id for m in modules]
+    except catalog.UnknownExercise as exc:
+        raise click.BadParameter(str(exc)) from None
+    import signal
+
+    # SIGTERM ends verify like Ctrl-C: the services it started are stopped on the way out
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    outcomes = verifying.verify(wanted, say=console.print, keep=keep)
+    for o in outcomes:
+        mark = "[green]✔[/]" if o.ok else "[red]✘[/]"
+        console.print(f"{mark} {o.module} ({o.seconds:.0f} s)")
+        for line in o.problems:
+            console.print(f"    [red]{line}[/]", soft_wrap=True)
+        for line in o.notes:
+            console.print(f"    [dim]{line}[/]", soft_wrap=True)
+    if not all(o.ok for o in outcomes):
+        sys.exit(1)
+
+
+@click.command("hint")
+@click.argument("criterion")
+def hint(criterion: str) -> None:
+    """The next hint (up to three) for a criterion, e.g. `lab hint M4.crm_record`; recorded."""
+    from lab.exercises import hints, progress
+
+    rubric = _rubric()
+    found = [c for m in rubric.modules for c in m.criteria if c.id.lower() == criterion.lower()]
+    if not found:
+        raise click.BadParameter(f"no criterion {criterion!r} in the rubric (see `lab check`)")
+    c = found[0]
+    ws = _workspace()
+    level = progress.use_hint(ws.root, c.id, hints.LEVELS) if ws else 1
+    console.print(f"[bold]{c.id}[/] {c.title} — hint {level}/{hints.LEVELS}")
+    console.print(hints.hint_text(c.id, level, c.hint, ws.root if ws else None), soft_wrap=True)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(exercise)
+    group.add_command(hint)

@@ -1,0 +1,147 @@
+"""`lab exercise start`: a workspace (a git repository) holding one exercise's starter.
+
+The workspace holds the whole course project: the modules the exercise needs are solved, the
+exercise itself and the modules it does not need are starters. It gets its own `.env` (fresh
+secrets, free ports), its own `.lab/`, the task texts in `tasks/`, and a `workspace.toml`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from lab import workspace
+from lab.envfile import GENERATED, find_example
+from lab.envfile import render as render_env
+from lab.exercises import catalog, source
+from lab.files import write_atomic
+from lab.net import bind_error
+from lab.settings import Settings
+
+API_COMMAND = (
+    "python -m uvicorn app.main:create_app --factory --app-dir {WORKSPACE} "
+    "--host {API_HOST} --port {API_PORT}"
+)
+COMMANDS = {
+    "train": "python -m training.train --n_samples 1000 --c_param 1.0",
+    "test": "python -m pytest",
+}
+PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
+DEFAULT_PORTS = (8000, 8001, 5001, 9090, 3000)
+
+
+class WorkspaceExists(FileExistsError):
+    pass
+
+
+def solved_modules(module: str, variant: str = "starter") -> list[str]:
+    """Modules whose regions keep their code: what `module` needs, plus itself for a solution."""
+    needs = list(catalog.get(module).needs)
+    return [*needs, module] if variant == "solution" else needs
+
+
+def refuse_if_taken(dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise WorkspaceExists(
+            f"{dest} already exists and is not empty: the lab never overwrites your work. "
+            f"Pick another folder (`--dir`), or to start over, move or delete {dest} first "
+            f"(`git -C {dest} status` shows what you changed)"
+        )
+
+
+def free_ports(preferred: tuple[int, ...] = DEFAULT_PORTS) -> dict[str, int]:
+    """The lab's default ports when all are free, else ports the OS says are free now."""
+    if preferred and all(bind_error("127.0.0.1", p) is None for p in preferred):
+        return dict(zip(PORT_KEYS, preferred, strict=True))
+    import socket
+
+    ports: dict[str, int] = {}
+    for key in PORT_KEYS:
+        while True:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            if port not in ports.values():
+                ports[key] = port
+                break
+    return ports
+
+
+def env_text(settings: Mapping[str, object], *, secrets: bool) -> str:
+    """The lab's `.env.example` with these values set; secrets generated unless `secrets=False`."""
+    try:
+        example = find_example().read_text(encoding="utf-8")
+    except FileNotFoundError:  # a pip install without the checkout's .env.example
+        example = _minimal_example()
+    lines = []
+    for line in example.splitlines():
+        key, sep, _ = line.partition("=")
+        if sep and not line.lstrip().startswith("#") and key.strip() in settings:
+            line = f"{key.strip()}={settings[key.strip()]}"
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    return render_env(text) if secrets else text
+
+
+def _minimal_example() -> str:
+    secrets = ("CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD")
+    keys = ("LAB_HOME", *(f"{k}_{p}" for k in ("API", "CRM", "MLFLOW", "PROMETHEUS", "GRAFANA")
+                          for p in ("HOST", "PORT")))  # fmt: skip
+    defaults = Settings.model_fields
+    lines = ["# mlops-lab settings of this workspace (`lab init` documents every key)"]
+    lines += [f"{k}={defaults[k].default}" for k in keys]
+    lines += [f"{k}={GENERATED}" for k in secrets]
+    return "\n".join(lines) + "\n"
+
+
+def create(
+    dest: Path,
+    module: str,
+    *,
+    variant: str = "starter",
+    settings: Mapping[str, object] | None = None,
+    git: bool = True,
+) -> workspace.Workspace:
+    """Write a new workspace for `module` at `dest` (which must not hold anything yet)."""
+    exercise = catalog.get(module)
+    refuse_if_taken(dest)
+    solved = solved_modules(exercise.id, variant)
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel, text in source.project_files().items():
+        target = dest / Path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source.render(rel, text, solved), encoding="utf-8")
+    tasks = dest / "tasks"
+    tasks.mkdir(exist_ok=True)
+    for task in sorted(catalog.TASKS_DIR.glob("*.md")):
+        shutil.copyfile(task, tasks / task.name)
+    values: dict[str, object] = {**free_ports(), **(settings or {})}
+    (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
+    if "M1" in solved:  # else writing .env is the learner's (M1)
+        write_atomic(dest / ".env", env_text(values, secrets=True), mode=0o600)
+    (dest / ".lab").mkdir(exist_ok=True)
+    (dest / workspace.FILE_NAME).write_text(
+        workspace.render(
+            [exercise.id],
+            {"api": API_COMMAND},
+            COMMANDS,
+            sys.executable if "M1" in solved else None,  # M1: the learner names a venv's python
+        ),
+        encoding="utf-8",
+    )
+    if git:
+        _git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
+    return workspace.load(dest)
+
+
+def _git_init(dest: Path, message: str) -> None:
+    """A repository with one commit, so `git diff` shows the learner's work; no git: skipped."""
+    git = shutil.which("git")
+    if git is None:
+        return
+    ident = ["-c", "user.name=mlops-lab", "-c", "user.email=lab@localhost"]
+    for args in (["init", "-q"], ["add", "-A"], [*ident, "commit", "-q", "-m", message]):
+        subprocess.run([git, *args], cwd=dest, check=True, capture_output=True)

@@ -1,0 +1,125 @@
+"""`.lab/progress.json` of a workspace: per criterion, attempts, first pass, hints used.
+
+{"version": 1, "criteria": {"M4.crm_record": {"attempts": 3, "first_pass": "2026-…",
+ "last_status": "pass", "last_attempt": "2026-…", "hints_used": 1}}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lab import workspace
+from lab.exercises.hints import todos
+from lab.files import write_atomic
+
+FILE = Path(".lab") / "progress.json"
+
+
+def path_of(root: Path) -> Path:
+    return root / FILE
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read(root: Path) -> dict[str, dict[str, Any]]:
+    """Criterion id -> its record; a missing or unreadable file is an empty progress."""
+    try:
+        doc = json.loads(path_of(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    criteria = doc.get("criteria") if isinstance(doc, dict) else None
+    return {k: v for k, v in (criteria or {}).items() if isinstance(v, dict)}
+
+
+def _write(root: Path, criteria: Mapping[str, dict[str, Any]]) -> Path:
+    target = path_of(root)
+    doc = {"version": 1, "criteria": dict(sorted(criteria.items()))}
+    write_atomic(target, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return target
+
+
+def _entry(criteria: dict[str, dict[str, Any]], cid: str) -> dict[str, Any]:
+    return criteria.setdefault(
+        cid, {"attempts": 0, "first_pass": None, "last_status": None, "hints_used": 0}
+    )
+
+
+def record_statuses(root: Path, statuses: Iterable[tuple[str, str]]) -> Path:
+    """Add one attempt per (criterion id, status) graded by `lab check`."""
+    criteria = read(root)
+    now = _now()
+    for cid, status in statuses:
+        entry = _entry(criteria, cid)
+        entry["attempts"] = int(entry.get("attempts", 0)) + 1
+        entry["last_status"] = status
+        entry["last_attempt"] = now
+        if status == "pass" and not entry.get("first_pass"):
+            entry["first_pass"] = now
+    return _write(root, criteria)
+
+
+def record_check_json(root: Path, result: Mapping[str, Any]) -> Path:
+    """Record a check.json (RunResult) document's criteria."""
+    statuses = [
+        (str(c["id"]), str(c["status"]))
+        for m in result.get("modules", [])
+        for c in m.get("criteria", [])
+    ]
+    return record_statuses(root, statuses)
+
+
+def after_check(project_dir: Path, result_json: str) -> str | None:
+    """`lab check`'s hook: in a workspace, record the run; the line to print, else None."""
+    ws = workspace.find(project_dir)
+    if ws is None:
+        return None
+    result = json.loads(result_json)
+    path = record_check_json(ws.root, result)
+    lines = [f"progress: {path} (`lab exercise status` shows the path, `lab hint ID` helps)"]
+    for module in result.get("modules", []):
+        for c in module.get("criteria", []):
+            where = todos(ws.root, c["id"]) if c.get("status") != "pass" else []
+            if where:
+                lines.append(f"TODO {c['id']}: {', '.join(where)}")
+    return "\n".join(lines)
+
+
+def use_hint(root: Path, cid: str, most: int) -> int:
+    """Count one more hint for `cid` (at most `most`); the level to show (1-based)."""
+    criteria = read(root)
+    entry = _entry(criteria, cid)
+    entry["hints_used"] = min(int(entry.get("hints_used", 0)) + 1, most)
+    _write(root, criteria)
+    return entry["hints_used"]
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    module: str
+    passed: int  # criteria whose latest check passed
+    total: int
+
+    @property
+    def done(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    @property
+    def label(self) -> str:
+        if self.done:
+            return "done"
+        return f"{self.passed}/{self.total}" if self.passed else "to do"
+
+
+def module_status(
+    criteria: Mapping[str, dict[str, Any]], module: str, ids: Iterable[str]
+) -> ModuleStatus:
+    ids = list(ids)
+    passed = sum(1 for cid in ids if criteria.get(cid, {}).get("last_status") == "pass")
+    return ModuleStatus(module, passed, len(ids))

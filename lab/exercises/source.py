@@ -1,0 +1,127 @@
+"""The marked solution files, and the starter generated from them.
+
+A learner part is a region
+    # BEGIN SOLUTION M4.crm_record: PUT the segment with the bearer token
+    ...the solution...
+    # END SOLUTION
+In a starter it becomes, at the BEGIN line's indentation,
+    raise NotImplementedError("M4.crm_record: PUT the segment ..., see tasks/M4.md")
+in a Python file, a `# TODO M4.crm_record: ...` comment in TOML, YAML, INI or a Dockerfile, and
+in JSON (which has no comments) a dashboard panel titled with the TODO whose query finds nothing.
+Which modules are solved decides which regions keep their code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.exercises.catalog import EXERCISES, PROJECT_DIR
+
+BEGIN = re.compile(
+    r"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>M[1-6]\.[a-z0-9_]+): (?P<task>.+?)\s*$"
+)
+END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
+#: Path segments stored under another name in the package (setuptools skips dot-files).
+DOT_PREFIX = "dot-"
+
+
+class MarkerError(ValueError):
+    """A BEGIN without END, an END without BEGIN, or a nested region."""
+
+
+@dataclass(frozen=True)
+class Region:
+    path: str  # workspace-relative, with `/`
+    criterion: str  # e.g. M4.crm_record
+    task: str  # one line of the task
+    indent: str
+    begin: int  # 0-based line index of the BEGIN marker
+    end: int  # 0-based line index of the END marker
+    code: tuple[str, ...]  # the solution's lines between the markers
+
+    @property
+    def module(self) -> str:
+        return self.criterion.split(".")[0]
+
+    def todo(self) -> str:
+        """The starter's stand-in for this region (one line, indentation kept)."""
+        where = EXERCISES[self.module].task_link()
+        message = f"{self.criterion}: {self.task}, see {where}"
+        quoted = json.dumps(message, ensure_ascii=False)
+        if self.path.endswith(".py"):
+            return f"{self.indent}raise NotImplementedError({quoted})"
+        if self.path.endswith(".json"):  # JSON has no comments: a panel whose query finds nothing
+            return f'{self.indent}{{"title": {quoted}, "targets": [{{"expr": "TODO"}}]}}'
+        return f"{self.indent}# TODO {message}"
+
+
+def workspace_name(stored: Path) -> str:
+    """`dot-github/workflows/ci.yml` -> `.github/workflows/ci.yml`."""
+    parts = [("." + p[len(DOT_PREFIX) :]) if p.startswith(DOT_PREFIX) else p for p in stored.parts]
+    return "/".join(parts)
+
+
+def project_files(root: Path = PROJECT_DIR) -> dict[str, str]:
+    """Workspace-relative path -> text of every solution file (caches left out)."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            files[workspace_name(path.relative_to(root))] = path.read_text(encoding="utf-8")
+    return files
+
+
+def regions(path: str, text: str) -> list[Region]:
+    """The marked regions of one file, in order; MarkerError on unbalanced markers."""
+    lines = text.splitlines()
+    found: list[Region] = []
+    open_at: tuple[int, re.Match[str]] | None = None
+    for i, line in enumerate(lines):
+        begin, end = BEGIN.match(line), END.match(line)
+        if begin:
+            if open_at is not None:
+                raise MarkerError(f"{path}:{i + 1}: BEGIN SOLUTION inside another region")
+            open_at = (i, begin)
+        elif end:
+            if open_at is None:
+                raise MarkerError(f"{path}:{i + 1}: END SOLUTION without BEGIN")
+            start, match = open_at
+            found.append(
+                Region(
+                    path, match["id"], match["task"], match["indent"], start, i,
+                    tuple(lines[start + 1 : i]),
+                )
+            )  # fmt: skip
+            open_at = None
+        elif "SOLUTION" in line and ("# BEGIN" in line or "# END" in line):
+            raise MarkerError(f"{path}:{i + 1}: malformed marker (`# BEGIN SOLUTION Mx.id: task`)")
+    if open_at is not None:
+        raise MarkerError(f"{path}:{open_at[0] + 1}: BEGIN SOLUTION without END SOLUTION")
+    return found
+
+
+def render(path: str, text: str, solved: Iterable[str]) -> str:
+    """The file as a workspace holds it: solved modules' regions as code, the others as TODOs."""
+    solved = set(solved)
+    lines = text.splitlines()
+    out: list[str] = []
+    cursor = 0
+    for region in regions(path, text):
+        out.extend(lines[cursor : region.begin])
+        out.extend(region.code if region.module in solved else [region.todo()])
+        cursor = region.end + 1
+    out.extend(lines[cursor:])
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def all_regions(files: dict[str, str] | None = None) -> Iterator[Region]:
+    for path, text in (files if files is not None else project_files()).items():
+        yield from regions(path, text)
+
+
+def criteria_of(module: str, files: dict[str, str] | None = None) -> list[str]:
+    """The criterion ids the module's regions name, in file order, each once."""
+    return list(dict.fromkeys(r.criterion for r in all_regions(files) if r.module == module))

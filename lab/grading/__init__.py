@@ -1,0 +1,1 @@
+"""The instructor's side: `lab grade ROSTER` grades many learners into grades.csv + feedback."""

@@ -1,0 +1,214 @@
+"""What `lab grade` writes: grades.csv, feedback/<id>.html + .json, evidence/<id>.json.
+
+feedback is for the learner: the scorecard with hints; what the instructor's hidden criteria saw
+is left out (only their title, status, points and hint), so their inputs stay hidden.
+evidence is for the instructor: every attempt's full check.json, the commit graded, logs' ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lab.acceptance.report import render_html
+from lab.acceptance.results import RunResult
+from lab.files import write_atomic
+from lab.grading.grader import Attempt, Grade
+
+MODULES = ("M1", "M2", "M3", "M4", "M5", "M6")
+COLUMNS = ("id", *MODULES, "total", "status")
+
+
+def grade_row(grade: Grade) -> dict[str, str]:
+    points = grade.module_points()
+    row = {"id": grade.learner.id, "total": f"{grade.total:g}", "status": grade.status}
+    row.update({m: str(points.get(m, 0)) for m in MODULES})
+    return row
+
+
+def write_grades(path: Path, grades: Sequence[Grade]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for grade in grades:
+        writer.writerow(grade_row(grade))
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
+def read_grades(path: Path) -> dict[str, dict[str, str]]:
+    """A previous grades.csv, by learner id."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return {row["id"]: row for row in csv.DictReader(f) if row.get("id")}
+
+
+def changes(previous: dict[str, dict[str, str]], grades: Sequence[Grade]) -> list[str]:
+    """One line per learner whose row changed (or who is new or gone), saying what changed."""
+    lines: list[str] = []
+    now = {g.learner.id: grade_row(g) for g in grades}
+    for learner_id, row in now.items():
+        before = previous.get(learner_id)
+        if before is None:
+            lines.append(f"{learner_id}: new, total {row['total']} ({row['status']})")
+            continue
+        diffs = [
+            f"{col} {before.get(col, '')} → {row[col]}"
+            for col in (*MODULES, "total", "status")
+            if _norm(before.get(col, "")) != _norm(row[col])
+        ]
+        if diffs:
+            lines.append(f"{learner_id}: " + ", ".join(diffs))
+    lines += [f"{i}: not in this roster (was total {r.get('total')})" for i, r in previous.items()
+              if i not in now]  # fmt: skip
+    return lines
+
+
+def _norm(value: str) -> str:
+    try:
+        return f"{float(value):g}"
+    except ValueError:
+        return value.strip()
+
+
+# --- feedback (the learner's) and evidence (the instructor's) ----------------------------------
+
+
+def _hidden_ids(result: dict[str, Any]) -> set[str]:
+    return set((result.get("hidden") or {}).get("criteria") or [])
+
+
+def redacted(result: dict[str, Any]) -> dict[str, Any]:
+    """check.json without what the hidden criteria observed (their inputs would show)."""
+    hidden = _hidden_ids(result)
+    copy = json.loads(json.dumps(result))
+    for module in copy["modules"]:
+        for c in module["criteria"]:
+            if c["id"] in hidden:
+                c["observed"] = f"(instructor's check: {c['status']})"
+    copy["targets"] = {}
+    return copy
+
+
+def feedback(grade: Grade) -> dict[str, Any]:
+    chosen = grade.chosen
+    result = redacted(chosen.result) if chosen and chosen.result else None
+    return {
+        "id": grade.learner.id,
+        "status": grade.status,
+        "total": grade.total,
+        "points_before_penalty": result["points"] if result else 0,
+        "max_points": result["max_points"] if result else None,
+        "late_penalty_percent": chosen.penalty if chosen else 0,
+        "graded": _graded_what(chosen) if chosen else None,
+        "notes": _notes(grade),
+        "problem": None if chosen else _problem(grade),
+        "hidden": result.get("hidden") if result else None,
+        "modules": [_module_feedback(m) for m in (result["modules"] if result else [])],
+    }
+
+
+FEEDBACK_KEYS = ("id", "title", "status", "points", "weight", "observed", "hint", "docs")
+
+
+def _module_feedback(m: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": m["id"],
+        "title": m["title"],
+        "points": m["points"],
+        "max_points": m["max_points"],
+        "criteria": [{k: c.get(k) for k in FEEDBACK_KEYS} for c in m["criteria"]],
+    }
+
+
+def _graded_what(attempt: Attempt) -> str:
+    return attempt.snapshot.describe() if attempt.snapshot else "the learner's services"
+
+
+def _notes(grade: Grade) -> list[str]:
+    notes = list(grade.notes)
+    if grade.chosen:
+        notes += grade.chosen.notes
+        if grade.chosen.penalty:
+            notes.append(
+                f"late: {grade.chosen.snapshot.days_late if grade.chosen.snapshot else 0} day(s), "
+                f"-{grade.chosen.penalty:g}% → {grade.total:g} of "
+                f"{grade.chosen.result['points'] if grade.chosen.result else 0} points"
+            )
+    return notes
+
+
+def _problem(grade: Grade) -> str:
+    return "; ".join(a.problem for a in grade.attempts if a.problem) or "not graded"
+
+
+def feedback_html(grade: Grade) -> str:
+    """The learner's report: `lab check`'s HTML (hidden observations redacted) under a banner."""
+    banner = (
+        '<section class="grading" style="border:2px solid #d0d7de;border-radius:6px;'
+        'padding:.5rem 1rem;margin-bottom:1rem">'
+        f"<h2>{html.escape(grade.learner.id)}: {grade.total:g} points · {grade.status}</h2>"
+        + "".join(f"<p>{html.escape(n)}</p>" for n in _notes(grade))
+        + "</section>"
+    )
+    chosen = grade.chosen
+    if chosen is None or chosen.result is None:
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(grade.learner.id)}: not graded</title></head><body>{banner}"
+            f"<p>{html.escape(_problem(grade))}</p></body></html>\n"
+        )
+    page = render_html(RunResult.from_dict(redacted(chosen.result)))
+    return page.replace("<header>", banner + "<header>", 1)
+
+
+def evidence(grade: Grade) -> dict[str, Any]:
+    learner = grade.learner
+    return {
+        "id": learner.id,
+        "roster_line": learner.line,
+        "workspace": learner.workspace,
+        "urls": learner.urls,
+        "status": grade.status,
+        "total": grade.total,
+        "seconds": grade.seconds,
+        "notes": grade.notes,
+        "attempts": [
+            {
+                "graded": _graded_what(a),
+                "commit": a.snapshot.commit if a.snapshot else None,
+                "committed_at": a.snapshot.committed_at.isoformat()
+                if a.snapshot and a.snapshot.committed_at
+                else None,
+                "late_penalty_percent": a.penalty,
+                "score": a.score,
+                "chosen": a is grade.chosen,
+                "exit_code": a.exit_code,
+                "problem": a.problem,
+                "notes": a.notes,
+                "seconds": a.seconds,
+                "check_log_tail": a.log_tail,
+                "lab_up_log_tail": a.lab_log_tail,
+                "result": a.result,
+            }
+            for a in grade.attempts
+        ],
+    }
+
+
+def write_learner(out: Path, grade: Grade) -> None:
+    """feedback/<id>.json + .html and evidence/<id>.json for one learner."""
+    learner_id = grade.learner.id
+    write_atomic(
+        out / "feedback" / f"{learner_id}.json",
+        json.dumps(feedback(grade), indent=2, ensure_ascii=False) + "\n",
+    )
+    write_atomic(out / "feedback" / f"{learner_id}.html", feedback_html(grade))
+    write_atomic(
+        out / "evidence" / f"{learner_id}.json",
+        json.dumps(evidence(grade), indent=2, ensure_ascii=False) + "\n",
+    )

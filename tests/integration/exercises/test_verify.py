@@ -1,0 +1,24 @@
+"""`lab exercise verify` for all six modules: every solution passes its module, every starter
+fails it and breaks nothing else, the M6 solution's tests catch every mutant. One shared MLflow,
+CRM and Prometheus for all twelve workspaces."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lab.exercises import verify
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_exercise_verifies() -> None:
+    started = time.monotonic()
+    outcomes = verify.verify([], say=print)
+    print(f"verify M1..M6: {time.monotonic() - started:.0f} s")
+    for outcome in outcomes:
+        print(outcome.module, f"{outcome.seconds:.0f} s", *outcome.notes, sep="\n  ")
+    problems = {o.module: o.problems for o in outcomes if o.problems}
+    assert problems == {}
+    assert [o.module for o in outcomes] == ["M1", "M2", "M3", "M4", "M5", "M6"]
