@@ -62,8 +62,8 @@ def replace_or_run(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _signals() -> list[int]:
-    sigs: list[int] = [signal.SIGINT, signal.SIGTERM]
+def _signals() -> list[signal.Signals]:
+    sigs = [signal.SIGINT, signal.SIGTERM]
     if sys.platform == "win32":
         sigs.append(signal.SIGBREAK)  # type: ignore[attr-defined]
     return sigs

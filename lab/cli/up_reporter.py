@@ -20,7 +20,7 @@ class Reporter:
     def __init__(self, services: list[Service]) -> None:
         self._services = services
         for c in (console, err_console):
-            c.on_broken_pipe = self._gone  # type: ignore[method-assign]  # rich's own exits
+            c.on_broken_pipe = self._gone  # type: ignore[method-assign]  # rich's would exit
 
     def _gone(self) -> None:
         console.quiet = err_console.quiet = True

@@ -65,8 +65,7 @@ def ask(run_dir: Path, name: str, action: str) -> runfile.ProcView:
         if now is None or not now.running():
             control.done(run_dir, req)
             raise NoLab("`lab up` stopped before it handled the request")
-        rec = now
-        view = rec.processes.get(name)
+        view = now.processes.get(name)
         if view is not None and view.request == req.id:
             return view
         time.sleep(POLL)

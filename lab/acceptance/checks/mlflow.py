@@ -47,8 +47,10 @@ def champion(
     return name, version, facts
 
 
-def tags_of(item: dict[str, Any]) -> dict[Any, Any]:
-    return {t.get("key"): t.get("value") for t in item.get("tags", []) if isinstance(t, dict)}
+def tags_of(item: dict[str, Any]) -> dict[str, str]:
+    return {
+        str(t.get("key")): str(t.get("value")) for t in item.get("tags", []) if isinstance(t, dict)
+    }
 
 
 @CHECK_KINDS.kind("mlflow_alias", RegistryParams)

@@ -80,7 +80,8 @@ def test_a_failing_criterion_exits_1_with_its_hint_and_writes_every_output(proje
     assert "total 30/100" in result.text
     reports = settings.LAB_HOME / "reports"
     data = json.loads((reports / "check.json").read_text())
-    assert data["points"] == 30 and data["counts"] == {"pass": 1, "fail": 1, "skip": 1}
+    assert data["points"] == 30
+    assert data["counts"] == {"pass": 1, "fail": 1, "skip": 1, "error": 0}
     assert sorted(p.name for p in (reports / "badges").iterdir()) == [
         "M1.json", "M1.svg", "M2.json", "M2.svg", "total.json", "total.svg",
     ]  # fmt: skip

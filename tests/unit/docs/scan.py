@@ -122,7 +122,8 @@ def snippets(markdown: str) -> Iterator[Snippet]:
     for paragraph_start, paragraph in _paragraphs(text):
         for match in INLINE.finditer(paragraph):
             line = paragraph_start + paragraph.count("\n", 0, match.start())
-            yield Snippet(line, re.sub(r"\s*\n\s*", " ", match.group(2)).strip(), block=False)
+            span = re.sub(r"\s*\n\s*", " ", match.group(2)).strip()
+            yield Snippet(line, span.replace("\\|", "|"), block=False)  # `a\|b` in a table
 
 
 def _paragraphs(text: str) -> Iterator[tuple[int, str]]:

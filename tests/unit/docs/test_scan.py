@@ -51,6 +51,10 @@ from lab import nonsense  # python blocks are not shell
 
 `PUT /customers/{id}/segment`, `/health`, `/crm_segment_update?customer_id=ID`, `/usr/share`,
 `GET /api/v1/alerts` (Prometheus), http://127.0.0.1:8000/schema/swagger, http://127.0.0.1:9090/x.
+
+| verbs | in a table |
+|---|---|
+| `lab stop\\|start\\|restart\\|logs NAME` | `lab fetch prometheus\\|grafana` |
 """
 
 
@@ -63,6 +67,7 @@ def test_a_page_of_real_commands_and_routes_passes() -> None:
     [
         ("text\n\n`lab serv`", 3, "`lab serv` is not a command"),
         ("`lab rollout start|finish`", 1, "`lab rollout finish` is not a command"),
+        ("| a | `lab rollout start\\|finish` |", 1, "`lab rollout finish` is not a command"),
         ("```\nlab serve --wrokers 2\n```", 2, "has no option --wrokers"),
         ("```\n$ lab fetch grafna\n```", 2, "'grafna' is not one of"),
         ("`lab fetch prometheus --arch sparc`", 1, "'sparc' is not one of"),
