@@ -12,14 +12,19 @@ from lab.integration import router
 from lab.serving import server
 from lab.serving.app import create_app
 from lab.serving.registry_client import RegistryClient
-from lab.settings import Settings, load_settings
+from lab.settings import Settings, load_settings, require_secrets
 
 #: What each uvicorn worker imports (`--workers N`): `app_from_environment` below.
 FACTORY = "lab.api:app_from_environment"
 
 
+#: Secrets the API uses; a placeholder or short one is refused at start (SettingsError).
+SECRETS = ("ADMIN_TOKEN", "CRM_TOKEN", "API_TOKEN")
+
+
 def create_api(settings: Settings, *, registry: RegistryClient | None = None) -> Litestar:
     """The API as `lab serve` runs it: serving plus `POST /crm_segment_update`."""
+    require_secrets(settings, *SECRETS)
     return create_app(settings, extensions=[router.plugin], registry=registry)
 
 

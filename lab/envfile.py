@@ -36,7 +36,7 @@ def render(example_text: str) -> str:
     for line in example_text.splitlines():
         key, sep, value = line.partition("=")
         if sep and not line.lstrip().startswith("#") and value.strip() == GENERATED:
-            line = f"{key}={secrets.token_urlsafe(24)}"
+            line = f"{key}={new_secret()}"
         out.append(line)
     return "\n".join(out) + "\n"
 
@@ -47,3 +47,21 @@ def write_env(target: Path, *, force: bool = False, example: Path | None = None)
     text = render((example or find_example()).read_text(encoding="utf-8"))
     write_atomic(target, text, mode=0o600)  # secrets: owner only (Windows: ACLs apply)
     return target
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def add_secret(target: Path, key: str) -> str:
+    """Append `KEY=<fresh secret>` to the env file `target` (created owner-only if missing).
+
+    For a secret added to `.env.example` after the learner's `.env` was written: the process
+    that needs it generates it once, and every later start reads the same value.
+    """
+    value = new_secret()
+    text = target.read_text(encoding="utf-8") if target.is_file() else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    write_atomic(target, f"{text}{key}={value}\n", mode=0o600)
+    return value

@@ -6,6 +6,7 @@ Every key below is listed, with a one-line comment, in `.env.example`. Derived v
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -72,12 +73,17 @@ class Settings(BaseSettings):
     CRM_TOKEN: str = ""
     ADMIN_TOKEN: str = ""
     GRAFANA_ADMIN_PASSWORD: str = ""
+    GRAFANA_SECRET_KEY: str = ""  # signs Grafana's cookies (Grafana's own default is public)
+    # bearer token /crm_segment_update needs when the API binds beyond loopback (API_HOST)
+    API_TOKEN: str = ""
 
     # serving
     API_WORKERS: int = Field(1, ge=1, le=64)
     MODEL_POLL_SECONDS: float = Field(10.0, gt=0)
     PREDICT_MAX_ROWS: int = Field(10_000, ge=1)
     PREDICT_MAX_BODY_BYTES: int = Field(8_000_000, ge=1024)
+    # a registry version without the lab's digest loads only when this is true (never in prod)
+    ALLOW_UNVERIFIED_MODELS: bool = False
     LATENCY_SLO_SECONDS: float = Field(0.05, gt=0)
     CHALLENGER_SHARE: float = Field(0.0, ge=0, le=1)
     DRIFT_WINDOW_ROWS: int = Field(1000, ge=10, le=1_000_000)  # recent inputs per version
@@ -174,6 +180,50 @@ class Settings(BaseSettings):
     @property
     def run_dir(self) -> Path:
         return self.LAB_HOME / "run"
+
+
+#: Values `.env.example` and common guides ship in place of a real secret.
+PLACEHOLDER_SECRETS = frozenset(
+    {"<generated>", "generated", "changeme", "change-me", "admin", "password", "secret", "token"}
+)
+MIN_SECRET_LENGTH = 16
+
+
+def secret_problem(key: str, value: str) -> str | None:
+    """Why `value` cannot serve as the secret `key` (one line naming it), or None if it can.
+
+    An empty value is not judged here: each service says what an unset secret means for it.
+    """
+    if not value:
+        return None
+    if value.strip().lower() in PLACEHOLDER_SECRETS or value.strip().startswith("<"):
+        problem = f"is the placeholder {value!r}"
+    elif len(value) < MIN_SECRET_LENGTH:
+        problem = f"is only {len(value)} characters (at least {MIN_SECRET_LENGTH})"
+    else:
+        return None
+    return (
+        f"{key} {problem}: run `lab init --force` to generate one into .env, "
+        "or set a random value of 16+ characters"
+    )
+
+
+def require_secrets(settings: Settings, *keys: str) -> None:
+    """Refuse to start with a placeholder or short secret: `SettingsError` naming the key."""
+    for key in keys:
+        problem = secret_problem(key, str(getattr(settings, key)))
+        if problem:
+            raise SettingsError(problem)
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(env_file: Path | None = None, **overrides: Any) -> Settings:

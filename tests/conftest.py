@@ -6,9 +6,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from lab.settings import Settings, load_settings
 from tests.support import LabProcess, free_port, lab_env, lab_process
+
+# No timed assertions, hypothesis's included: its 200 ms deadline and "too slow" health check
+# failed property tests on a loaded machine (and CI runs them three times).
+hypothesis_settings.register_profile(
+    "lab", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("lab")
 
 TESTS = Path(__file__).resolve().parent
 #: Suites whose modules share expensive fixtures (processes, a browser): they run in file order.
@@ -60,9 +69,11 @@ def settings_factory(lab_home: Path, monkeypatch: pytest.MonkeyPatch):
     def make(**overrides: object) -> Settings:
         values = {
             "LAB_HOME": lab_home,
-            "CRM_TOKEN": "test-crm-token",
+            "CRM_TOKEN": "test-crm-token-0000",
             "ADMIN_TOKEN": "test-admin-token",
             "GRAFANA_ADMIN_PASSWORD": "test-grafana-password",
+            "GRAFANA_SECRET_KEY": "test-grafana-secret-key",
+            "API_TOKEN": "test-api-token-0000",
         }
         values.update(overrides)
         return load_settings(**values)

@@ -82,9 +82,11 @@ def lab_env(home: Path, **values: object) -> dict[str, str]:
     env.update(
         LAB_HOME=str(home),
         LAB_ENV_FILE=str(home / "no.env"),
-        CRM_TOKEN="test-crm-token",
+        CRM_TOKEN="test-crm-token-0000",
         ADMIN_TOKEN="test-admin-token",
         GRAFANA_ADMIN_PASSWORD="test-grafana-password",
+        GRAFANA_SECRET_KEY="test-grafana-secret-key",
+        API_TOKEN="test-api-token-0000",
         PYTHONUNBUFFERED="1",
         GIT_PYTHON_REFRESH="quiet",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from lab import __version__
@@ -35,6 +37,9 @@ def main() -> None:
 
     Settings come from the environment and `.env` (run `lab init` to write it).
     """
+    # Every lab process (and what it starts: uvicorn workers, `mlflow server`) refuses MLflow's
+    # pickle-based loaders; the lab loads models with skops and its own trusted types.
+    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
 
 
 VERBS = (

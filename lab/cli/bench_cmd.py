@@ -32,14 +32,50 @@ def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
               help="Also write the measurements and ratios to this JSON file.")  # fmt: skip
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path),
               help="Run in (and keep) this folder: logs, MLflow store.")  # fmt: skip
-def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep) -> None:
+@click.option(
+    "--soak",
+    is_flag=True,
+    help="Reliability: lab load for --minutes; RSS and open files of the API and CRM.",
+)
+@click.option(
+    "--chaos",
+    is_flag=True,
+    help="Reliability: lab load under `lab up` while the CRM, the API and MLflow are "
+    "killed (-9) in turn; every answer and every CRM write is checked.",
+)
+@click.option(
+    "--minutes",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 600),
+    help="Length of --soak.",
+)
+@click.option(
+    "--rate",
+    default=50.0,
+    show_default=True,
+    type=click.FloatRange(1, 500),
+    help="Requests/s of --soak and --chaos.",
+)
+def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, chaos, minutes,
+          rate) -> None:  # fmt: skip
     """Benchmark the serving API against references measured in the same run.
 
     Starts, on free ports in a temporary LAB_HOME: an MLflow server, `lab train`, the lab API,
     a Litestar handler that does nothing (the framework ceiling) and `mlflow models serve
     --env-manager local` on the same model. Measures requests/s and p50/p99 latency for one row
     and a 10,000-row batch, then prints the ratios the serving issue targets. Takes ~2 minutes.
+
+    --soak and --chaos measure reliability instead (docs/security.md): --soak runs `lab load`
+    at --rate for --minutes (10) and prints the RSS growth and open descriptors of the API and
+    CRM after the first minute; --chaos runs 60 s of `lab load` under `lab up`, kills the CRM,
+    then the API, then MLflow with SIGKILL, and checks that every answer is a documented one and
+    every 200 of /crm_segment_update has exactly its CRM history row. Exit code 1 if a target
+    is missed.
     """
+    if soak or chaos:
+        _reliability(soak, chaos, minutes, rate, keep, json_path, seconds)
+        return
     from lab.bench import report, runner
     from lab.bench.targets import StartError
 
@@ -63,6 +99,46 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep) -> Non
         }
         json_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
         console.print(f"wrote {json_path}")
+
+
+def _reliability(soak, chaos, minutes, rate, keep, json_path, seconds) -> None:
+    from lab.bench import reliability_report
+    from lab.bench.targets import StartError
+
+    payload: dict = {}
+    passed = True
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:  # fmt: skip
+        task = progress.add_task("preparing", total=None)
+
+        def step(text: str) -> None:
+            progress.update(task, description=text)
+
+        try:
+            if chaos:
+                from lab.bench import chaos as chaos_mod
+
+                got = chaos_mod.run(rate=rate, step=step, keep=keep)
+                progress.console.print(reliability_report.chaos_tables(got))
+                payload["chaos"] = got.as_dict()
+                passed &= got.passed
+            if soak:
+                from lab.bench import soak as soak_mod
+
+                result = soak_mod.run(minutes=minutes, rate=rate, step=step, keep=keep)
+                progress.console.print(reliability_report.soak_table(result))
+                progress.console.print(
+                    reliability_report.answers_table("soak answers", result.answers)
+                )
+                payload["soak"] = reliability_report.soak_dict(result)
+                passed &= result.passed
+        except StartError as exc:
+            raise LabError(str(exc)) from None
+    if json_path:
+        json_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        console.print(f"wrote {json_path}")
+    if not passed:
+        raise LabError("a reliability target was missed (see the tables above)")
 
 
 def register(group: click.Group) -> None:

@@ -137,9 +137,15 @@ def _default_lang() -> str:
     type=click.Path(path_type=Path, dir_okay=False),
     help="The instructor's extra criteria (same format), added to the public rubric's.",
 )
+@click.option(
+    "--send-credentials",
+    is_flag=True,
+    help="Send CRM_TOKEN, API_TOKEN and the Grafana password to the URLs given too (default: "
+    "only to the addresses .env names, so grading another lab hands it no secret).",
+)
 def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, python,
           fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
-          **urls) -> None:  # fmt: skip
+          send_credentials, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -188,6 +194,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         project_dir=project.root,
         env_file=project.env_file,
         run_tests=not no_tests,
+        send_credentials=send_credentials,
         python=project.python,
         python_note=project.python_note,
         workspace=project.workspace,

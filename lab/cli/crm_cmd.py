@@ -15,7 +15,11 @@ def log_config(level: str) -> dict:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    # Control characters in paths and ids are escaped in every line (lab.web.logtext).
+    config["formatters"]["default"]["()"] = "lab.web.logtext.EscapingDefaultFormatter"
+    config["formatters"]["access"]["()"] = "lab.web.logtext.EscapingAccessFormatter"
     config["formatters"]["lab"] = {
+        "()": "lab.web.logtext.EscapingFormatter",
         "format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         "datefmt": "%H:%M:%S",
     }

@@ -100,7 +100,10 @@ def load(rate, duration, count, mix, batch_size, seed, drift, drift_features) ->
             bar.update(task, advance=1, last=f"{sent.kind} → {sent.status or 'no answer'}")
 
         try:
-            summary = load_mod.run(plan, settings.api_url, settings.crm_url, on_sent=show)
+            summary = load_mod.run(
+                plan, settings.api_url, settings.crm_url, on_sent=show,
+                api_token=settings.API_TOKEN,
+            )  # fmt: skip
         except load_mod.LoadError as exc:
             raise LabError(str(exc)) from None
     _print_summary(summary)

@@ -13,7 +13,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, err_console, get_settings
+from lab.envfile import add_secret
 from lab.observability import fetch as fetching
 from lab.observability import grafana as grafana_mod
 from lab.observability import prometheus as prometheus_mod
@@ -28,6 +29,7 @@ from lab.observability.tools import (
     missing_hint,
 )
 from lab.procs import idle_forever, replace_or_run
+from lab.settings import env_file_path
 
 
 @click.command("fetch")
@@ -129,6 +131,10 @@ def grafana(print_command: bool) -> None:
     it prints how to get one and stays idle.
     """
     settings = get_settings()
+    if not settings.GRAFANA_SECRET_KEY:
+        add_secret(env_file_path(), "GRAFANA_SECRET_KEY")
+        err_console.print(f"generated GRAFANA_SECRET_KEY into {env_file_path()}")
+        settings = get_settings()
     binary = find_binary(settings, "grafana")
     try:
         files = grafana_mod.write_files(settings)

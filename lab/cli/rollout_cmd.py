@@ -124,7 +124,7 @@ def start(version: str, share: float) -> None:
     client = _client(settings)
     pair = _run(lambda: operations.start(client, settings.MODEL_NAME, version))
     console.print(_pair_line(pair))
-    console.print(f"API: {operations.tell_api(settings, share)}")
+    _record_and_tell(client, settings, share)
 
 
 @rollout.command("analyze")
@@ -155,7 +155,7 @@ def promote(force: bool) -> None:
         reason = "analysis passed"
     pair = _run(lambda: operations.promote(client, settings.MODEL_NAME, reason))
     console.print(f"[green]promoted[/]: {_pair_line(pair)}")
-    console.print(f"API: {operations.tell_api(settings, 0.0)}")
+    _record_and_tell(client, settings, 0.0)
 
 
 @rollout.command("abort")
@@ -167,7 +167,7 @@ def abort() -> None:
     client = _client(settings)
     pair = _run(lambda: operations.abort(client, settings.MODEL_NAME, "aborted by hand"))
     console.print(f"[yellow]aborted[/]: {_pair_line(pair)}")
-    console.print(f"API: {operations.tell_api(settings, 0.0)}")
+    _record_and_tell(client, settings, 0.0)
 
 
 @rollout.command("rollback")
@@ -212,9 +212,19 @@ def auto(interval: float, timeout: float, window: str | None) -> None:
         why = "; ".join(result.reasons) or "no verdict before the timeout"
         pair = _run(lambda: operations.abort(client, settings.MODEL_NAME, f"auto: {why}"))
         console.print(f"[red]aborted[/] ({why}): {_pair_line(pair)}")
-    console.print(f"API: {operations.tell_api(settings, 0.0)}")
+    _record_and_tell(client, settings, 0.0)
     if result.verdict != "pass":
         raise SystemExit(1)
+
+
+def _record_and_tell(client, settings, share: float) -> None:
+    """Record the split in the registry (where an API that starts later reads it), then tell
+    the running API; both outcomes printed."""
+    from lab.rollout import operations
+
+    recorded = _run(lambda: operations.record_split(client, settings.MODEL_NAME, share))
+    console.print(f"challenger split {share:.0%} {recorded}", soft_wrap=True)
+    console.print(f"API: {operations.tell_api(settings, share)}", soft_wrap=True)
 
 
 def register(group: click.Group) -> None:

@@ -75,7 +75,8 @@ def segment(
 def _update_some(settings: Settings, customer_ids: tuple[str, ...]) -> None:
     table = Table("customer", "old segment", "new segment", "probability", "model", "request id")
     failed = 0
-    with httpx.Client(base_url=settings.api_url, timeout=60) as api:
+    auth = {"Authorization": f"Bearer {settings.API_TOKEN}"} if settings.API_TOKEN else {}
+    with httpx.Client(base_url=settings.api_url, timeout=60, headers=auth) as api:
         for cid in customer_ids:
             try:
                 response = api.post("/crm_segment_update", params={"customer_id": cid})
@@ -111,6 +112,11 @@ def _rescore_all(
         raise LabError(str(exc)) from None
     extra = {"run_id": run_id} if run_id else {}
     options = BatchOptions(chunk_size=chunk_size, concurrency=concurrency, dry_run=dry_run, **extra)
+    # Printed first, so a run that crashes can be resumed without writing anyone twice.
+    console.print(
+        f"run id {options.run_id} (resume with `lab segment --all --run-id {options.run_id}`)",
+        soft_wrap=True,
+    )
     started = time.perf_counter()
     try:
         summary = asyncio.run(_run(settings, rules, options))
@@ -132,7 +138,9 @@ def _rescore_all(
     for cid, reason in list(summary.failures.items())[:10]:
         console.print(f"[yellow]skipped[/] {cid}: {reason}")
     if summary.failures:
-        raise LabError(f"{len(summary.failures)} customers could not be updated")
+        raise LabError(
+            f"{len(summary.failures)} customers skipped (listed above); run id {summary.run_id}"
+        )
 
 
 async def _run(settings: Settings, rules: SegmentRules, options: BatchOptions) -> BatchSummary:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from lab.cli._common import LabError, console, get_settings
+from lab.settings import SettingsError, require_secrets
 
 
 @click.command("serve")
@@ -39,6 +42,14 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     host = host or settings.API_HOST
     port = port or settings.API_PORT
     workers = workers or settings.API_WORKERS
+    # The address really bound decides whether /crm_segment_update needs API_TOKEN; workers
+    # (new interpreters) read it from the environment.
+    settings = settings.model_copy(update={"API_HOST": host, "API_PORT": port})
+    os.environ["API_HOST"], os.environ["API_PORT"] = host, str(port)
+    try:
+        require_secrets(settings, *api.SECRETS)
+    except SettingsError as exc:
+        raise LabError(str(exc)) from None
     try:
         server.check_port(host, port)
     except server.PortInUse as exc:

@@ -50,6 +50,9 @@ def _train_first_model(settings: Settings, env: dict[str, str], plan: _Plan) -> 
         if plan.train is None:
             return False
         console.print(f"No model yet: training one with the workspace's `{' '.join(plan.train)}`.")
+        if not settings.MLFLOW_TRACKING_URI:  # MLflow's server starts later: its SQLite store
+            settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
+            env = {**env, "MLFLOW_TRACKING_URI": settings.mlflow_db_uri}
         if subprocess.call(plan.train, env=env, cwd=plan.cwd) != 0:
             console.print("[yellow]warning:[/] the workspace's training failed; starting anyway")
             return False
@@ -165,7 +168,7 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
         return preflight.missing_tools(settings, services(settings, (name,))).get(name)
 
     reporter = Reporter(wanted)
-    with stop_requested() as stop:
+    with stop_requested(restore=False) as stop:  # a Ctrl-C after the stop is ignored too
         run = lifecycle.LabRun(sup, wanted, reporter, started, timeout, missing_now=missing_now)
         outcome = run.run(stop)
     if outcome.healthy_after is not None:

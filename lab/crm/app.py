@@ -34,8 +34,9 @@ from lab.crm.metrics import CrmMetrics, metrics_endpoint
 from lab.crm.routes import CustomerController, health
 from lab.crm.runtime import CrmRuntime
 from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflictError
-from lab.settings import Settings
+from lab.settings import Settings, secret_problem
 from lab.web.http_metrics import prometheus_config
+from lab.web.problems import unexpected_handlers
 
 MAX_BODY_BYTES = 64 * 1024
 CHECKPOINT_SECONDS = 1.0
@@ -52,6 +53,9 @@ def create_app(settings: Settings) -> Litestar:
             "CRM_TOKEN is empty: run `lab init` to write .env with a generated token "
             "(or set CRM_TOKEN in the environment)"
         )
+    problem = secret_problem("CRM_TOKEN", settings.CRM_TOKEN)
+    if problem:
+        raise CrmConfigError(problem)
     crm = CrmRuntime(CrmMetrics())
 
     @asynccontextmanager
@@ -92,6 +96,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
+        exception_handlers=unexpected_handlers("CRM"),  # logged 500, no traceback in the answer
     )
 
 

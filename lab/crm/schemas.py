@@ -68,7 +68,9 @@ class SegmentUpdate(BaseModel):
 
 
 class SegmentWrite(_Strict):
-    """What a segment write did. `replayed` is true when the request_id had been applied before."""
+    """What a segment write did. `replayed` is true when the request_id had been applied before;
+    `recorded` is false for an unchanged re-score (same segment and model version: the customer's
+    probability and time are updated, no history row is added)."""
 
     customer_id: CustomerId
     old_segment: SegmentName | None
@@ -78,10 +80,12 @@ class SegmentWrite(_Strict):
     request_id: str
     updated_at: str
     replayed: bool = False
+    recorded: bool = True
 
 
 class HistoryEntry(_Strict):
-    """One row of a customer's segment history (one per applied request_id)."""
+    """One row of a customer's segment history: one per write that changed the segment or the
+    model version (an unchanged re-score adds none, so the table cannot grow without bound)."""
 
     request_id: str
     old_segment: SegmentName | None

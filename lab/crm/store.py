@@ -7,6 +7,7 @@ Unknown customers are never created by a write.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS customers (
     probability REAL,
     updated_at TEXT,
     created_at TEXT NOT NULL,
+    last_request_id TEXT,
     {_FEATURE_COLUMNS}
 );
 CREATE INDEX IF NOT EXISTS customers_by_segment ON customers (segment, customer_id);
@@ -94,6 +96,7 @@ class CustomerStore:
             self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointer: sqlite3.Connection | None = None
         self._db.executescript(_SCHEMA)
+        self._migrate()
 
     @classmethod
     def open(
@@ -213,10 +216,13 @@ class CustomerStore:
 
     # ---- the one write --------------------------------------------------------------------
     def apply(self, customer_id: str, update: SegmentUpdate) -> SegmentWrite:
-        """Set the customer's segment and append a history row, once per `request_id`.
+        """Set the customer's segment, once per `request_id`.
 
-        Raises `CustomerNotFoundError` (nothing written) or `RequestIdConflictError` when the
-        request_id was used before for a different customer or payload.
+        A history row is appended only when the segment or the model version changes; an
+        unchanged re-score updates the customer's probability, time and `last_request_id` only
+        (`recorded` false). A request_id seen before (in the history, or as the customer's last
+        write) is a replay and changes nothing. Raises `CustomerNotFoundError` (nothing written)
+        or `RequestIdConflictError` when the request_id was used for another customer or payload.
         """
         with self._lock, self._transaction():
             earlier = self._db.execute(
@@ -226,30 +232,41 @@ class CustomerStore:
             if earlier is not None:
                 return _replay(customer_id, update, earlier)
             current = self._db.execute(
-                "SELECT segment FROM customers WHERE customer_id = ?", (customer_id,)
+                "SELECT segment, model_version, probability, updated_at, last_request_id "
+                "FROM customers WHERE customer_id = ?",
+                (customer_id,),
             ).fetchone()
             if current is None:
                 raise CustomerNotFoundError(customer_id)
+            old_segment, old_version, old_p, old_at, last_request_id = current
+            if last_request_id == update.request_id:  # a retry of an unchanged re-score
+                earlier = (customer_id, update.request_id, old_segment, old_segment,
+                           old_version, old_p, old_at)  # fmt: skip
+                return _replay(customer_id, update, earlier, recorded=False)
+            recorded = (old_segment, old_version) != (update.segment, update.model_version)
             now = self._clock()
-            self._db.execute(
-                "INSERT INTO segment_history (request_id, customer_id, old_segment, segment, "
-                "model_version, probability, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (update.request_id, customer_id, current[0], update.segment,
-                 update.model_version, update.probability, now),
-            )  # fmt: skip
+            if recorded:
+                self._db.execute(
+                    "INSERT INTO segment_history (request_id, customer_id, old_segment, segment, "
+                    "model_version, probability, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (update.request_id, customer_id, old_segment, update.segment,
+                     update.model_version, update.probability, now),
+                )  # fmt: skip
             self._db.execute(
                 "UPDATE customers SET segment = ?, model_version = ?, probability = ?, "
-                "updated_at = ? WHERE customer_id = ?",
-                (update.segment, update.model_version, update.probability, now, customer_id),
-            )
+                "updated_at = ?, last_request_id = ? WHERE customer_id = ?",
+                (update.segment, update.model_version, update.probability, now,
+                 update.request_id, customer_id),
+            )  # fmt: skip
         return SegmentWrite(
             customer_id=customer_id,
-            old_segment=current[0],
+            old_segment=old_segment,
             segment=update.segment,
             model_version=update.model_version,
             probability=update.probability,
             request_id=update.request_id,
             updated_at=now,
+            recorded=recorded,
         )
 
     # ---- helpers --------------------------------------------------------------------------
@@ -260,6 +277,12 @@ class CustomerStore:
             ).fetchone()
             is not None
         )
+
+    def _migrate(self) -> None:
+        """Add what later versions need to a database an earlier version created."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(customers)")}
+        if "last_request_id" not in columns:
+            self._db.execute("ALTER TABLE customers ADD COLUMN last_request_id TEXT")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -275,14 +298,30 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is not None:
+            self._rollback()
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            # A COMMIT that fails (disk full, I/O error) leaves the transaction open: every
+            # later BEGIN would fail too. Roll it back, then let the caller report the error.
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
 
 def _customer(row: tuple) -> Customer:
     return Customer(**dict(zip(_CUSTOMER_COLUMNS.split(", "), row, strict=True)))
 
 
-def _replay(customer_id: str, update: SegmentUpdate, earlier: tuple) -> SegmentWrite:
+def _replay(
+    customer_id: str, update: SegmentUpdate, earlier: tuple, *, recorded: bool = True
+) -> SegmentWrite:
     first_customer, request_id, old_segment, segment, model_version, probability, at = earlier
     same = (first_customer, segment, model_version, probability) == (
         customer_id, update.segment, update.model_version, update.probability
@@ -301,4 +340,5 @@ def _replay(customer_id: str, update: SegmentUpdate, earlier: tuple) -> SegmentW
         request_id=request_id,
         updated_at=at,
         replayed=True,
+        recorded=recorded,
     )

@@ -5,8 +5,9 @@ Per chunk of customers: read their features from the CRM (concurrently, pooled c
 them in one `POST /predict {"instances": [...]}`, map each probability to a segment with the
 same rules as the API, and write the segments (concurrently). Each write's request id is
 `<run id>-<customer id>`, so re-running a crashed batch with `--run-id` never doubles a row.
-A customer that fails (say, deleted meanwhile) is counted and reported; the CRM or the API
-being down stops the run with the reason.
+A customer that fails (say, deleted meanwhile, or a 409 because its request id was already
+used for another write) is counted as skipped and reported; the CRM or the API being down
+stops the run with the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 
 from lab.crm.client import CrmClient
-from lab.crm.errors import CrmError, CrmNotFoundError
+from lab.crm.errors import CrmConflictError, CrmError, CrmNotFoundError
 from lab.crm.schemas import SegmentUpdate
 from lab.integration.segments import SegmentRules
 from lab.settings import Settings
@@ -158,6 +159,8 @@ async def _write(
                 summary.written += 1
             except CrmNotFoundError as exc:
                 summary.failures[cid] = exc.detail
+            except CrmConflictError as exc:  # its key was used for another write: skip it
+                summary.failures[cid] = f"skipped (409): {exc.detail}"
 
     await asyncio.gather(*(one(cid, u) for cid, u in updates.items()))
 

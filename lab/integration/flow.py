@@ -13,6 +13,7 @@ request id, so the client's retries cannot add a second history row.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -68,6 +69,22 @@ class SegmentUpdateResult:
     model_version: str
     updated_at: str
     request_id: str
+    #: whether the CRM added a history row (false: same segment and model version as before)
+    recorded: bool = True
+
+
+CRM_KEY_PREFIX = "api:"
+
+
+def crm_request_id(request_id: str) -> str:
+    """The CRM idempotency key of the API's write for the caller's `request_id`.
+
+    Derived in a namespace of the API's own (a prefix no other writer uses, and a hash, so the
+    caller cannot choose the key): a request id sent in advance cannot block anybody else's
+    write (`lab segment` uses `<run id>-<customer>`), while a retry of the same request (same
+    X-Request-ID) gets the same key and writes once."""
+    digest = hashlib.blake2b(request_id.encode("utf-8"), digest_size=16, person=b"lab-api-crm-key")
+    return CRM_KEY_PREFIX + digest.hexdigest()
 
 
 def usable_request_id(given: str | None = None) -> str:
@@ -132,8 +149,9 @@ class SegmentUpdater:
         )
 
         update = SegmentUpdate(
-            segment=segment, model_version=model.label, probability=probability, request_id=rid
-        )
+            segment=segment, model_version=model.label, probability=probability,
+            request_id=crm_request_id(rid),
+        )  # fmt: skip
         write = await self._crm_step(
             4, rid, "write to CRM", self.crm.put_segment(customer_id, update)
         )
@@ -141,7 +159,7 @@ class SegmentUpdater:
             "step 4/4 write to CRM",
             extra={"request_id": rid, "customer_id": customer_id, "old_segment": write.old_segment,
                    "new_segment": write.segment, "updated_at": write.updated_at,
-                   "replayed": write.replayed},
+                   "replayed": write.replayed, "recorded": write.recorded},
         )  # fmt: skip
         return SegmentUpdateResult(
             customer_id=customer_id,
@@ -151,6 +169,7 @@ class SegmentUpdater:
             model_version=model.label,
             updated_at=write.updated_at,
             request_id=rid,
+            recorded=write.recorded,
         )
 
     async def _crm_step(self, step: int, rid: str, what: str, call: Any) -> Any:

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from litestar import Litestar, Request, post
 from litestar.config.app import AppConfig
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Example
 from litestar.params import Parameter
 from litestar.plugins import InitPluginProtocol
@@ -23,9 +25,11 @@ from lab.ids import CUSTOMER_ID_PATTERN
 from lab.integration.flow import FlowError, SegmentUpdater, SegmentUpdateResult, usable_request_id
 from lab.integration.metrics import FlowMetrics
 from lab.integration.segments import SegmentRulesError, load_rules
-from lab.serving.app import ServingContext
+from lab.serving.app import API_BEARER_SCHEME, ServingContext
 from lab.serving.model_store import ModelUnavailable
 from lab.serving.schemas import problem
+from lab.settings import is_loopback
+from lab.web.auth import bearer_token, token_matches
 from lab.web.problems import ProblemError
 from lab.web.request_id import current_request_id
 
@@ -66,6 +70,27 @@ class SegmentFlowPlugin(InitPluginProtocol):
             yield
 
 
+def require_api_token(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """Guard: off loopback (API_HOST not 127.0.0.1/::1/localhost) the caller must send
+    `Authorization: Bearer <API_TOKEN>`, since this route writes to the CRM with the API's own
+    token. On loopback the course's plain `curl` keeps working."""
+    settings = connection.app.state.settings
+    if is_loopback(settings.API_HOST):
+        return
+    challenge = {"WWW-Authenticate": 'Bearer realm="mlops-lab api"'}
+    if not settings.API_TOKEN:
+        raise ProblemError(
+            403, f"the API listens on {settings.API_HOST}, beyond loopback, and API_TOKEN is not "
+            "set: /crm_segment_update writes to the CRM, so it is off (run `lab init`)",
+        )  # fmt: skip
+    given = bearer_token(connection.headers.get("authorization", ""))
+    if given is None or not token_matches(given, settings.API_TOKEN):
+        raise ProblemError(
+            401, "send `Authorization: Bearer <API_TOKEN>` (the token is in .env): the API "
+            f"listens on {settings.API_HOST}, beyond loopback", headers=challenge,
+        )  # fmt: skip
+
+
 def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
     """The extension factory `lab.serving.app.create_app(extensions=...)` takes."""
     return SegmentFlowPlugin(ctx)
@@ -74,15 +99,22 @@ def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
 @post(
     "/crm_segment_update",
     status_code=200,
+    guards=[require_api_token],
+    security=[{API_BEARER_SCHEME: []}],
     tags=["crm"],
     summary="Re-score one customer and write the segment to the CRM",
     description="Reads the customer's features from the CRM, predicts the churn probability "
     "with the serving model, maps it to a segment (config/segments.yml) and writes it back "
-    "(idempotent by the request id: a retry with the same X-Request-ID writes once). "
+    "(idempotent by the request id: a retry with the same X-Request-ID writes once; the CRM "
+    "key is derived from it in the API's own namespace). A history row is added only when "
+    "the segment or the model version changes (`recorded`). When the API listens beyond "
+    "loopback it needs `Authorization: Bearer <API_TOKEN>`. "
     "Errors: 400 invalid id, 404 unknown customer, 409 request id reused, 502 bad CRM answer, "
     "503 CRM or model unavailable, 504 CRM timeout.",
     responses={
         400: problem("customer_id is missing or not a valid id: the detail says what is allowed"),
+        401: problem("Off loopback only: missing or wrong `Authorization: Bearer <API_TOKEN>`"),
+        403: problem("Off loopback only: API_TOKEN is not set on the server"),
         404: problem("The CRM has no customer with this id"),
         409: problem("The X-Request-ID was already used for a different update"),
         502: problem("The CRM answered with an error, malformed JSON or wrong features"),

@@ -81,7 +81,7 @@ def fetch(
     partial = downloads / (spec.archive_name(plat) + ".part")
     staging: Path | None = None
     try:
-        digest = _download(url, partial, progress, timeout)
+        digest = _download(url, partial, progress, timeout, spec.max_download_bytes)
         if digest != expected:
             raise ChecksumMismatch(
                 f"checksum mismatch for {url}: expected {expected}, got {digest}. "
@@ -133,7 +133,8 @@ def installed_version(settings: Settings, name: str) -> dict | None:
         return None
 
 
-def _download(url: str, dest: Path, progress: Progress | None, timeout: float) -> str:
+def _download(url: str, dest: Path, progress: Progress | None, timeout: float, limit: int) -> str:
+    """Stream `url` into `dest`, hashing it; stop at `limit` bytes (announced or received)."""
     hasher = hashlib.sha256()
     received = 0
     try:
@@ -145,10 +146,14 @@ def _download(url: str, dest: Path, progress: Progress | None, timeout: float) -
                 raise FetchError(f"download failed: {url} answered HTTP {response.status_code}")
             length = response.headers.get("content-length")
             total = int(length) if length and length.isdigit() else None
+            if total is not None and total > limit:
+                raise FetchError(_too_big(url, limit, total))
             for chunk in response.iter_bytes(_CHUNK):
+                received += len(chunk)
+                if received > limit:
+                    raise FetchError(_too_big(url, limit))
                 out.write(chunk)
                 hasher.update(chunk)
-                received += len(chunk)
                 if progress:
                     progress(received, total)
     except httpx.HTTPError as exc:
@@ -156,6 +161,14 @@ def _download(url: str, dest: Path, progress: Progress | None, timeout: float) -
             f"download of {url} failed ({type(exc).__name__}: {exc}); nothing was installed"
         ) from None
     return hasher.hexdigest()
+
+
+def _too_big(url: str, limit: int, announced: int | None = None) -> str:
+    size = f"announces {announced / 2**20:.1f} MiB" if announced else "sent more"
+    return (
+        f"{url} {size}, over {limit / 2**20:.0f} MiB (twice the pinned archive's size_mb in "
+        "tools.yml); the download was stopped and nothing was installed. Check TOOLS_*_BASE_URL."
+    )
 
 
 def _unpack(archive: Path, staging: Path, plat: Platform) -> Path:

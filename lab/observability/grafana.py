@@ -7,13 +7,12 @@ here is absolute. The provisioning files of `config/grafana/provisioning/` are t
 
 from __future__ import annotations
 
-import ipaddress
 import string
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.files import write_atomic
-from lab.settings import Settings
+from lab.settings import Settings, is_loopback, secret_problem
 
 DATASOURCE_UID = "lab-prometheus"
 DASHBOARD_FILE = "mlops-lab.json"
@@ -45,15 +44,6 @@ def provisioning_source(settings: Settings) -> Path:
     return settings.LAB_CONFIG_DIR / "grafana" / "provisioning"
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def write_files(settings: Settings) -> GrafanaFiles:
     """Write grafana.ini and the rendered provisioning; return the paths."""
     password = settings.GRAFANA_ADMIN_PASSWORD
@@ -62,6 +52,13 @@ def write_files(settings: Settings) -> GrafanaFiles:
             "GRAFANA_ADMIN_PASSWORD is empty, a placeholder or shorter than 8 characters: "
             "run `lab init` (it generates one into .env) or set a strong one"
         )
+    key_problem = (
+        secret_problem("GRAFANA_SECRET_KEY", settings.GRAFANA_SECRET_KEY)
+        if settings.GRAFANA_SECRET_KEY
+        else "GRAFANA_SECRET_KEY is empty: `lab grafana` generates one into .env, or run `lab init`"
+    )
+    if key_problem:
+        raise GrafanaConfigError(key_problem)
     root = home(settings).resolve()
     files = GrafanaFiles(
         ini=root / "grafana.ini",
@@ -121,6 +118,8 @@ def ini_text(settings: Settings, files: GrafanaFiles) -> str:
             "admin_user": "admin",
             # Triple quotes: Grafana's ini reader would cut a value at `#` or `;` otherwise.
             "admin_password": f'"""{settings.GRAFANA_ADMIN_PASSWORD}"""',
+            # Grafana's own default secret_key is public: anyone could forge what it signs.
+            "secret_key": f'"""{settings.GRAFANA_SECRET_KEY}"""',
             "disable_gravatar": "true",
             "cookie_samesite": "strict",
         },

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,6 +93,9 @@ class Sent:
     kind: str
     status: int | None  # None: no answer (connection refused, timeout)
     seconds: float
+    request_id: str = ""  # the X-Request-ID sent (unique per request)
+    customer_id: str | None = None  # a CRM update's customer
+    answer: dict | None = None  # a CRM update's JSON answer (what a reliability run checks)
 
 
 @dataclass
@@ -131,8 +135,10 @@ def expected(r: Sent) -> bool:
 class Generator:
     """Builds the requests of a plan (seeded) and sends them through one HTTP client."""
 
-    def __init__(self, plan: LoadPlan, api_url: str, crm_url: str):
+    def __init__(self, plan: LoadPlan, api_url: str, crm_url: str, api_token: str = ""):
         self.plan = plan
+        #: the API wants API_TOKEN for CRM updates when it listens beyond loopback
+        self.crm_auth = {"authorization": f"Bearer {api_token}"} if api_token else {}
         self.api_url = api_url.rstrip("/")
         self.crm_url = crm_url.rstrip("/")
         self.rng = random.Random(plan.seed)
@@ -183,13 +189,27 @@ class Generator:
 
     def send(self, client: httpx.Client, kind: str) -> Sent:
         method, path, body = self.request(kind)
+        request_id = uuid.uuid4().hex  # not seeded: a second run must not reuse the ids
         started = time.perf_counter()
+        answer = None
         try:
-            response = client.request(method, self.api_url + path, json=body)
+            headers = {"x-request-id": request_id, **(self.crm_auth if kind == "crm" else {})}
+            response = client.request(method, self.api_url + path, json=body, headers=headers)
             status: int | None = response.status_code
+            if kind == "crm":
+                answer = _json_object(response)
         except httpx.HTTPError:
             status = None
-        return Sent(kind, status, time.perf_counter() - started)
+        customer = path.partition("customer_id=")[2] or None if kind == "crm" else None
+        return Sent(kind, status, time.perf_counter() - started, request_id, customer, answer)
+
+
+def _json_object(response: httpx.Response) -> dict | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def run(
@@ -201,12 +221,13 @@ def run(
     transport: httpx.BaseTransport | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    api_token: str = "",
 ) -> Summary:
     """Send the plan's traffic; `on_sent(result, elapsed)` after each request.
 
     `transport`, `clock` and `sleep` are for tests (fault injection, no real waiting).
     """
-    gen = Generator(plan, api_url, crm_url)
+    gen = Generator(plan, api_url, crm_url, api_token)
     summary = Summary()
     with httpx.Client(timeout=plan.timeout, transport=transport) as client:
         gen.check_api(client)

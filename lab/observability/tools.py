@@ -20,6 +20,7 @@ TOOL_NAMES = ("prometheus", "grafana")
 _OS = {"linux": "linux", "darwin": "darwin", "windows": "windows"}
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+DEFAULT_SIZE_MB = 256  # a tools.yml entry without `size_mb`
 #: Names a tool's binary may have on PATH (Debian ships `grafana-server` in older releases).
 _PATH_NAMES = {"prometheus": ("prometheus",), "grafana": ("grafana", "grafana-server")}
 
@@ -98,6 +99,12 @@ class ToolSpec:
     sha256: dict[str, str | None]  # platform key -> hex digest, or None when not pinned
     #: platform key -> path template, for a platform whose pinned file has another name
     archive_for: dict[str, str] = field(default_factory=dict)
+    #: about the size of the pinned archives (tools.yml `size_mb`); a download stops at twice it
+    size_mb: int = DEFAULT_SIZE_MB
+
+    @property
+    def max_download_bytes(self) -> int:
+        return 2 * self.size_mb * 1024 * 1024
 
     def archive_path(self, plat: Platform) -> str:
         template = self.archive_for.get(plat.key, self.archive)
@@ -149,6 +156,7 @@ def _spec(path: Path, name: str, entry: dict) -> ToolSpec:
             binaries=tuple(str(b) for b in entry["binaries"]),
             sha256=sha,
             archive_for={str(k): str(v) for k, v in dict(entry.get("archive_for") or {}).items()},
+            size_mb=int(entry.get("size_mb", DEFAULT_SIZE_MB)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ToolConfigError(f"{path}: `{name}` entry is incomplete ({exc})") from None
@@ -160,6 +168,8 @@ def _spec(path: Path, name: str, entry: dict) -> ToolSpec:
     for key, digest in sha.items():
         if digest is not None and not _SHA256.match(digest):
             raise ToolConfigError(f"{path}: {name} sha256 for {key} is not 64 hex digits")
+    if spec.size_mb < 1:
+        raise ToolConfigError(f"{path}: {name} size_mb must be a positive number of megabytes")
     if not spec.binaries:
         raise ToolConfigError(f"{path}: {name} lists no binaries")
     return spec

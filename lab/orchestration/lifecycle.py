@@ -69,6 +69,7 @@ class LabRun:
         self.sup.health_names = frozenset(self._by_name)
         self.sup.on_crash = self._crashed
         self._reported: set[str] = set()
+        self._probed: dict[str, float] = {}  # name -> when its health URL was last asked
 
     def run(self, stop: threading.Event) -> Outcome:
         record = runfile.for_this_process({s.name: s.link for s in self.services})
@@ -127,10 +128,14 @@ class LabRun:
 
     def _probe(self, http: httpx.Client) -> bool:
         changed = False
+        now = time.monotonic()
         for proc in self.sup.procs.values():
             service = self._by_name.get(proc.name)
             if service is None or proc.machine.phase is not Phase.STARTING:
                 continue
+            if now - self._probed.get(proc.name, 0.0) < probe_interval(proc.machine.uptime(now)):
+                continue
+            self._probed[proc.name] = now
             health = probe(http, service)
             if health.ok:
                 self.sup.healthy(proc.name, health.detail)
@@ -172,6 +177,14 @@ class LabRun:
             self._tree_changed(record)
         record.processes = self.sup.views()
         runfile.write(self.sup.run_dir, record)
+
+
+def probe_interval(uptime: float | None) -> float:
+    """Seconds between health probes of a starting process: often at first, then rarely, so
+    one that never becomes healthy (a learner's unfinished /health) does not flood its log."""
+    if uptime is None or uptime < 15:
+        return TICK
+    return 1.0 if uptime < 60 else 5.0
 
 
 def _never_raises(report: Callable[..., None], *args: object) -> None:

@@ -19,8 +19,11 @@ def stop_signals() -> list[signal.Signals]:
 
 
 @contextlib.contextmanager
-def stop_requested() -> Iterator[threading.Event]:
-    """An event set by the first stop signal; handlers are restored on exit.
+def stop_requested(restore: bool = True) -> Iterator[threading.Event]:
+    """An event set by the first stop signal; handlers are restored on exit, or with
+    `restore=False` the stop signals are ignored from then on (`lab up`: it exits right after
+    stopping, and a late Ctrl-C must not kill it while it prints its last lines or while the
+    interpreter shuts down, which puts back the default handler of any signal not ignored).
 
     A second Ctrl-C while stopping is ignored on purpose: stopping always finishes, so no
     process is left behind by an impatient second press.
@@ -35,4 +38,4 @@ def stop_requested() -> Iterator[threading.Event]:
         yield event
     finally:
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            signal.signal(sig, old if restore else signal.SIG_IGN)

@@ -58,6 +58,13 @@ def _stamp(client: Any, name: str, version: str, decision: str) -> None:
     client.set_model_version_tag(name, version, "rollout.decided_at", now)
 
 
+def record_split(client: Any, name: str, share: float) -> str:
+    """Keep the challenger's share in the registry, beside the alias; say what was recorded."""
+    value = mlflow_registry.format_share(share)
+    client.set_registered_model_tag(name, mlflow_registry.SPLIT_TAG, value)
+    return f"recorded in the registry: {name} tag {mlflow_registry.SPLIT_TAG}={value} ({share:.0%})"
+
+
 def start(client: Any, name: str, version: str) -> Pair:
     if not version.isdigit():
         raise RolloutError(f"version must be a registry version number, got {version!r}")
@@ -119,7 +126,8 @@ def tell_api(settings: Settings, share: float | None) -> str:
             notes.append(f"reload: HTTP {r.status_code}")
     except httpx.HTTPError as exc:
         return (
-            f"the API at {settings.api_url} did not answer ({exc.__class__.__name__}); "
-            "it picks the aliases up at its next poll"
+            f"the API at {settings.api_url} did not answer ({exc.__class__.__name__}); it reads "
+            "the aliases and the recorded split from the registry when it starts and at every "
+            f"poll (MODEL_POLL_SECONDS={settings.MODEL_POLL_SECONDS:g})"
         )
     return ", ".join(notes)

@@ -119,8 +119,10 @@ _SPLIT = {
     summary="Set the challenger's share of traffic",
     description='Body `{"share": 0.1}`: from now on 10% of /predict and /crm_segment_update '
     "traffic goes to the `challenger` model, while one is loaded (sticky per customer id, random "
-    "without). 0 sends everything to the champion. The answer is the split as /health shows "
-    "it. With several workers, the others follow at their next poll (MODEL_POLL_SECONDS).",
+    "without). 0 sends everything to the champion. The share is recorded in the registry beside "
+    "the alias (tag rollout.challenger_share), so an API started later serves it; `recorded` "
+    "says whether that worked. The answer is the split as /health shows it. With several "
+    "workers, the others follow at their next poll (MODEL_POLL_SECONDS).",
     operation_class=schemas.split_operation(),
     responses={
         200: schemas.success(schemas.Split, "The split now", {"ten percent": _SPLIT}),
@@ -147,7 +149,7 @@ async def set_split(request: Request) -> schemas.Split:
         )
     store = request.app.state.models
     try:
-        store.set_share(wanted.share)
+        recorded = await store.record_share(wanted.share)
     except OSError as exc:  # the workers' shared file (e.g. the disk is full)
         raise ProblemError(
             503,
@@ -155,7 +157,9 @@ async def set_split(request: Request) -> schemas.Split:
             "changed: free the disk or fix the run folder's permissions, then send it again",
             headers={"Retry-After": "5"},
         ) from None
-    return split_of(store)
+    split = split_of(store)
+    split.recorded = recorded
+    return split
 
 
 def _what(message: str) -> str:

@@ -54,6 +54,10 @@ from lab.web.request_id import request_id_middleware
 _DETAILS = {413: "the request body is larger than the API accepts (PREDICT_MAX_BODY_BYTES)"}
 
 
+#: OpenAPI security scheme of API_TOKEN (routes of extensions that need it name it).
+API_BEARER_SCHEME = "apiBearer"
+
+
 @dataclass(frozen=True)
 class ServingContext:
     """What an extension's factory gets: settings, the model store and the metrics registry."""
@@ -127,7 +131,12 @@ def _openapi() -> OpenAPIConfig:
             security_schemes={
                 admin.BEARER_SCHEME: SecurityScheme(
                     type="http", scheme="bearer", description="ADMIN_TOKEN from .env"
-                )
+                ),
+                API_BEARER_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="API_TOKEN from .env (needed when the API listens beyond loopback)",
+                ),
             }
         ),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,16 +18,19 @@ from typing import Any, Literal
 import numpy as np
 
 from lab import data
-from lab.files import sha256_file
+from lab.ids import MODEL_VERSION_PATTERN
 from lab.serving.drift_window import DriftWindow, checked_reference
 from lab.serving.fastpath import Predictor, predictor_for
-from lab.training.manifest import ModelIntegrityError, load_from_manifest
-from lab.training.mlflow_registry import DRIFT_REFERENCE_ARTIFACT, SHA256_TAG, serialized_model
+from lab.training.manifest import ModelIntegrityError, load_verified, model_file, read_manifest
+from lab.training.mlflow_registry import DRIFT_REFERENCE_ARTIFACT
+from lab.training.model_io import UnverifiedModelError, download_and_load
 
 log = logging.getLogger("lab.serving.models")
+_LABEL = re.compile(MODEL_VERSION_PATTERN)
 Source = Literal["registry", "file"]
-#: How the model file was checked: against the manifest or the registry's `model_sha256` tag
-#: ("verified"), or not at all because the registry version has no tag ("unverified").
+#: How the model was checked: against the manifest or the registry's `model_tree_sha256` tag
+#: ("verified"), or not at all: a registry version without the tag, loaded only with
+#: ALLOW_UNVERIFIED_MODELS=true ("unverified").
 Integrity = Literal["verified", "unverified"]
 #: Rows every model must score sensibly before it may serve (deterministic, realistic values).
 _PROBE = data.generate_features(16, seed=7)
@@ -79,7 +83,8 @@ class RegistryVersion:
     label: str
     download_uri: str
     run_id: str = ""
-    sha256: str | None = None  # the version's `model_sha256` tag, set by `lab train`
+    sha256: str | None = None  # the version's `model_sha256` tag (model.skops), set by `lab train`
+    tree_sha256: str | None = None  # its `model_tree_sha256` tag: every file of the folder
 
 
 def now_iso() -> str:
@@ -109,10 +114,24 @@ def checked_predictor(model: Any) -> Predictor:
     return predictor
 
 
+def checked_label(label: str, what: str) -> str:
+    """The model's version label, refused (before anything is loaded) when it breaks the rule
+    the CRM applies to `model_version`: every segment update would be refused otherwise."""
+    if not isinstance(label, str) or not _LABEL.fullmatch(label):
+        raise ModelLoadError(
+            f"{what} has the version label {str(label)[:80]!r}, which breaks the CRM's rule for "
+            "model_version (1-64 letters, digits, '.', '_', '-', '+', starting with a letter or "
+            "digit): refused; set a valid label (the version_label tag, or --model-version)"
+        )
+    return label
+
+
 def load_file(manifest_path: Path) -> LoadedModel:
     """The model file named by its manifest, unpickled only after its SHA-256 matches."""
     try:
-        model, manifest = load_from_manifest(manifest_path)
+        manifest = read_manifest(manifest_path)
+        checked_label(manifest.label, f"the model file's manifest {manifest_path.name}")
+        model = load_verified(model_file(manifest, manifest_path), manifest.sha256)
     except ModelIntegrityError as exc:
         raise ModelLoadError(str(exc)) from None
     return LoadedModel(
@@ -127,58 +146,40 @@ def load_file(manifest_path: Path) -> LoadedModel:
     )
 
 
-def load_registry(found: RegistryVersion, tracking_uri: str) -> LoadedModel:
-    """Download the version's artifacts, check the model file's SHA-256 against the version's
-    `model_sha256` tag, then load it (skops format: no pickle involved)."""
-    import mlflow.artifacts
-    import mlflow.sklearn
-
+def load_registry(
+    found: RegistryVersion, tracking_uri: str, *, allow_unverified: bool = False
+) -> LoadedModel:
+    """Download the version's folder, verify the digest over all its files against the
+    version's `model_tree_sha256` tag, then load model.skops with skops (lab.training.model_io).
+    Nothing is deserialized before the digest matches; a version without the tag is refused
+    unless `allow_unverified` (ALLOW_UNVERIFIED_MODELS)."""
     what = f"{found.name} version {found.version}"
-    with tempfile.TemporaryDirectory(prefix="lab-model-") as tmp:
-        try:
-            local = Path(
-                mlflow.artifacts.download_artifacts(
-                    artifact_uri=found.download_uri, dst_path=tmp, tracking_uri=tracking_uri
-                )
-            )
-            digest = _artifact_digest(local)
-        except ModelLoadError as exc:
-            raise ModelLoadError(f"{what}: {exc}") from None
-        except Exception as exc:  # MLflow and the file system raise many kinds
-            raise ModelLoadError(f"{what} does not download: {_first_line(exc)}") from None
-        integrity = _check_digest(found, digest)
-        try:
-            model = mlflow.sklearn.load_model(str(local))
-        except Exception as exc:  # MLflow, skops and the file system raise many kinds
-            raise ModelLoadError(f"{what} does not load: {_first_line(exc)}") from None
+    checked_label(found.label, what)
+    try:
+        loaded = download_and_load(
+            found.download_uri, tracking_uri, found.tree_sha256,
+            what=what, allow_unverified=allow_unverified,
+        )  # fmt: skip
+    except UnverifiedModelError as exc:
+        raise ModelLoadError(str(exc)) from None
+    except Exception as exc:  # MLflow, skops and the file system raise many kinds
+        raise ModelLoadError(f"{what} does not load: {_first_line(exc)}") from None
+    if loaded.integrity == "unverified":
+        log.warning(
+            "loading a registry version with no digest to verify (ALLOW_UNVERIFIED_MODELS=true)",
+            extra={"model_version": found.label, "registry_version": found.version},
+        )
     return LoadedModel(
         label=found.label,
         registry_version=found.version,
         source="registry",
-        sha256=digest,
+        sha256=loaded.file_sha256,
         loaded_at=now_iso(),
-        predictor=checked_predictor(model),
+        predictor=checked_predictor(loaded.model),
         uri=f"models:/{found.name}/{found.version}",
-        integrity=integrity,
+        integrity=loaded.integrity,
         drift_reference=_run_reference(found, tracking_uri),
     )
-
-
-def _check_digest(found: RegistryVersion, digest: str) -> Integrity:
-    """Refuse a model file that is not the one `lab train` logged (its `model_sha256` tag)."""
-    if found.sha256 is None:
-        log.warning(
-            "the registry version has no model_sha256 tag: nothing to verify the download against",
-            extra={"model_version": found.label, "registry_version": found.version},
-        )
-        return "unverified"
-    if digest != found.sha256.strip().lower():
-        raise ModelLoadError(
-            f"{found.name} version {found.version}: the model file's SHA-256 {digest[:12]}… "
-            f"does not match the version's {SHA256_TAG} tag {found.sha256[:12]}…; the artifact "
-            "was changed after training: refusing it (train the version again)"
-        )
-    return "verified"
 
 
 def _run_reference(found: RegistryVersion, tracking_uri: str) -> dict[str, Any] | None:
@@ -209,14 +210,6 @@ def _run_reference(found: RegistryVersion, tracking_uri: str) -> dict[str, Any] 
     except ValueError:
         log.warning("the drift reference is not JSON: drift is not measured", extra={"of": where})
         return None
-
-
-def _artifact_digest(model_dir: Path) -> str:
-    """SHA-256 of the serialized model inside an MLflow model folder."""
-    found = serialized_model(model_dir)
-    if found is None:
-        raise ModelLoadError(f"no serialized model in {model_dir.name} (expected model.skops)")
-    return sha256_file(found)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ import logging
 import time
 from typing import Any
 
+from lab.web.logtext import escape_control
 from lab.web.request_id import current_request_id
 
 
@@ -43,10 +44,16 @@ class LogfmtFormatter(logging.Formatter):
 
 
 def _quote(value: Any) -> str:
+    """A logfmt value: quoted when it holds a space, quote or `=`; control characters escaped
+    (a path or id with ESC or CR/LF cannot rewrite the terminal or forge a line)."""
     text = str(value)
-    if text and not any(c in text for c in ' "=\n\t'):
+    if text and not any(c in text for c in ' "=\\') and not _has_control(text):
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + escape_control(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def _has_control(text: str) -> bool:
+    return escape_control(text) != text
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

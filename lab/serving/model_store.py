@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -46,6 +47,7 @@ from lab.serving.registry_client import NoAliasedVersion, RegistryClient, Regist
 from lab.serving.split import TrafficSplit
 from lab.settings import Settings
 from lab.training.manifest import ModelIntegrityError, read_manifest
+from lab.training.mlflow_registry import SPLIT_TAG
 
 log = logging.getLogger("lab.serving.models")
 Outcome = Literal["reloaded", "unchanged", "failed"]
@@ -87,6 +89,7 @@ class ModelStore:
             self._registry, self._load_registry, metrics.reload_failures.inc
         )
         self.split = TrafficSplit(settings.CHALLENGER_SHARE, multiprocess_dir())
+        self._registry_share: float | None = None  # the registry's SPLIT_TAG as last read
         metrics.challenger_share.set(self.split.share)
         self._lock = asyncio.Lock()
         self._registry_down = False
@@ -130,6 +133,8 @@ class ModelStore:
         async with self._lock:
             try:
                 champion = await self._refresh(force)
+                if not self._registry_down:
+                    await self._follow_registry_split()
                 if self._registry_down:  # asking again would only wait for the same timeout
                     challenger = ChallengerResult("unchanged", self.challenger.current)
                 else:
@@ -199,7 +204,12 @@ class ModelStore:
     async def _load_registry(self, found: RegistryVersion) -> LoadedModel:
         """Download, verify and load a registry version in a worker thread."""
         found = await self._registry.with_download_uri(found)
-        model = await anyio.to_thread.run_sync(load_registry, found, self._registry.tracking_uri)
+        model = await anyio.to_thread.run_sync(
+            functools.partial(
+                load_registry, found, self._registry.tracking_uri,
+                allow_unverified=self._settings.ALLOW_UNVERIFIED_MODELS,
+            )
+        )  # fmt: skip
         return self._loaded(model)
 
     def _loaded(self, model: LoadedModel) -> LoadedModel:
@@ -260,6 +270,33 @@ class ModelStore:
         """Change the challenger's share of traffic (this worker now, the others at their poll)."""
         self.split.set(share)
         self._metrics.challenger_share.set(share)
+
+    async def record_share(self, share: float) -> str:
+        """POST /admin/split: record the share in the registry beside the alias (so an API that
+        starts later serves it), then apply it here; says what was recorded."""
+        try:
+            await self._registry.record_split(share)
+            recorded = f"recorded in the registry ({self._settings.MODEL_NAME} tag {SPLIT_TAG})"
+            self._registry_share = share
+        except (RegistryUnavailable, NoAliasedVersion) as exc:
+            recorded = f"NOT recorded in the registry ({exc}): an API started later will not see it"
+        self.set_share(share)
+        return recorded
+
+    async def _follow_registry_split(self) -> None:
+        """Apply the share recorded in the registry when it changed since we last read it (at
+        start: whenever one is recorded); CHALLENGER_SHARE applies until one is."""
+        try:
+            share = await self._registry.split_share()
+        except (RegistryUnavailable, NoAliasedVersion) as exc:
+            log.warning("the recorded split could not be read", extra={"reason": str(exc)})
+            return
+        if share is None or share == self._registry_share:
+            return
+        self._registry_share = share
+        if share != self.split.share:
+            self.split.set(share, set_by="registry")
+            self._metrics.challenger_share.set(share)
 
     def sync_split(self) -> None:
         """Follow another worker's split; the gauge is set on a change only (livemostrecent)."""

@@ -70,6 +70,19 @@ class Parsed:
     X: np.ndarray  # float64, shape (n, N_FEATURES)
 
 
+#: Bytes one row of `instances` may take, generously (10 numbers of up to ~25 characters with
+#: separators and indentation), and what the rest of a body may take (keys, a `customer` object).
+ROW_BYTES = 400
+BODY_OVERHEAD_BYTES = 4096
+
+
+def body_limit(max_rows: int, max_body_bytes: int) -> int:
+    """The most bytes a /predict body may have: what PREDICT_MAX_ROWS rows can need, never more
+    than PREDICT_MAX_BODY_BYTES. Checked against Content-Length before a byte is read, so a huge
+    body costs neither memory nor event-loop time."""
+    return min(max_body_bytes, BODY_OVERHEAD_BYTES + max_rows * ROW_BYTES)
+
+
 def parse(body: bytes, max_rows: int) -> Parsed:
     """The rows of a /predict body; raises `PredictInputError` for anything else."""
     if not body.strip():

@@ -13,7 +13,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from lab.serving import schemas
 from lab.serving.metrics import ERROR, INVALID, NO_MODEL, OK, UNAVAILABLE, ServingMetrics
-from lab.serving.parsing import PredictInputError, parse
+from lab.serving.parsing import PredictInputError, body_limit, parse
 from lab.settings import Settings
 from lab.web.problems import ProblemError
 
@@ -56,7 +56,7 @@ class JSONBytes:
 
 def predict_handler(settings: Settings) -> HTTPRouteHandler:
     max_rows = settings.PREDICT_MAX_ROWS
-    max_bytes = settings.PREDICT_MAX_BODY_BYTES
+    max_bytes = body_limit(max_rows, settings.PREDICT_MAX_BODY_BYTES)
     retry_after = {"Retry-After": str(max(1, round(settings.MODEL_POLL_SECONDS)))}
 
     @post(
@@ -108,8 +108,9 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
             metrics.observe(version, INVALID)
             raise ProblemError(
                 413,
-                f"the body is larger than {max_bytes} bytes (PREDICT_MAX_BODY_BYTES): "
-                "send smaller batches",
+                f"the body is larger than {max_bytes} bytes, the most {max_rows} rows "
+                "(PREDICT_MAX_ROWS) can need (and at most PREDICT_MAX_BODY_BYTES): send smaller "
+                "batches",
                 field="body",
             ) from None
         except PredictInputError as exc:

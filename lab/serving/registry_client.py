@@ -13,7 +13,16 @@ from dataclasses import replace
 import httpx
 
 from lab.serving.loading import RegistryVersion
-from lab.training.mlflow_registry import CHALLENGER, CHAMPION, LABEL_TAG, SHA256_TAG
+from lab.training.mlflow_registry import (
+    CHALLENGER,
+    CHAMPION,
+    LABEL_TAG,
+    SHA256_TAG,
+    SPLIT_TAG,
+    format_share,
+    parse_share,
+)
+from lab.training.model_io import TREE_TAG
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 _HOW = {
@@ -44,7 +53,7 @@ class RegistryClient:
 
     async def resolve(self, alias: str | None = None) -> RegistryVersion:
         """The version `alias` (default: the client's) points at, with its label, run and
-        `model_sha256` tag (one request: cheap enough to poll)."""
+        digest tags (one request: cheap enough to poll)."""
         alias = alias or self.alias
         if self._http is None:
             raise RegistryUnavailable(
@@ -68,7 +77,34 @@ class RegistryClient:
             download_uri="",
             run_id=str(mv.get("run_id") or ""),
             sha256=_sha256_tag(tags.get(SHA256_TAG)),
+            tree_sha256=_sha256_tag(tags.get(TREE_TAG)),
         )
+
+    async def split_share(self) -> float | None:
+        """The challenger's share recorded beside the alias (the registered model's SPLIT_TAG),
+        or None when none is recorded."""
+        if self._http is None:
+            return None
+        found = await self._get("/api/2.0/mlflow/registered-models/get", {"name": self.model_name})
+        model = found.get("registered_model") or {}
+        tags = {t.get("key"): t.get("value") for t in model.get("tags", []) if isinstance(t, dict)}
+        return parse_share(tags[SPLIT_TAG]) if SPLIT_TAG in tags else None
+
+    async def record_split(self, share: float) -> None:
+        """Keep `share` in the registry (where an API that starts later reads it)."""
+        if self._http is None:
+            raise RegistryUnavailable(f"no MLflow server at {self.tracking_uri!r} to record it in")
+        body = {"name": self.model_name, "key": SPLIT_TAG, "value": format_share(share)}
+        try:
+            response = await self._http.post("/api/2.0/mlflow/registered-models/set-tag", json=body)
+        except httpx.HTTPError as exc:
+            raise RegistryUnavailable(
+                f"MLflow at {self.tracking_uri} does not answer ({type(exc).__name__})"
+            ) from None
+        if response.status_code != 200:
+            raise RegistryUnavailable(
+                f"MLflow at {self.tracking_uri} answered {response.status_code} to set-tag"
+            )
 
     async def has_alias(self, alias: str) -> bool:
         """Whether the registered model has `alias`, read from the model's own record.

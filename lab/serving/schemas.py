@@ -62,10 +62,11 @@ class ModelInfo(msgspec.Struct):
 class Split(msgspec.Struct):
     """How traffic is split between the champion and the challenger."""
 
-    challenger_share: float  # what was set (CHALLENGER_SHARE or POST /admin/split)
+    challenger_share: float  # what was set (CHALLENGER_SHARE, the registry or /admin/split)
     effective_share: float  # what applies now: 0 while no challenger is loaded
     set_by: SetBy
     set_at: str
+    recorded: str | None = None  # POST /admin/split: whether the registry keeps it
     sticky_by: str = (
         "the X-Customer-Id header of /predict and the customer_id of /crm_segment_update; "
         "random without one"

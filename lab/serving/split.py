@@ -29,8 +29,8 @@ from typing import Literal, cast
 from lab.files import write_atomic
 from lab.serving.loading import now_iso
 
-#: Who set the share: the CHALLENGER_SHARE setting, or POST /admin/split.
-SetBy = Literal["setting", "admin"]
+#: Who set the share: the CHALLENGER_SHARE setting, POST /admin/split, or the registry's tag.
+SetBy = Literal["setting", "admin", "registry"]
 
 log = logging.getLogger("lab.serving.split")
 _SCALE = float(1 << 64)
@@ -46,7 +46,7 @@ def sticky_point(key: str, salt: str) -> float:
 @dataclass(frozen=True)
 class SplitState:
     share: float
-    set_by: SetBy  # "setting" (CHALLENGER_SHARE) or "admin" (POST /admin/split)
+    set_by: SetBy  # "setting" (CHALLENGER_SHARE), "registry" (the model's tag) or "admin"
     set_at: str
 
 

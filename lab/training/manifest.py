@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import joblib
@@ -72,22 +74,47 @@ def read_manifest(path: Path) -> Manifest:
 
 
 def load_verified(model_path: Path, expected_sha256: str) -> Any:
-    """Unpickle `model_path` only after its SHA-256 equals `expected_sha256`."""
-    if not model_path.is_file():
-        raise ModelIntegrityError(f"no model file at {model_path}: run `lab train`")
-    actual = sha256_file(model_path)
+    """Unpickle `model_path` only after its SHA-256 equals `expected_sha256`.
+
+    The file is read once: the bytes that were hashed are the bytes unpickled (no second open
+    by path in between, so the file cannot be swapped after the check).
+    """
+    try:
+        payload = model_path.read_bytes()
+    except FileNotFoundError:
+        raise ModelIntegrityError(f"no model file at {model_path}: run `lab train`") from None
+    except OSError as exc:
+        raise ModelIntegrityError(f"{model_path.name} is unreadable: {exc}") from None
+    actual = hashlib.sha256(payload).hexdigest()
     if actual != expected_sha256:
         raise ModelIntegrityError(
             f"{model_path.name} SHA-256 {actual[:12]}… does not match the expected "
             f"{expected_sha256[:12]}…; the file is corrupt or was replaced: run `lab train` again"
         )
     try:
-        return joblib.load(model_path)
+        return joblib.load(io.BytesIO(payload))
     except Exception as exc:  # a file that hashes right but does not load
         raise ModelIntegrityError(f"{model_path.name} does not load: {exc}") from None
 
 
+def model_file(manifest: Manifest, manifest_path: Path) -> Path:
+    """The model file a manifest names: a plain file name inside the manifest's folder."""
+    name = manifest.file
+    if (
+        not isinstance(name, str)
+        or not name
+        or name in (".", "..")
+        or PurePosixPath(name).name != name
+        or PureWindowsPath(name).name != name
+    ):
+        raise ModelIntegrityError(
+            f"manifest {manifest_path} names the model file {name!r}: it must be a plain file "
+            "name inside the models folder (the manifest was edited): run `lab train` again"
+        )
+    return manifest_path.parent / name
+
+
 def load_from_manifest(manifest_path: Path) -> tuple[Any, Manifest]:
     manifest = read_manifest(manifest_path)
-    model = load_verified(manifest_path.parent / manifest.file, manifest.sha256)
+    model = load_verified(model_file(manifest, manifest_path), manifest.sha256)
     return model, manifest

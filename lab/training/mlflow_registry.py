@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from lab.files import sha256_file
 from lab.settings import Settings
 
 EXPERIMENT_NAME = "mlops-lab"
@@ -21,6 +19,26 @@ LABEL_TAG = "version_label"
 DRIFT_REFERENCE_ARTIFACT = "drift_reference.json"  # per-feature bins of the training data
 SHA256_TAG = "model_sha256"  # SHA-256 of the logged model file; the API checks it before loading
 MODEL_FILES = ("model.skops", "model.pkl", "model.joblib")  # the serialized model in a model folder
+#: Registered-model tag holding the challenger's share of traffic (beside the alias, so an API
+#: that starts later serves it): written by `lab train --alias challenger`, `lab rollout
+#: start|promote|abort` and POST /admin/split; read by the API at start and at every poll.
+SPLIT_TAG = "rollout.challenger_share"
+
+
+def format_share(share: float) -> str:
+    if not 0.0 <= share <= 1.0:  # False for NaN too
+        raise ValueError(f"the challenger share must be between 0 and 1, got {share!r}")
+    return f"{share:.6g}"
+
+
+def parse_share(value: object) -> float | None:
+    """The share a SPLIT_TAG value holds, or None when it holds none (absent or malformed)."""
+    try:
+        share = float(str(value))
+    except ValueError:
+        return None
+    return share if 0.0 <= share <= 1.0 else None
+
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +163,3 @@ def model_url(tracking: Tracking, name: str, version: str) -> str | None:
 def serialized_model(model_dir: Path) -> Path | None:
     """The serialized model file inside an MLflow model folder, or None."""
     return next((model_dir / n for n in MODEL_FILES if (model_dir / n).is_file()), None)
-
-
-def logged_model_sha256(model_uri: str) -> str:
-    """SHA-256 of the model file as the artifact store holds it (what the API will download)."""
-    import mlflow.artifacts
-
-    with tempfile.TemporaryDirectory(prefix="lab-logged-model-") as tmp:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp))
-        found = serialized_model(local)
-        if found is None:
-            raise RuntimeError(f"{model_uri} holds no serialized model ({', '.join(MODEL_FILES)})")
-        return sha256_file(found)

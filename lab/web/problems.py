@@ -94,12 +94,19 @@ DEFAULT_DETAILS = {
 }
 
 
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("unexpected error", extra={"path": request.url.path})
-    detail = (
-        "the API failed unexpectedly; the log line with this request_id says why (please report it)"
-    )
-    return ProblemError(500, detail).to_response(request)
+def unexpected_handlers(service: str = "API") -> ExceptionHandlersMap:
+    """Litestar `exception_handlers` of last resort: an unexpected error is logged (with its
+    traceback, in the service's log) and answered as a 500 problem that shows none of it."""
+
+    def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+        log.exception("unexpected error", extra={"path": request.url.path})
+        detail = (
+            f"the {service} failed unexpectedly; the log line with this request_id says why "
+            "(please report it)"
+        )
+        return ProblemError(500, detail).to_response(request)
+
+    return {Exception: unexpected}
 
 
 def plugin(details: Mapping[int, str] | None = None) -> ProblemDetailsPlugin:
@@ -115,4 +122,4 @@ def plugin(details: Mapping[int, str] | None = None) -> ProblemDetailsPlugin:
     )
 
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {Exception: _unexpected}
+EXCEPTION_HANDLERS = unexpected_handlers("API")

@@ -8,6 +8,7 @@ import mlflow.artifacts
 import pytest
 from click.testing import CliRunner
 
+from lab.artifacts import tree_sha256
 from lab.cli import main
 from lab.files import sha256_file
 from lab.rollout import operations
@@ -28,10 +29,12 @@ def test_start_promote_rollback_abort(settings_factory, tmp_path):
     assert (pair.champion_version, pair.challenger_version) == ("1", "2")
     # the SHA-256 of the model file as the artifact store holds it, for the API to verify
     digest = client.get_model_version("rollout-it", "2").tags["model_sha256"]
-    local = Path(
-        mlflow.artifacts.download_artifacts("models:/rollout-it/2", dst_path=str(tmp_path))
-    )
+    where = client.get_model_version_download_uri("rollout-it", "2")  # what the API downloads
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=where, dst_path=str(tmp_path)))
     assert digest == sha256_file(local / "model.skops")
+    # ... and the digest over every file of the logged model (MLmodel included)
+    tree = client.get_model_version("rollout-it", "2").tags["model_tree_sha256"]
+    assert tree == tree_sha256(local)
     assert pair.challenger_label == "v2"
 
     with pytest.raises(operations.RolloutError, match="already the champion"):

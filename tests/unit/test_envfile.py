@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from lab.envfile import GENERATED, EnvFileExistsError, find_example, render, write_env
+from lab.envfile import GENERATED, EnvFileExistsError, add_secret, find_example, render, write_env
 from lab.settings import Settings, load_settings
 
-SECRETS = ("CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD")
+SECRETS = ("CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD", "GRAFANA_SECRET_KEY", "API_TOKEN")
 
 
 def _values(text: str) -> dict[str, str]:
@@ -47,3 +47,13 @@ def test_written_env_loads_and_is_not_overwritten_without_force(tmp_path, settin
     assert target.read_text(encoding="utf-8") == before
     write_env(target, force=True)
     assert target.read_text(encoding="utf-8") != before
+
+
+def test_add_secret_appends_one_generated_key_and_keeps_the_rest(tmp_path):
+    target = tmp_path / ".env"
+    target.write_text("API_PORT=8100", encoding="utf-8")
+    value = add_secret(target, "GRAFANA_SECRET_KEY")
+    assert _values(target.read_text(encoding="utf-8")) == {
+        "API_PORT": "8100", "GRAFANA_SECRET_KEY": value,
+    }  # fmt: skip
+    assert len(value) >= 24 and value == load_settings(env_file=target).GRAFANA_SECRET_KEY

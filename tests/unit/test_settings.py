@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.settings import SettingsError, load_settings
+from lab.settings import SettingsError, is_loopback, load_settings, require_secrets, secret_problem
 
 
 def test_defaults_bind_localhost_and_use_the_documented_ports(settings):
@@ -60,3 +60,30 @@ def test_empty_values_in_env_mean_the_default(tmp_path, settings_factory):
     assert s.LAB_CONFIG_DIR.name == "config"
     assert s.segment_rules_file == s.LAB_CONFIG_DIR / "segments.yml"
     assert s.tracking_uri == s.mlflow_url
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("<generated>", "placeholder"), ("changeme", "placeholder"), ("short-token", "11 characters")],
+)
+def test_a_placeholder_or_short_secret_is_refused_naming_the_key(settings_factory, value, why):
+    settings = settings_factory(CRM_TOKEN=value)
+    with pytest.raises(SettingsError) as info:
+        require_secrets(settings, "ADMIN_TOKEN", "CRM_TOKEN")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("CRM_TOKEN ") and why in message and "lab init" in message
+
+
+def test_long_random_secrets_and_unset_ones_pass(settings_factory):
+    require_secrets(settings_factory(ADMIN_TOKEN=""), "ADMIN_TOKEN", "CRM_TOKEN")
+    assert secret_problem("CRM_TOKEN", "x" * 16) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False),
+     ("10.0.0.7", False), ("api.example", False)],
+)  # fmt: skip
+def test_loopback_hosts(host, loopback):
+    assert is_loopback(host) is loopback

@@ -87,6 +87,8 @@ class CheckContext:
     env_file: Path
     run_tests: bool = True
     timeout: float = 10.0
+    #: secrets go to URLs settings do not name too (`--send-credentials`; acceptance.credentials)
+    send_credentials: bool = False
     memo: dict[str, Any] = field(default_factory=dict)
     #: the project's interpreter (None: none found; `python_note` says why / where it came from)
     python: Path | None = None

@@ -11,6 +11,7 @@ import httpx
 import yaml
 from pydantic import Field
 
+from lab.acceptance import credentials
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, error_text, json_of, unexpected
 from lab.acceptance.checks.kinds import CHECK_KINDS
@@ -36,7 +37,7 @@ def segment_update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
     with ctx.client() as client:
         response = call(
             ctx, client, "POST", url, params={"customer_id": params.customer_id},
-            headers={"x-request-id": sent},
+            headers={"x-request-id": sent, **credentials.api_headers(ctx, url)},
         )  # fmt: skip
     body = json_of(response, f"{params.path}?customer_id={params.customer_id}")
     if not isinstance(body, dict) or not isinstance(body.get(params.answer_field), str):
@@ -65,9 +66,13 @@ def crm_get(ctx: CheckContext, client: httpx.Client, path: str) -> httpx.Respons
     """GET a CRM path, with the bearer token when the CRM asks for one."""
     url = ctx.targets.crm_url + path
     response = call(ctx, client, "GET", url)
-    if response.status_code == 401 and ctx.settings.CRM_TOKEN:
-        auth = {"authorization": f"Bearer {ctx.settings.CRM_TOKEN}"}
+    auth = credentials.crm_headers(ctx, url)  # only the lab's own CRM gets CRM_TOKEN
+    if response.status_code == 401 and auth:
         response = call(ctx, client, "GET", url, headers=auth)
+    elif response.status_code == 401 and ctx.settings.CRM_TOKEN:
+        raise CheckFailed(
+            f"the CRM answered 401 to GET {url}" + credentials.withheld(ctx, "CRM_TOKEN", url)
+        )
     return response
 
 

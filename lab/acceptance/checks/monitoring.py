@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from pydantic import Field
 
+from lab.acceptance import credentials
 from lab.acceptance.checks._base import (
     CheckContext,
     CheckFailed,
@@ -127,11 +128,7 @@ def grafana_dashboard(params: GrafanaParams, ctx: CheckContext) -> Outcome:
     """Grafana serves the provisioned dashboard (same uid) with every panel of the file."""
     base = ctx.targets.grafana_url
     uid, expected = provisioned_dashboard(ctx, dashboard_file(ctx, params.dashboard_file))
-    auth = (
-        (params.user, ctx.settings.GRAFANA_ADMIN_PASSWORD)
-        if ctx.settings.GRAFANA_ADMIN_PASSWORD
-        else None
-    )
+    auth = credentials.grafana_auth(ctx, base, params.user)  # the lab's own Grafana only
     with ctx.client() as client:
         try:
             health = client.get(f"{base}/api/health")
@@ -150,6 +147,9 @@ def grafana_dashboard(params: GrafanaParams, ctx: CheckContext) -> Outcome:
         raise CheckFailed(
             f"Grafana refused user {params.user} with GRAFANA_ADMIN_PASSWORD "
             f"(HTTP {response.status_code})"
+            if auth
+            else f"Grafana refused anonymous access (HTTP {response.status_code})"
+            + credentials.withheld(ctx, "GRAFANA_ADMIN_PASSWORD", base)
         )
     if response.status_code == 404:
         raise CheckFailed(f"Grafana has no dashboard uid {uid!r}: is provisioning configured?")

@@ -13,7 +13,7 @@ from tests.support import free_port, lab_env, lab_process
 
 pytestmark = pytest.mark.integration
 
-AUTH = {"Authorization": "Bearer test-crm-token"}
+AUTH = {"Authorization": "Bearer test-crm-token-0000"}
 
 
 def test_crm_serves_persists_and_keeps_data_across_restarts(lab_home: Path) -> None:

@@ -40,7 +40,7 @@ def test_crm_and_flow_survive_schemathesis(lab_home: Path, tmp_path: Path) -> No
     ):
         crm.wait_healthy(f"{crm_url}/health", timeout=120)
         api.wait_healthy(f"{api_url}/health", timeout=120)
-        on_crm = schemathesis(crm_url, tmp_path, "-H", "Authorization: Bearer test-crm-token")
+        on_crm = schemathesis(crm_url, tmp_path, "-H", "Authorization: Bearer test-crm-token-0000")
         on_flow = schemathesis(api_url, tmp_path, "--include-path-regex", "^/crm_segment_update$")
     assert on_crm.returncode == 0, on_crm.stdout[-6000:] + on_crm.stderr[-2000:]
     assert "Tested: 6" in on_crm.stdout

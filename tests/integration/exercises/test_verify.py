@@ -13,6 +13,7 @@ from lab.exercises import verify
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.timeout(2400)  # twelve workspaces; about 13 min on a loaded 2-core machine
 def test_every_exercise_verifies() -> None:
     started = time.monotonic()
     outcomes = verify.verify([], say=print)

@@ -28,7 +28,7 @@ def client(tmp_path_factory) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("lab-home")
     s = load_settings(
         env_file=home / "no.env", LAB_HOME=home, MLFLOW_PORT=free_port(),
-        MODEL_POLL_SECONDS=3600, ADMIN_TOKEN="t", PREDICT_MAX_ROWS=50,
+        MODEL_POLL_SECONDS=3600, ADMIN_TOKEN="test-admin-token", PREDICT_MAX_ROWS=50,
     )  # fmt: skip
     write_model(s, "v-prop")
     with TestClient(create_app(s)) as c:

@@ -26,11 +26,12 @@ def answer(name: str) -> dict:
 
 
 @pytest.fixture
-def grafana_ctx(make_ctx, tmp_path):
+def grafana_ctx(make_ctx, settings_factory, tmp_path):
+    """The lab's own Grafana (the address settings name), so it gets the admin password."""
     target = tmp_path / "config/grafana/dashboards/mlops-lab.json"
     target.parent.mkdir(parents=True)
     shutil.copy(ANSWERS / "dashboard.json", target)
-    return make_ctx(grafana_url=GRAFANA)
+    return make_ctx(grafana_url=GRAFANA, settings=settings_factory(GRAFANA_PORT=3999))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ tests/integration/acceptance against live processes)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import httpx
@@ -219,12 +220,13 @@ def test_crm_down_fails_both_criteria_with_what_was_seen(ctx):
 
 
 @respx.mock
-def test_a_crm_that_wants_the_token_for_reads_gets_it(ctx):
+def test_a_crm_that_wants_the_token_for_reads_gets_it(ctx, settings_factory):
+    ctx = dataclasses.replace(ctx, settings=settings_factory(CRM_URL=CRM))  # the lab's own CRM
     respx.post(f"{API}/crm_segment_update").respond(200, json={"new_segment": "loyal"})
     record = respx.get(f"{CRM}/customers/CUST_TEST_007")
     record.side_effect = lambda req: (
         httpx.Response(200, json={"segment": "loyal"})
-        if req.headers.get("authorization") == "Bearer test-crm-token"
+        if req.headers.get("authorization") == "Bearer test-crm-token-0000"
         else httpx.Response(401)
     )
     respx.get(f"{CRM}/customers/CUST_TEST_007/history").respond(

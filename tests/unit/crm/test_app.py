@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 from lab.crm.app import CrmConfigError, create_app
 from lab.data import FEATURE_NAMES
 
-AUTH = {"Authorization": "Bearer test-crm-token"}
+AUTH = {"Authorization": "Bearer test-crm-token-0000"}
 HOSTILE_IDS = ["%2e%2e", "..", "x" * 10_000, "CUST'001", "CUST001%27%20OR%201=1", "CUSTé", "-x"]
 
 
@@ -83,7 +83,7 @@ def test_put_is_idempotent_by_request_id(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-crm-token"}]
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-crm-token-0000"}]
 )
 def test_put_requires_the_bearer_token(client: TestClient, headers: dict) -> None:
     response = client.put("/customers/CUST001/segment", json=body(), headers=headers)

@@ -153,7 +153,7 @@ async def test_put_sends_the_token_and_is_retried_with_the_same_request_id(
     write = await crm.put_segment("CUST001", UPDATE)
     assert write.segment == "high_risk" and route.call_count == 2
     sent = [call.request for call in route.calls]
-    assert all(r.headers["authorization"] == "Bearer test-crm-token" for r in sent)
+    assert all(r.headers["authorization"] == "Bearer test-crm-token-0000" for r in sent)
     assert sent[0].content == sent[1].content and b'"request_id":"r1"' in sent[0].content.replace(
         b" ", b""
     )

@@ -136,14 +136,43 @@ def test_hostile_ids_are_just_unknown_to_sql(store: CustomerStore) -> None:
 def test_background_checkpoints_move_the_wal_into_the_database(tmp_path: Path) -> None:
     store = CustomerStore.open(tmp_path / "crm.db", seed_count=50, background_checkpoints=True)
     try:
-        for i in range(300):
-            store.apply("CUST001", update(f"w{i}", "low_risk", 0.1))
+        for i in range(300):  # alternating: every write changes the segment, so adds a row
+            store.apply("CUST001", update(f"w{i}", ("low_risk", "high_risk")[i % 2], 0.1))
         wal = tmp_path / "crm.db-wal"
         pages, done = store.checkpoint()
         assert pages > 1000 and done == pages  # past SQLite's automatic threshold: none ran
         with sqlite3.connect(tmp_path / "crm.db") as other:  # what a fresh reader sees
             assert other.execute("SELECT COUNT(*) FROM segment_history").fetchone()[0] == 300
         assert wal.exists()
+    finally:
+        store.close()
+
+
+def test_an_unchanged_rescore_adds_no_history_row_and_a_retry_is_a_replay(store) -> None:
+    first = store.apply("CUST001", update("a", "high_risk", 0.8))
+    same = store.apply("CUST001", update("b", "high_risk", 0.7))  # same segment and version
+    retry = store.apply("CUST001", update("b", "high_risk", 0.7))
+    assert (first.recorded, same.recorded, retry.recorded) == (True, False, False)
+    assert retry.replayed and retry.updated_at == same.updated_at
+    customer = store.get("CUST001")
+    assert (customer.probability, customer.updated_at) == (0.7, same.updated_at)
+    assert [h.request_id for h in store.history("CUST001").items] == ["a"]
+    with pytest.raises(RequestIdConflictError):
+        store.apply("CUST001", update("b", "high_risk", 0.1))
+    newer = SegmentUpdate(segment="high_risk", model_version="v2.0.0", probability=0.7,
+                          request_id="c")  # fmt: skip
+    assert store.apply("CUST001", newer).recorded  # a new model version is a change
+    assert store.counts()[1] == 2
+
+
+def test_a_database_of_an_earlier_version_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "crm.db"
+    CustomerStore.open(path, seed_count=1).close()
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE customers DROP COLUMN last_request_id")
+    store = CustomerStore.open(path, seed_count=1)
+    try:
+        assert store.apply("CUST001", update("x", "high_risk", 0.5)).recorded
     finally:
         store.close()
 

@@ -41,7 +41,10 @@ def build_apps(settings: Settings) -> dict[str, scan.App]:
 def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[int, scan.App]:
     home = tmp_path_factory.mktemp("docs-lab")
     settings = Settings(
-        _env_file=None, LAB_HOME=home, CRM_TOKEN="docs-crm-token", ADMIN_TOKEN="docs-admin-token"
+        _env_file=None,
+        LAB_HOME=home,
+        CRM_TOKEN="docs-crm-token-0000",
+        ADMIN_TOKEN="docs-admin-token",
     )
     built = build_apps(settings)
     defaults = Settings.model_fields

@@ -97,3 +97,28 @@ async def test_deleted_customer_is_skipped_and_the_rest_written(parts) -> None:
     assert set(summary.failures) == {"C2"} and summary.segments == {"high_risk": 2}
     sent = sorted(json.loads(c.request.content)["request_id"] for c in puts.calls)
     assert sent == ["run9-C1", "run9-C3"]
+
+
+async def test_a_409_for_one_customer_is_a_skip_and_the_run_goes_on(parts) -> None:
+    """A request id sent in advance (issue 13) took C1's key: C1 is skipped, C2 written."""
+    crm, scorer, rules = parts
+    with respx.mock(using="httpx") as mock:
+        customers(mock, ["C1", "C2"])
+        for cid in ("C1", "C2"):
+            mock.get(f"{CRM}/customers/{cid}/features").respond(
+                json={"customer_id": cid, "features": FEATURES}
+            )
+        mock.post(f"{API}/predict").respond(
+            200, json={"probabilities": [0.9, 0.9], "model_version": "v7"}
+        )
+        mock.put(f"{CRM}/customers/C1/segment").respond(
+            409, json={"title": "request_id reused", "detail": "request_id 'R1-C1' was used"}
+        )
+        mock.put(f"{CRM}/customers/C2/segment").respond(
+            200, json={"customer_id": "C2", "old_segment": None, "segment": "high_risk",
+                       "model_version": "v7", "probability": 0.9, "request_id": "R1-C2",
+                       "updated_at": "t"},
+        )  # fmt: skip
+        summary = await rescore_all(crm, scorer, rules, BatchOptions(run_id="R1"))
+    assert summary.written == 1
+    assert list(summary.failures) == ["C1"] and "skipped (409)" in summary.failures["C1"]

@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from lab import data
 from lab.crm.client import CrmClient
-from lab.integration.flow import FlowError, SegmentUpdater, usable_request_id
+from lab.integration.flow import FlowError, SegmentUpdater, crm_request_id, usable_request_id
 from lab.integration.metrics import FlowMetrics
 from lab.integration.segments import load_rules
 
@@ -130,7 +130,7 @@ async def test_success_reads_predicts_maps_and_writes(parts, caplog) -> None:
     sent = json.loads(write.calls.last.request.content)
     assert sent == {
         "segment": result.new_segment, "model_version": "v-test",
-        "probability": result.probability, "request_id": "rid-1",
+        "probability": result.probability, "request_id": crm_request_id("rid-1"),
     }  # fmt: skip
     steps = [r.getMessage() for r in caplog.records if getattr(r, "request_id", "") == "rid-1"]
     assert [s[:8] for s in steps] == ["step 1/4", "step 2/4", "step 3/4", "step 4/4"]

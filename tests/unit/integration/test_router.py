@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 
 from lab import data
 from lab.api import create_api
+from lab.integration.flow import crm_request_id
 from lab.serving.registry_client import RegistryUnavailable
 from tests.model_files import write_model
 
@@ -83,13 +84,15 @@ def test_update_answers_what_changed_and_counts_it(settings) -> None:
         metrics = client.get("/metrics").text
     assert set(body) == {
         "customer_id", "old_segment", "new_segment", "probability", "model_version",
-        "updated_at", "request_id",
+        "updated_at", "request_id", "recorded",
     }  # fmt: skip
     assert body["probability"] == pytest.approx(predicted["probability"])
     assert (body["model_version"], body["request_id"]) == ("v-router", "trace-42")
     assert response.headers["x-request-id"] == "trace-42"
     sent = json.loads(write.calls.last.request.content)
-    assert sent["request_id"] == "trace-42" and sent["segment"] == body["new_segment"]
+    # the CRM key: derived from the caller's id in the API's own namespace, not the id itself
+    assert sent["request_id"] == crm_request_id("trace-42") != "trace-42"
+    assert sent["request_id"].startswith("api:") and sent["segment"] == body["new_segment"]
     assert (
         f'crm_segment_updates_total{{outcome="success",segment="{body["new_segment"]}"}} 1.0'
         in metrics
@@ -164,3 +167,41 @@ def test_route_is_documented(settings) -> None:
     with api(settings) as client:
         paths = client.get("/schema/openapi.json").json()["paths"]
     assert "post" in paths["/crm_segment_update"]
+
+
+def test_off_loopback_the_update_needs_the_api_token(settings) -> None:
+    exposed = settings.model_copy(update={"API_HOST": "0.0.0.0"})
+    with api(exposed) as client, crm_mock() as mock:
+        _, write = crm_routes(mock)
+        url, params = "/crm_segment_update", {"customer_id": "CUST_TEST_007"}
+        missing = client.post(url, params=params)
+        wrong = client.post(url, params=params, headers={"Authorization": "Bearer nope"})
+        odd = client.post(url, params=params, headers={"Authorization": "Bearer ünï".encode()})
+        assert write.call_count == 0
+        right = client.post(
+            url, params=params, headers={"Authorization": "Bearer test-api-token-0000"}
+        )
+        predict = client.post("/predict", json={"features": ROW})  # predictions stay open
+    for refused in (missing, wrong, odd):
+        assert refused.status_code == 401, refused.text
+        assert "API_TOKEN" in refused.json()["detail"]
+    assert right.status_code == 200 and predict.status_code == 200
+    no_token = exposed.model_copy(update={"API_TOKEN": ""})
+    with api(no_token) as client:
+        off = client.post(url, params=params)
+    assert off.status_code == 403 and "API_TOKEN is not set" in off.json()["detail"]
+
+
+def test_on_loopback_the_plain_curl_line_keeps_working(settings) -> None:
+    with api(settings) as client, crm_mock() as mock:
+        crm_routes(mock)
+        response = client.post("/crm_segment_update", params={"customer_id": "CUST_TEST_007"})
+    assert response.status_code == 200
+
+
+def test_a_request_id_sent_in_advance_cannot_take_a_batch_runs_key() -> None:
+    """`lab segment --all --run-id R1` writes with `R1-<customer>`; the API never does."""
+    for given in ("R1-CUST001", "R1", "api:x"):
+        key = crm_request_id(given)
+        assert key.startswith("api:") and key != given and len(key) == 36
+    assert crm_request_id("same") == crm_request_id("same")  # a retry writes once

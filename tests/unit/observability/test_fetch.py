@@ -55,6 +55,7 @@ class ArchiveServer:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.truncate: set[str] = set()
+        self.unannounced: set[str] = set()  # sent without Content-Length (ends at close)
         self.requests: list[str] = []
         server = self
 
@@ -66,7 +67,8 @@ class ArchiveServer:
                     self.send_error(404)
                     return
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+                if self.path not in server.unannounced:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.path in server.truncate:
                     self.wfile.write(body[: len(body) // 2])
@@ -99,7 +101,10 @@ PROM_FILES = {"prometheus": b"#!/bin/sh\necho prometheus\n", "promtool": b"#!/bi
 
 
 def write_tools_yml(
-    config_dir: Path, prom_sha: dict[str, str | None], archive_for: dict[str, str] | None = None
+    config_dir: Path,
+    prom_sha: dict[str, str | None],
+    archive_for: dict[str, str] | None = None,
+    size_mb: int = 1,
 ) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -110,6 +115,7 @@ def write_tools_yml(
             "archive_for": archive_for or {},
             "binaries": ["prometheus", "promtool"],
             "sha256": prom_sha,
+            "size_mb": size_mb,
         },
         "grafana": {
             "version": "12.1.0",
@@ -195,6 +201,18 @@ def test_interrupted_download_leaves_nothing(setup, server: ArchiveServer) -> No
     settings, path, _ = setup()
     server.truncate.add(path)
     with pytest.raises(fetching.FetchError, match="nothing was installed"):
+        fetching.fetch(settings, load_specs(settings)["prometheus"], LINUX)
+    assert leftovers(settings) == []
+
+
+@pytest.mark.parametrize("announced", [True, False])
+def test_a_download_over_twice_the_pinned_size_is_stopped(
+    setup, server: ArchiveServer, announced: bool
+) -> None:
+    settings, path, _ = setup(body=b"x" * (2 * 2**20 + 1))  # size_mb 1: the cap is 2 MiB
+    if not announced:
+        server.unannounced.add(path)
+    with pytest.raises(fetching.FetchError, match=r"over 2 MiB .* nothing was installed"):
         fetching.fetch(settings, load_specs(settings)["prometheus"], LINUX)
     assert leftovers(settings) == []
 

@@ -86,7 +86,7 @@ def fake_grafana(root: Path, name: str = "grafana") -> Path:
 def test_command_line_of_a_fetched_grafana(settings_factory, monkeypatch) -> None:
     settings = settings_factory(GRAFANA_PORT=13001)
     binary = fake_grafana(settings.tools_dir / "grafana")
-    for key in ("LAB_HOME", "GRAFANA_ADMIN_PASSWORD"):
+    for key in ("LAB_HOME", "GRAFANA_ADMIN_PASSWORD", "GRAFANA_SECRET_KEY"):
         monkeypatch.setenv(key, str(getattr(settings, key)))
     result = CliRunner().invoke(main, ["grafana", "--print-command"])
     assert result.exit_code == 0, result.output
@@ -110,3 +110,30 @@ def test_missing_grafana_prints_the_hint(settings_factory, monkeypatch) -> None:
     result = CliRunner().invoke(main, ["grafana", "--print-command"])
     assert result.exit_code == 1
     assert "lab fetch grafana" in result.output
+
+
+def test_ini_carries_the_generated_secret_key_not_grafanas_public_default(settings_factory):
+    settings = settings_factory(GRAFANA_SECRET_KEY="k" * 20 + "#;")
+    assert read_ini(grafana.write_files(settings).ini)["security"]["secret_key"] == (
+        '"""' + "k" * 20 + '#;"""'
+    )
+    with pytest.raises(grafana.GrafanaConfigError, match="GRAFANA_SECRET_KEY is only 5"):
+        grafana.write_files(settings_factory(GRAFANA_SECRET_KEY="short"))
+
+
+def test_lab_grafana_generates_a_missing_secret_key_into_env(settings_factory, monkeypatch):
+    settings = settings_factory(GRAFANA_SECRET_KEY="")
+    env = settings.LAB_HOME / "lab.env"
+    env.write_text("GRAFANA_PORT=13001\n", encoding="utf-8")
+    monkeypatch.setenv("LAB_ENV_FILE", str(env))
+    for key in ("LAB_HOME", "GRAFANA_ADMIN_PASSWORD"):
+        monkeypatch.setenv(key, str(getattr(settings, key)))
+    monkeypatch.setattr(grafana, "command", lambda binary, files: ["grafana", str(files.ini)])
+    monkeypatch.setattr("lab.cli.monitor_cmd.find_binary", lambda s, name: Path("grafana"))
+    result = CliRunner().invoke(main, ["grafana", "--print-command"])
+    assert result.exit_code == 0, result.output
+    assert "generated GRAFANA_SECRET_KEY" in result.stderr
+    written = env.read_text(encoding="utf-8").splitlines()
+    assert written[0] == "GRAFANA_PORT=13001" and written[1].startswith("GRAFANA_SECRET_KEY=")
+    ini = read_ini(settings.LAB_HOME / "grafana" / "grafana.ini")
+    assert ini["security"]["secret_key"] == '"""' + written[1].split("=", 1)[1] + '"""'

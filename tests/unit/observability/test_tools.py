@@ -33,6 +33,12 @@ def test_every_platform_is_listed_and_pinned_or_emulated(specs) -> None:
     assert specs["prometheus"].checksum(Platform("linux", "arm64"))  # Linux does not emulate
 
 
+def test_every_tool_caps_its_download_at_twice_its_pinned_size(specs) -> None:
+    for spec in specs.values():
+        assert spec.size_mb >= 50, spec.name  # read from tools.yml, not the default
+        assert spec.max_download_bytes == 2 * spec.size_mb * 2**20
+
+
 def test_urls_are_the_official_download_locations(specs) -> None:
     prom, graf = specs["prometheus"], specs["grafana"]
     assert prom.url(Platform("linux", "amd64")) == (

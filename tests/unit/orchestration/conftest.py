@@ -36,13 +36,13 @@ def running(pid: int) -> bool:
 def spawn_tree(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen, list[int]]]]:
     """Start tree_child.py with `depth` descendants; kill anything left at the end."""
     started: list[psutil.Process] = []
-    popens: list[subprocess.Popen] = []
+    roots: list[subprocess.Popen] = []
 
     def spawn(depth: int = 1, ignore_term: bool = False) -> tuple[subprocess.Popen, list[int]]:
         pidfile = tmp_path / f"pids-{len(started)}.txt"
         args = [sys.executable, str(TREE_CHILD), str(pidfile), "--depth", str(depth)]
         proc = subprocess.Popen(args + (["--ignore-term"] if ignore_term else []))
-        popens.append(proc)
+        roots.append(proc)
         pids = wait_for_pids(pidfile, depth + 1)
         started.extend(psutil.Process(pid) for pid in pids)
         return proc, pids
@@ -51,6 +51,6 @@ def spawn_tree(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen,
     for proc in started:  # psutil refuses to signal a PID that another process now has
         with contextlib.suppress(psutil.Error):
             proc.kill()
-    for popen in popens:  # reap the children this test started (no ResourceWarning)
+    for root in roots:  # reaped: no zombie, no "still running" warning
         with contextlib.suppress(subprocess.TimeoutExpired):
-            popen.wait(timeout=10)
+            root.wait(10)

@@ -13,7 +13,7 @@ import pytest
 
 from lab.net import bind_error
 from lab.orchestration import control, remote, runfile
-from lab.orchestration.lifecycle import LabRun
+from lab.orchestration.lifecycle import LabRun, probe_interval
 from lab.orchestration.output import Output
 from lab.orchestration.procfile import quote
 from lab.orchestration.services import services
@@ -163,3 +163,9 @@ def test_a_start_that_fails_returns_the_tail_of_its_log(lab_run, tmp_path):
 def test_no_lab_running_is_a_clear_error(tmp_path: Path):
     with pytest.raises(remote.NoLab, match="lab up"):
         remote.ask(tmp_path, "crm", "stop")
+
+
+def test_a_process_that_stays_unhealthy_is_probed_less_and_less_often():
+    assert [probe_interval(t) for t in (None, 0, 14, 15, 59, 60, 3600)] == [
+        0.25, 0.25, 0.25, 1.0, 1.0, 5.0, 5.0,
+    ]  # fmt: skip

@@ -53,3 +53,16 @@ def test_ctrl_break_is_a_stop_signal_on_windows(monkeypatch):
     with stop_requested() as stop:
         signal.raise_signal(signal.SIGUSR1)
         assert stop.wait(5)
+
+
+def test_lab_up_keeps_ignoring_ctrl_c_after_the_stop():
+    before = {s: signal.getsignal(s) for s in stop_signals()}
+    try:
+        with stop_requested(restore=False) as stop:
+            pass
+        assert all(signal.getsignal(s) == signal.SIG_IGN for s in stop_signals())
+        signal.raise_signal(signal.SIGINT)  # late: ignored, no KeyboardInterrupt
+        assert not stop.is_set()
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)

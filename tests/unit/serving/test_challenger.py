@@ -10,7 +10,6 @@ from litestar.testing import TestClient
 
 from lab import data
 from lab.api import create_api
-from lab.files import sha256_file
 from lab.serving.app import create_app
 from tests.unit.serving.conftest import ADMIN, metric_value
 from tests.unit.serving.test_registry_models import FakeRegistry, saved_model
@@ -155,27 +154,37 @@ def test_the_alias_on_the_champions_version_is_no_split(two, settings) -> None:
     assert health["challenger_error"] is None
 
 
-# ---- integrity: the model_sha256 tag ---------------------------------------------------------
-def test_a_download_that_does_not_match_its_sha256_tag_is_refused(two, settings) -> None:
-    two.tags["1"] = {"model_sha256": sha256_file(two.versions["1"] / "model.skops")}
-    two.tags["2"] = {"model_sha256": "0" * 64}
-    with TestClient(create_app(settings)) as client:
+# ---- integrity: the model_tree_sha256 tag --------------------------------------------------
+def test_a_download_that_does_not_match_its_digest_tag_is_refused(two, settings) -> None:
+    two.tags["2"] = {"model_tree_sha256": "0" * 64}
+    with TestClient(create_app(settings, extensions=())) as client:
         health = client.get("/health").json()
     assert health["models"][0]["integrity"] == "verified"
     assert len(health["models"]) == 1
     error = health["challenger_error"]
-    assert "does not match the version's model_sha256 tag 000000000000" in error
-    assert "refusing it" in error
+    assert "does not match the version's model_tree_sha256 tag 000000000000" in error
+    assert "refused" in error
 
 
-def test_a_version_without_a_tag_loads_and_says_it_was_not_verified(two, settings, caplog):
-    with (
-        caplog.at_level("WARNING", "lab.serving.models"),
-        TestClient(create_app(settings)) as client,
-    ):
+def test_a_version_without_the_digest_is_refused_and_health_says_why(
+    registry, settings, tmp_path
+) -> None:
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0], tagged=False)
+    registry.champion = "1"
+    with TestClient(create_app(settings, extensions=())) as client:
         health = client.get("/health").json()
-    assert [m["integrity"] for m in health["models"]] == ["unverified", "unverified"]
-    assert "no model_sha256 tag: nothing to verify" in caplog.text
+    assert (health["source"], health["model_version"]) == ("file", "v-unit")  # the fallback
+    assert "has no model_tree_sha256 tag" in health["last_reload_error"]
+    assert "ALLOW_UNVERIFIED_MODELS" in health["last_reload_error"]
+
+
+def test_allow_unverified_models_loads_it_marked_unverified(registry, settings, tmp_path):
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0], tagged=False)
+    registry.champion = "1"
+    settings = settings.model_copy(update={"ALLOW_UNVERIFIED_MODELS": True})
+    with TestClient(create_app(settings, extensions=())) as client:
+        health = client.get("/health").json()
+    assert [m["integrity"] for m in health["models"]] == ["unverified"]
 
 
 def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, tmp_path):
@@ -183,7 +192,6 @@ def test_a_tampered_champion_is_refused_and_the_file_serves(registry, settings, 
 
     folder, _ = saved_model(tmp_path / "v1", 1.0)
     registry.add("1", folder)
-    registry.tags["1"] = {"model_sha256": sha256_file(folder / "model.skops")}
     registry.champion = "1"
     other, _ = saved_model(tmp_path / "other", 0.3)
     (folder / "model.skops").write_bytes((other / "model.skops").read_bytes())  # swapped
@@ -255,3 +263,38 @@ def test_crm_segment_updates_are_split_sticky_per_customer(settings_factory, tmp
             }
     assert all(len(versions) == 1 for versions in seen.values())  # sticky per customer
     assert set().union(*seen.values()) == {"label-1", "label-2"}  # and split
+
+
+# ---- the split lives in the registry ---------------------------------------------------------
+def test_a_split_recorded_before_the_api_started_is_served(two, settings) -> None:
+    two.split = "0.1"  # `lab train --alias challenger` recorded it while the API was down
+    with TestClient(create_app(settings)) as client:
+        split = client.get("/health").json()["split"]
+    assert (split["challenger_share"], split["effective_share"], split["set_by"]) == (
+        0.1, 0.1, "registry",
+    )  # fmt: skip
+
+
+def test_admin_split_records_the_share_in_the_registry(two, settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/admin/split", json={"share": 0.25}, headers=ADMIN).json()
+        reloaded = client.post("/admin/reload", headers=ADMIN)  # reads the registry again
+        split = client.get("/health").json()["split"]
+    assert two.split == "0.25" and "recorded in the registry" in answer["recorded"]
+    assert reloaded.status_code == 200 and split["challenger_share"] == 0.25
+    with TestClient(create_app(settings)) as restarted:  # a restart keeps it
+        assert restarted.get("/health").json()["split"]["effective_share"] == 0.25
+
+
+def test_a_label_that_breaks_the_crm_rule_is_refused_at_load_with_the_reason(
+    registry, settings, tmp_path
+) -> None:
+    """Served, it made every /crm_segment_update a 500 (the CRM refuses such a model_version)."""
+    registry.add("1", saved_model(tmp_path / "v1", 1.0)[0])
+    registry.tags["1"] = {"version_label": "v1 (new!)"}
+    registry.champion = "1"
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/health").json()
+    assert (health["source"], health["model_version"]) == ("file", "v-unit")
+    assert "version label 'v1 (new!)'" in health["last_reload_error"]
+    assert "breaks the CRM's rule" in health["last_reload_error"]

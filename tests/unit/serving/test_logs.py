@@ -58,3 +58,17 @@ def test_a_refused_request_is_logged_with_its_id(client) -> None:
     [record] = keep.records
     assert (record.request_id, record.status) == ("rid-1", 422)
     assert "exactly 10 numbers" in record.detail
+
+
+def test_control_characters_are_escaped_in_log_lines() -> None:
+    """A path or id with ESC/CR/LF cannot recolour the terminal or forge a log line."""
+    record = logging.makeLogRecord(
+        {"name": "lab.web.problems", "levelname": "INFO", "msg": "request refused\r\x1b[2K",
+         "path": "/predict\x1b[31m\nlevel=error msg=forged", "detail": "bell\x07 ls\u2028"}
+    )  # fmt: skip
+    RequestIdFilter().filter(record)
+    line = LogfmtFormatter().format(record)
+    assert "\x1b" not in line and "\r" not in line and "\n" not in line and "\x07" not in line
+    assert 'msg="request refused\\r\\x1b[2K"' in line
+    assert 'path="/predict\\x1b[31m\\nlevel=error msg=forged"' in line
+    assert "\\u2028" in line

@@ -3,6 +3,7 @@ played by respx (to move the alias and inject its faults without a server)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -13,8 +14,11 @@ import respx
 from litestar.testing import TestClient
 
 from lab import data
+from lab.artifacts import tree_sha256
 from lab.serving.app import create_app
 from lab.training import pipeline
+from lab.training.mlflow_registry import SPLIT_TAG
+from lab.training.model_io import TREE_TAG
 from tests.model_files import write_model
 from tests.unit.serving.conftest import ADMIN, metric_value
 
@@ -28,26 +32,33 @@ class FakeRegistry:
         self.versions: dict[str, Path] = {}
         self.champion: str | None = None
         self.challenger: str | None = None
-        self.tags: dict[str, dict[str, str]] = {}  # extra tags per version (model_sha256)
+        self.tags: dict[str, dict[str, str]] = {}  # extra tags per version
+        self.digests: dict[str, str] = {}  # the model_tree_sha256 tag per version
         api = f"{settings.tracking_uri}/api/2.0/mlflow"
         self.uri_route = mock.get(f"{api}/model-versions/get-download-uri")
         self.fault: httpx.Response | Exception | None = None
         self.name = settings.MODEL_NAME
         self.alias_route = mock.get(f"{api}/registered-models/alias")
         self.alias_route.mock(side_effect=self._alias)
+        self.split: str | None = None  # the registered model's rollout.challenger_share tag
         mock.get(f"{api}/registered-models/get").mock(side_effect=self._model)
+        self.set_tag = mock.post(f"{api}/registered-models/set-tag").mock(side_effect=self._tag)
         self.uri_route.mock(side_effect=self._uri)
         self.answers: list[int] = []  # status codes of the alias endpoint
 
-    def add(self, version: str, folder: Path) -> None:
+    def add(self, version: str, folder: Path, *, tagged: bool = True) -> None:
+        """Register `folder`; `tagged`: with the digest `lab train` records (taken now, so a
+        file changed later no longer matches it)."""
         self.versions[version] = folder
+        if tagged:
+            self.digests[version] = tree_sha256(folder)
 
     def uri_calls(self) -> int:
         """How many downloads were prepared (one per model load from the registry)."""
         return self.uri_route.call_count
 
     def _model(self, request: httpx.Request) -> httpx.Response:
-        """registered-models/get: the model's record, with its aliases."""
+        """registered-models/get: the model's record, with its aliases and tags."""
         if self.fault is not None:
             if isinstance(self.fault, Exception):
                 raise self.fault
@@ -59,8 +70,9 @@ class FakeRegistry:
             for a, v in (("champion", self.champion), ("challenger", self.challenger))
             if v is not None
         ]
-        return httpx.Response(200, json={"registered_model": {"name": self.name,
-                                                              "aliases": aliases}})  # fmt: skip
+        tags = [] if self.split is None else [{"key": SPLIT_TAG, "value": self.split}]
+        model = {"name": self.name, "aliases": aliases, "tags": tags}
+        return httpx.Response(200, json={"registered_model": model})
 
     def _alias(self, request: httpx.Request) -> httpx.Response:
         response = self._alias_answer(request)
@@ -81,9 +93,18 @@ class FakeRegistry:
             message = f"Registered model alias {alias} not found."
             return httpx.Response(400, json={"error_code": "INVALID_PARAMETER_VALUE",
                                              "message": message})  # fmt: skip
-        tags = {"version_label": f"label-{version}", **self.tags.get(version, {})}
+        tags = {"version_label": f"label-{version}"}
+        if version in self.digests:
+            tags[TREE_TAG] = self.digests[version]
+        tags.update(self.tags.get(version, {}))
         listed = [{"key": k, "value": v} for k, v in tags.items()]
         return httpx.Response(200, json={"model_version": {"version": version, "tags": listed}})
+
+    def _tag(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["key"] == SPLIT_TAG:
+            self.split = body["value"]
+        return httpx.Response(200, json={})
 
     def _uri(self, request: httpx.Request) -> httpx.Response:
         folder = self.versions[request.url.params["version"]]

@@ -67,3 +67,33 @@ def test_missing_files_say_what_to_run(tmp_path):
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelIntegrityError, match="unreadable"):
         read_manifest(tmp_path / "bad.json")
+
+
+def test_the_bytes_hashed_are_the_bytes_loaded(tmp_path, model, monkeypatch):
+    """No second open by path after the check: swapping the file in between changes nothing."""
+    path = tmp_path / "sample_model.joblib"
+    digest = dump_model(model, path)
+    import joblib
+
+    real_load = joblib.load
+
+    def load_after_a_swap(source):
+        path.write_bytes(b"swapped after the check")  # a race that a re-open would lose
+        return real_load(source)
+
+    monkeypatch.setattr(joblib, "load", load_after_a_swap)
+    loaded = load_verified(path, digest)
+    X = data.generate_features(3, seed=2)
+    assert (loaded.predict_proba(X) == model.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("name", ["../outside.joblib", "/etc/passwd", "sub/model.joblib", "..", ""])
+def test_a_manifest_naming_a_file_outside_the_models_folder_is_refused(tmp_path, model, name):
+    models = tmp_path / "models"
+    models.mkdir()
+    digest = dump_model(model, tmp_path / "outside.joblib")
+    manifest = _manifest(digest)
+    manifest.file = name
+    write_manifest(manifest, models / "sample_model.json")
+    with pytest.raises(ModelIntegrityError, match="plain file name inside the models folder"):
+        load_from_manifest(models / "sample_model.json")
