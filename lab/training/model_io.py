@@ -57,7 +57,10 @@ def load_folder(
     integrity = check_digest(what, digest, expected, allow_unverified)
     data = files.get(MODEL_FILE)
     if data is None:
-        raise UnverifiedModelError(f"{what} has no {MODEL_FILE} (the lab loads skops only)")
+        raise UnverifiedModelError(
+            f"{what}: no serialized model in its folder (expected {MODEL_FILE}): the lab "
+            "loads skops only"
+        )
     return VerifiedModel(
         model=load_skops(data),
         file_sha256=hashlib.sha256(data).hexdigest(),
