@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -226,7 +226,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+def load_settings(env_file: Path | None = None, **overrides: Any) -> Settings:
     """Read settings; a bad value raises `SettingsError` with one line naming the key."""
     path = env_file if env_file is not None else env_file_path()
     try:

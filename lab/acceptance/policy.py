@@ -20,7 +20,7 @@ class Policy(BaseModel):
     #: Workspaces are graded at their last commit before this time (ISO 8601 with a zone).
     due: AwareDatetime | None = None
     #: Percent of the points taken off per started day a later commit is late.
-    late_penalty_per_day: float = Field(0.0, ge=0, le=100)
+    late_penalty_per_day: float = Field(default=0.0, ge=0, le=100)
 
     def merged(self, other: Policy | None) -> Policy:
         """This policy with the deadline of `other` (an extra rubric's) where it sets one."""

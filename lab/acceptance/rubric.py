@@ -106,7 +106,7 @@ class Docs(_Strict):
     zh_tw: str = "docs/modules.zh-TW.md"
     #: Where links in reports point, e.g. https://github.com/ORG/mlops-lab/blob/main/ (default:
     #: the files in the graded project folder).
-    base_url: str | None = Field(None, pattern=r"^https?://\S+/$")
+    base_url: str | None = Field(default=None, pattern=r"^https?://\S+/$")
 
 
 def anchor(item_id: str) -> str:

@@ -146,7 +146,7 @@ def _start_up(env: dict[str, str], home: Path, names: tuple[str, ...]) -> subpro
 
 def _stop(up: subprocess.Popen) -> None:
     if up.poll() is None:
-        up.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_BREAK_EVENT)
+        up.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
         try:
             up.wait(60)
         except subprocess.TimeoutExpired:
@@ -207,6 +207,6 @@ def _pid_of(env: dict[str, str], home: Path, name: str, port: int) -> int:
             return int(entries[name]["pid"])
         return int(next(e["pid"] for e in entries if e.get("name") == name))
     for conn in psutil.net_connections("tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:  # type: ignore[union-attr]
             return conn.pid
     raise targets.StartError(f"no process of {name} found (port {port})")

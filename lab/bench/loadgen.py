@@ -71,7 +71,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
     if chunked:
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
             if size == 0:
@@ -129,8 +129,6 @@ def run(req: Request, concurrency: int, seconds: float, warmup: float = 0.5) -> 
     """`measure` on a fresh event loop (uvloop when installed)."""
     try:
         import uvloop
-
-        runner = uvloop.run
     except ImportError:  # Windows: uvloop does not exist there
-        runner = asyncio.run
-    return runner(measure(req, concurrency, seconds, warmup))
+        return asyncio.run(measure(req, concurrency, seconds, warmup))
+    return uvloop.run(measure(req, concurrency, seconds, warmup))

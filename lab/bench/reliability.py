@@ -41,7 +41,7 @@ def sample(pid: int, at: float) -> Sample | None:
         proc = psutil.Process(pid)
         with proc.oneshot():
             rss = proc.memory_info().rss
-            fds = proc.num_fds() if hasattr(proc, "num_fds") else proc.num_handles()
+            fds = proc.num_fds() if hasattr(proc, "num_fds") else proc.num_handles()  # type: ignore[attr-defined]
     except psutil.Error:
         return None
     return Sample(at, rss, fds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.console import Console
 
@@ -11,7 +13,7 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
-def get_settings(**overrides: object) -> Settings:
+def get_settings(**overrides: Any) -> Settings:
     """Settings, or a one-line error naming the bad key (exit code 2), never a traceback."""
     try:
         return load_settings(**overrides)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, ClassVar
+from collections.abc import Sequence
+from typing import Annotated
 
 from litestar import Controller, get, put
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from lab.crm.ids import SEGMENT_PATTERN, check_customer_id
 from lab.crm.runtime import CrmRuntime
@@ -30,6 +32,8 @@ from lab.web.auth import bearer_token, token_matches
 
 log = logging.getLogger("lab.crm")
 
+#: The app's CrmRuntime, injected by name (`dependencies={"crm": ...}` in lab.crm.app).
+Crm = NamedDependency[CrmRuntime]
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (1-1000)")]
 Offset = Annotated[int, Parameter(ge=0, le=1_000_000_000, description="Rows to skip")]
 #: Documented, not validated here: `check_customer_id` gives the clearer message.
@@ -76,7 +80,7 @@ async def require_token(connection: ASGIConnection, _handler: BaseRouteHandler) 
 
 class CustomerController(Controller):
     path = "/customers"
-    tags: ClassVar[list[str]] = ["customers"]
+    tags: Sequence[str] | None = ("customers",)
 
     @get(
         "/",
@@ -86,7 +90,7 @@ class CustomerController(Controller):
     )
     def list_customers(
         self,
-        crm: CrmRuntime,
+        crm: Crm,
         segment: Annotated[
             str | None, Parameter(pattern=SEGMENT_PATTERN, description="Only this segment")
         ] = None,
@@ -101,7 +105,7 @@ class CustomerController(Controller):
         responses=problems(400, 404),
         sync_to_thread=False,
     )
-    def get_customer(self, crm: CrmRuntime, customer_id: CustomerIdParam) -> Customer:
+    def get_customer(self, crm: Crm, customer_id: CustomerIdParam) -> Customer:
         return crm.store.get(check_customer_id(customer_id))
 
     @get(
@@ -110,7 +114,7 @@ class CustomerController(Controller):
         responses=problems(400, 404),
         sync_to_thread=False,
     )
-    def get_features(self, crm: CrmRuntime, customer_id: CustomerIdParam) -> CustomerFeatures:
+    def get_features(self, crm: Crm, customer_id: CustomerIdParam) -> CustomerFeatures:
         return crm.store.features(check_customer_id(customer_id))
 
     @put(
@@ -123,9 +127,9 @@ class CustomerController(Controller):
     )
     def put_segment(
         self,
-        crm: CrmRuntime,
+        crm: Crm,
         customer_id: CustomerIdParam,
-        data: SegmentUpdate,
+        data: JSONBody[SegmentUpdate],
     ) -> SegmentWrite:
         customer_id = check_customer_id(customer_id)
         try:
@@ -151,13 +155,13 @@ class CustomerController(Controller):
         sync_to_thread=False,
     )
     def get_history(
-        self, crm: CrmRuntime, customer_id: CustomerIdParam, limit: Limit = 100, offset: Offset = 0
+        self, crm: Crm, customer_id: CustomerIdParam, limit: Limit = 100, offset: Offset = 0
     ) -> HistoryPage:
         return crm.store.history(check_customer_id(customer_id), limit=limit, offset=offset)
 
 
 @get("/health", tags=["service"], summary="Liveness and table sizes", sync_to_thread=False)
-def health(crm: CrmRuntime) -> Health:
+def health(crm: Crm) -> Health:
     store = crm.store
     customers, history = store.counts()
     return Health(status="ok", customers=customers, history_rows=history, database=str(store.path))

@@ -34,7 +34,8 @@ _REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
 
 class ScoringModel(Protocol):
-    label: str
+    @property
+    def label(self) -> str: ...
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
 

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lab.serving.drift")
 UPDATE_SECONDS = 5.0  # the lab's Prometheus scrape interval
-MODE = "livemostrecent"
+MODE: Final = "livemostrecent"
 
 
 class DriftMetrics:
@@ -95,7 +95,10 @@ class DriftMetrics:
 
     def _drop(self, label: str) -> None:
         self._computed.pop(label, None)
-        series = [(self.window_rows, (label,)), (self.drifted, (label,))]
+        series: list[tuple[Gauge, tuple[str, ...]]] = [
+            (self.window_rows, (label,)),
+            (self.drifted, (label,)),
+        ]
         series += [(self.psi, (label, f)) for f in FEATURE_NAMES]
         for gauge, labels in series:
             if multiprocess_dir() is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import get
 from litestar.datastructures import State
 
@@ -12,7 +14,7 @@ from lab.serving.model_store import ModelStore
 from lab.web.problems import ProblemError
 
 
-def model_info(alias: str, model: LoadedModel) -> schemas.ModelInfo:
+def model_info(alias: schemas.Alias, model: LoadedModel) -> schemas.ModelInfo:
     return schemas.ModelInfo(
         alias=alias, model_version=model.label, registry_version=model.registry_version,
         source=model.source, loaded_at=model.loaded_at, sha256=model.sha256,
@@ -34,7 +36,7 @@ def health_of(store: ModelStore, model_name: str) -> schemas.Health:
     model, challenger = store.current, store.challenger.current
     models = [model_info(CHAMPION, m) for m in (model,) if m is not None]
     models += [model_info(CHALLENGER, m) for m in (challenger,) if m is not None]
-    common = {
+    common: dict[str, Any] = {
         "model_name": model_name,
         "last_reload_error": store.last_error,
         "registry": store.registry_status,

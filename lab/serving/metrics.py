@@ -17,7 +17,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from litestar import Response, get
 from litestar.datastructures import State
@@ -37,7 +37,8 @@ from lab.settings import Settings
 #: Sub-millisecond to seconds; the latency SLO (LATENCY_SLO_SECONDS) is added as a boundary.
 BASE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 0.5, 1.0)
 NO_MODEL = "none"
-CHAMPION, CHALLENGER = "champion", "challenger"
+CHAMPION: Final = "champion"
+CHALLENGER: Final = "challenger"
 OK, INVALID, UNAVAILABLE, ERROR = OUTCOMES = ("ok", "invalid", "unavailable", "error")
 
 
@@ -128,7 +129,7 @@ class ServingMetrics:
 
     def _children_for(self, version: str) -> dict[str, Any]:
         # labels() costs microseconds per call; a request needs four, so keep them per version.
-        children = {o: self.requests.labels(version, o) for o in OUTCOMES}
+        children: dict[str, Any] = {o: self.requests.labels(version, o) for o in OUTCOMES}
         children["latency"] = self.latency.labels(version)
         children["rows"] = self.rows.labels(version)
         children["churn"] = self.churn_rows.labels(version)

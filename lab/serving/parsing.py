@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 import numpy as np
@@ -22,15 +22,18 @@ MAX_ABS_VALUE = 1e9
 _LIMIT = "±1e9"
 Form = Literal["features", "instances", "customer"]
 
-Row = tuple[(float,) * N_FEATURES]  # type: ignore[misc]
+if TYPE_CHECKING:
+    Row = tuple[float, ...]
+else:  # msgspec checks the length: exactly N_FEATURES numbers
+    Row = tuple[(float,) * N_FEATURES]
 Customer = msgspec.defstruct(
     "Customer", [(name, float) for name in FEATURE_NAMES], forbid_unknown_fields=True
 )
 
 
 class _Body(msgspec.Struct, forbid_unknown_fields=True):
-    features: Row | None = None  # type: ignore[valid-type]
-    instances: list[Row] | None = None  # type: ignore[valid-type]
+    features: Row | None = None
+    instances: list[Row] | None = None
     customer: Customer | None = None  # type: ignore[valid-type]
 
 
@@ -106,7 +109,7 @@ def parse(body: bytes, max_rows: int) -> Parsed:
     elif form == "customer":
         X = np.array([[getattr(decoded.customer, n) for n in FEATURE_NAMES]], dtype=np.float64)
     else:
-        rows = decoded.instances
+        rows: list[Row] = decoded.instances or []
         if len(rows) > max_rows:
             raise _error(
                 413, f"instances has {len(rows)} rows, more than the limit of {max_rows} "

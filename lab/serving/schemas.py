@@ -19,6 +19,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 
 from lab import data
 from lab.serving.parsing import MAX_ABS_VALUE
+from lab.serving.split import SetBy
 from lab.web.problems import MEDIA_TYPE, ProblemBody
 
 
@@ -41,10 +42,13 @@ class BatchPrediction(msgspec.Struct):
     registry_version: str | None
 
 
+Alias = Literal["champion", "challenger"]
+
+
 class ModelInfo(msgspec.Struct):
     """One model the API holds."""
 
-    alias: Literal["champion", "challenger"]
+    alias: Alias
     model_version: str  # the label, e.g. v1.2.0-stable
     registry_version: str | None
     source: Literal["registry", "file"]
@@ -60,7 +64,7 @@ class Split(msgspec.Struct):
 
     challenger_share: float  # what was set (CHALLENGER_SHARE, the registry or /admin/split)
     effective_share: float  # what applies now: 0 while no challenger is loaded
-    set_by: Literal["setting", "admin", "registry"]  # registry: the model's rollout tag
+    set_by: SetBy
     set_at: str
     recorded: str | None = None  # POST /admin/split: whether the registry keeps it
     sticky_by: str = (

@@ -47,7 +47,7 @@ def run(
     a function of no arguments that reads the settings from the environment)."""
     import uvicorn
 
-    options = {
+    options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_config": logging_config(settings.LOG_LEVEL),

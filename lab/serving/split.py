@@ -24,9 +24,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, cast
 
 from lab.files import write_atomic
 from lab.serving.loading import now_iso
+
+#: Who set the share: the CHALLENGER_SHARE setting, POST /admin/split, or the registry's tag.
+SetBy = Literal["setting", "admin", "registry"]
 
 log = logging.getLogger("lab.serving.split")
 _SCALE = float(1 << 64)
@@ -42,7 +46,7 @@ def sticky_point(key: str, salt: str) -> float:
 @dataclass(frozen=True)
 class SplitState:
     share: float
-    set_by: str  # "setting" (CHALLENGER_SHARE), "registry" (the model's tag) or "admin"
+    set_by: SetBy  # "setting" (CHALLENGER_SHARE), "registry" (the model's tag) or "admin"
     set_at: str
 
 
@@ -82,7 +86,7 @@ class TrafficSplit:
             return self._draw() < share
         return sticky_point(key, salt) < share
 
-    def set(self, share: float, set_by: str = "admin") -> SplitState:
+    def set(self, share: float, set_by: SetBy = "admin") -> SplitState:
         """Change the share now (and tell the other workers through the shared file).
 
         The file is written first: when it cannot be (OSError), nothing changes on any worker.
@@ -113,7 +117,9 @@ class TrafficSplit:
         self._seen = raw
         with contextlib.suppress(ValueError, TypeError, KeyError):
             found = json.loads(raw)
-            state = SplitState(float(found["share"]), str(found["set_by"]), str(found["set_at"]))
+            state = SplitState(
+                float(found["share"]), cast(SetBy, str(found["set_by"])), str(found["set_at"])
+            )
             _check(state.share)
             if state != self._state:
                 changed = state.share != self._share

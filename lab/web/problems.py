@@ -22,6 +22,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.types import ExceptionHandlersMap
 
 from lab.web.request_id import current_request_id, request_id_for
 
@@ -93,7 +94,7 @@ DEFAULT_DETAILS = {
 }
 
 
-def unexpected_handlers(service: str = "API") -> dict[type[Exception], Any]:
+def unexpected_handlers(service: str = "API") -> ExceptionHandlersMap:
     """Litestar `exception_handlers` of last resort: an unexpected error is logged (with its
     traceback, in the service's log) and answered as a 500 problem that shows none of it."""
 

@@ -42,7 +42,8 @@ def grade(learner_id: str = "ana", late: bool = False, status: str = "incomplete
 
 def test_grades_csv_has_a_column_per_module_and_the_penalised_total(tmp_path):
     path = write_grades(tmp_path / "grades.csv", [grade("ana"), grade("ben", late=True)])
-    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["id", "M1", "M2", "M3", "M4", "M5", "M6", "total", "status"]
     assert rows[0] == {"id": "ana", "M1": "5", "M2": "0", "M3": "0", "M4": "5", "M5": "0",
                        "M6": "0", "total": "10", "status": "incomplete"}  # fmt: skip

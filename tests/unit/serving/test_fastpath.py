@@ -26,7 +26,7 @@ def test_the_lab_pipeline_gets_the_fast_path() -> None:
     [
         make_pipeline(MinMaxScaler(), LogisticRegression()),
         make_pipeline(StandardScaler(with_mean=False), LogisticRegression()),
-        LogisticRegression(),
+        LogisticRegression(max_iter=1000),  # unscaled: the default 100 steps do not converge
         RandomForestClassifier(n_estimators=5, random_state=0),
     ],
     ids=["other scaler", "no centring", "bare classifier", "forest"],
@@ -45,7 +45,7 @@ def test_a_model_with_the_wrong_width_is_refused() -> None:
 
 
 def test_a_model_with_other_classes_is_refused() -> None:
-    model = LogisticRegression().fit(DS.X, DS.y + 5)
+    model = LogisticRegression(max_iter=1000).fit(DS.X, DS.y + 5)
     with pytest.raises(ModelLoadError, match="classes"):
         checked_predictor(model)
 
