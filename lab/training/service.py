@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sklearn.model_selection import train_test_split
-
-from lab import data, drift
+from lab import data
 from lab.settings import Settings
-from lab.training import mlflow_registry, model_io, pipeline
-from lab.training.manifest import Manifest, copy_atomic, dump_model, write_manifest
+from lab.training import mlflow_registry, model_io, pipeline, steps
 
 Step = Callable[[str], None]
 
@@ -101,29 +96,21 @@ def _champion_score(
     return score, str(current.version)
 
 
+def _promotion(
+    options: TrainOptions, candidate: float, champion: float | None, settings: Settings
+) -> tuple[bool, str]:
+    """Whether the new version takes `options.alias`, and why."""
+    if options.alias == mlflow_registry.CHALLENGER and options.promote is not False:
+        return True, "challenger: live traffic decides (`lab rollout auto`)"
+    return _decide(options.promote, candidate, champion, settings.PRIMARY_METRIC)
+
+
 def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None) -> TrainResult:
-    import mlflow
-    import mlflow.sklearn
-    import pandas as pd
-    import sklearn
-    from mlflow.models import infer_signature
-
+    """Fit and evaluate, decide against the champion, log, register, install (see `steps`)."""
     label = options.model_version or settings.MODEL_VERSION
-    step("generating data")
-    ds = data.generate(options.n_samples, options.seed)
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        ds.X, ds.y, test_size=options.test_size, random_state=options.seed
+    fitted = steps.fit_and_evaluate(
+        options.n_samples, options.c, options.seed, options.test_size, settings.PRIMARY_METRIC, step
     )
-    if len(np.unique(y_tr)) < 2:
-        raise ValueError("the training split has one class only; use more --n-samples")
-
-    step("fitting StandardScaler + LogisticRegression")
-    model = pipeline.build(options.c, options.seed).fit(X_tr, y_tr)
-    step("evaluating")
-    metrics = pipeline.evaluate(model, X_te, y_te)
-    ev = data.evaluation_set()
-    eval_metrics = pipeline.evaluate(model, ev.X, ev.y)
-    candidate = pipeline.score(eval_metrics, settings.PRIMARY_METRIC)
 
     step("connecting to MLflow")
     tracking = mlflow_registry.resolve_tracking(settings)
@@ -135,97 +122,45 @@ def train(options: TrainOptions, settings: Settings, step: Step = lambda _: None
     champion_score, champion_version = _champion_score(
         client, settings, mlflow_registry.CHAMPION, notices
     )
-    if options.alias == mlflow_registry.CHALLENGER and options.promote is not False:
-        promoted, decision = True, "challenger: live traffic decides (`lab rollout auto`)"
-    else:
-        promoted, decision = _decide(
-            options.promote, candidate, champion_score, settings.PRIMARY_METRIC
-        )
+    promoted, decision = _promotion(options, fitted.candidate_score, champion_score, settings)
 
     step("logging the run and the model")
     params = {
-        "n_samples": options.n_samples,
-        "C": options.c,
-        "seed": options.seed,
-        "test_size": options.test_size,
-        "model_version": label,
-    }
-    with mlflow.start_run(experiment_id=experiment_id, run_name=label) as run:
-        mlflow.log_params(params)
-        mlflow.log_metrics(metrics)
-        mlflow.log_metrics({f"eval_{k}": v for k, v in eval_metrics.items()})
-        mlflow.set_tags({mlflow_registry.LABEL_TAG: label, "mlops_lab.decision": decision})
-        reference = drift.reference(X_tr, data.FEATURE_NAMES)
-        mlflow.log_dict(reference, mlflow_registry.DRIFT_REFERENCE_ARTIFACT)
-        example = pd.DataFrame(X_tr[:5], columns=list(data.FEATURE_NAMES))
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(example, model.predict_proba(example.to_numpy())[:, 1]),
-            input_example=example,
-            serialization_format="skops",
-            pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
-        )
-        run_id = run.info.run_id
+        "n_samples": options.n_samples, "C": options.c, "seed": options.seed,
+        "test_size": options.test_size, "model_version": label,
+    }  # fmt: skip
+    logged = steps.log_run(fitted, experiment_id, label, params, decision)
 
     step("registering the model version")
-    # The API verifies every file of the download against these before it loads anything.
-    # (from the logged model's own artifact folder: what the registry version's download URI
-    # serves; a `models:/` download adds a generated `registered_model_meta` file)
-    digest = model_io.logged_digests(mlflow.get_logged_model(info.model_id).artifact_location)
-    version = mlflow_registry.register(
-        client, settings.MODEL_NAME, info.model_uri, run_id, label, info.model_id, digest
-    )
-    version_id = str(version.version)
-    client.set_model_version_tag(
-        settings.MODEL_NAME, version_id, f"eval_{settings.PRIMARY_METRIC}", f"{candidate:.6f}"
-    )
-    if promoted:
-        client.set_registered_model_alias(settings.MODEL_NAME, options.alias, version_id)
+    alias = options.alias if promoted else None
+    version_id = steps.register(client, settings, logged, label, fitted.candidate_score, alias)
 
     step("writing the model file and manifest")
-    run_dir = settings.models_dir / "versions" / version_id
-    manifest = Manifest(
-        label=label,
-        model_name=settings.MODEL_NAME,
-        registry_version=version_id,
-        run_id=run_id,
-        feature_names=list(data.FEATURE_NAMES),
-        metrics=metrics,
-        eval_metrics=eval_metrics,
-        sha256=dump_model(model, run_dir / "sample_model.joblib"),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        params=params,
-        tracking_uri=tracking.uri,
-        champion=promoted and options.alias == mlflow_registry.CHAMPION,
-        drift_reference=reference,
+    champion = promoted and options.alias == mlflow_registry.CHAMPION
+    manifest = steps.manifest_for(
+        settings, fitted, logged, version_id, label, params, tracking.uri, champion
     )
-    write_manifest(manifest, run_dir / "sample_model.json")
-    installed = manifest.champion or not settings.model_path.exists()
-    if installed:
-        # sample_model.joblib mirrors the champion: the API's fallback when MLflow is down.
-        copy_atomic(run_dir / "sample_model.joblib", settings.model_path)
-        write_manifest(manifest, settings.manifest_path)
+    done = steps.install(settings, fitted.model, manifest)
 
     return TrainResult(
         label=label,
         registry_version=version_id,
-        run_id=run_id,
+        run_id=logged.run_id,
         experiment_id=experiment_id,
-        metrics=metrics,
-        eval_metrics=eval_metrics,
+        metrics=fitted.metrics,
+        eval_metrics=fitted.eval_metrics,
         primary_metric=settings.PRIMARY_METRIC,
-        candidate_score=candidate,
+        candidate_score=fitted.candidate_score,
         champion_score=champion_score,
         champion_version=champion_version,
         promoted=promoted,
         decision=decision,
         tracking=tracking,
-        run_url=mlflow_registry.run_url(tracking, experiment_id, run_id),
+        run_url=mlflow_registry.run_url(tracking, experiment_id, logged.run_id),
         model_url=mlflow_registry.model_url(tracking, settings.MODEL_NAME, version_id),
-        model_path=settings.model_path if installed else run_dir / "sample_model.joblib",
-        manifest_path=settings.manifest_path if installed else run_dir / "sample_model.json",
-        sha256=manifest.sha256,
-        installed=installed,
+        model_path=done.model_path,
+        manifest_path=done.manifest_path,
+        sha256=done.manifest.sha256,
+        installed=done.installed,
         notices=notices,
     )
