@@ -26,6 +26,7 @@ import httpx
 import psutil
 
 from lab.bench import reliability, targets
+from lab.net import free_ports
 from lab.observability import load as load_mod
 
 SECONDS = 60.0
@@ -79,7 +80,8 @@ def run(
     home = Path(tempfile.mkdtemp(prefix="lab-chaos-")) if keep is None else keep
     home.mkdir(parents=True, exist_ok=True)
     names = ("mlflow", "crm", "api")
-    ports = {k: targets.free_port() for k in (*names, "prometheus", "grafana")}
+    keys = (*names, "prometheus", "grafana")
+    ports = dict(zip(keys, free_ports(len(keys)), strict=True))
     env = targets.lab_env(home, **{f"{k.upper()}_PORT": v for k, v in ports.items()})
     env["LAB_ENV_FILE"] = str(home / ".env")
     urls = {k: f"http://127.0.0.1:{ports[k]}" for k in names}

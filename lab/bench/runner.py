@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lab.bench import crm_flow, loadgen, targets
+from lab.net import free_ports
 
 MLFLOW_SERVE_FLAGS = ["--env-manager", "local", "--workers", "1", "--host", "127.0.0.1"]
 
@@ -101,7 +102,8 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
     home = Path(tempfile.mkdtemp(prefix="lab-bench-")) if keep is None else keep
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    ports = {k: targets.free_port() for k in ("mlflow", "api", "hello", "serve", "crm")}
+    keys = ("mlflow", "api", "hello", "serve", "crm")
+    ports = dict(zip(keys, free_ports(len(keys)), strict=True))
     env = targets.lab_env(
         home, MLFLOW_PORT=ports["mlflow"], API_PORT=ports["api"], CRM_PORT=ports["crm"]
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.bench import reliability, targets
+from lab.net import free_ports
 from lab.observability import load as load_mod
 
 WARMUP_SECONDS = 60.0
@@ -80,7 +81,8 @@ def run(
     home = Path(tempfile.mkdtemp(prefix="lab-soak-")) if keep is None else keep
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    ports = {k: targets.free_port() for k in ("mlflow", "api", "crm")}
+    keys = ("mlflow", "api", "crm")
+    ports = dict(zip(keys, free_ports(len(keys)), strict=True))
     env = targets.lab_env(
         home, MLFLOW_PORT=ports["mlflow"], API_PORT=ports["api"], CRM_PORT=ports["crm"]
     )

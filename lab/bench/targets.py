@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,12 +24,6 @@ MODEL_NAME = "churn-model"
 MODEL_LABEL = "v1.2.0-stable"
 BATCH_ROWS = 10_000
 _ENCODE = msgspec.json.encode
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def lab_env(home: Path, **values: object) -> dict[str, str]:

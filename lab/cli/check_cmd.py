@@ -10,20 +10,14 @@ from urllib.parse import urlsplit
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
 from lab.cli._common import console, err_console, get_settings
+from lab.cli.check_tables import coverage_table, module_table
 
 EXIT_FAILED = 1
 EXIT_BAD_RUBRIC = 2
 EXIT_SKIPPED = 3
 EXIT_ERRORED = 4
-ICONS = {
-    "pass": "[green]✔ pass[/]",
-    "fail": "[red]✘ fail[/]",
-    "skip": "[dim]– skip[/]",
-    "error": "[magenta]! error[/]",
-}
 
 
 class RubricProblem(click.ClickException):
@@ -215,7 +209,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     )  # fmt: skip
     result = _run(rubric, ctx, list(modules), out, lang)
     record_hidden(result, hidden)
-    out.print(_coverage_table(rubric, result, lang))
+    out.print(coverage_table(rubric, result, lang))
     out.print(verdict(result), soft_wrap=True)
     _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)
@@ -268,7 +262,7 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
         events = Events(
             criterion_started=lambda m, c: progress.update(task, description=f"{c.id} {c.title}"),
             criterion_done=lambda m, r: progress.advance(task),
-            module_done=lambda m: progress.console.print(_module_table(m, lang)),
+            module_done=lambda m: progress.console.print(module_table(m, lang)),
         )
         result = run_rubric(rubric, ctx, modules or None, events)
     colour = "green" if result.passed else ("red" if result.counts["fail"] else "yellow")
@@ -279,58 +273,6 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
         f"{result.duration_seconds:.1f} s"
     )
     return result
-
-
-def _module_table(module, lang: str) -> Table:
-    zh = lang == "zh-TW"
-    title = module.title_zh_tw if zh else module.title
-    table = Table(
-        title=f"{module.id} {title} — {module.points}/{module.max_points}",
-        title_justify="left", title_style="bold", expand=True,
-    )  # fmt: skip
-    table.add_column("", width=7, no_wrap=True)
-    table.add_column("criterion", ratio=2)
-    table.add_column("pts", justify="right", width=5, no_wrap=True)
-    table.add_column("observed", ratio=3)
-    for c in module.criteria:
-        detail = _escape(c.observed)
-        if c.status == "fail":
-            hint = (c.hint_zh_tw or c.hint) if zh else c.hint
-            link = c.docs_zh_tw if zh else c.docs
-            detail += f"\n[yellow]→ {_escape(hint)}[/]\n[dim]{link}[/]"
-        name = c.title_zh_tw if zh else c.title
-        table.add_row(
-            ICONS[c.status], f"[bold]{c.id}[/] {_escape(name)}", f"{c.points}/{c.weight}", detail
-        )
-    return table
-
-
-def _coverage_table(rubric, result, lang: str) -> Table:
-    """The course's acceptance ids, what each asks, and the status of the criteria grading it."""
-    zh = lang == "zh-TW"
-    status = {c.id: c.status for c in result.criteria()}
-    table = Table(
-        title="course coverage" if not zh else "課程驗收項目對照",
-        title_justify="left", title_style="bold", expand=True,
-    )  # fmt: skip
-    table.add_column("id", no_wrap=True)
-    table.add_column("acceptance line" if not zh else "驗收項目", ratio=2)
-    table.add_column("graded by" if not zh else "評分準則", ratio=3)
-    for cid, criteria in rubric.coverage().items():
-        line = rubric.course.get(cid)
-        text = (line.zh_tw if zh else line.en) if line else ""
-        graded = ", ".join(
-            f"{ICONS[status[c]].split(' ')[0]}[/] {c}" if c in status else f"[dim]{c}[/]"
-            for c in criteria
-        )
-        table.add_row(cid, _escape(text), graded or "[red]not graded[/]")
-    return table
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _write_outputs(result, reports: Path, json_path, badges_dir, html_path, out: Console) -> None:

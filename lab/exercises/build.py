@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from lab import workspace
+from lab import net, workspace
 from lab.envfile import GENERATED, find_example
 from lab.envfile import render as render_env
 from lab.exercises import catalog, source
@@ -56,18 +56,7 @@ def free_ports(preferred: tuple[int, ...] = DEFAULT_PORTS) -> dict[str, int]:
     """The lab's default ports when all are free, else ports the OS says are free now."""
     if preferred and all(bind_error("127.0.0.1", p) is None for p in preferred):
         return dict(zip(PORT_KEYS, preferred, strict=True))
-    import socket
-
-    ports: dict[str, int] = {}
-    for key in PORT_KEYS:
-        while True:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                port = sock.getsockname()[1]
-            if port not in ports.values():
-                ports[key] = port
-                break
-    return ports
+    return dict(zip(PORT_KEYS, net.free_ports(len(PORT_KEYS)), strict=True))
 
 
 def env_text(settings: Mapping[str, object], *, secrets: bool) -> str:

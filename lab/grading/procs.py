@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -36,20 +35,6 @@ def clean_env(**values: object) -> dict[str, str]:
     env.update(PYTHONUNBUFFERED="1", GIT_PYTHON_REFRESH="quiet", NO_COLOR="1", COLUMNS="160")
     env.update({k: str(v) for k, v in values.items()})
     return env
-
-
-def free_ports(n: int) -> list[int]:
-    """`n` distinct free TCP ports on 127.0.0.1 (held together while chosen)."""
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class Children:
