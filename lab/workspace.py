@@ -175,21 +175,28 @@ def render(
     processes: dict[str, str],
     commands: dict[str, str],
     python: str | None = None,
+    *,
+    todos: Mapping[str, str] | None = None,
 ) -> str:
-    """workspace.toml text for these values (what `lab exercise start` writes)."""
+    """workspace.toml text for these values (what `lab exercise start` writes); `todos` maps a
+    section name to a comment line ending that section (what the learner is to add there)."""
+    todos = todos or {}
     lines = [
         "# What this workspace is: read by `lab up`, `lab check`, `lab hint` and `lab grade`.",
         "[workspace]",
         f"modules = [{', '.join(_toml_str(m) for m in modules)}]",
         *([f"python = {_toml_str(python)}"] if python else []),
+        *([todos["workspace"]] if "workspace" in todos else []),
         "",
         "# Procfile processes that run YOUR code; the lab runs the others (mlflow, crm, ...).",
         "[processes]",
         *(f"{k} = {_toml_str(v)}" for k, v in processes.items()),
+        *([todos["processes"]] if "processes" in todos else []),
         "",
         "# One-step commands of this project (run from this folder).",
         "[commands]",
         *(f"{k} = {_toml_str(v)}" for k, v in commands.items()),
+        *([todos["commands"]] if "commands" in todos else []),
     ]
     return "\n".join(lines) + "\n"
 

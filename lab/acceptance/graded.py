@@ -80,6 +80,13 @@ def resolve(
     return GradedProject(root, kind, ws, interpreter, note, env_file)
 
 
+#: why a workspace has no interpreter, and how to give it one (M1's install step)
+NO_WORKSPACE_PYTHON = (
+    "the workspace names none: do M1's install step (`python -m venv .venv`, then "
+    '`.venv/bin/pip install -e .`) or name one in workspace.toml (`python = "/path/to/python"`)'
+)
+
+
 def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
@@ -99,8 +106,8 @@ def project_python(root: Path, ws: Any, given: Path | None) -> tuple[Path | None
         # the checkout grades itself with the interpreter it runs in, which is its own
         return Path(sys.executable), "the interpreter running this lab checkout"
     if ws is not None:
-        # Contract 2: a workspace that names no interpreter runs the learner's code with the lab's
-        return Path(sys.executable), "workspace.toml names none: the lab's, which runs its code"
+        # naming the interpreter is the learner's part (M1): the lab's would pass it for them
+        return None, NO_WORKSPACE_PYTHON
     return None, f"no .venv in {root}"
 
 

@@ -29,6 +29,11 @@ COMMANDS = {
     "train": "python -m training.train --n_samples 1000 --c_param 1.0",
     "test": "python -m pytest",
 }
+#: what an M1 starter's workspace.toml asks the learner to add (see tasks/M1.md)
+M1_TODOS = {
+    "python": 'after `python -m venv .venv` the lab finds .venv; else name one: python = "..."',
+    "train": 'the one-step training command, e.g. train = "tox -e train"',
+}
 PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
 DEFAULT_PORTS = (8000, 8001, 5001, 9090, 3000)
 
@@ -86,6 +91,19 @@ def _minimal_example() -> str:
     return "\n".join(lines) + "\n"
 
 
+def workspace_toml(module: str, solved: list[str]) -> str:
+    """workspace.toml of a workspace: M1 solved names the interpreter and the training command;
+    an M1 starter leaves both to the learner (`lab check` never lends the lab's), with TODOs."""
+    if "M1" in solved:
+        return workspace.render([module], {"api": API_COMMAND}, COMMANDS, sys.executable)
+    commands = {k: v for k, v in COMMANDS.items() if k != "train"}
+    todos = {
+        "workspace": f"# TODO M1.python: {M1_TODOS['python']}",
+        "commands": f"# TODO M1.train: {M1_TODOS['train']}",
+    }
+    return workspace.render([module], {"api": API_COMMAND}, commands, todos=todos)
+
+
 def create(
     dest: Path,
     module: str,
@@ -112,15 +130,7 @@ def create(
     if "M1" in solved:  # else writing .env is the learner's (M1)
         write_atomic(dest / ".env", env_text(values, secrets=True), mode=0o600)
     (dest / ".lab").mkdir(exist_ok=True)
-    (dest / workspace.FILE_NAME).write_text(
-        workspace.render(
-            [exercise.id],
-            {"api": API_COMMAND},
-            COMMANDS,
-            sys.executable if "M1" in solved else None,  # M1: the learner names a venv's python
-        ),
-        encoding="utf-8",
-    )
+    (dest / workspace.FILE_NAME).write_text(workspace_toml(exercise.id, solved), encoding="utf-8")
     if git:
         _git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
     return workspace.load(dest)

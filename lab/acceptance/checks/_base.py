@@ -119,7 +119,13 @@ class CheckContext:
         return None
 
     def interpreter(self) -> Path:
-        """The project's interpreter, or `CheckError` saying how to name one."""
+        """The project's interpreter, or `CheckError` (a workspace: `CheckFailed`) saying how to
+        name one."""
+        if self.python is None and self.workspace is not None:
+            # a workspace's interpreter is the learner's to name (M1): not the grader's fault
+            raise CheckFailed(
+                f"no interpreter for the workspace {self.project_dir}: {self.python_note}"
+            )
         if self.python is None:
             raise CheckError(
                 f"no interpreter for the project {self.project_dir}: "

@@ -247,11 +247,17 @@ class TrainParams(Params):
 
 
 def train_command(ctx: CheckContext) -> tuple[list[str], str]:
+    """(the training command, where it came from): a workspace's own, else the lab's."""
     ws = ctx.workspace
-    command = ws.command("train") if ws is not None else None
-    if command:
-        return list(command), "workspace.toml [commands] train"
-    return ["python", "-m", "lab", "train"], "the lab's `lab train`"
+    if ws is None:
+        return ["python", "-m", "lab", "train"], "the lab's `lab train`"
+    command = ws.command("train")
+    if not command:  # the one-step training command is the learner's (M1), never the lab's
+        raise CheckFailed(
+            "workspace.toml has no `[commands] train`: add the one-step training command there, "
+            'e.g. `train = "tox -e train"` or `train = "python -m training.train"`'
+        )
+    return list(command), "workspace.toml [commands] train"
 
 
 @CHECK_KINDS.kind("train_command", TrainParams)

@@ -22,6 +22,7 @@ from lab.acceptance.checks.environment import (
     project_layout,
     project_python,
     train,
+    train_command,
 )
 from lab.acceptance.checks.suite_sources import (
     CoverageParams,
@@ -53,6 +54,18 @@ def test_the_project_is_the_folder_given_else_cwd_when_a_project_else_the_checko
     checkout = graded.resolve(None, None, cwd=tmp_path)
     assert checkout.kind == "lab checkout" and checkout.python == PY
     assert graded.resolve(tmp_path / "proj", PY).python == PY
+
+
+def test_a_workspace_naming_no_interpreter_gets_none_with_how_to_name_one(tmp_path, make_ctx):
+    put(tmp_path, "workspace.toml", '[workspace]\nmodules = ["M1"]\n')
+    project = graded.resolve(tmp_path, None)
+    assert project.kind == "workspace" and project.python is None  # never the lab's
+    ctx = make_ctx(python=None, python_note=project.python_note, workspace=project.workspace)
+    with pytest.raises(CheckFailed, match=r"no interpreter for the workspace.*python -m venv"):
+        project_python(PythonParams(), ctx)
+    put(tmp_path, "workspace.toml", f'[workspace]\nmodules = ["M1"]\npython = "{PY.as_posix()}"\n')
+    named = graded.resolve(tmp_path, None)
+    assert named.python == PY and named.python_note == "workspace.toml"
 
 
 def test_the_project_venv_is_its_interpreter(tmp_path):
@@ -144,6 +157,13 @@ def test_the_workspace_training_command_runs_with_the_course_flags(make_ctx, tmp
     put(tmp_path, "training/train.py", TRAIN.replace('"--c_param", ', ""))
     with pytest.raises(CheckFailed, match=r"exit 2: .*unrecognized arguments: --c_param"):
         train(TrainParams(), make_ctx(python=PY, workspace=ws, timeout=60))
+
+
+def test_a_workspace_without_a_train_command_fails_never_running_the_labs(make_ctx):
+    ctx = make_ctx(python=PY, workspace=FakeWorkspace({}))
+    with pytest.raises(CheckFailed, match=r"workspace.toml has no `\[commands\] train`"):
+        train(TrainParams(), ctx)
+    assert train_command(make_ctx(python=PY))[1] == "the lab's `lab train`"  # outside one
 
 
 # ---- M6: the project's tests, read statically -------------------------------------------------

@@ -34,6 +34,12 @@ def test_an_m1_workspace_leaves_env_and_interpreter_to_the_learner(tmp_path: Pat
     assert not ws.env_file.exists()
     assert (ws.root / ".env.example").is_file()
     assert ws.python is None
+    assert ws.command("train") is None  # the one-step training command is M1's too
+    text = ws.toml_path.read_text(encoding="utf-8")
+    assert "# TODO M1.python:" in text and "# TODO M1.train:" in text
+    solved = build.create(tmp_path / "solved", "M1", variant="solution", git=False)
+    assert solved.python and solved.command("train")
+    assert "TODO" not in solved.toml_path.read_text(encoding="utf-8")
 
 
 def test_it_never_overwrites_and_says_how_to_start_over(tmp_path: Path) -> None:
