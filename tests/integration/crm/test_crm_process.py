@@ -29,14 +29,17 @@ def test_crm_serves_persists_and_keeps_data_across_restarts(lab_home: Path) -> N
         assert put.status_code == 200, put.text
         assert httpx.get(f"{url}/schema/openapi.json").status_code == 200
         assert "crm_segment_writes_total" in httpx.get(f"{url}/metrics").text
+        # Concurrent writes with one request_id, on a customer of their own (CUST001, no
+        # segment yet) so each applied write changes the segment and earns a history row.
         race = _concurrent_puts(
-            url, {**body, "request_id": "r-race"}, {**body, "request_id": "r-race"}
+            url, "CUST001", {**body, "request_id": "r-race"}, {**body, "request_id": "r-race"}
         )
         assert sorted(r.json()["replayed"] for r in race) == [False, True], [r.text for r in race]
-        clash = _concurrent_puts(url, {**body, "request_id": "r-clash"},
+        clash = _concurrent_puts(url, "CUST001",
+                                 {**body, "request_id": "r-clash", "segment": "medium_risk"},
                                  {**body, "request_id": "r-clash", "segment": "loyal"})  # fmt: skip
         assert sorted(r.status_code for r in clash) == [200, 409], [r.text for r in clash]
-        history = httpx.get(f"{url}/customers/CUST_TEST_007/history", params={"limit": 1000})
+        history = httpx.get(f"{url}/customers/CUST001/history", params={"limit": 1000})
         ids = [h["request_id"] for h in history.json()["items"]]
         assert (ids.count("r-race"), ids.count("r-clash")) == (1, 1)
     assert "request_id=r-1 segment CUST_TEST_007: None -> high_risk" in crm.log()
@@ -46,7 +49,7 @@ def test_crm_serves_persists_and_keeps_data_across_restarts(lab_home: Path) -> N
     with lab_process(["crm"], env2, lab_home / "crm2.log") as crm2:
         crm2.wait_healthy(f"{url}/health")
         assert httpx.get(f"{url}/health").json() | {"database": None} == {
-            "status": "ok", "customers": 204, "history_rows": 1, "database": None,
+            "status": "ok", "customers": 204, "history_rows": 3, "database": None,
         }  # fmt: skip
         record = httpx.get(f"{url}/customers/CUST_TEST_007").json()
         assert (record["segment"], record["model_version"]) == ("high_risk", "v9")
@@ -75,13 +78,13 @@ def test_crm_on_a_taken_port_says_which_and_how_to_fix(lab_home: Path) -> None:
     assert not (lab_home / "crm" / "crm.db").exists()  # nothing created
 
 
-def _concurrent_puts(url: str, *bodies: dict) -> list[httpx.Response]:
-    """The bodies PUT to CUST_TEST_007's segment at the same moment, one thread each."""
+def _concurrent_puts(url: str, customer: str, *bodies: dict) -> list[httpx.Response]:
+    """The bodies PUT to the customer's segment at the same moment, one thread each."""
     barrier = threading.Barrier(len(bodies))
 
     def put(body: dict) -> httpx.Response:
         barrier.wait(10)
-        return httpx.put(f"{url}/customers/CUST_TEST_007/segment", json=body, headers=AUTH)
+        return httpx.put(f"{url}/customers/{customer}/segment", json=body, headers=AUTH)
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         return list(pool.map(put, bodies))

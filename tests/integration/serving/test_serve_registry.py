@@ -126,6 +126,7 @@ def test_a_corrupt_registry_artifact_is_refused_and_the_old_model_serves(
         health = httpx.get(f"{url}/health").json()
         log = proc.log()
     assert health["registry_version"] == "1"
-    # refused before loading: the file is not the one `lab train` logged (its model_sha256 tag)
-    assert "does not match the version's model_sha256 tag" in health["last_reload_error"]
+    # refused before loading: the files are not the ones `lab train` logged (the digest over
+    # every file of the logged model, its model_tree_sha256 tag)
+    assert "does not match the version's model_tree_sha256 tag" in health["last_reload_error"]
     assert "still serving the previous model" in log
