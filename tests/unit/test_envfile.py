@@ -49,7 +49,8 @@ def test_written_env_loads_and_is_not_overwritten_without_force(tmp_path, settin
     assert target.read_text(encoding="utf-8") != before
 
 
-def test_add_secret_appends_one_generated_key_and_keeps_the_rest(tmp_path):
+def test_add_secret_appends_one_generated_key_and_keeps_the_rest(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRAFANA_SECRET_KEY", raising=False)  # the environment wins over .env
     target = tmp_path / ".env"
     target.write_text("API_PORT=8100", encoding="utf-8")
     value = add_secret(target, "GRAFANA_SECRET_KEY")
