@@ -41,6 +41,13 @@ def _same_address(a: str, b: str) -> bool:
     return x.port == y.port and (len(hosts) == 1 or hosts <= LOCAL)
 
 
+def _from_target(series: Any, target: dict[str, Any]) -> bool:
+    """The series was scraped from this target: its job and instance labels are the target's."""
+    labels = target.get("labels") or {}
+    metric = series.get("metric", {}) if isinstance(series, dict) else {}
+    return all(metric.get(k) == labels[k] for k in ("job", "instance") if k in labels)
+
+
 @CHECK_KINDS.kind("prometheus_target", TargetParams)
 def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     """Prometheus scrapes the API (an active target at its address, health up) and answers the
@@ -63,7 +70,12 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
                     ctx, client, f"{base}/api/v1/query", "Prometheus query",
                     params={"query": params.query},
                 )  # fmt: skip
-                series = (answer.get("data") or {}).get("result", [])
+                # Only the graded API's own series: one Prometheus may scrape other APIs too.
+                series = [
+                    s
+                    for s in (answer.get("data") or {}).get("result", [])
+                    if _from_target(s, up[0])
+                ]
             if series or time.monotonic() >= deadline:
                 break
             time.sleep(params.poll_seconds)

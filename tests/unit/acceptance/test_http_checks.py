@@ -313,3 +313,31 @@ def test_prometheus_without_the_series_fails_after_the_timeout(make_ctx):
     respx.get(f"{PROM}/api/v1/query").respond(200, json=prom_answer([]))
     with pytest.raises(CheckFailed, match="no series for 'prediction_requests_total'"):
         prometheus_query(PromParams(poll_seconds=0.05), ctx)
+
+
+@respx.mock
+def test_prometheus_target_counts_only_the_graded_apis_series(make_ctx):
+    """One Prometheus may scrape several APIs (a class, `lab exercise verify`): a series of
+    another instance does not pass the API under test."""
+    from lab.acceptance.checks.promql import TargetParams, prometheus_target
+
+    ctx = make_ctx(api_url=API, prometheus_url=PROM, timeout=0.5)
+    target = {"scrapeUrl": f"{API}/metrics", "health": "up",
+              "labels": {"job": "api", "instance": "127.0.0.1:3901"}}  # fmt: skip
+    respx.get(f"{PROM}/api/v1/targets").respond(
+        200, json={"status": "success", "data": {"activeTargets": [target]}}
+    )
+    respx.get(f"{PROM}/api/v1/status/buildinfo").respond(
+        200, json={"status": "success", "data": {"version": "2.42.0"}}
+    )
+    other = {"metric": {"__name__": "prediction_requests_total", "job": "api",
+                        "instance": "127.0.0.1:4999"}, "value": [1700000000.0, "3"]}  # fmt: skip
+    query = respx.get(f"{PROM}/api/v1/query").respond(200, json=prom_answer([other]))
+    with pytest.raises(CheckFailed, match="no series for 'prediction_requests_total'"):
+        prometheus_target(TargetParams(poll_seconds=0.05), ctx)
+
+    own = {**other, "metric": {**other["metric"], "instance": "127.0.0.1:3901"}}
+    query.respond(200, json=prom_answer([other, own]))
+    outcome = prometheus_target(TargetParams(poll_seconds=0.05), ctx)
+    assert outcome.status is Status.PASS
+    assert "1 series for prediction_requests_total" in outcome.observed
