@@ -42,10 +42,15 @@ def _same_address(a: str, b: str) -> bool:
 
 
 def _from_target(series: Any, target: dict[str, Any]) -> bool:
-    """The series was scraped from this target: its job and instance labels are the target's."""
+    """The series was scraped from this target (its job and instance labels are the target's)
+    and has counted something: a counter declared but never increased is not the API's count."""
     labels = target.get("labels") or {}
     metric = series.get("metric", {}) if isinstance(series, dict) else {}
-    return all(metric.get(k) == labels[k] for k in ("job", "instance") if k in labels)
+    try:
+        counted = float(series["value"][1]) > 0
+    except (KeyError, IndexError, TypeError, ValueError):
+        return False
+    return counted and all(metric.get(k) == labels[k] for k in ("job", "instance") if k in labels)
 
 
 @CHECK_KINDS.kind("prometheus_target", TargetParams)
@@ -54,6 +59,7 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     counter (polled until the timeout)."""
     base = ctx.targets.prometheus_url
     deadline = time.monotonic() + max(ctx.timeout - params.poll_seconds - 1, 0)
+    first_scrape: dict[str, Any] = {}  # scrapeUrl -> its lastScrape when first seen
     with ctx.client() as client:
         while True:
             body = get_json(ctx, client, f"{base}/api/v1/targets", "Prometheus targets")
@@ -63,7 +69,19 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
             api = [
                 t for t in active if _same_address(str(t.get("scrapeUrl", "")), ctx.targets.api_url)
             ]
-            up = [t for t in api if t.get("health") == "up"]
+            # Only a scrape made after this check began counts: the health and the series of an
+            # earlier scrape may belong to another API that used the same address before.
+            for t in api:
+                first_scrape.setdefault(str(t.get("scrapeUrl")), t.get("lastScrape"))
+            up = [
+                t
+                for t in api
+                if t.get("health") == "up"
+                and (
+                    t.get("lastScrape") is None
+                    or t.get("lastScrape") != first_scrape[str(t.get("scrapeUrl"))]
+                )
+            ]
             series = []
             if up:
                 answer = get_json(
@@ -84,6 +102,11 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
         scraped = ", ".join(str(t.get("scrapeUrl")) for t in active) or "nothing"
         raise CheckFailed(
             f"Prometheus does not scrape the API at {ctx.targets.api_url} (it scrapes {scraped})"
+        )
+    if not up and any(t.get("health") == "up" for t in api):
+        raise CheckFailed(
+            f"Prometheus did not scrape the API at {ctx.targets.api_url} again within "
+            f"{ctx.timeout:g} s (its scrape interval is longer than the check's time budget)"
         )
     if not up:
         t = api[0]

@@ -337,6 +337,11 @@ def test_prometheus_target_counts_only_the_graded_apis_series(make_ctx):
         prometheus_target(TargetParams(poll_seconds=0.05), ctx)
 
     own = {**other, "metric": {**other["metric"], "instance": "127.0.0.1:3901"}}
+    declared = {**own, "value": [1700000000.0, "0"]}  # declared, never increased
+    query.respond(200, json=prom_answer([other, declared]))
+    with pytest.raises(CheckFailed, match="no series for 'prediction_requests_total'"):
+        prometheus_target(TargetParams(poll_seconds=0.05), ctx)
+
     query.respond(200, json=prom_answer([other, own]))
     outcome = prometheus_target(TargetParams(poll_seconds=0.05), ctx)
     assert outcome.status is Status.PASS
