@@ -31,13 +31,17 @@ WINDOWS = Platform("windows", "amd64")
 VERSION = "3.5.0"
 
 
-def tar_gz(top: str, files: dict[str, bytes]) -> bytes:
+def tar_gz(top: str, files: dict[str, bytes], extra: tarfile.TarInfo | None = None) -> bytes:
+    """A .tar.gz of `files` under `top/`, plus one `extra` member as given (say, one that tries
+    to escape the install folder)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(f"{top}/{name}")
             info.size, info.mode = len(data), 0o755
             tar.addfile(info, io.BytesIO(data))
+        if extra is not None:
+            tar.addfile(extra, io.BytesIO(b"#!/bin/sh\necho owned\n") if extra.isfile() else None)
     return buf.getvalue()
 
 
@@ -362,14 +366,7 @@ def test_a_platform_pinned_under_another_name_is_fetched_by_that_name(
 
 
 def _tar_with(top: str, files: dict[str, bytes], member: tarfile.TarInfo) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"{top}/{name}")
-            info.size, info.mode = len(data), 0o755
-            tar.addfile(info, io.BytesIO(data))
-        tar.addfile(member, io.BytesIO(b"#!/bin/sh\necho owned\n") if member.isfile() else None)
-    return buf.getvalue()
+    return tar_gz(top, files, member)
 
 
 def _escaping(kind: str, top: str) -> tarfile.TarInfo:
