@@ -27,8 +27,9 @@ from lab.acceptance.scoring import Score, criterion_points, module_score
 #: Extra seconds a check's thread gets past its own timeout before it is abandoned.
 GRACE_SECONDS = 2.0
 #: Checks of kinds marked `isolated` (they touch no live service: files, the project's
-#: interpreter, tools) run this many at a time beside the others, started first.
-ISOLATED_WORKERS = 3
+#: interpreter, tools) or `concurrent` (they only read a live service, e.g. wait for
+#: Prometheus's next scrape) run this many at a time beside the live ones, started first.
+EARLY_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,27 @@ def run_criterion(
     return box[0], elapsed
 
 
-def _isolated(criterion: Criterion, registry: CheckKinds = CHECK_KINDS) -> bool:
+def _early(criterion: Criterion, registry: CheckKinds) -> bool:
     kind = registry.get(criterion.kind)
-    return bool(kind and kind.params.isolated)
+    return bool(kind and (kind.params.isolated or kind.params.concurrent))
+
+
+def _start_early(
+    criteria: Sequence[Criterion], ctx: CheckContext, kinds: CheckKinds
+) -> dict[str, Future[tuple[Outcome, float]]]:
+    """Start the early criteria in a pool: the ones that wait on a live service first (they
+    sleep), then the rest, slowest kinds (the project's interpreter) before the quick ones."""
+    early = [c for c in criteria if _early(c, kinds)]
+    early.sort(key=lambda c: (not _concurrent(c, kinds), -c.effective_timeout()))
+    pool = ThreadPoolExecutor(EARLY_WORKERS, thread_name_prefix="early-check")
+    futures = {c.id: pool.submit(run_criterion, c, ctx, kinds) for c in early}
+    pool.shutdown(wait=False)
+    return futures
+
+
+def _concurrent(criterion: Criterion, registry: CheckKinds) -> bool:
+    kind = registry.get(criterion.kind)
+    return bool(kind and kind.params.concurrent)
 
 
 def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcome:
@@ -95,50 +114,56 @@ def run_rubric(
     ctx: CheckContext,
     modules: Sequence[str] | None = None,
     events: Events | None = None,
+    kinds: CheckKinds = CHECK_KINDS,
 ) -> RunResult:
     """Run every criterion of the selected modules (all by default) in rubric order."""
     events = events or Events()
     selected = [rubric.module(m) for m in modules] if modules else list(rubric.modules)
     started_at, t0 = datetime.now(UTC), time.monotonic()
     versions = base_versions()
+    every = [c for module in selected for c in module.criteria]
+    early = _start_early(every, ctx, kinds)
+    done: dict[str, tuple[Outcome, float]] = {}
     module_results: list[ModuleResult] = []
-    pool = ThreadPoolExecutor(ISOLATED_WORKERS, thread_name_prefix="isolated-check")
-    early: dict[str, Future[tuple[Outcome, float]]] = {
-        c.id: pool.submit(run_criterion, c, ctx)
-        for module in selected
-        for c in module.criteria
-        if _isolated(c)
-    }
-    pool.shutdown(wait=False)
+
+    def finish(block: bool) -> None:
+        """Report the modules, in rubric order, whose every criterion has a result."""
+        while len(module_results) < len(selected):
+            module = selected[len(module_results)]
+            pending = [c for c in module.criteria if c.id not in done]
+            if any(c.id not in early for c in pending):
+                return  # a live criterion of this module has not run yet
+            if not block and any(not early[c.id].done() for c in pending):
+                return
+            for c in pending:
+                done[c.id] = early[c.id].result()
+            results = []
+            for c in module.criteria:
+                outcome, elapsed = done[c.id]
+                versions.update(outcome.facts)
+                results.append(_criterion_result(rubric, c, outcome, elapsed))
+                if c.id in early:  # reported now; live ones were reported as they ran
+                    events.criterion_started(module, c)
+                    events.criterion_done(module, results[-1])
+            module_results.append(_module_result(rubric, module, results))
+            events.module_done(module_results[-1])
+
+    # The live criteria run one at a time in rubric order (they call the API, count its
+    # requests, stop the CRM), without waiting for the early ones, except where an early
+    # `concurrent` one comes first in the rubric: what follows it may build on what it saw.
     for module in selected:
-        statuses: dict[str, Status] = {}
-        results: list[CriterionResult] = []
         for criterion in module.criteria:
-            events.criterion_started(module, criterion)
             if criterion.id in early:
-                outcome, elapsed = early[criterion.id].result()
-            else:
-                outcome, elapsed = run_criterion(criterion, ctx)
-            versions.update(outcome.facts)
-            statuses[criterion.id] = outcome.status
-            result = _criterion_result(rubric, criterion, outcome, elapsed)
-            results.append(result)
-            events.criterion_done(module, result)
-        score = module_score(module, statuses)
-        module_result = ModuleResult(
-            id=module.id,
-            title=module.title,
-            title_zh_tw=module.title_zh_tw,
-            points=score.points,
-            max_points=score.max_points,
-            percent=score.percent,
-            color=rubric.badges.colour_for(score.percent),
-            docs=f"{rubric.docs.en}#{anchor(module.id)}",
-            docs_zh_tw=f"{rubric.docs.zh_tw}#{anchor(module.id)}",
-            criteria=results,
-        )
-        module_results.append(module_result)
-        events.module_done(module_result)
+                continue
+            for before in every[: every.index(criterion)]:
+                if _concurrent(before, kinds):
+                    early[before.id].result()
+            events.criterion_started(module, criterion)
+            done[criterion.id] = run_criterion(criterion, ctx, kinds)
+            outcome, elapsed = done[criterion.id]
+            events.criterion_done(module, _criterion_result(rubric, criterion, outcome, elapsed))
+            finish(block=False)
+    finish(block=True)
     total = Score(0, 0)
     for m in module_results:
         total = total + Score(m.points, m.max_points)
@@ -164,6 +189,22 @@ def run_rubric(
         rubric={"path": rubric.source, "sha256": rubric.sha256, "version": str(rubric.version)},
         versions=versions,
         modules=module_results,
+    )
+
+
+def _module_result(rubric: Rubric, module: Module, results: list[CriterionResult]) -> ModuleResult:
+    score = module_score(module, {r.id: Status(r.status) for r in results})
+    return ModuleResult(
+        id=module.id,
+        title=module.title,
+        title_zh_tw=module.title_zh_tw,
+        points=score.points,
+        max_points=score.max_points,
+        percent=score.percent,
+        color=rubric.badges.colour_for(score.percent),
+        docs=f"{rubric.docs.en}#{anchor(module.id)}",
+        docs_zh_tw=f"{rubric.docs.zh_tw}#{anchor(module.id)}",
+        criteria=results,
     )
 
 

@@ -142,6 +142,9 @@ class Params(BaseModel):
     #: True for kinds that touch no live service (files, the project's interpreter, tools):
     #: they run beside the others, so a slow one does not hold up the run
     isolated: ClassVar[bool] = False
+    #: True for kinds that only read a live service and change nothing the others see (e.g.
+    #: waiting for Prometheus's next scrape): they start first and run beside the others too
+    concurrent: ClassVar[bool] = False
 
 
 CheckFunction = Callable[[Any, CheckContext], Outcome | str]

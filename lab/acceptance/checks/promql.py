@@ -30,6 +30,7 @@ LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
 
 class TargetParams(Params):
+    concurrent = True  # it reads Prometheus only, and mostly waits for the next scrape
     default_timeout = 30.0
     query: str = "prediction_requests_total"
     poll_seconds: float = Field(1.0, gt=0, le=10)

@@ -180,6 +180,59 @@ def test_each_check_gets_its_own_timeout(make_ctx):
     assert seen == [7, Params.default_timeout] and ctx.timeout == 5.0
 
 
+# ---- scheduling: slow isolated checks do not hold up the live ones --------------------------
+def test_live_checks_run_without_waiting_for_a_slow_isolated_one(project, make_ctx):
+    """A slow isolated check (the project's interpreter) runs beside the live ones; a live one
+    after an early `concurrent` check waits for it; results and events keep rubric order."""
+    from lab.acceptance.rubric import Module
+
+    registry, order = CheckKinds(), []
+    slow_started, live_ran = threading.Event(), threading.Event()
+
+    class Isolated(Params):
+        isolated = True
+
+    class Concurrent(Params):
+        concurrent = True
+
+    @registry.kind("slow_isolated", Isolated)
+    def slow_isolated(_params: Params, _ctx) -> str:
+        slow_started.set()
+        assert live_ran.wait(10), "the live check waited for the isolated one"
+        order.append("isolated")
+        return "slow"
+
+    @registry.kind("reads", Concurrent)
+    def reads(_params: Params, _ctx) -> str:
+        order.append("concurrent")
+        return "read"
+
+    @registry.kind("live")
+    def live(_params: Params, _ctx) -> str:
+        assert slow_started.wait(10)
+        order.append("live")
+        live_ran.set()
+        return "live"
+
+    def crit(cid: str, kind: str) -> Criterion:
+        return Criterion(id=cid, title=cid, title_zh_tw=cid, weight=1, check={"kind": kind},
+                         hint="h")  # fmt: skip
+
+    rubric = load_rubric(project / "rubric.yml").model_copy(update={"modules": [
+        Module(id="M1", title="a", title_zh_tw="a", points=1,
+               criteria=[crit("M1.slow", "slow_isolated")]),
+        Module(id="M2", title="b", title_zh_tw="b", points=2,
+               criteria=[crit("M2.reads", "reads"), crit("M2.live", "live")]),
+    ]})  # fmt: skip
+    seen: list[str] = []
+    events = Events(criterion_done=lambda m, r: seen.append(r.id))
+    result = run_rubric(rubric, make_ctx(), events=events, kinds=registry)
+    assert [c.status for c in result.criteria()] == ["pass"] * 3
+    assert order.index("concurrent") < order.index("live") < order.index("isolated")
+    assert [c.id for c in result.criteria()] == ["M1.slow", "M2.reads", "M2.live"]
+    assert sorted(seen) == ["M1.slow", "M2.live", "M2.reads"]
+
+
 # ---- badges ---------------------------------------------------------------------------------
 def test_badges_are_svg_with_shields_endpoint_json_beside_them(result, tmp_path):
     written = write_badges(result, tmp_path / "badges")
