@@ -74,6 +74,8 @@ class RunResult:
     project: str = ""  # the project graded (its folder)
     #: the instructor's checks: {points, ran, criteria: [ids]} (lab.acceptance.extra)
     hidden: dict[str, Any] = field(default_factory=dict)
+    #: criteria left out because they cannot apply to this project: id -> why (not in the max)
+    not_applicable: dict[str, str] = field(default_factory=dict)
 
     def criteria(self) -> list[CriterionResult]:
         return [c for m in self.modules for c in m.criteria]

@@ -69,6 +69,28 @@ def run_criterion(
     return box[0], elapsed
 
 
+def not_applicable(
+    criteria: Sequence[Criterion], ctx: CheckContext, kinds: CheckKinds = CHECK_KINDS
+) -> dict[str, str]:
+    """id -> why, for the criteria that cannot apply to the project graded (a kind that grades
+    exercise workspaces only, outside one): left out of the run and of the maximum."""
+    if ctx.workspace is not None:
+        return {}
+    found = {c.id: kinds.get(c.kind) for c in criteria}
+    return {
+        cid: k.params.workspace_only for cid, k in found.items() if k and k.params.workspace_only
+    }
+
+
+def applicable(module: Module, ctx: CheckContext, kinds: CheckKinds = CHECK_KINDS) -> Module:
+    """`module` without the criteria that cannot apply to the project graded."""
+    left_out = not_applicable(module.criteria, ctx, kinds)
+    if not left_out:
+        return module
+    kept = [c for c in module.criteria if c.id not in left_out]
+    return module.model_copy(update={"criteria": kept})
+
+
 def _early(criterion: Criterion, registry: CheckKinds) -> bool:
     kind = registry.get(criterion.kind)
     return bool(kind and (kind.params.isolated or kind.params.concurrent))
@@ -118,7 +140,9 @@ def run_rubric(
 ) -> RunResult:
     """Run every criterion of the selected modules (all by default) in rubric order."""
     events = events or Events()
-    selected = [rubric.module(m) for m in modules] if modules else list(rubric.modules)
+    chosen = [rubric.module(m) for m in modules] if modules else list(rubric.modules)
+    left_out = not_applicable([c for m in chosen for c in m.criteria], ctx, kinds)
+    selected = [applicable(m, ctx, kinds) for m in chosen]
     started_at, t0 = datetime.now(UTC), time.monotonic()
     versions = base_versions()
     every = [c for module in selected for c in module.criteria]
@@ -189,6 +213,7 @@ def run_rubric(
         rubric={"path": rubric.source, "sha256": rubric.sha256, "version": str(rubric.version)},
         versions=versions,
         modules=module_results,
+        not_applicable=left_out,
     )
 
 

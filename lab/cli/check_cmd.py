@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from lab.cli._common import console, err_console, get_settings
@@ -72,7 +73,7 @@ def _default_lang() -> str:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Self-contained HTML report. [default: LAB_HOME/reports/check.html]",
 )
-@click.option("--no-tests", is_flag=True, help="Skip the slow test-suite criterion (earns 0).")
+@click.option("--no-tests", is_flag=True, help="Skip the slow test-running criteria (they earn 0).")
 @click.option(
     "--rubric",
     "rubric_path",
@@ -250,8 +251,10 @@ def _module_ids(rubric, wanted: tuple[str, ...]) -> tuple[str, ...]:
 
 def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
     from lab.acceptance import Events, run_rubric
+    from lab.acceptance.runner import applicable
 
-    selected = [rubric.module(m) for m in modules] if modules else rubric.modules
+    chosen = [rubric.module(m) for m in modules] if modules else rubric.modules
+    selected = [applicable(m, ctx) for m in chosen]
     total = sum(len(m.criteria) for m in selected)
     out.print(f"[bold]{rubric.title}[/]: {total} criteria in {len(selected)} modules")
     with Progress(
@@ -272,6 +275,8 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
         f"{result.counts['skip']} skipped, {result.counts['error']} could not run · "
         f"{result.duration_seconds:.1f} s"
     )
+    for cid, why in result.not_applicable.items():
+        out.print(f"[dim]{cid} not graded here, nor counted: {escape(why)}[/]", soft_wrap=True)
     return result
 
 

@@ -145,6 +145,10 @@ class Params(BaseModel):
     #: True for kinds that only read a live service and change nothing the others see (e.g.
     #: waiting for Prometheus's next scrape): they start first and run beside the others too
     concurrent: ClassVar[bool] = False
+    #: Why the kind grades exercise workspaces only (None: it grades every project). Outside a
+    #: workspace its criteria are left out of the run (results `not_applicable`): they neither
+    #: run nor count in the maximum, so a project they cannot apply to loses nothing
+    workspace_only: ClassVar[str | None] = None
 
 
 CheckFunction = Callable[[Any, CheckContext], Outcome | str]

@@ -26,6 +26,7 @@ import httpx
 import pytest
 import xmlschema
 
+from lab.acceptance import load_rubric
 from lab.settings import Settings
 from tests.support import (
     REPO,
@@ -44,6 +45,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 COPY_IGNORE = (".git", ".lab", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".tox",
                ".mypy_cache", ".env", "grades")  # fmt: skip
 EXTRA = REPO / "config" / "rubric.extra.example.yml"
+RUBRIC_WEIGHTS = {
+    c.id: c.weight for m in load_rubric(REPO / "config" / "rubric.yml").modules for c in m.criteria
+}
 
 
 @dataclass
@@ -191,7 +195,13 @@ def test_the_reference_gets_full_marks_but_what_cannot_run_here(graded):
     print("errors (grading environment):", by_status.get("error"))
     row = rows(graded / "grades.csv")["ref"]
     lost = sum(c["weight"] for c in seen.values() if c["status"] != "pass")
-    assert float(row["total"]) == 100 - lost and row["status"] == "incomplete"
+    # M6.mutants (broken copies of the exercise's app) cannot apply to the lab's checkout: it is
+    # left out of the run and of the maximum, so the reference loses nothing for it
+    evidence = json.loads((graded / "evidence" / "ref.json").read_text(encoding="utf-8"))
+    chosen = next(a for a in evidence["attempts"] if a["chosen"])["result"]
+    assert set(chosen["not_applicable"]) == {"M6.mutants"} and "M6.mutants" not in seen
+    assert chosen["max_points"] == 100 - RUBRIC_WEIGHTS["M6.mutants"]
+    assert float(row["total"]) == chosen["max_points"] - lost and row["status"] == "incomplete"
 
 
 def test_the_m4_starter_misses_m4(graded):

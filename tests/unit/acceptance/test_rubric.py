@@ -29,6 +29,17 @@ def test_the_shipped_rubric_has_m1_to_m6_worth_100(shipped):
     assert len(shipped.sha256) == 64 and shipped.source == str(SHIPPED)
 
 
+def test_m6_grades_what_the_tests_catch_within_its_15_points(shipped):
+    m6 = shipped.module("M6")
+    weights = {c.id.split(".")[1]: c.weight for c in m6.criteria}
+    assert weights == {"tests": 3, "coverage": 2, "mutants": 3, "markers": 2, "integration": 2,
+                       "ci": 3}  # fmt: skip
+    assert m6.points == sum(weights.values()) == 15
+    mutants = next(c for c in m6.criteria if c.id == "M6.mutants")
+    assert mutants.kind == "tests_catch_mutants" and mutants.course == ["A-M6.3", "R-M6.C1"]
+    assert mutants.params().workspace_only  # left out (and of the maximum) outside a workspace
+
+
 #: The course's acceptance ids (course-acceptance.md): 18 README lines, 23 rubric criteria.
 COURSE_IDS = {
     *(f"A-M{m}.{i}" for m in range(1, 7) for i in (1, 2, 3)),

@@ -1,0 +1,97 @@
+"""M6.mutants: the workspace's tests pass on the correct service and fail on each broken one.
+
+The broken services are the lab's mutants of the exercise's solved app (lab.exercises.mutants,
+their one owner): the learner's tests/ run beside the unmodified app first (tests that fail there
+catch nothing), then beside each mutant, at most `workers` at a time. The mutants are patches of
+the exercise's app, so the kind grades exercise workspaces only; elsewhere (e.g. the lab's own
+checkout) the criterion is left out of the run and of the maximum (see Params.workspace_only).
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import Field
+
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckError,
+    CheckFailed,
+    CheckSkipped,
+    Params,
+    short,
+)
+from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.exercises import mutants
+
+#: seconds kept back from the budget so the check answers before the runner gives up on it
+MARGIN = 5.0
+
+
+class MutantParams(Params):
+    isolated = True  # it runs the project's interpreter on copies; no live service
+    default_timeout = 300.0  # five runs of a small suite (the unmodified app and four mutants)
+    workspace_only = "the broken variants are patches of the exercise's app: workspaces only"
+    #: mutant runs at a time (default: one per CPU, at most one per mutant)
+    workers: int | None = Field(None, ge=1, le=16)
+
+
+def _hint(missed: list[mutants.MutantResult]) -> tuple[str, str]:
+    by_name = {m.name: m for m in mutants.MUTANTS}
+    en = "; ".join(by_name[r.name].missing for r in missed)
+    zh = "；".join(by_name[r.name].missing_zh_tw for r in missed)
+    return (
+        f"Your tests miss a broken service: {en}. Add a test that fails on it and passes on "
+        "the correct app.",
+        f"你的測試沒抓到壞掉的服務：{zh}。請加上一個在它上面會失敗、在正確的應用程式上會通過的測試。",
+    )
+
+
+@CHECK_KINDS.kind("tests_catch_mutants", MutantParams)
+def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
+    """The workspace's tests fail on each broken variant of the app the lab ships (workspaces)."""
+    if not ctx.run_tests:
+        raise CheckSkipped("skipped with --no-tests")
+    if ctx.workspace is None:  # the runner leaves it out; a rubric built in code may not
+        raise CheckSkipped(MutantParams.workspace_only or "exercise workspaces only")
+    python = str(ctx.interpreter())
+    if not ctx.project_file("tests").is_dir():
+        raise CheckFailed(f"no tests/ folder in {ctx.project_dir}")
+    deadline = time.monotonic() + ctx.timeout - MARGIN
+    left = lambda: deadline - time.monotonic()  # noqa: E731
+    try:
+        base = mutants.baseline(ctx.project_dir, python, left())
+        if base.code is None:
+            raise CheckError(f"the tests on the correct app did not finish: {base.summary}")
+        if not base.passed:
+            raise CheckFailed(
+                f"the tests fail on the correct app (exit {base.code}: {short(base.summary, 90)}):"
+                " tests that always fail catch nothing",
+                hint="Make `python -m pytest` pass on the correct app first (M6.tests), then "
+                "check that each test fails when the behaviour it covers breaks.",
+                hint_zh_tw="先讓 `python -m pytest` 在正確的應用程式上通過（M6.tests），"
+                "再確認每個測試在它涵蓋的行為壞掉時會失敗。",
+            )
+        results = mutants.run(ctx.project_dir, python, left(), params.workers)
+    except mutants.MutantError as exc:  # the lab's own bug (a unit test guards it)
+        raise CheckError(f"the lab's mutants do not apply to its solution: {exc}") from None
+    slow = [r.name for r in results if r.timed_out]
+    if slow:
+        raise CheckError(
+            f"the tests did not finish within the {ctx.timeout:g} s budget on {', '.join(slow)}"
+        )
+    missed = [r for r in results if not r.caught]
+    caught = [r.name for r in results if r.caught]
+    if missed:
+        hint, hint_zh = _hint(missed)
+        shown = "; ".join(f"{r.name} ({r.what}: {short(r.summary, 50)})" for r in missed)
+        raise CheckFailed(
+            f"missed {len(missed)} of {len(results)} broken variants: {shown}"
+            + (f"; caught {', '.join(caught)}" if caught else ""),
+            hint=hint,
+            hint_zh_tw=hint_zh,
+        )
+    return (
+        f"pass on the correct app ({short(base.summary, 60)}), fail on each of "
+        f"{len(results)} broken variants: {', '.join(caught)}"
+    )
