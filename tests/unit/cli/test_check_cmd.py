@@ -151,3 +151,21 @@ def test_list_kinds(project):
     assert result.exit_code == 0
     for kind in ("api_health", "grafana_dashboard", "test_suite", "mlflow_alias"):
         assert kind in result.output
+
+
+def test_a_criterion_for_workspaces_only_is_named_and_not_counted_elsewhere(project):
+    add_dockerfile(project)
+    text = (project / "rubric.yml").read_text(encoding="utf-8")
+    mutants = (
+        "      - {id: M1.mutants, title: tests catch, title_zh_tw: 測試抓到, weight: 10,\n"
+        "         check: {kind: tests_catch_mutants}, hint: assert behaviour}\n"
+    )
+    text = text.replace("points: 60", "points: 70").replace("points: 40", "points: 30")
+    text = text.replace("weight: 40,", "weight: 30,").replace(
+        "  - id: M2\n", mutants + "  - id: M2\n"
+    )
+    (project / "rubric.yml").write_text(text, encoding="utf-8")
+    ran = lab_check(project, "-m", "M1")  # a project, not a workspace: it cannot apply
+    assert ran.exit_code == 0, ran.output  # nothing left out is a skip or a fail
+    assert "total 60/60 (100%)" in ran.text
+    assert "M1.mutants not graded here, nor counted: the broken variants" in ran.text
