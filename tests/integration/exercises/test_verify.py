@@ -1,6 +1,7 @@
 """`lab exercise verify` for all six modules: every solution passes its module, every starter
-fails it and breaks nothing else, the M6 solution's tests catch every mutant. One shared MLflow,
-CRM and Prometheus for all twelve workspaces."""
+fails it and breaks nothing else; among M6's criteria, M6.mutants: the solution's tests catch
+every mutant, the starter's do not. One shared MLflow, CRM and Prometheus for all twelve
+workspaces."""
 
 from __future__ import annotations
 
