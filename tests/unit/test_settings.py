@@ -144,5 +144,5 @@ def test_this_checkout_finds_its_own_config_and_procfile() -> None:
 
 def test_lab_config_dir_overrides_the_default(tmp_path: Path, settings_factory) -> None:
     default, overridden = settings_factory(), settings_factory(LAB_CONFIG_DIR=tmp_path)
-    assert default.LAB_CONFIG_DIR == default_config_dir()
-    assert overridden.LAB_CONFIG_DIR == tmp_path.resolve()
+    assert default_config_dir() == default.LAB_CONFIG_DIR
+    assert tmp_path.resolve() == overridden.LAB_CONFIG_DIR
