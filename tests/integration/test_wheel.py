@@ -26,6 +26,7 @@ SHIPPED = ("config", "docs", "Procfile", ".env.example")  # setup.py's SHIPPED
 PROBE = """
 import json, lab
 from pathlib import Path
+from lab.acceptance.graded import lab_checkout
 from lab.acceptance.rubric import load_rubric
 from lab.acceptance.runner import docs_base
 from lab.envfile import find_example
@@ -38,7 +39,8 @@ load_rules(s.segment_rules_file)
 print(json.dumps({
     "lab": lab.__file__, "config": str(s.LAB_CONFIG_DIR), "segments": str(s.segment_rules_file),
     "procfile": str(find()), "example": str(find_example()),
-    "docs": docs_base(rubric, Path.cwd()), "modules": [m.id for m in rubric.modules],
+    "docs": docs_base(rubric, Path.cwd()), "graded": str(lab_checkout()),
+    "modules": [m.id for m in rubric.modules],
 }))
 """
 
@@ -105,5 +107,6 @@ def test_an_installed_lab_finds_its_own_files_in_the_install(wheel: Path, tmp_pa
     assert Path(found["procfile"]) == shipped / "Procfile"
     assert Path(found["example"]) == shipped / ".env.example"
     assert found["docs"] == shipped.as_uri() + "/"
+    assert Path(found["graded"]) == shipped  # `lab check` outside a project: the lab's own files
     assert found["modules"][:2] == ["M1", "M2"]
     assert "M4.crm_record" in run("-m", "lab", "hint", "M4.crm_record")
