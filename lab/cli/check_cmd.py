@@ -272,6 +272,10 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
         f"{result.counts['skip']} skipped, {result.counts['error']} could not run · "
         f"{result.duration_seconds:.1f} s"
     )
+    if result.docs_base != Path(ctx.project_dir).resolve().as_uri() + "/":
+        # the guide links above are relative to the lab's own files (a pip install's, say)
+        where = f"guides:  {result.docs_base} (the links above are relative to it)"
+        out.print(where, soft_wrap=True)
     return result
 
 
