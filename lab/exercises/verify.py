@@ -217,13 +217,15 @@ def verify(
             if name in services:
                 log = home / "run" / f"{name}.log"
                 if name in supervised.PROCESSES:  # under `lab up`, for the fault checks
-                    run = supervised.lab_up([name], root, env, home / "run" / f"lab-up-{name}.log")
-                    log = supervised.process_log(home, name)
+                    log = home / "run" / f"lab-up-{name}.log"  # `lab up`'s own output
+                    run = supervised.lab_up([name], root, env, log)
+                    where = f"{log} and {supervised.process_log(home, name)}"
                 else:
                     run = _process([sys.executable, "-m", "lab", name], root, env, log)
+                    where = str(log)
                 proc = stack.enter_context(run)
                 if not _wait(f"http://127.0.0.1:{ports[key]}{path}", 300, proc):
-                    raise RuntimeError(f"the lab's {name} did not start: see {log}")
+                    raise RuntimeError(f"the lab's {name} did not start: see {where}")
         return [_verify_module(root, m, ports, token, say) for m in modules]
 
 
