@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from lab.files import write_atomic
+from lab.settings import lab_file
 
 GENERATED = "<generated>"
 EXAMPLE_NAME = ".env.example"
@@ -16,14 +17,14 @@ class EnvFileExistsError(FileExistsError):
 
 
 def find_example(start: Path | None = None) -> Path:
-    """`.env.example` in the working folder, else the one shipped beside the package."""
+    """`.env.example` in the working folder, else the lab's own (the checkout's, or a wheel's)."""
     here = (start or Path.cwd()) / EXAMPLE_NAME
     if here.is_file():
         return here
-    shipped = Path(__file__).resolve().parent.parent / EXAMPLE_NAME
-    if shipped.is_file():
+    shipped = lab_file(EXAMPLE_NAME)
+    if shipped is not None and shipped.is_file():
         return shipped
-    raise FileNotFoundError(f"no {EXAMPLE_NAME} found in {here.parent} or beside the lab package")
+    raise FileNotFoundError(f"no {EXAMPLE_NAME} found in {here.parent} or in the lab's own files")
 
 
 def render(example_text: str) -> str:

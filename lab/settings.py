@@ -25,10 +25,31 @@ class SettingsError(ValueError):
     """A setting has a bad value; the message is one line that names the key."""
 
 
-def default_config_dir() -> Path:
-    """`config/` of the checkout the package runs from, else `config/` in the working folder."""
-    beside_package = Path(__file__).resolve().parent.parent / "config"
-    return beside_package if beside_package.is_dir() else Path("config")
+#: The folder inside the installed package where a wheel carries the checkout's `config/`,
+#: `docs/`, `Procfile` and `.env.example`, in the checkout's layout (setup.py copies them).
+SHIPPED_DIR = "_repo"
+
+
+def lab_roots(package: Path | None = None) -> tuple[Path, ...]:
+    """Folders holding the lab's own `config/`, `docs/`, `Procfile` and `.env.example`, in the
+    order they are tried: the checkout the package runs from (the folder of `pyproject.toml`
+    beside `lab/`), then the copy a wheel installed inside the package."""
+    package = package or Path(__file__).resolve().parent
+    checkout, installed = package.parent, package / SHIPPED_DIR
+    return (checkout, installed) if (checkout / "pyproject.toml").is_file() else (installed,)
+
+
+def lab_file(name: str, package: Path | None = None) -> Path | None:
+    """The lab's own file or folder `name` (`config`, `Procfile`, `docs/modules.md`, ...) from the
+    first of `lab_roots()` that has it, or None."""
+    return next((root / name for root in lab_roots(package) if (root / name).exists()), None)
+
+
+def default_config_dir(package: Path | None = None) -> Path:
+    """`config/` of the checkout the package runs from, else the copy a wheel installed, else
+    `config/` in the working folder. `LAB_CONFIG_DIR` overrides all three."""
+    found = lab_file("config", package)
+    return found if found is not None and found.is_dir() else Path("config")
 
 
 def env_file_path() -> Path:

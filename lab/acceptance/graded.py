@@ -15,7 +15,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-from lab.settings import Settings, load_settings
+from lab.settings import Settings, lab_roots, load_settings
 
 try:  # Contract 2 (branch `exercise`): the one reader of workspace.toml
     from lab import workspace as _workspace
@@ -30,8 +30,9 @@ def is_project(folder: Path) -> bool:
 
 
 def lab_checkout() -> Path:
-    """The folder this `lab` package runs from (its checkout, or site-packages' parent)."""
-    return Path(__file__).resolve().parents[2]
+    """The lab's own files this package runs with: its checkout, or the copy a wheel installed
+    (`lab/_repo/`, with the checkout's config/, docs/ and Procfile), not site-packages."""
+    return lab_roots()[0]
 
 
 @dataclass(frozen=True)

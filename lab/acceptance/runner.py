@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from lab.acceptance.checks import (
     CHECK_KINDS,
@@ -23,6 +24,7 @@ from lab.acceptance.checks._base import CheckKind, CheckKinds, short
 from lab.acceptance.results import SCHEMA, CriterionResult, ModuleResult, RunResult, base_versions
 from lab.acceptance.rubric import Criterion, Module, Rubric, anchor
 from lab.acceptance.scoring import Score, criterion_points, module_score
+from lab.settings import lab_roots
 
 #: Extra seconds a check's thread gets past its own timeout before it is abandoned.
 GRACE_SECONDS = 2.0
@@ -209,12 +211,22 @@ def run_rubric(
         targets=dict(vars(ctx.targets)),
         project_dir=str(ctx.project_dir),
         project=str(ctx.project_dir),
-        docs_base=rubric.docs.base_url or ctx.project_dir.resolve().as_uri() + "/",
+        docs_base=docs_base(rubric, ctx.project_dir),
         rubric={"path": rubric.source, "sha256": rubric.sha256, "version": str(rubric.version)},
         versions=versions,
         modules=module_results,
         not_applicable=left_out,
     )
+
+
+def docs_base(rubric: Rubric, project_dir: Path) -> str:
+    """Where the guides' links point: `docs.base_url`, else the graded project when it has the
+    guide, else the lab's own copy (the checkout's, or the one a wheel installed)."""
+    if rubric.docs.base_url:
+        return rubric.docs.base_url
+    project = project_dir.resolve()
+    found = next((r for r in (project, *lab_roots()) if (r / rubric.docs.en).is_file()), project)
+    return found.as_uri() + "/"
 
 
 def _module_result(rubric: Rubric, module: Module, results: list[CriterionResult]) -> ModuleResult:

@@ -277,6 +277,10 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
     )
     for cid, why in result.not_applicable.items():
         out.print(f"[dim]{cid} not graded here, nor counted: {escape(why)}[/]", soft_wrap=True)
+    if result.docs_base != Path(ctx.project_dir).resolve().as_uri() + "/":
+        # the guide links above are relative to the lab's own files (a pip install's, say)
+        where = f"guides:  {result.docs_base} (the links above are relative to it)"
+        out.print(where, soft_wrap=True)
     return result
 
 

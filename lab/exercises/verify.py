@@ -6,7 +6,9 @@ training command and its API on the same port, then `lab check`: on the solution
 on the starter, its module and the modules it needs (but M1, see below). The solution must pass
 every criterion of its module; the starter must fail each of them and leave every criterion of the
 solved modules passing. M6's criteria include M6.mutants: the solution's tests catch every
-mutant of lab.exercises.mutants, the starter's do not (it runs in `lab check`, graded once).
+mutant of lab.exercises.mutants, the starter's do not (it runs in `lab check`, graded once). The
+CRM runs under `lab up` (lab.exercises.supervised), so that M4.crm_down really stops and
+restarts it.
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ from pathlib import Path
 import httpx
 
 from lab import workspace
-from lab.exercises import build, catalog
+from lab.exercises import build, catalog, supervised
 
 SERVICES = (
     ("mlflow", "MLFLOW_PORT", "/health"),
     ("crm", "CRM_PORT", "/health"),
     ("prometheus", "PROMETHEUS_PORT", "/-/ready"),
 )
+LAB_HOME = "lab-home"  # verify's own, in its folder: the shared services' data and `lab up`
+RESULTS = Path(".lab") / "verify-check.json"  # `lab check`'s results, in each workspace
 #: Criteria a starter cannot fail, because the workspace gives that part (e.g. its folders).
 GIVEN = {
     "M1.layout": "the workspace's folders are given",
@@ -47,6 +51,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: "solution" / "starter" -> criterion id -> (status, observed) as `lab check` graded it
+    graded: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -95,24 +101,41 @@ def _process(
                 proc.wait()
 
 
-def _statuses(
-    ws: workspace.Workspace, modules: list[str], env: dict[str, str]
-) -> dict[str, tuple[str, str]]:
-    """criterion id -> (status, observed) of `lab check` on these modules of the workspace."""
-    out = ws.root / ".lab" / "verify-check.json"
+def check_call(
+    ws: workspace.Workspace, module: str, graded: list[str], env: dict[str, str], root: Path
+) -> tuple[list[str], dict[str, str]]:
+    """`lab check` of the graded modules of the workspace (results in RESULTS), and its
+    environment. The module's own fault checks (M4.crm_down) run: they stop and start a process
+    of verify's `lab up` (lab.exercises.supervised), whose LAB_HOME `lab check` is given. Any
+    other fault check (M4.crm_down on M5's starter, say) is left out: it would only repeat M4's.
+    """
     log = ws.root / ".lab" / "run" / "api.log"
+    out = ws.root / RESULTS
     cmd = [sys.executable, "-m", "lab", "check", "--project-dir", str(ws.root), "--json", str(out)]
-    cmd += ["--no-fault-checks"]  # they stop `lab up`'s CRM; verify runs its own: not verified
+    if supervised.fault_criteria(module):
+        cmd += ["--fault-checks"]
+        env = {**env, "LAB_HOME": str(root / LAB_HOME)}
+    else:
+        cmd += ["--no-fault-checks"]
     if log.is_file():
         cmd += ["--api-log", str(log)]
-    for m in modules:
+    for m in graded:
         cmd += ["-m", m]
+    return cmd, env
+
+
+def _statuses(
+    ws: workspace.Workspace, module: str, graded: list[str], env: dict[str, str], root: Path
+) -> dict[str, tuple[str, str]]:
+    """criterion id -> (status, observed) of `lab check` on the graded modules of the workspace."""
+    cmd, env = check_call(ws, module, graded, env, root)
+    out = ws.root / RESULTS
     done = subprocess.run(cmd, cwd=ws.root, env=env, capture_output=True, text=True, timeout=900)
     if not out.is_file():
         said = (done.stderr or done.stdout).strip().splitlines()[-3:]
         return {
             f"{m}.*": ("fail", f"`lab check` wrote no results, exit {done.returncode}: {said}")
-            for m in modules
+            for m in graded
         }
     doc = json.loads(out.read_text(encoding="utf-8"))
     return {
@@ -171,12 +194,12 @@ def _run_variant(
     graded = [*needs, module]
     needs_api = any("api" in catalog.get(m).services for m in graded)
     if not needs_api or not ws.env_file.is_file():  # no .env: it would take the default ports
-        return _statuses(ws, graded, env)
+        return _statuses(ws, module, graded, env, root)
     api = ws.process_args("api", ws.settings()) or []
     with _process(api, ws.root, env, ws.root / ".lab" / "run" / "api.log") as proc:
         if not _wait(f"http://127.0.0.1:{ports['API_PORT']}/health", 180, proc):
             say(f"  {name}: the API did not start (see {ws.root / '.lab/run/api.log'})")
-        return _statuses(ws, graded, env)
+        return _statuses(ws, module, graded, env, root)
 
 
 def verify(
@@ -190,19 +213,21 @@ def verify(
     }
     with contextlib.ExitStack() as stack:
         root = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lab-verify-")))
-        home = root / "lab-home"
+        home = root / LAB_HOME
         env = _env(home, ports, token)
         for name, key, path in SERVICES:
             if name in services:
-                proc = stack.enter_context(
-                    _process(
-                        [sys.executable, "-m", "lab", name], root, env, home / "run" / f"{name}.log"
-                    )
-                )
+                log = home / "run" / f"{name}.log"
+                if name in supervised.PROCESSES:  # under `lab up`, for the fault checks
+                    log = home / "run" / f"lab-up-{name}.log"  # `lab up`'s own output
+                    run = supervised.lab_up([name], root, env, log)
+                    where = f"{log} and {supervised.process_log(home, name)}"
+                else:
+                    run = _process([sys.executable, "-m", "lab", name], root, env, log)
+                    where = str(log)
+                proc = stack.enter_context(run)
                 if not _wait(f"http://127.0.0.1:{ports[key]}{path}", 300, proc):
-                    raise RuntimeError(
-                        f"the lab's {name} did not start: see {home / 'run' / (name + '.log')}"
-                    )
+                    raise RuntimeError(f"the lab's {name} did not start: see {where}")
         return [_verify_module(root, m, ports, token, say) for m in modules]
 
 
@@ -214,6 +239,7 @@ def _verify_module(
     own = lambda cid: cid.split(".")[0] == module  # noqa: E731
     solution = _run_variant(root, module, "solution", ports, token, say)
     starter = _run_variant(root, module, "starter", ports, token, say)
+    outcome.graded = {"solution": solution, "starter": starter}
     for cid, (status, observed) in solution.items():
         if status in ("skip", "error"):  # error: the grading environment could not run it
             outcome.notes.append(f"{cid}: {status}, not verified ({observed})")
@@ -229,5 +255,25 @@ def _verify_module(
             continue
         if status != "pass":  # a module the exercise needs is solved: it must still pass
             outcome.problems.append(f"starter breaks {cid} ({status}): {observed}")
+    _faults_ran(outcome, solution, starter, ports)
     outcome.seconds = round(time.monotonic() - started, 1)
     return outcome
+
+
+def _faults_ran(
+    outcome: Outcome,
+    solution: dict[str, tuple[str, str]],
+    starter: dict[str, tuple[str, str]],
+    ports: dict[str, int],
+) -> None:
+    """Say which of the module's fault checks ran (really stopping a process of verify's `lab
+    up`), and make sure that process runs again afterwards."""
+    for cid in supervised.fault_criteria(outcome.module):
+        name = supervised.FAULTS[cid]
+        ran = {v: r[cid][0] for v, r in (("solution", solution), ("starter", starter)) if cid in r}
+        if ran.get("solution") in ("pass", "fail"):
+            said = ", ".join(f"{v} {status}" for v, status in ran.items())
+            outcome.notes.append(f"{cid}: ran, the {name} stopped through `lab up` ({said})")
+        port = ports[f"{name.upper()}_PORT"]
+        if not _wait(f"http://127.0.0.1:{port}/health", 60):
+            outcome.problems.append(f"{cid}: the {name} is not running after the fault check")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from honcho.environ import parse_procfile
 
+from lab.settings import lab_file
+
 NAME = "Procfile"
 #: Characters that mean something to sh or cmd.exe; a Procfile line must run the same on both.
 SHELL_SYNTAX = re.compile(r"""[|&;<>()$`\\"'*?!~{}\[\]%^\n]""")
@@ -26,14 +28,14 @@ class ProcfileError(ValueError):
 
 
 def find(start: Path | None = None) -> Path:
-    """`Procfile` in the working folder, else the one beside the lab package (the checkout)."""
+    """`Procfile` in the working folder, else the lab's own (the checkout's, or a wheel's copy)."""
     here = (start or Path.cwd()) / NAME
     if here.is_file():
         return here.resolve()
-    shipped = Path(__file__).resolve().parents[2] / NAME
-    if shipped.is_file():
+    shipped = lab_file(NAME)
+    if shipped is not None and shipped.is_file():
         return shipped
-    raise ProcfileError(f"no {NAME} in {here.parent} or beside the lab package; pass --procfile")
+    raise ProcfileError(f"no {NAME} in {here.parent} or in the lab's own files; pass --procfile")
 
 
 def load(path: Path) -> dict[str, str]:

@@ -4,7 +4,17 @@ from pathlib import Path
 
 import pytest
 
-from lab.settings import SettingsError, is_loopback, load_settings, require_secrets, secret_problem
+from lab.settings import (
+    SHIPPED_DIR,
+    SettingsError,
+    default_config_dir,
+    is_loopback,
+    lab_file,
+    lab_roots,
+    load_settings,
+    require_secrets,
+    secret_problem,
+)
 
 
 def test_defaults_bind_localhost_and_use_the_documented_ports(settings):
@@ -87,3 +97,52 @@ def test_long_random_secrets_and_unset_ones_pass(settings_factory):
 )  # fmt: skip
 def test_loopback_hosts(host, loopback):
     assert is_loopback(host) is loopback
+
+
+# ---- where the lab's own config/ is found (a checkout, a wheel's copy, the working folder) ----
+def _package(root: Path, *, checkout: bool, checkout_config: bool, installed_config: bool) -> Path:
+    """A fake `lab` package folder in `root`: maybe in a checkout, maybe with a wheel's copy."""
+    package = root / "lab"
+    package.mkdir(parents=True)
+    if checkout:
+        (root / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    if checkout_config:
+        (root / "config").mkdir()
+    if installed_config:
+        (package / SHIPPED_DIR / "config").mkdir(parents=True)
+    return package
+
+
+def test_the_checkouts_config_comes_before_an_installed_copy(tmp_path: Path) -> None:
+    package = _package(tmp_path, checkout=True, checkout_config=True, installed_config=True)
+    assert default_config_dir(package) == tmp_path / "config"
+
+
+def test_an_installed_copy_is_found_when_there_is_no_checkout_config(tmp_path: Path) -> None:
+    package = _package(tmp_path, checkout=True, checkout_config=False, installed_config=True)
+    assert default_config_dir(package) == package / SHIPPED_DIR / "config"
+
+
+def test_a_config_folder_beside_an_installed_package_is_not_the_labs(tmp_path: Path) -> None:
+    # site-packages/config/ of another distribution: no pyproject.toml, so no checkout
+    package = _package(tmp_path, checkout=False, checkout_config=True, installed_config=True)
+    assert default_config_dir(package) == package / SHIPPED_DIR / "config"
+    assert lab_roots(package) == (package / SHIPPED_DIR,)
+
+
+def test_without_checkout_or_installed_copy_config_is_the_working_folders(tmp_path: Path) -> None:
+    package = _package(tmp_path, checkout=False, checkout_config=True, installed_config=False)
+    assert default_config_dir(package) == Path("config")
+    assert lab_file("Procfile", package) is None
+
+
+def test_this_checkout_finds_its_own_config_and_procfile() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    assert default_config_dir() == repo / "config"
+    assert lab_file("Procfile") == repo / "Procfile"
+
+
+def test_lab_config_dir_overrides_the_default(tmp_path: Path, settings_factory) -> None:
+    default, overridden = settings_factory(), settings_factory(LAB_CONFIG_DIR=tmp_path)
+    assert default_config_dir() == default.LAB_CONFIG_DIR
+    assert tmp_path.resolve() == overridden.LAB_CONFIG_DIR

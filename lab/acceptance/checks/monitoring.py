@@ -71,7 +71,8 @@ def _series(result: list[dict[str, Any]]) -> list[str]:
 
 
 def _prometheus_version(client: httpx.Client, base: str) -> dict[str, str]:
-    with contextlib.suppress(httpx.HTTPError, ValueError, AttributeError):
+    # a version is a fact for the report only: any odd answer just leaves it out
+    with contextlib.suppress(httpx.HTTPError, ValueError, AttributeError, KeyError, TypeError):
         version = client.get(f"{base}/api/v1/status/buildinfo").json()["data"]["version"]
         return {"prometheus": str(version)}
     return {}

@@ -29,6 +29,11 @@ from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
 
+#: How long a Prometheus whose targets do not name the API is asked again (it may have just
+#: started, before its service discovery ran) before the check fails.
+UNLISTED_SECONDS = 3.0
+
+
 class TargetParams(Params):
     concurrent = True  # it reads Prometheus only, and mostly waits for the next scrape
     default_timeout = 30.0
@@ -61,6 +66,7 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     base = ctx.targets.prometheus_url
     deadline = time.monotonic() + max(ctx.timeout - params.poll_seconds - 1, 0)
     first_scrape: dict[str, Any] = {}  # scrapeUrl -> its lastScrape when first seen
+    unlisted_deadline = time.monotonic() + UNLISTED_SECONDS
     with ctx.client() as client:
         while True:
             body = get_json(ctx, client, f"{base}/api/v1/targets", "Prometheus targets")
@@ -97,6 +103,8 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
                 ]
             if series or time.monotonic() >= deadline:
                 break
+            if not api and time.monotonic() >= unlisted_deadline:
+                break  # its targets come from its configuration: the API will not turn up
             time.sleep(params.poll_seconds)
         facts = _prometheus_version(client, base)
     if not api:

@@ -65,7 +65,7 @@ def _check(url: str, project: Path, *extra: str):
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(DASHBOARD, target)
     args = ["check", "-m", "M4", "-m", "M5", "--no-tests", "--json", str(project / "c.json")]
-    urls = ["--api-url", url, "--crm-url", url, "--grafana-url", url]
+    urls = ["--api-url", url, "--crm-url", url, "--grafana-url", url, "--prometheus-url", url]
     return CliRunner().invoke(main, [*args, *urls, "--project-dir", str(project), *extra])
 
 

@@ -346,3 +346,23 @@ def test_prometheus_target_counts_only_the_graded_apis_series(make_ctx):
     outcome = prometheus_target(TargetParams(poll_seconds=0.05), ctx)
     assert outcome.status is Status.PASS
     assert "1 series for prediction_requests_total" in outcome.observed
+
+
+@respx.mock
+def test_prometheus_that_does_not_list_the_api_fails_without_waiting_out_its_budget(
+    make_ctx, monkeypatch
+):
+    """Prometheus's targets come from its configuration: one that does not name the API is
+    asked again for a few seconds only, not for the whole 30 s budget."""
+    from lab.acceptance.checks import promql
+
+    monkeypatch.setattr(promql, "UNLISTED_SECONDS", 0.2)
+    ctx = make_ctx(api_url=API, prometheus_url=PROM, timeout=30)
+    other = {"scrapeUrl": "http://127.0.0.1:8000/metrics", "health": "up", "labels": {}}
+    targets = respx.get(f"{PROM}/api/v1/targets").respond(
+        200, json={"status": "success", "data": {"activeTargets": [other]}}
+    )
+    respx.get(f"{PROM}/api/v1/status/buildinfo").respond(200, json={"status": "success"})
+    with pytest.raises(CheckFailed, match=r"does not scrape the API at .*it scrapes http://127"):
+        promql.prometheus_target(promql.TargetParams(poll_seconds=0.05), ctx)
+    assert 2 <= targets.call_count < 20  # asked again, then gave up long before 30 s

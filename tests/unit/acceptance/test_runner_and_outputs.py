@@ -14,8 +14,10 @@ from lab.acceptance import RunResult, Status, load_rubric, render_html, run_rubr
 from lab.acceptance.checks import CheckFailed, Params
 from lab.acceptance.checks._base import CheckKinds
 from lab.acceptance.rubric import Criterion
-from lab.acceptance.runner import Events, run_criterion
+from lab.acceptance.runner import Events, docs_base, run_criterion
+from lab.settings import default_config_dir
 
+REPO_CONFIG = default_config_dir()
 RUBRIC = """\
 version: 1
 title: small rubric
@@ -273,3 +275,17 @@ def test_the_report_is_self_contained_and_escapes_what_it_shows(result):
     assert "script" not in parser.tags and "link" not in parser.tags
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'id="total-points">30<' in html and "add USER" in html and "加上 tox 步驟" not in html
+
+
+def test_guide_links_point_at_the_project_else_at_the_labs_own_guides(tmp_path: Path) -> None:
+    rubric = load_rubric(REPO_CONFIG / "rubric.yml")
+    with_guide, without = tmp_path / "with", tmp_path / "without"
+    (with_guide / "docs").mkdir(parents=True)
+    (with_guide / "docs" / "modules.md").write_text("# guide\n", encoding="utf-8")
+    without.mkdir()
+    assert docs_base(rubric, with_guide) == with_guide.resolve().as_uri() + "/"
+    assert docs_base(rubric, without) == REPO_CONFIG.parent.as_uri() + "/"  # this checkout's
+    online = rubric.model_copy(
+        update={"docs": rubric.docs.model_copy(update={"base_url": "https://x.test/"})}
+    )
+    assert docs_base(online, without) == "https://x.test/"

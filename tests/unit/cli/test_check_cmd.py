@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from lab.cli import main
+from lab.settings import default_config_dir
 from tests.support import free_port
 
 RUBRIC = """\
@@ -77,6 +78,7 @@ def test_a_failing_criterion_exits_1_with_its_hint_and_writes_every_output(proje
     assert result.exit_code == 1, result.output
     assert "M1.container" in result.text and "end the Dockerfile with USER" in result.text
     assert "docs/modules.md#m1-container" in result.text
+    assert f"guides: {default_config_dir().parent.as_uri()}/" in result.text  # not in project/
     assert "total 30/100" in result.text
     reports = settings.LAB_HOME / "reports"
     data = json.loads((reports / "check.json").read_text())

@@ -1,0 +1,89 @@
+"""The processes `lab exercise verify` runs under `lab up`, so fault checks can stop them.
+
+M4.crm_down stops the CRM and starts it again through the lab's process control (`lab stop
+crm`, `lab start crm`), which asks the `lab up` recorded in LAB_HOME/run. So verify runs the
+CRM it shares between the workspaces as a learner's lab runs it: `lab up crm` with verify's own
+LAB_HOME, its own Procfile and `.env` there (no training: the CRM needs no model). M4's `lab
+check` gets `--fault-checks` and that LAB_HOME. On the way out the lab is stopped as `lab down`
+stops it (Windows too), which also stops what a `lab up` killed meanwhile left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from lab.exercises import build
+from lab.files import write_atomic
+from lab.orchestration import down
+from lab.orchestration.output import log_path
+
+#: process -> its Procfile line (the lab's own, as in the checkout's Procfile)
+PROCESSES = {"crm": "python -m lab crm"}
+#: criterion -> the process its fault check stops (and starts again)
+FAULTS = {"M4.crm_down": "crm"}
+
+
+def fault_criteria(module: str) -> list[str]:
+    """The module's own criteria that stop a process of verify's `lab up`."""
+    return [cid for cid in FAULTS if cid.split(".")[0] == module]
+
+
+def command(home: Path, names: list[str]) -> list[str]:
+    """`lab up NAME...` on the Procfile verify writes in `home` (no model training)."""
+    procfile = home / "Procfile"
+    return [sys.executable, "-m", "lab", "up", *names, "--procfile", str(procfile), "--quiet",
+            "--no-train"]  # fmt: skip
+
+
+def process_log(home: Path, name: str) -> Path:
+    """Where `lab up` logs one process (also what `lab logs NAME` shows)."""
+    return log_path(home / "run", name)
+
+
+def write_files(home: Path, names: list[str], settings: Mapping[str, object]) -> Path:
+    """The Procfile and `.env` of verify's lab in `home`; the `.env`'s path."""
+    home.mkdir(parents=True, exist_ok=True)
+    write_atomic(home / "Procfile", "".join(f"{n}: {PROCESSES[n]}\n" for n in names))
+    env_file = home / ".env"
+    write_atomic(env_file, build.env_text(settings, secrets=True), mode=0o600)
+    return env_file
+
+
+@contextlib.contextmanager
+def lab_up(
+    names: list[str], cwd: Path, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`lab up NAME...` with env's LAB_HOME (its output in `log`); stopped as `lab down` does."""
+    home = Path(env["LAB_HOME"])
+    settings = {k: v for k, v in env.items() if k.endswith("_PORT") or k == "CRM_TOKEN"}
+    env_file = write_files(home, names, {**settings, "LAB_HOME": home})
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command(home, names),
+            cwd=cwd,
+            env={**env, "LAB_ENV_FILE": str(env_file)},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            stop(proc, home / "run")
+
+
+def stop(proc: subprocess.Popen[bytes], run_dir: Path) -> None:
+    """`lab down` on the recorded lab (it also sweeps what a killed `lab up` left); a `lab up`
+    that recorded none yet is terminated (on POSIX it then stops what it started itself)."""
+    if down.down(run_dir) is None and proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(down.OWNER_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

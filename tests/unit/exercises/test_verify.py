@@ -1,0 +1,28 @@
+"""lab/exercises/verify.py: the `lab check` verify runs on each workspace."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.cli.check_cmd import check
+from lab.exercises import build, verify
+
+
+@pytest.mark.parametrize("module", ["M1", "M2", "M3", "M4", "M5", "M6"])
+def test_only_m4_runs_its_fault_check_on_verifys_lab_up(tmp_path: Path, module: str) -> None:
+    ws = build.create(tmp_path / "ws", "M4", git=False)
+    cmd, env = verify.check_call(ws, module, ["M2", module], {"PATH": "p"}, tmp_path)
+    assert cmd[:4] == [sys.executable, "-m", "lab", "check"]
+    with check.make_context("check", cmd[4:]) as ctx:
+        assert ctx.params["modules"] == ("M2", module)
+        assert ctx.params["project_dir"] == ws.root
+        # M4: `lab check` stops and starts the CRM of the `lab up` in verify's LAB_HOME; the
+        # others have no fault check of their own (M4.crm_down on a later starter is skipped)
+        assert ctx.params["fault_checks"] is (module == "M4")
+    if module == "M4":
+        assert env == {"PATH": "p", "LAB_HOME": str(tmp_path / verify.LAB_HOME)}
+    else:
+        assert env == {"PATH": "p"}
