@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import random
 import shlex
 import subprocess
@@ -52,44 +53,79 @@ def _pytest(args: list[str]) -> int:
     return code
 
 
+#: The suites pytest-randomly shuffles (tests/conftest.py keeps the others in file order):
+#: when the whole suite runs, the runs after the first repeat only these, in new orders.
+SHUFFLED_SUITES = ("tests/unit", "tests/property")
+
+
+def _names_tests(arg: str) -> bool:
+    """The argument names tests (a path, or path::test) rather than being an option."""
+    return not arg.startswith("-") and Path(arg.split("::", 1)[0]).exists()
+
+
+def _run_args(n: int, pytest_args: tuple[str, ...]) -> list[str]:
+    """What run `n` (1-based) passes pytest: the first runs what was asked; later ones, when
+    the whole suite was asked, only the shuffled suites (the rest would keep its order)."""
+    if n == 1 or any(_names_tests(a) for a in pytest_args):
+        return list(pytest_args)
+    return [*pytest_args, *(s for s in SHUFFLED_SUITES if Path(s).is_dir())]
+
+
 def _seeded_runs(seeds: int, pytest_args: tuple[str, ...]) -> int:
     """Run pytest `seeds` times, each in the random order of its own seed (pytest-randomly);
     stop at the first failing run and say how to repeat it."""
     if importlib.util.find_spec("pytest_randomly") is None:
         raise LabError("--seeds needs pytest-randomly: pip install -e '.[test]' (bin/lab does it)")
-    if any(a.startswith("--randomly-seed") or a.endswith("no:randomly") for a in pytest_args):
+    if _own_order(pytest_args):
         raise click.UsageError("--seeds picks the seeds: leave out --randomly-seed and no:randomly")
     drawn = random.SystemRandom().sample(range(*_SEED_RANGE), seeds)
     for n, seed in enumerate(drawn, 1):
         order = [f"--randomly-seed={seed}"]
-        click.echo(f"lab test: run {n} of {seeds}, random order --randomly-seed={seed}", err=True)
-        code = _pytest([*order, *pytest_args])
+        args = _run_args(n, pytest_args)
+        what = " ".join(a for a in args if _names_tests(a)) or "every suite"
+        click.echo(
+            f"lab test: run {n} of {seeds} ({what}), random order --randomly-seed={seed}", err=True
+        )
+        code = _pytest([*order, *args])
         if code != 0:
-            again = shlex.join(["lab", "test", *order, *pytest_args])
+            again = shlex.join(["lab", "test", *order, *args])
             click.echo(f"lab test: run {n} of {seeds} failed; repeat it with: {again}", err=True)
             return code
     return 0
 
 
+def _own_order(pytest_args: tuple[str, ...]) -> bool:
+    return any(a.startswith("--randomly-seed") or a.endswith("no:randomly") for a in pytest_args)
+
+
+def _default_seeds(pytest_args: tuple[str, ...] = ()) -> int:
+    """CI (CI=true) checks the shuffled suites in three random orders, unless an order was
+    asked for (`--randomly-seed=N`, `-p no:randomly`); a learner runs once."""
+    ci = os.environ.get("CI", "").lower() in ("true", "1", "yes")
+    return 3 if ci and not _own_order(pytest_args) else 1
+
+
 @click.command("test", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option(
     "--seeds",
-    default=1,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 20),
     help="Run the tests this many times, each in a different random order (pytest-randomly); "
-    "the unit and property tests are shuffled, integration and e2e keep their file order.",
+    "the unit and property tests are shuffled, integration and e2e keep their file order, so "
+    "after a first run of the whole suite the others repeat only tests/unit and tests/property. "
+    "[default: 3 when CI=true, else 1]",
 )
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test(seeds: int, pytest_args: tuple[str, ...]) -> None:
+def test(seeds: int | None, pytest_args: tuple[str, ...]) -> None:
     """Run the tests: unit, property, integration (real processes) and e2e (Chromium).
 
     Extra arguments go to pytest, e.g. `lab test tests/unit -x`. Running no test is a failure.
     With pytest-randomly installed (the test extras) the unit and property tests run in a
-    random order whose seed pytest prints; `--seeds 3` runs them three times in three orders
-    (what CI does), stopping at the first failing run with the command that repeats it.
+    random order whose seed pytest prints; `--seeds 3` (the default in CI, CI=true) runs them
+    in three orders, stopping at the first failing run with the command that repeats it.
     """
     _ensure_test_extras()
+    seeds = seeds or _default_seeds(pytest_args)
     if seeds == 1:
         sys.exit(_pytest(list(pytest_args)))
     sys.exit(_seeded_runs(seeds, pytest_args))

@@ -56,7 +56,7 @@ def test_seeds_runs_the_tests_in_three_random_orders(tmp_path: Path) -> None:
     suite = _suite(tmp_path / "suite")
     done = _lab_test(suite, "--seeds", "3")
     assert done.returncode == 0, done.stdout + done.stderr
-    seeds = re.findall(r"run \d of 3, random order --randomly-seed=(\d+)", done.stderr)
+    seeds = re.findall(r"run \d of 3 \([^)]*\), random order --randomly-seed=(\d+)", done.stderr)
     assert len(set(seeds)) == 3, done.stderr
     for seed in seeds:
         assert f"Using --randomly-seed={seed}" in done.stdout  # pytest-randomly took it
@@ -106,3 +106,40 @@ def test_tox_and_so_ci_run_the_suites_through_lab_test(env: str) -> None:
     assert commands.startswith("python -m lab test "), commands
     if env == "unit":
         assert "--seeds 3 tests/unit tests/property" in commands
+
+
+def test_after_a_whole_suite_run_the_seeds_repeat_only_the_shuffled_suites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Integration and e2e keep their file order: a second seed would run them the same way."""
+    from lab.cli.test_cmd import _run_args
+
+    for suite in ("tests/unit", "tests/property", "tests/integration"):
+        (tmp_path / suite).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert _run_args(1, ("-x",)) == ["-x"]
+    assert _run_args(2, ("-x",)) == ["-x", "tests/unit", "tests/property"]
+    asked = ("tests/integration", "-k", "crm")
+    assert _run_args(3, asked) == list(asked)  # what was asked for, every time
+    assert _run_args(2, ("tests/unit::test_x",)) == ["tests/unit::test_x"]
+
+
+@pytest.mark.parametrize(("ci", "seeds"), [("true", 3), ("", 1), (None, 1)])
+def test_ci_runs_three_seeds_by_default(
+    ci: str | None, seeds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.cli.test_cmd import _default_seeds
+
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    assert _default_seeds() == seeds
+
+
+def test_an_order_of_ones_own_runs_once_in_ci_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.cli.test_cmd import _default_seeds
+
+    monkeypatch.setenv("CI", "true")
+    assert _default_seeds(("--randomly-seed=4",)) == 1
+    assert _default_seeds(("-p", "no:randomly")) == 1
