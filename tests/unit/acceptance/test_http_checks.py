@@ -366,3 +366,23 @@ def test_prometheus_that_does_not_list_the_api_fails_without_waiting_out_its_bud
     with pytest.raises(CheckFailed, match=r"does not scrape the API at .*it scrapes http://127"):
         promql.prometheus_target(promql.TargetParams(poll_seconds=0.05), ctx)
     assert 2 <= targets.call_count < 20  # asked again, then gave up long before 30 s
+
+
+@respx.mock
+def test_prometheus_fails_once_two_fresh_scrapes_lack_the_series(make_ctx):
+    """A counter that never moves fails after two scrapes made since the check began, not at
+    the end of the 30 s budget."""
+    from lab.acceptance.checks.promql import TargetParams, prometheus_target
+
+    ctx = make_ctx(api_url=API, prometheus_url=PROM, timeout=30)
+    scrapes = iter(f"2026-12-02T10:00:0{i}Z" for i in range(10))
+    target = {"scrapeUrl": f"{API}/metrics", "health": "up", "labels": {}}
+    targets = respx.get(f"{PROM}/api/v1/targets").mock(
+        side_effect=lambda req: httpx.Response(200, json={"status": "success", "data": {
+            "activeTargets": [{**target, "lastScrape": next(scrapes)}]}})
+    )  # fmt: skip
+    respx.get(f"{PROM}/api/v1/status/buildinfo").respond(200, json={"status": "success"})
+    respx.get(f"{PROM}/api/v1/query").respond(200, json=prom_answer([]))
+    with pytest.raises(CheckFailed, match=r"no series for .* in 2 scrapes since"):
+        prometheus_target(TargetParams(poll_seconds=0.05), ctx)
+    assert targets.call_count == 3  # the first scrape seen predates the check: not counted
