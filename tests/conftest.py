@@ -48,7 +48,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     fixed = sorted(
         (item for item in items if _fixed_order(item)), key=lambda i: i.stash[_COLLECTED]
     )
-    items[:] = shuffled + fixed
+    # On pytest-xdist's workers (`lab test --jobs 2`) the slow files go out first, so the
+    # quick unit files fill the gaps at the end instead of one worker finishing long after.
+    items[:] = fixed + shuffled if os.environ.get("PYTEST_XDIST_WORKER") else shuffled + fixed
 
 
 @pytest.fixture

@@ -22,7 +22,12 @@ _SEED_RANGE = (1, 2**31 - 1)
 
 #: Modules of the `test` extras (pyproject.toml); installed by the first `lab test`, so a
 #: learner's first `bin/lab up` does not wait for (or store) playwright and the other tools.
-TEST_MODULES = ("pytest", "pytest_timeout", "pytest_randomly", "hypothesis", "respx", "playwright")
+TEST_MODULES = (
+    "pytest", "pytest_timeout", "pytest_randomly", "xdist", "hypothesis", "respx", "playwright"
+)  # fmt: skip
+#: Workers for a run of many test files: two keep an 8 GB laptop comfortable (an integration
+#: test file runs its own MLflow, API, CRM and Prometheus) and use a 2-core machine fully.
+DEFAULT_JOBS = 2
 
 
 def _ensure_test_extras() -> None:
@@ -45,8 +50,19 @@ def _ensure_test_extras() -> None:
     importlib.invalidate_caches()
 
 
-def _pytest(args: list[str]) -> int:
-    code = subprocess.call([sys.executable, "-m", "pytest", *args])
+def _parallel(args: list[str], jobs: int) -> list[str]:
+    """pytest-xdist's options for `jobs` workers, each taking whole files (a file's fixtures,
+    e.g. its lab stack, start once); none for one job or when asked for by hand."""
+    if jobs <= 1 or any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args):
+        return []
+    if importlib.util.find_spec("xdist") is None:
+        click.echo("lab test: pytest-xdist is not installed; running on one worker", err=True)
+        return []
+    return ["-n", str(jobs), "--dist", "loadfile"]
+
+
+def _pytest(args: list[str], jobs: int = 1) -> int:
+    code = subprocess.call([sys.executable, "-m", "pytest", *_parallel(args, jobs), *args])
     if code == NO_TESTS_COLLECTED:
         click.echo("lab test: pytest ran no test; that counts as a failure", err=True)
         return 1
@@ -71,7 +87,7 @@ def _run_args(n: int, pytest_args: tuple[str, ...]) -> list[str]:
     return [*pytest_args, *(s for s in SHUFFLED_SUITES if Path(s).is_dir())]
 
 
-def _seeded_runs(seeds: int, pytest_args: tuple[str, ...]) -> int:
+def _seeded_runs(seeds: int, pytest_args: tuple[str, ...], jobs: int | None) -> int:
     """Run pytest `seeds` times, each in the random order of its own seed (pytest-randomly);
     stop at the first failing run and say how to repeat it."""
     if importlib.util.find_spec("pytest_randomly") is None:
@@ -86,7 +102,7 @@ def _seeded_runs(seeds: int, pytest_args: tuple[str, ...]) -> int:
         click.echo(
             f"lab test: run {n} of {seeds} ({what}), random order --randomly-seed={seed}", err=True
         )
-        code = _pytest([*order, *args])
+        code = _pytest([*order, *args], _jobs(jobs, args))
         if code != 0:
             again = shlex.join(["lab", "test", *order, *args])
             click.echo(f"lab test: run {n} of {seeds} failed; repeat it with: {again}", err=True)
@@ -96,6 +112,15 @@ def _seeded_runs(seeds: int, pytest_args: tuple[str, ...]) -> int:
 
 def _own_order(pytest_args: tuple[str, ...]) -> bool:
     return any(a.startswith("--randomly-seed") or a.endswith("no:randomly") for a in pytest_args)
+
+
+def _jobs(asked: int | None, args: list[str] | tuple[str, ...]) -> int:
+    """`--jobs`, else two workers for whole suites and one for the tests named by hand."""
+    if asked is not None:
+        return asked
+    named = [a for a in args if _names_tests(a)]
+    whole = not named or all(Path(a).is_dir() and "::" not in a for a in named)
+    return DEFAULT_JOBS if whole else 1
 
 
 def _default_seeds(pytest_args: tuple[str, ...] = ()) -> int:
@@ -115,20 +140,28 @@ def _default_seeds(pytest_args: tuple[str, ...] = ()) -> int:
     "after a first run of the whole suite the others repeat only tests/unit and tests/property. "
     "[default: 3 when CI=true, else 1]",
 )
+@click.option(
+    "--jobs",
+    default=None,
+    type=click.IntRange(1, 32),
+    help="Test files run on this many workers at once (pytest-xdist; 1: none). "
+    f"[default: {DEFAULT_JOBS} for whole folders, 1 for the files or tests named]",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test(seeds: int | None, pytest_args: tuple[str, ...]) -> None:
+def test(seeds: int | None, jobs: int | None, pytest_args: tuple[str, ...]) -> None:
     """Run the tests: unit, property, integration (real processes) and e2e (Chromium).
 
     Extra arguments go to pytest, e.g. `lab test tests/unit -x`. Running no test is a failure.
     With pytest-randomly installed (the test extras) the unit and property tests run in a
     random order whose seed pytest prints; `--seeds 3` (the default in CI, CI=true) runs them
     in three orders, stopping at the first failing run with the command that repeats it.
+    Whole folders run on two workers (`--jobs`), each taking whole test files.
     """
     _ensure_test_extras()
     seeds = seeds or _default_seeds(pytest_args)
     if seeds == 1:
-        sys.exit(_pytest(list(pytest_args)))
-    sys.exit(_seeded_runs(seeds, pytest_args))
+        sys.exit(_pytest(list(pytest_args), _jobs(jobs, pytest_args)))
+    sys.exit(_seeded_runs(seeds, pytest_args, jobs))
 
 
 def register(group: click.Group) -> None:

@@ -38,7 +38,8 @@ def _lab_test(folder: Path, *args: str) -> subprocess.CompletedProcess:
         folder / "home", PYTEST_DISABLE_PLUGIN_AUTOLOAD=1, PYTEST_PLUGINS="pytest_randomly"
     )
     return subprocess.run(
-        [sys.executable, "-m", "lab", "test", *args, "-p", "no:cacheprovider", str(folder)],
+        [sys.executable, "-m", "lab", "test", "--jobs", "1", *args, "-p", "no:cacheprovider",
+         str(folder)],
         env=env,
         cwd=folder,
         capture_output=True,
@@ -143,3 +144,19 @@ def test_an_order_of_ones_own_runs_once_in_ci_too(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CI", "true")
     assert _default_seeds(("--randomly-seed=4",)) == 1
     assert _default_seeds(("-p", "no:randomly")) == 1
+
+
+def test_whole_folders_run_on_two_workers_and_named_tests_on_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lab.cli.test_cmd import _jobs, _parallel
+
+    (tmp_path / "tests/unit").mkdir(parents=True)
+    (tmp_path / "tests/unit/test_a.py").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert _jobs(None, ()) == _jobs(None, ("tests/unit", "-x")) == 2
+    assert _jobs(None, ("tests/unit/test_a.py",)) == _jobs(None, ("tests/unit::t",)) == 1
+    assert _jobs(3, ("tests/unit/test_a.py",)) == 3
+    assert _parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile"]
+    assert _parallel(["-x"], 1) == []
+    assert _parallel(["-n", "4"], 2) == _parallel(["--dist=load"], 2) == []  # asked by hand
