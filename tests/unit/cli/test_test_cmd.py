@@ -37,9 +37,9 @@ def _lab_test(folder: Path, *args: str) -> subprocess.CompletedProcess:
     env = lab_env(
         folder / "home", PYTEST_DISABLE_PLUGIN_AUTOLOAD=1, PYTEST_PLUGINS="pytest_randomly"
     )
+    command = [sys.executable, "-m", "lab", "test", "--jobs", "1", *args]
     return subprocess.run(
-        [sys.executable, "-m", "lab", "test", "--jobs", "1", *args, "-p", "no:cacheprovider",
-         str(folder)],
+        [*command, "-p", "no:cacheprovider", str(folder)],
         env=env,
         cwd=folder,
         capture_output=True,
