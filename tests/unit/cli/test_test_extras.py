@@ -27,6 +27,7 @@ def test_a_first_lab_test_installs_the_test_extras_and_says_so(monkeypatch):
             installed.update(test_cmd.TEST_MODULES)
         return 0
 
+    monkeypatch.delenv("CI", raising=False)  # one run (CI=true would make it three)
     monkeypatch.setattr(test_cmd.importlib.util, "find_spec", find_spec)
     monkeypatch.setattr(test_cmd.subprocess, "call", call)
     result = CliRunner().invoke(main, ["test", "tests/unit/test_files.py"])
