@@ -160,3 +160,55 @@ def test_whole_folders_run_on_two_workers_and_named_tests_on_one(
     assert _parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile"]
     assert _parallel(["-x"], 1) == []
     assert _parallel(["-n", "4"], 2) == _parallel(["--dist=load"], 2) == []  # asked by hand
+
+
+def _project(root: Path, unit_body: str = "    pass\n") -> Path:
+    """tests/unit, tests/property and tests/integration of one test each, noting their runs."""
+    for suite in ("unit", "property", "integration"):
+        folder = root / "tests" / suite
+        folder.mkdir(parents=True)
+        body = unit_body if suite == "unit" else "    pass\n"
+        (folder / f"test_{suite}.py").write_text(
+            "from pathlib import Path\n\n"
+            f"def test_{suite}(tmp_path):\n"
+            f"    with Path({str(root / 'runs.txt')!r}).open('a') as f:\n"
+            f"        f.write('{suite}\\n')\n" + body,
+            encoding="utf-8",
+        )
+    return root
+
+
+def _whole_suite(root: Path) -> subprocess.CompletedProcess:
+    env = lab_env(root / "home", PYTEST_DISABLE_PLUGIN_AUTOLOAD=1, PYTEST_PLUGINS="pytest_randomly")
+    command = [sys.executable, "-m", "lab", "test", "--jobs", "1", "--seeds", "3"]
+    return subprocess.run(
+        [*command, "-p", "no:cacheprovider"],
+        env=env, cwd=root, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+
+
+def test_the_later_seeds_run_beside_the_first_and_repeat_only_the_shuffled_suites(
+    tmp_path: Path,
+) -> None:
+    done = _whole_suite(_project(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = (tmp_path / "runs.txt").read_text(encoding="utf-8").split()
+    assert sorted(runs) == ["integration"] + ["property"] * 3 + ["unit"] * 3
+    assert "beside run 1 at the lowest CPU priority" in done.stderr
+    for n in (2, 3):
+        assert re.search(rf"run {n} of 3 passed: 2 passed in ", done.stderr), done.stderr
+
+
+def test_a_failing_later_seed_shows_its_output_and_how_to_repeat_it(tmp_path: Path) -> None:
+    # fails only in the runs beside the first: their pytest temp folders are lab test's own
+    fails_beside = "    assert 'lab-test-seeds-' not in str(tmp_path), 'beside'\n"
+    done = _whole_suite(_project(tmp_path, fails_beside))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "run 2 of 3 failed (exit 1): 1 failed, 1 passed" in done.stderr
+    assert "AssertionError: beside" in done.stderr  # the tail of its log
+    (seed,) = re.findall(r"run 2 of 3 failed; repeat it with: lab test --randomly-seed=(\d+) -p "
+                         r"no:cacheprovider tests/unit tests/property", done.stderr)  # fmt: skip
+    assert f"run 2 of 3 (tests/unit tests/property), random order --randomly-seed={seed}" in (
+        done.stderr
+    )  # the seed it announced
+    assert "run 3 of 3" not in done.stderr.split("run 2 of 3 failed")[1]
