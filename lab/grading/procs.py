@@ -83,15 +83,17 @@ def spawn(
 
 def stop_tree(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     """Stop `proc` and every process it started (terminate, then kill after `grace`)."""
+    # Only while `proc` is not reaped does its PID surely name it (PIDs wrap around): once it
+    # ended, what it left was `lab up`'s to stop, and another program may have its number.
     with contextlib.suppress(psutil.Error):
-        root = psutil.Process(proc.pid)
-        family = [*root.children(recursive=True), root]
         if proc.poll() is None:
+            root = psutil.Process(proc.pid)
+            family = [*root.children(recursive=True), root]
             with contextlib.suppress(OSError):
                 proc.terminate()  # `lab up` stops its own processes on SIGTERM
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(grace)
-        proctree.stop([p for p in family if proctree.alive(p)], grace=3.0)
+            proctree.stop([p for p in family if proctree.alive(p)], grace=3.0)
     with contextlib.suppress(subprocess.TimeoutExpired, OSError):
         proc.wait(5)
 

@@ -61,6 +61,11 @@ class Child:
             **kwargs,
         )
         self.pid = self.proc.pid
+        # the process itself, known by its start time too: once it is reaped its PID may name
+        # another program's process, which psutil then tells apart
+        self._me: psutil.Process | None = None
+        with contextlib.suppress(psutil.Error):
+            self._me = psutil.Process(self.pid)
         self.tree = proctree.ProcessTree(self.pid)
         self._reader = threading.Thread(
             target=_pump, args=(self.proc.stdout, on_line), name=f"output-{self.pid}", daemon=True
@@ -75,9 +80,8 @@ class Child:
         self.tree.refresh()
         own = []
         with contextlib.suppress(psutil.Error):
-            me = psutil.Process(self.pid)
-            if proctree.alive(me):
-                own.append(me)
+            if self._me is not None and self._me.is_running() and proctree.alive(self._me):
+                own.append(self._me)
         return own + self.tree.processes()
 
     def rss(self) -> int:
@@ -105,12 +109,25 @@ class Child:
                 with contextlib.suppress(OSError):
                     os.kill(self.pid, signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
             return
-        with contextlib.suppress(OSError):
-            os.killpg(self.pid, signal.SIGTERM)  # the group outlives its leader
+        if self._group_is_ours(procs):
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGTERM)  # the group outlives its leader
         for proc in procs:  # descendants that left the group
             with contextlib.suppress(psutil.Error, OSError):
                 if os.getpgid(proc.pid) != self.pid:
                     proc.terminate()
+
+    def _group_is_ours(self, procs: list[psutil.Process]) -> bool:
+        """Whether process group `pid` is still this child's: its leader is not reaped yet, or
+        one of its descendants seen alive is in it. Once the leader is reaped and the group is
+        empty, the number may already name another program's group (PIDs wrap around)."""
+        if self.proc.poll() is None:
+            return True
+        for proc in procs:
+            with contextlib.suppress(psutil.Error, OSError):
+                if proc.is_running() and os.getpgid(proc.pid) == self.pid:
+                    return True
+        return False
 
 
 def _pump(stream: IO[bytes], on_line: Callable[[bytes], None]) -> None:

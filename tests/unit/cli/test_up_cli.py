@@ -29,6 +29,7 @@ def lab_dir(tmp_path: Path, settings_factory, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LAB_ENV_FILE", str(tmp_path / ".env"))
     monkeypatch.setenv("LAB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "1000")  # no wrapping inside a long temp path
     for key in PORT_KEYS:
         monkeypatch.setenv(key, str(free_port()))
     return tmp_path
