@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lab.cli import main
+from lab.cli import _common, main
 from lab.orchestration import runfile
 from tests.support import free_port
 
@@ -29,7 +29,8 @@ def lab_dir(tmp_path: Path, settings_factory, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LAB_ENV_FILE", str(tmp_path / ".env"))
     monkeypatch.setenv("LAB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "1000")  # no wrapping inside a long temp path
+    for shared in (_common.console, _common.err_console):  # no wrap inside a long temp path
+        monkeypatch.setattr(shared, "width", 1000)
     for key in PORT_KEYS:
         monkeypatch.setenv(key, str(free_port()))
     return tmp_path
