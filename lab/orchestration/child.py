@@ -61,12 +61,7 @@ class Child:
             **kwargs,
         )
         self.pid = self.proc.pid
-        # the process itself, known by its start time too: once it is reaped its PID may name
-        # another program's process, which psutil then tells apart
-        self._me: psutil.Process | None = None
-        with contextlib.suppress(psutil.Error):
-            self._me = psutil.Process(self.pid)
-        self.tree = proctree.ProcessTree(self.pid)
+        self.tree = proctree.ProcessTree(self.pid)  # its root: the process, known safely
         self._reader = threading.Thread(
             target=_pump, args=(self.proc.stdout, on_line), name=f"output-{self.pid}", daemon=True
         )
@@ -78,10 +73,8 @@ class Child:
     def processes(self) -> list[psutil.Process]:
         """The process and every descendant seen so far that still runs."""
         self.tree.refresh()
-        own = []
-        with contextlib.suppress(psutil.Error):
-            if self._me is not None and self._me.is_running() and proctree.alive(self._me):
-                own.append(self._me)
+        me = self.tree.root
+        own = [me] if me is not None and proctree.alive(me) else []
         return own + self.tree.processes()
 
     def rss(self) -> int:

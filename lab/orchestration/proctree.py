@@ -50,16 +50,17 @@ class ProcessTree:
     def __init__(self, root_pid: int) -> None:
         self.root_pid = root_pid
         self._seen: dict[int, psutil.Process] = {}
-        # known by its start time too: once the root is reaped its PID may be another program's
-        self._root: psutil.Process | None = None
+        #: the root, known by its start time too: once it is reaped its PID may be another
+        #: program's, which psutil then tells apart (None: it had ended already)
+        self.root: psutil.Process | None = None
         with contextlib.suppress(psutil.Error):
-            self._root = psutil.Process(root_pid)
+            self.root = psutil.Process(root_pid)
 
     def refresh(self) -> None:
         with contextlib.suppress(psutil.Error):
-            if self._root is None or not self._root.is_running():
+            if self.root is None or not self.root.is_running():
                 return  # the root is gone: what it started was seen before, or is lost
-            for child in self._root.children(recursive=True):
+            for child in self.root.children(recursive=True):
                 known = self._seen.get(child.pid)
                 if known is None or not known.is_running():
                     self._seen[child.pid] = child
