@@ -19,8 +19,6 @@ from pathlib import Path
 
 import psutil
 
-from lab.orchestration import proctree
-
 #: Lines of a failed run's log shown after the first run's output.
 TAIL_LINES = 60
 
@@ -98,16 +96,23 @@ class Beside:
         """Stop what is running beside (the first run failed: its answer is enough)."""
         self._stop.set()
         proc = self._current
-        if proc is not None and proc.poll() is None:  # not reaped: its PID is still its own
-            with contextlib.suppress(psutil.Error):
-                root = psutil.Process(proc.pid)
-                proctree.stop([*root.children(recursive=True), root], grace=5.0)
+        if proc is not None and proc.poll() is None:
+            for child in _children(proc.pid):
+                child.terminate()
+            proc.terminate()
         self.join()
 
     def join(self) -> list[BesideRun]:
         if self._thread is not None:
             self._thread.join()
         return self.runs
+
+
+def _children(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 def scratch_folder() -> tempfile.TemporaryDirectory[str]:

@@ -212,19 +212,3 @@ def test_a_failing_later_seed_shows_its_output_and_how_to_repeat_it(tmp_path: Pa
         done.stderr
     )  # the seed it announced
     assert "run 3 of 3" not in done.stderr.split("run 2 of 3 failed")[1]
-
-
-def test_a_failing_first_run_stops_the_runs_beside_it(tmp_path: Path) -> None:
-    """Run 1 fails (its integration test) while run 2's unit test still runs: run 2 is stopped,
-    not reported, and lab test says how to repeat run 1."""
-    beside_sleeps = (
-        "    if 'lab-test-seeds-' in str(tmp_path):\n        import time; time.sleep(60)\n"
-    )
-    project = _project(tmp_path, beside_sleeps)
-    (project / "tests/integration/test_integration.py").write_text(
-        "def test_integration():\n    assert False\n", encoding="utf-8"
-    )
-    done = _whole_suite(project)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "run 1 of 3 failed; repeat it with: lab test --randomly-seed=" in done.stderr
-    assert "run 2 of 3 passed" not in done.stderr and "run 2 of 3 failed" not in done.stderr
