@@ -14,7 +14,6 @@ import click
 from rich.markup import escape
 
 from lab.cli._common import LabError
-from lab.cli.test_beside import Beside, scratch_folder
 
 NO_TESTS_COLLECTED = 5
 #: Seeds are drawn from here; pytest-randomly accepts any non-negative integer.
@@ -90,64 +89,24 @@ def _run_args(n: int, pytest_args: tuple[str, ...]) -> list[str]:
 
 def _seeded_runs(seeds: int, pytest_args: tuple[str, ...], jobs: int | None) -> int:
     """Run pytest `seeds` times, each in the random order of its own seed (pytest-randomly);
-    stop at the first failing run and say how to repeat it. When the first run is the whole
-    suite, the others (the shuffled suites only) run beside it at the lowest CPU priority."""
+    stop at the first failing run and say how to repeat it."""
     if importlib.util.find_spec("pytest_randomly") is None:
         raise LabError("--seeds needs pytest-randomly: pip install -e '.[test]' (bin/lab does it)")
     if _own_order(pytest_args):
         raise click.UsageError("--seeds picks the seeds: leave out --randomly-seed and no:randomly")
     drawn = random.SystemRandom().sample(range(*_SEED_RANGE), seeds)
-    runs = []
     for n, seed in enumerate(drawn, 1):
+        order = [f"--randomly-seed={seed}"]
         args = _run_args(n, pytest_args)
         what = " ".join(a for a in args if _names_tests(a)) or "every suite"
-        runs.append((n, [f"--randomly-seed={seed}", *args], what))
-    if seeds > 1 and runs[1][1][1:] != runs[0][1][1:]:
-        return _first_with_the_rest_beside(runs, jobs)
-    for n, args, what in runs:
-        click.echo(f"lab test: run {n} of {seeds} ({what}), random order {args[0]}", err=True)
-        code = _pytest(args, _jobs(jobs, args))
-        if code != 0:
-            _say_how_to_repeat(n, seeds, args)
-            return code
-    return 0
-
-
-def _say_how_to_repeat(n: int, seeds: int, args: list[str]) -> None:
-    again = shlex.join(["lab", "test", *args])
-    click.echo(f"lab test: run {n} of {seeds} failed; repeat it with: {again}", err=True)
-
-
-def _first_with_the_rest_beside(runs: list[tuple[int, list[str], str]], jobs: int | None) -> int:
-    seeds = len(runs)
-    (_, first, what), rest = runs[0], runs[1:]
-    with scratch_folder() as folder:
-        beside = Beside.of(
-            [(n, [*_parallel(args, _jobs(jobs, args)), *args]) for n, args, _ in rest],
-            Path(folder),
+        click.echo(
+            f"lab test: run {n} of {seeds} ({what}), random order --randomly-seed={seed}", err=True
         )
-        for n, args, later in rest:
-            click.echo(
-                f"lab test: run {n} of {seeds} ({later}), random order {args[0]}: beside run 1 "
-                "at the lowest CPU priority, its output after run 1's",
-                err=True,
-            )
-        click.echo(f"lab test: run 1 of {seeds} ({what}), random order {first[0]}", err=True)
-        beside.start()
-        code = _pytest(first, _jobs(jobs, first))
+        code = _pytest([*order, *args], _jobs(jobs, args))
         if code != 0:
-            beside.stop()
-            _say_how_to_repeat(1, seeds, first)
+            again = shlex.join(["lab", "test", *order, *args])
+            click.echo(f"lab test: run {n} of {seeds} failed; repeat it with: {again}", err=True)
             return code
-        for run in beside.join():
-            if run.code is None:
-                continue
-            said = "passed" if run.code == 0 else f"failed (exit {run.code})"
-            click.echo(f"lab test: run {run.number} of {seeds} {said}: {run.summary()}", err=True)
-            if run.code != 0:
-                click.echo(run.tail(), err=True)
-                _say_how_to_repeat(run.number, seeds, runs[run.number - 1][1])
-                return 1 if run.code == NO_TESTS_COLLECTED else run.code
     return 0
 
 
