@@ -8,6 +8,7 @@ import random
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -61,8 +62,18 @@ def _parallel(args: list[str], jobs: int) -> list[str]:
     return ["-n", str(jobs), "--dist", "loadfile"]
 
 
+def _environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """pytest's environment: the caller's, with Python's bytecode cache on (`__pycache__`,
+    git-ignored). The suite starts a few hundred Python processes; with PYTHONDONTWRITEBYTECODE
+    set (many container images set it) each of them compiles the lab again, and pytest
+    rewrites every test module's asserts again in each run and worker."""
+    return {k: v for k, v in environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _pytest(args: list[str], jobs: int = 1) -> int:
-    code = subprocess.call([sys.executable, "-m", "pytest", *_parallel(args, jobs), *args])
+    code = subprocess.call(
+        [sys.executable, "-m", "pytest", *_parallel(args, jobs), *args], env=_environment()
+    )
     if code == NO_TESTS_COLLECTED:
         click.echo("lab test: pytest ran no test; that counts as a failure", err=True)
         return 1

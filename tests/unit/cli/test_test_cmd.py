@@ -32,10 +32,13 @@ def _suite(folder: Path, failing: str | None = None) -> Path:
     return folder
 
 
-def _lab_test(folder: Path, *args: str) -> subprocess.CompletedProcess:
+def _lab_test(folder: Path, *args: str, **env_values: str) -> subprocess.CompletedProcess:
     # Only pytest-randomly of the installed plugins: the others take seconds to import.
     env = lab_env(
-        folder / "home", PYTEST_DISABLE_PLUGIN_AUTOLOAD=1, PYTEST_PLUGINS="pytest_randomly"
+        folder / "home",
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD=1,
+        PYTEST_PLUGINS="pytest_randomly",
+        **env_values,
     )
     command = [sys.executable, "-m", "lab", "test", "--jobs", "1", *args]
     return subprocess.run(
@@ -55,8 +58,11 @@ def _runs(folder: Path) -> list[list[str]]:
 
 def test_seeds_runs_the_tests_in_three_random_orders(tmp_path: Path) -> None:
     suite = _suite(tmp_path / "suite")
-    done = _lab_test(suite, "--seeds", "3")
+    done = _lab_test(suite, "--seeds", "3", PYTHONDONTWRITEBYTECODE="1")
     assert done.returncode == 0, done.stdout + done.stderr
+    # the bytecode cache is on even where the shell turns it off: pytest's rewritten test
+    # module is compiled once, then read again by the next runs and workers
+    assert list((suite / "__pycache__").glob("test_suite.*pytest*.pyc")), done.stdout
     seeds = re.findall(r"run \d of 3 \([^)]*\), random order --randomly-seed=(\d+)", done.stderr)
     assert len(set(seeds)) == 3, done.stderr
     for seed in seeds:
