@@ -90,7 +90,7 @@ class Child:
         procs = self.processes()
         self._ask(procs)
         left = proctree.wait_gone(procs, grace)
-        survivors = proctree.stop(left, grace=2.0)
+        survivors = proctree.stop(left, grace=min(grace, 2.0))
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(2)
         self._reader.join(2)

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from lab.orchestration import output as out
-from lab.orchestration.child import Child
+from lab.orchestration.child import GRACE, Child
 from lab.orchestration.policy import Backoff, Machine, Phase
 from lab.orchestration.runfile import ProcView
 
@@ -68,6 +68,7 @@ class Supervisor:
     clock: Callable[[], float] = time.monotonic
     on_crash: Callable[[str, str], None] | None = None  # name, log tail
     health_names: frozenset[str] = frozenset()  # processes whose health the caller probes
+    grace: float = GRACE  # seconds a stopped tree gets between SIGTERM and SIGKILL
     procs: dict[str, Proc] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -145,7 +146,7 @@ class Supervisor:
         proc = self.procs[name]
         survivors: list[psutil.Process] = []
         if proc.child is not None:
-            survivors = proc.child.stop()
+            survivors = proc.child.stop(self.grace)
             code = proc.child.poll()
             self.output.note(name, f"stopped on request (code {code})")
         if proc.machine.phase is not Phase.MISSING or proc.child is not None:
@@ -175,7 +176,7 @@ class Supervisor:
         survivors: list[psutil.Process] = []
         for proc in reversed(list(self.procs.values())):
             if proc.child is not None:
-                survivors += proc.child.stop()
+                survivors += proc.child.stop(self.grace)
                 proc.child = None
             if proc.machine.phase is not Phase.MISSING:
                 proc.machine.stopped()

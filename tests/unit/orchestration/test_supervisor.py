@@ -38,6 +38,8 @@ def make(tmp_path: Path):
     def make(processes: dict[str, str], **kwargs) -> Supervisor:
         run = tmp_path / "run"
         out = Output(run, list(processes), None)
+        # a short grace: the trees that ignore SIGTERM are killed after it, as after lab up's 5 s
+        kwargs.setdefault("grace", 0.5)
         sup = Supervisor(processes, run, dict(os.environ), out, clock=Clock(), **kwargs)
         made.append(sup)
         return sup
