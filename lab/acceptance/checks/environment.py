@@ -17,6 +17,7 @@ from packaging.specifiers import SpecifierSet
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckError, CheckFailed, Params, short
+from lab.acceptance.checks._priority import run_low
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 _PROBE = """
@@ -59,10 +60,8 @@ def run_python(ctx: CheckContext, *args: str, timeout: float | None = None) -> A
     """Run the project's interpreter; its last stdout line, as JSON."""
     python = ctx.interpreter()
     try:
-        done = subprocess.run(
-            [str(python), *args], cwd=ctx.project_dir, capture_output=True, text=True,
-            timeout=timeout or ctx.timeout,
-        )  # fmt: skip
+        # at a low priority: the training check, the slowest, keeps a core (_priority.py)
+        done = run_low([str(python), *args], cwd=ctx.project_dir, timeout=timeout or ctx.timeout)
     except OSError as exc:
         raise CheckFailed(f"cannot run the project's interpreter {python}: {exc}") from None
     except subprocess.TimeoutExpired:
@@ -127,6 +126,7 @@ def parsed(where: str, lines: list[str]) -> list[Requirement]:
 
 class DepsParams(Params):
     isolated = True
+    reusable = True
     default_timeout = 120.0
 
 
@@ -237,6 +237,7 @@ def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
 
 class TrainParams(Params):
     isolated = True
+    reusable = True
     default_timeout = 180.0
     flags: list[str] = Field(
         default_factory=lambda: [

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, CheckSkipped, short
+from lab.acceptance.checks._priority import run_low
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.checks.mlflow import RegistryParams, champion, tags_of
 
@@ -43,10 +44,10 @@ def mlflow_ui(params: UiParams, ctx: CheckContext) -> str:
     url = f"{ctx.targets.mlflow_url}/#/models/{quote(name, safe='')}/versions/{quote(number)}"
     with tempfile.TemporaryDirectory(prefix="lab-check-chromium-") as profile:
         try:
-            done = subprocess.run(
+            done = run_low(  # low priority: the training check keeps a core
                 [exe, *ARGS, f"--user-data-dir={profile}",
                  f"--virtual-time-budget={params.render_ms}", "--dump-dom", url],
-                capture_output=True, text=True, timeout=max(ctx.timeout - 2, 5),
+                timeout=max(ctx.timeout - 2, 5),
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             raise CheckFailed(f"Chromium did not render {url} within {ctx.timeout:g} s") from None
