@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lab.acceptance import reuse
 from lab.acceptance.checks import (
     CHECK_KINDS,
     CheckContext,
@@ -117,10 +118,17 @@ def _concurrent(criterion: Criterion, registry: CheckKinds) -> bool:
 
 
 def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcome:
+    kept_as = None
     try:
         params = kind.params.model_validate(
             {k: v for k, v in criterion.check.items() if k != "kind"}
         )
+        if kind.params.reusable and ctx.reuse is not None:
+            kept_as = reuse.key(kind.name, params.model_dump(mode="json"), ctx.python,
+                                ctx.project_dir)  # fmt: skip
+            kept = ctx.reuse.get(kept_as) if kept_as else None
+            if kept is not None:
+                return Outcome(Status.PASS, reuse.reused(kept))
         result = kind.run(params, ctx)
     except CheckFailed as exc:
         return Outcome(Status.FAIL, str(exc), hint=exc.hint, hint_zh_tw=exc.hint_zh_tw)
@@ -130,7 +138,10 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
         return Outcome(Status.ERROR, str(exc))
     except Exception as exc:  # a check's own bug must not stop the run: it fails, visibly
         return Outcome(Status.FAIL, f"the check crashed: {type(exc).__name__}: {short(str(exc))}")
-    return result if isinstance(result, Outcome) else Outcome(Status.PASS, str(result))
+    outcome = result if isinstance(result, Outcome) else Outcome(Status.PASS, str(result))
+    if kept_as and outcome.status is Status.PASS:
+        ctx.reuse.put(kept_as, outcome.observed)
+    return outcome
 
 
 def run_rubric(

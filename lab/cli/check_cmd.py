@@ -75,6 +75,13 @@ def _default_lang() -> str:
 )
 @click.option("--no-tests", is_flag=True, help="Skip the slow test-running criteria (they earn 0).")
 @click.option(
+    "--fresh",
+    is_flag=True,
+    help="Run every check. By default a pass of M1.deps and M1.train (the project's imports, "
+    "its training command: seconds each) is reported again while neither the project's files "
+    "nor its venv changed.",
+)
+@click.option(
     "--rubric",
     "rubric_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -138,8 +145,8 @@ def _default_lang() -> str:
     help="Send CRM_TOKEN, API_TOKEN and the Grafana password to the URLs given too (default: "
     "only to the addresses .env names, so grading another lab hands it no secret).",
 )
-def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, project_dir, python,
-          fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
+def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_path, project_dir,
+          python, fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
           send_credentials, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
@@ -157,12 +164,14 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
     Examples:
       lab check                       # the whole lab, URLs from .env
       lab check -m M4 --no-tests      # one module
+      lab check --fresh               # run M1.deps and M1.train again, changed or not
       lab check --api-url http://10.0.0.7:8000 --json - > score.json
     """
     from lab.acceptance import CHECK_KINDS, CheckContext, RubricError, Targets, load_rubric
     from lab.acceptance.extra import record_hidden, with_extra
     from lab.acceptance.formats import render, verdict
     from lab.acceptance.graded import project_settings, resolve
+    from lab.acceptance.reuse import Store
 
     if list_kinds:
         for kind in CHECK_KINDS:
@@ -197,6 +206,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, rubric_path, proj
         fault_note="" if fault_checks else why,
         lab_command=(sys.executable, "-m", "lab"),
         api_log=api_log,
+        reuse=None if fresh else Store(settings.LAB_HOME / "cache" / "checks.json"),
     )
     if json_path == "-" and fmt != "table":
         raise click.BadParameter("--json - and --format both want stdout", param_hint="--format")

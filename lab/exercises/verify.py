@@ -111,7 +111,9 @@ def check_call(
     """
     log = ws.root / ".lab" / "run" / "api.log"
     out = ws.root / RESULTS
+    # --fresh: every check runs (no pass kept from an earlier run of the same workspace)
     cmd = [sys.executable, "-m", "lab", "check", "--project-dir", str(ws.root), "--json", str(out)]
+    cmd.append("--fresh")
     if supervised.fault_criteria(module):
         cmd += ["--fault-checks"]
         env = {**env, "LAB_HOME": str(root / LAB_HOME)}

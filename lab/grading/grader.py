@@ -213,6 +213,7 @@ def _run_check(
         sys.executable, "-m", "lab", "check", "--json", str(out),
         "--badges", str(run_dir / "badges"), "--html", str(run_dir / "check.html"),
         "--rubric", str(opts.rubric), "--project-dir", str(project),
+        "--fresh",  # every check runs: no pass kept by an earlier `lab check` counts here
     ]  # fmt: skip
     if opts.extra_rubric is not None:
         args += ["--extra-rubric", str(opts.extra_rubric)]

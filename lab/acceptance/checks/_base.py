@@ -102,6 +102,8 @@ class CheckContext:
     lab_command: tuple[str, ...] = ()
     #: the API's log file, when known (else the local lab's logs under LAB_HOME/run)
     api_log: Path | None = None
+    #: where passes of `reusable` kinds are kept (lab.acceptance.reuse.Store; None: run them)
+    reuse: Any = None
 
     def client(self) -> httpx.Client:
         """An HTTP client whose every request gives up after this criterion's timeout."""
@@ -149,6 +151,9 @@ class Params(BaseModel):
     #: workspace its criteria are left out of the run (results `not_applicable`): they neither
     #: run nor count in the maximum, so a project they cannot apply to loses nothing
     workspace_only: ClassVar[str | None] = None
+    #: True for kinds whose pass depends only on the project's files and its interpreter's
+    #: venv: `lab check` reports it again while neither changed (lab.acceptance.reuse)
+    reusable: ClassVar[bool] = False
 
 
 CheckFunction = Callable[[Any, CheckContext], Outcome | str]

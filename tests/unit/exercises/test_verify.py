@@ -22,6 +22,7 @@ def test_only_m4_runs_its_fault_check_on_verifys_lab_up(tmp_path: Path, module: 
         # M4: `lab check` stops and starts the CRM of the `lab up` in verify's LAB_HOME; the
         # others have no fault check of their own (M4.crm_down on a later starter is skipped)
         assert ctx.params["fault_checks"] is (module == "M4")
+        assert ctx.params["fresh"] is True  # every check runs: no pass kept from before
     if module == "M4":
         assert env == {"PATH": "p", "LAB_HOME": str(tmp_path / verify.LAB_HOME)}
     else:
