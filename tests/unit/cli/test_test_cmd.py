@@ -160,6 +160,10 @@ def test_whole_folders_run_on_two_workers_and_named_tests_on_one(
     (tmp_path / "tests/unit").mkdir(parents=True)
     (tmp_path / "tests/unit/test_a.py").write_text("", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CI", "true")
+    assert _jobs(None, ()) == _jobs(None, ("tests/unit", "-x")) == 3  # CI: one more worker
+    assert _jobs(None, ("tests/unit/test_a.py",)) == 1
+    monkeypatch.delenv("CI")
     assert _jobs(None, ()) == _jobs(None, ("tests/unit", "-x")) == 2
     assert _jobs(None, ("tests/unit/test_a.py",)) == _jobs(None, ("tests/unit::t",)) == 1
     assert _jobs(3, ("tests/unit/test_a.py",)) == 3
