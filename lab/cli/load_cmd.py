@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lab.cli._common import LabError, console, get_settings
-from lab.observability import load as load_mod
 from lab.observability import shift
+
+if TYPE_CHECKING:  # numpy and httpx load when `lab load` runs, not with every `lab` command
+    from lab.observability import load as load_mod
 
 
 def _mix(value: str) -> dict[str, float]:
@@ -71,6 +75,8 @@ def load(rate, duration, count, mix, batch_size, seed, drift, drift_features) ->
       lab load --drift --duration 90
       lab load --drift-features monthly_spend   (one feature of ten: drifted, but no alert)
     """
+    from lab.observability import load as load_mod
+
     settings = get_settings()
     try:
         plan = load_mod.LoadPlan(

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from lab.data import FEATURE_NAMES
+if TYPE_CHECKING:  # numpy and lab.data load when a shift runs, not with `lab --help`
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,16 @@ class Shift:
 SHIFTS: dict[str, Shift] = {
     "monthly_spend": Shift("+120 (prices went up)", lambda x: x + 120.0),
     "support_tickets": Shift("+8 (more problems)", lambda x: x + 8.0),
-    "logins_per_month": Shift("a quarter of it (less use)", lambda x: np.floor(x / 4.0)),
+    "logins_per_month": Shift("a quarter of it (less use)", lambda x: x // 4.0),
     "days_since_last_login": Shift("+60 days (gone quiet)", lambda x: x + 60.0),
-    "satisfaction_score": Shift("at most 2 of 5 (unhappy)", lambda x: np.minimum(x, 2.0)),
+    "satisfaction_score": Shift("at most 2 of 5 (unhappy)", lambda x: x.clip(max=2.0)),
 }
 
 
 def check_features(names: Iterable[str]) -> tuple[str, ...]:
     """`names` in feature order, each one a feature `lab load --drift` can shift."""
+    from lab.data import FEATURE_NAMES
+
     wanted = set(names)
     unknown = sorted(wanted - set(SHIFTS))
     if unknown:
@@ -47,6 +49,10 @@ def check_features(names: Iterable[str]) -> tuple[str, ...]:
 
 def shift(X: np.ndarray, features: Iterable[str]) -> np.ndarray:
     """A copy of the rows `X` (columns in FEATURE_NAMES order) with `features` shifted."""
+    import numpy as np
+
+    from lab.data import FEATURE_NAMES
+
     out = np.array(X, dtype=np.float64, copy=True)
     for name in features:
         column = FEATURE_NAMES.index(name)
