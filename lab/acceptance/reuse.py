@@ -8,8 +8,8 @@ What the key covers:
 - the check: its kind and its parameters;
 - the project's interpreter: its path, and the names and times of what is installed in its
   virtual environment (a `pip install` changes them);
-- the project: the path, size and modification time of every file outside the folders the
-  layout check skips (.git, .venv, .lab, __pycache__ ...).
+- the project: the path, size and modification time of every file outside dot-folders (.git,
+  .venv, .lab ...), caches (__pycache__, build ...) and virtual environments under any name.
 An interpreter outside a venv, or one that also sees the system's packages, is never reused.
 Only `lab check` reuses, never with `--fresh`; `lab grade` and `lab exercise verify` run every
 check (they pass `--fresh`).
@@ -61,7 +61,11 @@ def _installed(venv: Path) -> Iterator[str]:
 def _project_files(root: Path) -> Iterator[str]:
     count = 0
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP and not d.startswith("."))
+        dirs[:] = sorted(
+            d for d in dirs
+            if d not in SKIP and not d.startswith(".")
+            and not (Path(folder) / d / "pyvenv.cfg").is_file()  # a venv under any name
+        )  # fmt: skip
         for name in sorted(files):
             count += 1
             if count > MOST_FILES:

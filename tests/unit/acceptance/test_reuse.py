@@ -64,6 +64,8 @@ def test_the_key_follows_the_project_and_the_venv(project: Path) -> None:
     (project / ".lab" / "lab.log").write_text("a line\n")
     (project / "training" / "__pycache__").mkdir()
     (project / "training" / "__pycache__" / "train.cpython-311.pyc").write_bytes(b"\0")
+    _venv(project / "env")  # a second venv, named as the learner likes
+    (project / "env" / "lib" / "python3.11" / "site-packages" / "x.py").write_text("")
     assert key("train_command", {"flags": ["--n_samples", "300"]}, python, project) == installed
 
 
