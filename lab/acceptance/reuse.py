@@ -28,8 +28,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-#: Folders whose files do not count (state, caches, environments); dot-folders neither.
-SKIP = frozenset({"node_modules", "__pycache__", "build", "dist", "venv", "mlruns"})
+from lab.acceptance.checks.environment import SKIP_DIRS
+
+#: Folders whose files do not count: the ones the layout check skips (state, caches,
+#: environments), MLflow's local store too; dot-folders neither.
+SKIP = frozenset(SKIP_DIRS | {"mlruns"})
 #: A project with more files than this is not fingerprinted (it would cost more than it saves).
 MOST_FILES = 20_000
 #: Results kept per store (the oldest go first).
@@ -76,18 +79,34 @@ def _project_files(root: Path) -> Iterator[str]:
                 yield f"{path.relative_to(root).as_posix()}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def key(kind: str, params: dict[str, Any], python: Path | None, project: Path) -> str | None:
-    """What the check depends on, hashed; None when it cannot be told (then it runs)."""
+def state(python: Path | None, project: Path) -> str | None:
+    """What every reusable check depends on (the venv's installed distributions, the project's
+    files), hashed; None when it cannot be told (then the checks run)."""
     if python is None or (venv := _venv(python)) is None:
         return None
-    digest = hashlib.sha256()
-    digest.update(json.dumps([kind, params, str(python.absolute())], sort_keys=True).encode())
+    digest = hashlib.sha256(str(python.absolute()).encode("utf-8", "surrogateescape") + b"\n")
     try:
         for line in (*_installed(venv), "--", *_project_files(project)):
             digest.update(line.encode("utf-8", "surrogateescape") + b"\n")
     except (OSError, OverflowError):
         return None
     return digest.hexdigest()
+
+
+_STATE_LOCK = threading.Lock()
+
+
+def key(kind: str, params: dict[str, Any], python: Path | None, project: Path,
+        memo: dict[str, Any]) -> str | None:  # fmt: skip
+    """One check's key: its kind and parameters, and the `state` (computed once per run and
+    kept in the run's `memo`, shared by the checks' threads)."""
+    with _STATE_LOCK:
+        if "reuse:state" not in memo:
+            memo["reuse:state"] = state(python, project)
+        found = memo["reuse:state"]
+    if found is None:
+        return None
+    return hashlib.sha256(json.dumps([kind, params, found], sort_keys=True).encode()).hexdigest()
 
 
 class Store:

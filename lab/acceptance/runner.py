@@ -125,7 +125,7 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
         )
         if kind.params.reusable and ctx.reuse is not None:
             kept_as = reuse.key(kind.name, params.model_dump(mode="json"), ctx.python,
-                                ctx.project_dir)  # fmt: skip
+                                ctx.project_dir, ctx.memo)  # fmt: skip
             kept = ctx.reuse.get(kept_as) if kept_as else None
             if kept is not None:
                 return Outcome(Status.PASS, reuse.reused(kept))

@@ -30,8 +30,8 @@ TEST_MODULES = (
 #: test file runs its own MLflow, API, CRM and Prometheus).
 DEFAULT_JOBS = 2
 #: In CI (CI=true) one more: a CI machine has the memory, and the suite waits on processes
-#: and Prometheus scrapes often enough that two workers leave a 2-core machine idle a third
-#: of the time (measured here: the CI run took 10 min 40 s instead of 11 min 30 s).
+#: and Prometheus scrapes often enough that two workers leave a 2-core machine idle about a
+#: fifth of the time (measured here: the three runs took 10 min 40 s instead of 11 min 30 s).
 CI_JOBS = 3
 
 

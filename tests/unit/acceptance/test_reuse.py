@@ -11,7 +11,8 @@ import pytest
 
 from lab.acceptance.checks import CheckFailed, Params, Status
 from lab.acceptance.checks._base import CheckKinds
-from lab.acceptance.reuse import KEEP, Store, key
+from lab.acceptance.reuse import KEEP, Store
+from lab.acceptance.reuse import key as run_key
 from lab.acceptance.rubric import Criterion
 from lab.acceptance.runner import run_criterion
 
@@ -35,6 +36,11 @@ def project(tmp_path: Path) -> Path:
     (root / "training").mkdir(parents=True)
     (root / "training" / "train.py").write_text("print('training')\n")
     return root
+
+
+def key(kind: str, params: dict, python: Path | None, project: Path) -> str | None:
+    """The key in a run of its own (a new `lab check`: nothing memoized yet)."""
+    return run_key(kind, params, python, project, {})
 
 
 def _bump(path: Path) -> None:
@@ -67,6 +73,17 @@ def test_the_key_follows_the_project_and_the_venv(project: Path) -> None:
     _venv(project / "env")  # a second venv, named as the learner likes
     (project / "env" / "lib" / "python3.11" / "site-packages" / "x.py").write_text("")
     assert key("train_command", {"flags": ["--n_samples", "300"]}, python, project) == installed
+
+
+def test_one_run_reads_the_project_once_for_all_its_checks(project: Path) -> None:
+    python = _venv(project / ".venv")
+    memo: dict = {}
+    train = run_key("train_command", {}, python, project, memo)
+    _bump(project / "training" / "train.py")  # during the run: the next run sees it
+    assert run_key("train_command", {}, python, project, memo) == train
+    deps = run_key("project_dependencies", {}, python, project, memo)
+    assert deps not in (None, train)
+    assert key("train_command", {}, python, project) != train
 
 
 def test_no_key_outside_a_venv_or_with_the_systems_packages(project: Path, tmp_path: Path) -> None:
@@ -118,18 +135,20 @@ def _criterion(answer: str = "pass") -> Criterion:
 def test_a_pass_is_reported_again_until_a_file_changes(make_ctx, project: Path) -> None:
     registry, runs = CheckKinds(), []
     _counting(registry, runs)
-    ctx = make_ctx(project_dir=project, python=_venv(project / ".venv"),
-                   reuse=Store(project / ".lab" / "cache" / "checks.json"))  # fmt: skip
+    python, store = _venv(project / ".venv"), Store(project / ".lab" / "cache" / "checks.json")
 
-    first, _ = run_criterion(_criterion(), ctx, registry)
-    again, _ = run_criterion(_criterion(), ctx, registry)
+    def run():  # one `lab check`: a context (and its memo) of its own
+        ctx = make_ctx(project_dir=project, python=python, reuse=store)
+        return run_criterion(_criterion(), ctx, registry)[0]
+
+    first, again = run(), run()
     assert runs == ["pass"]
     assert first.status is again.status is Status.PASS
     assert again.observed.startswith("the training command wrote the model file · kept from ")
     assert "`lab check --fresh` runs it again" in again.observed
 
     _bump(project / "training" / "train.py")
-    after_edit, _ = run_criterion(_criterion(), ctx, registry)
+    after_edit = run()
     assert runs == ["pass", "pass"] and "kept" not in after_edit.observed
 
 
@@ -138,11 +157,11 @@ def test_a_fail_is_never_kept_and_no_store_always_runs(make_ctx, project: Path) 
     _counting(registry, runs)
     python = _venv(project / ".venv")
     store = Store(project / ".lab" / "cache" / "checks.json")
-    ctx = make_ctx(project_dir=project, python=python, reuse=store)
     for _ in range(2):
+        ctx = make_ctx(project_dir=project, python=python, reuse=store)
         outcome, _ = run_criterion(_criterion("fail"), ctx, registry)
         assert outcome.status is Status.FAIL
-    fresh = make_ctx(project_dir=project, python=python, reuse=None)  # `lab check --fresh`
     for _ in range(2):
+        fresh = make_ctx(project_dir=project, python=python, reuse=None)  # `lab check --fresh`
         run_criterion(_criterion(), fresh, registry)
     assert runs == ["fail", "fail", "pass", "pass"]
