@@ -14,6 +14,7 @@ from lab.cli import (
     dashboard_cmd,
     exercise_cmd,
     grade_cmd,
+    home_cmd,
     load_cmd,
     mlflow_cmd,
     monitor_cmd,
@@ -60,6 +61,7 @@ VERBS = (
     check_cmd,
     exercise_cmd,
     grade_cmd,
+    home_cmd,
 )
 
 for _module in VERBS:

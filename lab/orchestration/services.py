@@ -1,4 +1,4 @@
-"""The lab's five processes: their Procfile names, addresses, health checks and links."""
+"""The lab's six processes: their Procfile names, addresses, health checks and links."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ SPECS: tuple[ServiceSpec, ...] = (
     ServiceSpec("api", "API docs", "API", "/health", "/schema"),
     ServiceSpec("prometheus", "Prometheus", "PROMETHEUS", "/-/ready", tool="prometheus"),
     ServiceSpec("grafana", "dashboards", "GRAFANA", "/api/health", tool="grafana"),
+    ServiceSpec("home", "lab home", "HOME", "/health", "/"),
 )
 
 
