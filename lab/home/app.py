@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,10 +140,14 @@ def check_state(request: Request[Any, Any, State]) -> dict[str, Any]:
 
 
 @get("/api/dashboard", sync_to_thread=True)
-def dashboard(request: Request[Any, Any, State]) -> dict[str, Any]:
+def dashboard(request: Request[Any, Any, State], end: int | None = None) -> dict[str, Any]:
+    """The panels over the last 15 minutes up to `end` (a Unix time; default now)."""
     settings, _ = _ctx(request)
+    now = time.time()
+    if end is not None and not now - 7 * 86400 <= end <= now + 60:
+        raise _problem(400, "end must be a Unix time within the last 7 days")
     try:
-        data = query_panels(settings)
+        data = query_panels(settings, end)
     except DashboardUnavailable as exc:
         return {"unavailable": str(exc), "panels": []}
     for panel in data["panels"]:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 #: Grafana units -> plotly axis tick formats
-FORMATS = {"percentunit": ".0%", "s": ".3s", "reqps": ".3s", "short": ".3s", "none": ""}
-SUFFIX = {"s": "s", "reqps": " req/s"}
+FORMATS = {"percentunit": ".1%", "s": "~s", "reqps": "~g", "short": "~g", "none": ""}
+SUFFIX = {"s": "s", "reqps": "/s"}
 
 
 def _time(t: float) -> str:
@@ -21,10 +21,10 @@ def _time(t: float) -> str:
 def _layout(panel: dict[str, Any], **extra: Any) -> dict[str, Any]:
     layout = {
         "title": {"text": panel["title"], "font": {"size": 14}},
-        "margin": {"l": 50, "r": 10, "t": 36, "b": 30},
+        "margin": {"l": 60, "r": 10, "t": 36, "b": 30},
         "height": 260,
         "showlegend": True,
-        "legend": {"orientation": "h"},
+        "legend": {"orientation": "h", "y": -0.2},
         "paper_bgcolor": "rgba(0,0,0,0)",
     }
     layout.update(extra)
@@ -43,7 +43,6 @@ def figure(panel: dict[str, Any]) -> dict[str, Any]:
         data = [{
             "type": "indicator", "mode": "number", "value": last,
             "number": {"valueformat": FORMATS.get(unit, "")},
-            "title": {"text": series[0]["name"] if len(series) == 1 else ""},
         }]  # fmt: skip
         return {"data": data, "layout": _layout(panel, height=160, showlegend=False)}
     if kind == "piechart":
@@ -62,7 +61,8 @@ def figure(panel: dict[str, Any]) -> dict[str, Any]:
             "x": [_time(t) for t in times], "y": [s["labels"].get("le", s["name"]) for s in rows],
             "z": z,
         }]  # fmt: skip
-        layout = _layout(panel, yaxis={"type": "category", "title": {"text": "le (s)"}})
+        layout = _layout(panel, yaxis={"type": "category", "title": {"text": "le (s)"}},
+                         xaxis={"type": "date", "tickformat": "%H:%M"})  # fmt: skip
         return {"data": data, "layout": layout}
     data = [
         {"type": "scatter", "mode": "lines", "name": s["name"],
@@ -71,7 +71,8 @@ def figure(panel: dict[str, Any]) -> dict[str, Any]:
     ]  # fmt: skip
     yaxis = {"tickformat": FORMATS.get(unit, ""), "ticksuffix": SUFFIX.get(unit, ""),
              "rangemode": "tozero"}  # fmt: skip
-    return {"data": data, "layout": _layout(panel, yaxis=yaxis, xaxis={"type": "date"})}
+    xaxis = {"type": "date", "tickformat": "%H:%M"}
+    return {"data": data, "layout": _layout(panel, yaxis=yaxis, xaxis=xaxis)}
 
 
 def _bound(le: str) -> float:

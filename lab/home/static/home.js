@@ -163,7 +163,8 @@ async function checkModule() {
 // ---- 3. the dashboard -----------------------------------------------------------------------
 async function refreshDashboard() {
   let data;
-  try { data = await getJSON("/api/dashboard"); } catch (e) { $("#dashboard-note").textContent = e.message; return; }
+  const end = state.end ? `?end=${state.end}` : "";  // a fixed end: tests compare with Prometheus
+  try { data = await getJSON("/api/dashboard" + end); } catch (e) { $("#dashboard-note").textContent = e.message; return; }
   window.labDashboard = data;
   const grafana = document.body.dataset.grafana;
   const grafanaRunning = (window.labState?.links || []).some((l) => l.name === "grafana" && !l.why_not);
@@ -173,6 +174,7 @@ async function refreshDashboard() {
     note.append(" · ", el("a", {href: `${grafana}/d/${data.uid}`, target: "_blank", rel: "noopener", id: "grafana-link", text: "Grafana"}));
   }
   const panels = $("#panels");
+  const drawn = [];
   for (const panel of data.panels) {
     const id = "panel-" + panel.id;
     let box = document.getElementById(id);
@@ -184,8 +186,10 @@ async function refreshDashboard() {
       continue;
     }
     if (box.querySelector(".empty")) box.replaceChildren();
-    if (window.Plotly) Plotly.react(box, panel.figure.data, panel.figure.layout, {displayModeBar: false, responsive: true});
+    if (window.Plotly) drawn.push(Plotly.react(box, panel.figure.data, panel.figure.layout, {displayModeBar: false, responsive: true}));
   }
+  await Promise.all(drawn);
+  panels.dataset.end = String(data.end);
 }
 
 // ---- 4. try it ------------------------------------------------------------------------------
