@@ -34,8 +34,8 @@ M1_TODOS = {
     "python": 'after `python -m venv .venv` the lab finds .venv; else name one: python = "..."',
     "train": 'the one-step training command, e.g. train = "tox -e train"',
 }
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
-DEFAULT_PORTS = (8000, 8001, 5001, 9090, 3000)
+PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT", "HOME_PORT")
+DEFAULT_PORTS = (8000, 8001, 5001, 9090, 3000, 8080)
 
 
 class WorkspaceExists(FileExistsError):

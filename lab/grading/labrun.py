@@ -19,7 +19,7 @@ import httpx
 from lab.grading.procs import Children, clean_env, spawn, stop_tree, tail
 from lab.net import free_ports
 
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
+PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT", "HOME_PORT")
 #: What must answer (any HTTP status) before grading starts; the others are graded as found.
 WAIT_FOR = ("api", "crm", "mlflow")
 

@@ -39,7 +39,8 @@ GLYPHS_JS = """([selector, sample]) => {
   };
   const missing = draw("\\uE000");
   const text = sample || node.innerText;
-  const chars = [...new Set([...text].filter((ch) => /\\p{Script=Han}/u.test(ch) || /[\\uE000-\\uF8FF]/.test(ch)))].slice(0, 40);
+  const wanted = (ch) => /\\p{Script=Han}/u.test(ch) || /[\\uE000-\\uF8FF]/.test(ch);
+  const chars = [...new Set([...text].filter(wanted))].slice(0, 40);
   const images = chars.map(draw);
   return {chars: chars.length, tofu: images.filter((i) => i === missing).length,
           distinct: new Set(images).size};
@@ -72,8 +73,9 @@ class Lab:
         import subprocess
         import sys
 
-        done = subprocess.run([sys.executable, "-m", "lab", *args], env=self.env,
-                              cwd=self.folder, capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        command = [sys.executable, "-m", "lab", *args]
+        done = subprocess.run(command, env=self.env, cwd=self.folder, capture_output=True,
+                              text=True, timeout=timeout)  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -93,7 +95,9 @@ def running_lab(folder: Path, **values: object) -> Iterator[Lab]:
     require_tool("chromium", "apt-get install -y chromium")
     ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))
     path = os.pathsep.join(
-        p for p in os.environ.get("PATH", "").split(os.pathsep) if not (Path(p) / "grafana").exists()
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
+        if not (Path(p) / "grafana").exists()
     )
     env = lab_env(folder / ".lab", **{**ports, "PATH": path, **values})
     env["LAB_ENV_FILE"] = str(folder / ".env")

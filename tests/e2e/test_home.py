@@ -49,7 +49,9 @@ def test_the_page_lists_the_five_processes_with_their_states(page, lab: Lab) -> 
         assert shown[name] == states[name] == "healthy", shown
     assert shown["grafana"] == "missing tool"
     grafana = page.locator('#links [data-link="grafana"]')  # greyed, with the reason
-    assert grafana.evaluate("n => n.tagName") == "SPAN" and "lab fetch grafana" in grafana.inner_text()
+    assert (
+        grafana.evaluate("n => n.tagName") == "SPAN" and "lab fetch grafana" in grafana.inner_text()
+    )
     assert page.locator('#links a[data-link="prometheus"]').get_attribute("href") == lab.url(
         "PROMETHEUS_PORT"
     )
@@ -63,7 +65,8 @@ def test_restart_crm_from_the_page_gives_a_new_healthy_crm(page, lab: Lab) -> No
     page.click('#processes tr[data-process="crm"] button[data-action="restart"]')
     page.wait_for_function(
         "old => { const r = document.querySelector('#processes tr[data-process=\"crm\"]');"
-        " return r && r.dataset.state === 'healthy' && r.dataset.pid && r.dataset.pid !== String(old); }",
+        " return r && r.dataset.state === 'healthy' && r.dataset.pid"
+        " && r.dataset.pid !== String(old); }",
         arg=before,
         timeout=90_000,
     )
