@@ -5,9 +5,9 @@ Forbidden: importing pickle, cloudpickle, dill or shelve; `joblib.load`; any MLf
 `pandas.read_pickle`; `allow_pickle=True`; skops with `trusted=True`. The lab loads models with
 `lab.training.model_io.load_skops` (skops, the lab's trusted types) only.
 
-Not scanned: `lab/exercises/project/`, the learner's project template (the course's M2 has the
-learner load `sample_model.joblib` in their own code); it runs in the learner's project, never
-in a lab process.
+Not scanned: the courses' learner projects (`lab/courses/*/project/`, the project a learner
+builds: the course's M2 has the learner load `sample_model.joblib` in their own code); that code
+runs in the learner's project, never in a lab process.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 LAB = Path(__file__).resolve().parents[2] / "lab"
-LEARNER_TEMPLATE = LAB / "exercises" / "project"
 PICKLING_MODULES = {"pickle", "_pickle", "cloudpickle", "dill", "shelve", "joblib"}
 #: Of PICKLING_MODULES, names that do not deserialize (writing the course's joblib file).
 ALLOWED_NAMES = {("joblib", "dump")}
@@ -79,7 +78,13 @@ def _dotted(node: ast.AST) -> str:
 
 
 def lab_modules() -> list[Path]:
-    return sorted(p for p in LAB.rglob("*.py") if LEARNER_TEMPLATE not in p.parents)
+    return sorted(p for p in LAB.rglob("*.py") if not _learner_code(p))
+
+
+def _learner_code(path: Path) -> bool:
+    """A file of a course's learner project: lab/courses/<course>/project/..."""
+    parts = path.relative_to(LAB).parts
+    return len(parts) > 3 and parts[0] == "courses" and parts[2] == "project"
 
 
 def test_no_code_path_of_the_lab_unpickles() -> None:
