@@ -170,8 +170,3 @@ def hint(criterion: str) -> None:
     level = progress.use_hint(ws.root, c.id, hints.LEVELS) if ws else 1
     console.print(f"[bold]{c.id}[/] {c.title} — hint {level}/{hints.LEVELS}")
     console.print(hints.hint_text(c.id, level, c.hint, ws.root if ws else None), soft_wrap=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(exercise)
-    group.add_command(hint)
