@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lab import procs, workspace
 from lab.acceptance.session import CheckOptions
-from lab.exercises import build, catalog, supervised
+from lab.exercises import build, course, supervised
 from lab.settings import load_settings
 
 SERVICES = (
@@ -178,24 +178,27 @@ def _run_variant(
     ports: dict[str, int],
     token: str,
     say: Callable[[str], None],
+    of: course.Course,
 ) -> dict[str, tuple[str, str]]:
-    exercise = catalog.get(module)
+    exercise = of.get(module)
     name = f"{module}-{variant}"
     settings = {**ports, "CRM_TOKEN": token, "MODEL_NAME": f"churn-{name.lower()}"}
-    ws = build.create(root / name, module, variant=variant, settings=settings, git=False)
+    ws = build.create(root / name, module, variant=variant, settings=settings, git=False, of=of)
     env = child_env(ports, settings)
+    # `lab check` in the workspace grades against this course (its mutants, its project)
     env["LAB_ENV_FILE"] = str(ws.env_file)
+    env["LAB_COURSE"] = str(of.root)
     if ws.env_file.is_file():
         _model(ws, module, env, root / "model-cache", say)
     # the solution: its module; the starter: also what it needs, to see it breaks nothing there.
     # M1 and M3 are left out of the latter (slow: installing, training, a browser), as their
     # criteria read M1's own files and M3's training only, which no other starter changes (the
-    # criteria that also read another module's code are in catalog.USES).
+    # criteria that also read another module's code are the course's `uses`).
     # M1's starter has no .env yet, so nothing it needs can run: it is graded on M1 alone.
     starter = variant == "starter" and module != "M1"
     needs = [m for m in exercise.needs if m not in ("M1", "M3")] if starter else []
     graded = [*needs, module]
-    needs_api = any("api" in catalog.get(m).services for m in graded)
+    needs_api = any("api" in of.get(m).services for m in graded)
     if not needs_api or not ws.env_file.is_file():  # no .env: it would take the default ports
         return _statuses(ws, module, graded, env, root)
     log = ws.root / ".lab" / "run" / "api.log"
@@ -210,14 +213,17 @@ def _run_variant(
 
 
 def verify(
-    modules: list[str], say: Callable[[str], None] = print, keep: Path | None = None
+    modules: list[str],
+    say: Callable[[str], None] = print,
+    keep: Path | None = None,
+    of: course.Course | None = None,
 ) -> list[Outcome]:
-    modules = [catalog.get(m).id for m in modules] or list(catalog.EXERCISES)
+    """Verify `modules` (default: all) of course `of` (default: the lab's own)."""
+    of = of or course.load()
+    modules = [of.get(m).id for m in modules] or list(of.ids)
     ports = build.free_ports(preferred=())
     token = secrets.token_urlsafe(24)
-    services = {
-        s for m in modules for g in (*catalog.get(m).needs, m) for s in catalog.get(g).services
-    }
+    services = {s for m in modules for g in (*of.get(m).needs, m) for s in of.get(g).services}
     with contextlib.ExitStack() as stack:
         root = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lab-verify-")))
         home = root / LAB_HOME
@@ -238,17 +244,22 @@ def verify(
                 if not answer.ok:
                     first = answer.why.splitlines()[0]
                     raise RuntimeError(f"the lab's {name} did not start: {first}; see {where}")
-        return [_verify_module(root, m, ports, token, say) for m in modules]
+        return [_verify_module(root, m, ports, token, say, of) for m in modules]
 
 
 def _verify_module(
-    root: Path, module: str, ports: dict[str, int], token: str, say: Callable[[str], None]
+    root: Path,
+    module: str,
+    ports: dict[str, int],
+    token: str,
+    say: Callable[[str], None],
+    of: course.Course,
 ) -> Outcome:
     started = time.monotonic()
     outcome = Outcome(module)
     own = lambda cid: cid.split(".")[0] == module  # noqa: E731
-    solution = _run_variant(root, module, "solution", ports, token, say)
-    starter = _run_variant(root, module, "starter", ports, token, say)
+    solution = _run_variant(root, module, "solution", ports, token, say, of)
+    starter = _run_variant(root, module, "starter", ports, token, say, of)
     outcome.graded = {"solution": solution, "starter": starter}
     for cid, (status, observed) in solution.items():
         if status in ("skip", "error"):  # error: the grading environment could not run it
@@ -261,7 +272,7 @@ def _verify_module(
             else:
                 outcome.problems.append(f"starter passes {cid}: {starter[cid][1]}")
     for cid, (status, observed) in starter.items():
-        if own(cid) or module in catalog.USES.get(cid, ()) or status in ("skip", "error"):
+        if own(cid) or module in of.uses_of(cid) or status in ("skip", "error"):
             continue
         if status != "pass":  # a module the exercise needs is solved: it must still pass
             outcome.problems.append(f"starter breaks {cid} ({status}): {observed}")
