@@ -164,7 +164,7 @@ def run_verify(modules: tuple[str, ...], keep: Path | None, of: Course) -> None:
     """`lab exercise verify` and `lab course verify`: verify, print each outcome, exit 1 on any
     problem."""
     from lab.exercises import course
-    from lab.exercises import verify as verifying
+    from lab.grading import verify as verifying
 
     try:
         wanted = [of.get(m).id for m in modules]

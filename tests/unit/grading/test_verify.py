@@ -1,4 +1,4 @@
-"""lab/exercises/verify.py: the `lab check` verify runs on each workspace."""
+"""lab/grading/verify.py: the `lab check` verify runs on each workspace."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from lab.cli.check_cmd import check
-from lab.exercises import build, verify
+from lab.exercises import build
+from lab.grading import verify
 
 
 @pytest.mark.parametrize("module", ["M1", "M2", "M3", "M4", "M5", "M6"])
