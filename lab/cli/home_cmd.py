@@ -22,6 +22,7 @@ def home() -> None:
     """
     import uvicorn
 
+    from lab.exercises.course import CourseError
     from lab.home import create_app
     from lab.serving.server import PortInUse, check_port
 
@@ -35,16 +36,16 @@ def home() -> None:
         check_port(settings.HOME_HOST, settings.HOME_PORT)
     except PortInUse as exc:
         raise LabError(f"{exc}: stop the other process or set HOME_PORT in .env") from None
+    try:
+        app = create_app(settings)
+    except CourseError as exc:
+        raise LabError(str(exc)) from None
     console.print(f"lab home on {settings.home_url}")
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.HOME_HOST,
         port=settings.HOME_PORT,
         log_level="warning",  # no line at idle, nor per request
         access_log=False,
     )
     sys.exit(0)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(home)

@@ -15,7 +15,7 @@ from litestar.response import File
 
 from lab.home import assets, guard, processes, tryit
 from lab.home.checkjob import Busy, CheckRunner
-from lab.home.course import LANGS, Course, task_html
+from lab.home.course import LANGS, Course
 from lab.home.dashboard import DashboardUnavailable, query_panels
 from lab.home.figures import figure
 from lab.home.redact import Redactor
@@ -111,12 +111,11 @@ def course(request: Request[Any, Any, State], lang: str = "en") -> dict[str, Any
 
 @get("/api/course/{module:str}/task", sync_to_thread=True)
 def task(request: Request[Any, Any, State], module: str, lang: str = "en") -> dict[str, str]:
-    from lab.exercises.catalog import UnknownExercise
+    from lab.exercises.course import UnknownModule
 
-    root: Course = request.app.state["course"]
     try:
-        html = task_html(module, _lang(lang), root.root if root.workspace else None)
-    except UnknownExercise as exc:
+        html = request.app.state["course"].task(module, _lang(lang))
+    except UnknownModule as exc:
         raise NotFoundException(str(exc)) from None
     return {"module": module, "lang": lang, "html": html}
 
@@ -197,14 +196,15 @@ def create_app(settings: Settings, cwd: Path | None = None, token: str | None = 
     templates = Environment(
         loader=FileSystemLoader(assets.TEMPLATES), autoescape=select_autoescape(["html"])
     )
+    course = Course(settings, cwd)
     state = State({
         "settings": settings,
         "token": token or guard.new_token(),
         "origins": guard.own_origins(settings.HOME_PORT),
         "redactor": Redactor(settings),
         "templates": templates,
-        "course": Course(settings, cwd),
-        "checks": CheckRunner(Course(settings, cwd).root),
+        "course": course,
+        "checks": CheckRunner(course.root),
     })  # fmt: skip
     return Litestar(
         route_handlers=ROUTES,

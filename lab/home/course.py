@@ -17,7 +17,8 @@ import yaml
 from markdown_it import MarkdownIt
 
 from lab import workspace
-from lab.exercises import catalog, progress
+from lab.exercises import course as course_data
+from lab.exercises import progress
 from lab.exercises.badges import colour
 from lab.settings import Settings
 
@@ -30,10 +31,9 @@ def markdown_html(text: str) -> str:
     return md.render(text)
 
 
-def task_path(module: str, lang: str, root: Path | None) -> Path:
+def task_path(of: course_data.Course, module: str, lang: str, root: Path | None) -> Path:
     """The task text: the workspace's copy when it has one, else the course's."""
-    exercise = catalog.get(module)
-    shipped = exercise.task_file(lang)
+    shipped = of.task_file(module, lang)
     if root is not None:
         local = root / "tasks" / shipped.name
         if local.is_file():
@@ -41,10 +41,10 @@ def task_path(module: str, lang: str, root: Path | None) -> Path:
     return shipped
 
 
-def task_html(module: str, lang: str, root: Path | None) -> str:
-    path = task_path(module, lang, root)
+def task_html(of: course_data.Course, module: str, lang: str, root: Path | None) -> str:
+    path = task_path(of, module, lang, root)
     if lang != "en" and not path.is_file():
-        path = task_path(module, "en", root)
+        path = task_path(of, module, "en", root)
     return markdown_html(path.read_text(encoding="utf-8"))
 
 
@@ -60,6 +60,7 @@ class Course:
         self.settings = settings
         self.workspace = workspace.find(cwd)
         self.root = self.workspace.root if self.workspace is not None else cwd
+        self.course = course_data.load(settings.LAB_COURSE)  # CourseError: said by `lab home`
         self.rubric_path = settings.LAB_CONFIG_DIR / "rubric.yml"
         self._rubric: dict[str, list[dict[str, str]]] | None = None
 
@@ -88,6 +89,10 @@ class Course:
             return {}
         return data if isinstance(data, dict) else {}
 
+    def task(self, module: str, lang: str) -> str:
+        """The task of `module` as HTML (UnknownModule when the course has none)."""
+        return task_html(self.course, module, lang, self.root if self.workspace else None)
+
     def describe(self) -> str:
         if self.workspace is None:
             return f"the reference lab ({self.root})"
@@ -103,7 +108,7 @@ class Course:
             record.setdefault(cid, {})["last_status"] = c.get("status")
         rubric = self.rubric()
         modules = []
-        for ex in catalog.EXERCISES.values():
+        for ex in self.course.modules:
             rows = rubric.get(ex.id, [])
             ids = [c["id"] for c in rows]
             state = progress.module_status(record, ex.id, ids)

@@ -133,7 +133,7 @@ def test_zh_tw_shows_the_task_in_traditional_chinese_with_real_glyphs(page, lab:
     _open(page, lab, "zh-TW")
     module = page.locator("#task").get_attribute("data-module")
     task = page.locator("#task").inner_text()
-    expected = (Path(__file__).resolve().parents[2] / "lab" / "exercises" / "tasks"
+    expected = (Path(__file__).resolve().parents[2] / "lab" / "courses" / "default" / "tasks"
                 / f"{module}.zh-TW.md").read_text(encoding="utf-8")  # fmt: skip
     heading = expected.splitlines()[0].lstrip("# ").split("：")[0]
     assert heading.split()[-1] in task, task[:300]
