@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Request, Response, get, post
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import JSONBody, Parameter
 from litestar.response import File
 
 from lab.home import assets, guard, processes, tryit
@@ -31,6 +32,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+#: a path segment: a file, process, action or module name (each is checked where it is used)
+Name = Annotated[str, Parameter(max_length=64)]
+Lang = Annotated[str, Parameter(description="en or zh-TW")]
+End = Annotated[int | None, Parameter(description="Unix time the charts end at (default: now)")]
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                ".svg": "image/svg+xml"}  # fmt: skip
 
@@ -69,7 +74,7 @@ def health() -> dict[str, str]:
 
 
 @get("/static/{name:str}", sync_to_thread=False)
-def static(name: str) -> File:
+def static(name: Name) -> File:
     path = assets.plotly_js() if name == "plotly.min.js" else assets.STATIC / name
     media = MEDIA_TYPES.get(path.suffix)
     if "/" in name or "\\" in name or media is None or not path.is_file():
@@ -85,7 +90,7 @@ def lab_state(request: Request[Any, Any, State]) -> dict[str, Any]:
 
 
 @post("/api/lab/{name:str}/{action:str}", guards=[guard.same_page], sync_to_thread=True)
-def lab_action(request: Request[Any, Any, State], name: str, action: str) -> dict[str, Any]:
+def lab_action(request: Request[Any, Any, State], name: Name, action: Name) -> dict[str, Any]:
     settings, redactor = _ctx(request)
     try:
         result = processes.act(settings, name, action)
@@ -101,7 +106,7 @@ def lab_action(request: Request[Any, Any, State], name: str, action: str) -> dic
 
 
 @get("/api/course", sync_to_thread=True)
-def course(request: Request[Any, Any, State], lang: str = "en") -> dict[str, Any]:
+def course(request: Request[Any, Any, State], lang: Lang = "en") -> dict[str, Any]:
     _, redactor = _ctx(request)
     summary = request.app.state["course"].summary(_lang(lang))
     summary["check"] = request.app.state["checks"].state()
@@ -110,7 +115,7 @@ def course(request: Request[Any, Any, State], lang: str = "en") -> dict[str, Any
 
 
 @get("/api/course/{module:str}/task", sync_to_thread=True)
-def task(request: Request[Any, Any, State], module: str, lang: str = "en") -> dict[str, str]:
+def task(request: Request[Any, Any, State], module: Name, lang: Lang = "en") -> dict[str, str]:
     from lab.exercises.course import UnknownModule
 
     try:
@@ -121,7 +126,7 @@ def task(request: Request[Any, Any, State], module: str, lang: str = "en") -> di
 
 
 @post("/api/course/{module:str}/check", guards=[guard.same_page], sync_to_thread=False)
-def check_module(request: Request[Any, Any, State], module: str) -> dict[str, Any]:
+def check_module(request: Request[Any, Any, State], module: Name) -> dict[str, Any]:
     try:
         data: dict[str, Any] = request.app.state["checks"].start(module)
     except ValueError as exc:
@@ -139,7 +144,7 @@ def check_state(request: Request[Any, Any, State]) -> dict[str, Any]:
 
 
 @get("/api/dashboard", sync_to_thread=True)
-def dashboard(request: Request[Any, Any, State], end: int | None = None) -> dict[str, Any]:
+def dashboard(request: Request[Any, Any, State], end: End = None) -> dict[str, Any]:
     """The panels over the last 15 minutes up to `end` (a Unix time; default now)."""
     settings, _ = _ctx(request)
     now = time.time()
@@ -161,7 +166,9 @@ def try_fields(request: Request[Any, Any, State]) -> dict[str, Any]:
 
 
 @post("/api/try/predict", guards=[guard.same_page], sync_to_thread=True)
-def try_predict(request: Request[Any, Any, State], data: dict[str, Any]) -> dict[str, Any]:
+def try_predict(
+    request: Request[Any, Any, State], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
     settings, redactor = _ctx(request)
     names = list(tryit.feature_fields(settings))
     if not names:
@@ -175,7 +182,9 @@ def try_predict(request: Request[Any, Any, State], data: dict[str, Any]) -> dict
 
 
 @post("/api/try/segment", guards=[guard.same_page], sync_to_thread=True)
-def try_segment(request: Request[Any, Any, State], data: dict[str, Any]) -> dict[str, Any]:
+def try_segment(
+    request: Request[Any, Any, State], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
     settings, redactor = _ctx(request)
     try:
         answer = tryit.segment_update(settings, str(data.get("customer_id", "")))

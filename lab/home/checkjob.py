@@ -85,6 +85,7 @@ class CheckRunner:
             *parts, buffer = re.split(rb"[\r\n]", buffer)
             for part in parts:
                 self._line(job, ANSI.sub("", part.decode("utf-8", "replace")).rstrip())
+        proc.stdout.close()
         code = proc.wait()
         with self._lock:
             job.exit_code, job.running, job.finished = code, False, time.time()

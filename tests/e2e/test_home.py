@@ -5,6 +5,7 @@ that has its glyphs), and a page of another origin that tries to act."""
 from __future__ import annotations
 
 import http.server
+import json
 import math
 import threading
 from collections.abc import Iterator
@@ -130,6 +131,12 @@ def test_after_lab_load_the_panels_hold_what_prometheus_answers(page, lab: Lab) 
         assert _drawn_sum(page, title) == pytest.approx(expected, rel=1e-9), title
     assert panels[COUNTS]["targets"][0]["expr"] == query
     page.locator("#dashboard").screenshot(path=artifacts() / "home-en-dashboard.png")
+
+    # no Grafana here: `lab check` grades the same panels through the page (the fallback)
+    result = json.loads(lab.lab("check", "-m", "M5", "--no-tests", "--json", "-", ok=(0, 1, 3, 4)))
+    graded = {c["id"]: c for m in result["modules"] for c in m["criteria"]}
+    assert graded["M5.dashboard_seen"]["status"] == "pass", graded["M5.dashboard_seen"]
+    assert "M5.grafana" not in graded and "fallback" in result["not_applicable"]["M5.grafana"]
 
 
 def test_zh_tw_shows_the_task_in_traditional_chinese_with_real_glyphs(page, lab: Lab) -> None:
