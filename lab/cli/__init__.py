@@ -14,6 +14,7 @@ from lab.cli import (
     dashboard_cmd,
     exercise_cmd,
     grade_cmd,
+    hint_cmd,
     load_cmd,
     mlflow_cmd,
     monitor_cmd,
@@ -59,6 +60,7 @@ VERBS = (
     rollout_cmd,
     check_cmd,
     exercise_cmd,
+    hint_cmd,
     grade_cmd,
 )
 
