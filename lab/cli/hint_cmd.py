@@ -28,6 +28,16 @@ def _workspace() -> Any:
         raise LabError(str(exc)) from None
 
 
+def _course() -> Any:
+    """The course of LAB_COURSE, else the lab's default course."""
+    from lab.exercises import course
+
+    try:
+        return course.load(get_settings().LAB_COURSE)
+    except course.CourseError as exc:
+        raise LabError(str(exc)) from None
+
+
 def _criterion(criterion: str) -> Any:
     from lab.acceptance import RubricError, load_rubric
 
@@ -57,16 +67,20 @@ def hint(criterion: str, level: int | None, lang: str) -> None:
     lab hint M2.reject --level 1   # read an earlier level again
     lab hint M2.reject --lang zh-TW
     """
-    from lab.exercises import ladder, progress
+    from lab.exercises import ladder, progress, source
 
     c = _criterion(criterion)
+    of = _course()
     ws = _workspace()
     if ws is not None:
         level = progress.use_hint(ws.root, c.id, ladder.LEVELS, level)
     level = level or 1
     title = c.title_zh_tw if lang == "zh-TW" else c.title
     console.print(f"[bold]{c.id}[/] {title} — hint {level}/{ladder.LEVELS}", soft_wrap=True)
-    steps = ladder.ladder(c.id, c.what_to_do(lang, in_workspace=ws is not None))
+    steps = ladder.ladder(
+        c.id, c.what_to_do(lang, in_workspace=ws is not None),
+        files=source.project_files(of.project_dir), teaching_dir=of.root / "teaching",
+    )  # fmt: skip
     # verbatim: a solution's `[float(v) for v in row]` is code, not Rich markup
     click.echo(steps.text(level, lang, ws.root if ws is not None else None))
 
@@ -88,9 +102,10 @@ def quiz(module: str, lang: str, answers: str | None) -> None:
     """
     from lab.exercises import progress, teaching
 
+    of = _course()
     try:
-        found = teaching.quiz(module.upper())
-    except teaching.TeachingError as exc:
+        found = teaching.quiz(of.get(module).id, of.root / "teaching")
+    except (teaching.TeachingError, KeyError) as exc:
         raise LabError(str(exc)) from None
     given = _parse(answers, len(found.questions)) if answers else None
     chosen: list[int] = []

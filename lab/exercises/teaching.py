@@ -16,9 +16,12 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from lab.exercises.course import DEFAULT_DIR, MODULE_ID
+
 LANGS = ("en", "zh-TW")
-TEACHING_DIR = Path(__file__).resolve().parent.parent / "courses" / "default" / "teaching"
-_MODULE = re.compile(r"^M[1-9][0-9]*$")
+#: the default course's teaching folder; another course's is `<course>/teaching`
+TEACHING_DIR = DEFAULT_DIR / "teaching"
+_MODULE = re.compile(rf"^{MODULE_ID}$")
 
 
 class TeachingError(ValueError):
@@ -75,7 +78,7 @@ def _load(path: Path) -> object:
 
 def _module(module: str) -> str:
     if not _MODULE.match(module):
-        raise TeachingError(f"no module {module!r} (modules are M1, M2, ...)")
+        raise TeachingError(f"no module {module!r} (a module id is like M1)")
     return module
 
 
@@ -118,5 +121,5 @@ def page(module: str, lang: str = "en", directory: Path = TEACHING_DIR) -> Path:
 
 def modules(directory: Path = TEACHING_DIR) -> list[str]:
     """The modules the teaching folder has pages for, in order."""
-    found = {p.name.split(".")[0] for p in directory.glob("M*.md")}
-    return sorted((m for m in found if _MODULE.match(m)), key=lambda m: int(m[1:]))
+    found = {p.name.split(".")[0] for p in directory.glob("*.md")}
+    return sorted(m for m in found if _MODULE.match(m))
