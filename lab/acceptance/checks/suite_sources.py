@@ -15,6 +15,7 @@ from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
 from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.exercises.mutants import PUBLIC_TESTS
 
 SERVICE_MARKERS = ("integration", "e2e")
 
@@ -71,6 +72,8 @@ def _collect(ctx: CheckContext, folder: str) -> list[FoundTest]:
     found = []
     for path in sorted(root.rglob("*.py")):
         if not (path.name.startswith("test_") or path.name.endswith("_test.py")):
+            continue
+        if path.relative_to(root).parts[0] == PUBLIC_TESTS:  # the course's, not the learner's
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         try:
