@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.exercises import catalog, source
+from lab.exercises import course, source
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,11 @@ class MutantResult:
     timed_out: bool = False
 
 
-def solved_project() -> dict[str, str]:
-    """Every file of the project with all modules solved."""
-    files = source.project_files()
-    return {p: source.render(p, t, catalog.EXERCISES) for p, t in files.items()}
+def solved_project(of: course.Course | None = None) -> dict[str, str]:
+    """Every file of the course's project (default: the lab's course) with all modules solved."""
+    of = of or course.load()
+    files = source.project_files(of.project_dir)
+    return {p: source.render(p, t, of.ids) for p, t in files.items()}
 
 
 def apply(files: dict[str, str], mutant: Mutant) -> dict[str, str]:
@@ -158,20 +159,29 @@ def _run_on(files: dict[str, str], name: str, tests: Path, python: str, timeout:
         return run_tests(Path(tmp), python, timeout)
 
 
-def baseline(project_dir: Path, python: str | None = None, timeout: float = 300) -> SuiteRun:
+def baseline(
+    project_dir: Path,
+    python: str | None = None,
+    timeout: float = 300,
+    of: course.Course | None = None,
+) -> SuiteRun:
     """Run the project's tests/ beside the unmodified solved app: they must pass there."""
     tests = _tests_of(project_dir)
-    return _run_on(solved_project(), "none", tests, python or sys.executable, timeout)
+    return _run_on(solved_project(of), "none", tests, python or sys.executable, timeout)
 
 
 def run(
-    project_dir: Path, python: str | None = None, timeout: float = 300, workers: int | None = None
+    project_dir: Path,
+    python: str | None = None,
+    timeout: float = 300,
+    workers: int | None = None,
+    of: course.Course | None = None,
 ) -> list[MutantResult]:
     """Run the project's tests/ against every mutant of the solution app, `workers` at a time
     (default: one per CPU); `timeout` bounds each run. A run out of time is not caught."""
     tests = _tests_of(project_dir)
     python = python or sys.executable
-    base = solved_project()
+    base = solved_project(of)
     variants = [(m, apply(base, m)) for m in MUTANTS]  # a MutantError before any run
     workers = workers or min(len(variants), os.cpu_count() or 1)
 
