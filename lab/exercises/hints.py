@@ -1,22 +1,20 @@
-"""`lab hint`: up to three levels per criterion, each more concrete, and where the TODOs are.
+"""Where the TODOs are: the starter lines of a workspace that name a criterion.
 
-1. what the criterion wants (the rubric's hint) and the task line of its marked parts;
-2. where to work: the TODO lines of the workspace that name the criterion;
-3. the solution's code of those parts (the last resort).
+`scan` reads the workspace once, line by line, and only the files a course project is made of
+(its source, config and dashboard files, under `MAX_BYTES` each): a learner's data file of
+gigabytes (`data/train.csv`, a model) is never opened. `lab check` scans once per run and looks
+every failed criterion up in the result (`TodoIndex`). The hint ladder built on them is
+`lab.exercises.ladder`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.exercises import source
-
-LEVELS = 3
 SKIP_DIRS = {".git", ".lab", ".venv", "venv", "__pycache__", ".tox", "tasks", "node_modules"}
 #: the kinds of file a course project's TODOs live in (a starter region's stand-ins)
 KINDS = {".py", ".toml", ".yml", ".yaml", ".ini", ".cfg", ".json", ".txt", ".md"}
@@ -87,24 +85,3 @@ def todos(root: Path, criterion: str) -> list[str]:
     """`path:line` of each starter TODO in the workspace that names `criterion` (one scan; to
     look up many criteria, `scan` once and use `TodoIndex.of`)."""
     return scan(root).of(criterion)
-
-
-def hint_text(criterion: str, level: int, rubric_hint: str, root: Path | None) -> str:
-    """The text of hint `level` (1..3) for `criterion`."""
-    regions = [r for r in source.all_regions() if r.criterion == criterion]
-    if level == 1:
-        tasks = "".join(f"\n  - {r.task} ({r.path})" for r in regions)
-        return f"{rubric_hint}{tasks and chr(10) + 'Your part:' + tasks}"
-    if level == 2:
-        where = todos(root, criterion) if root is not None else []
-        if where:
-            return "Work on the TODO lines that name it:\n  " + "\n  ".join(where)
-        module = criterion.split(".")[0]
-        return f"No TODO names {criterion} here; read the contract in tasks/{module}.md."
-    if not regions:
-        return "This criterion has no marked part: its task text and the rubric hint are all."
-    parts = [
-        f"{r.path} ({r.task}):\n" + textwrap.indent(textwrap.dedent("\n".join(r.code)), "    ")
-        for r in regions
-    ]
-    return "One way to write it (the solution):\n" + "\n".join(parts)

@@ -50,6 +50,8 @@ def parse_rows(data: Any) -> list[list[float]]:
     """The rows of a /predict body: {"features": [10 numbers]} or {"rows": [[10 numbers], ...]},
     checked against the schema; anything else is a 400 whose message says what is wrong."""
     # BEGIN SOLUTION M2.reject: convert the body with the schema; a body that does not fit is a ValidationException (400) that says why
+    # HINT: `msgspec.convert(data, Schema)` checks a decoded body against the schema and raises `msgspec.ValidationError` whose message names the field, e.g. `Expected `array` of length 10 - at `$.features``; re-raise it as `litestar.exceptions.ValidationException(message)`, which Litestar answers as a 400 problem.
+    # HINT zh-TW: `msgspec.convert(data, Schema)` 依結構描述檢查已解碼的內容，失敗時拋出 `msgspec.ValidationError`，訊息會指出欄位（例如 `Expected `array` of length 10 - at `$.features``）；再以 `litestar.exceptions.ValidationException(message)` 拋出，Litestar 會回 400 問題。
     try:
         body = msgspec.convert(data, predict_body())
     except msgspec.ValidationError as exc:
@@ -67,6 +69,8 @@ async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
     try:
         rows = parse_rows(data)
         # BEGIN SOLUTION M2.predict: predict every row with the served model; answer prediction, churn_probability and model_version
+        # HINT: `churn_probabilities(loaded, rows)` wraps `model.predict_proba(rows)[:, 1]`; time only the model with `time.perf_counter()` so M5's histogram measures the model, not the request.
+        # HINT zh-TW: `churn_probabilities(loaded, rows)` 包裝了 `model.predict_proba(rows)[:, 1]`；只用 `time.perf_counter()` 計時模型本身，M5 的直方圖才量到模型而不是整個請求。
         loaded = await current_model(state)
         version = loaded.version
         started = time.perf_counter()
@@ -87,6 +91,8 @@ async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
 async def health(state: State) -> dict[str, Any]:
     """Whether a model is loaded, which one, from where, and why not."""
     # BEGIN SOLUTION M2.health: answer model_loaded, model_version and model_source, or why no model is loaded
+    # HINT: catch `ModelNotReady` from `current_model(state)` and answer 200 with `model_loaded: false` and its message as `reason`: the service is alive, just not ready.
+    # HINT zh-TW: 攔截 `current_model(state)` 拋出的 `ModelNotReady`，回 200 並附 `model_loaded: false` 與其訊息作為 `reason`：服務活著，只是尚未就緒。
     try:
         loaded = await current_model(state)
     except ModelNotReady as exc:
