@@ -52,7 +52,7 @@ def run_criterion(
     if kind is None:  # load_rubric rejects these; kept for rubrics built in code
         return Outcome(Status.FAIL, f"unknown check kind {criterion.kind!r}"), 0.0
     timeout = criterion.timeout or kind.params.default_timeout
-    ctx = dataclasses.replace(ctx, timeout=timeout)  # the memo dict stays shared
+    ctx = dataclasses.replace(ctx, timeout=timeout)  # the facts stay shared
     box: list[Outcome] = []
 
     def work() -> None:
@@ -125,7 +125,7 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
         )
         if kind.params.reusable and ctx.reuse is not None:
             kept_as = reuse.key(kind.name, params.model_dump(mode="json"), ctx.python,
-                                ctx.project_dir, ctx.memo)  # fmt: skip
+                                ctx.project_dir, ctx.facts)  # fmt: skip
             kept = ctx.reuse.get(kept_as) if kept_as else None
             if kept is not None:
                 return Outcome(Status.PASS, reuse.reused(kept))

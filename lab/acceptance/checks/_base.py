@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from lab.acceptance.checks.facts import Facts
 from lab.settings import Settings
 
 
@@ -79,7 +80,7 @@ class Targets:
 
 @dataclass
 class CheckContext:
-    """Everything a check may look at. `memo` carries answers between the criteria of one run."""
+    """Everything a check may look at. `facts` holds the answers the criteria of one run share."""
 
     settings: Settings
     targets: Targets
@@ -89,7 +90,7 @@ class CheckContext:
     timeout: float = 10.0
     #: secrets go to URLs settings do not name too (`--send-credentials`; acceptance.credentials)
     send_credentials: bool = False
-    memo: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
     #: the project's interpreter (None: none found; `python_note` says why / where it came from)
     python: Path | None = None
     python_note: str = ""

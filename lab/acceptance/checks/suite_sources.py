@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import configparser
 import re
-import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from pydantic import Field
 
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
+from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 SERVICE_MARKERS = ("integration", "e2e")
@@ -51,17 +51,14 @@ def _module_marks(tree: ast.Module) -> set[str]:
     return found
 
 
-_LOCK = threading.Lock()
+#: the project's tests, by folder
+TESTS: Fact[list[FoundTest]] = Fact("tests")
 
 
 def collect(ctx: CheckContext, folder: str = "tests") -> list[FoundTest]:
     """Every `test_*` function (and method) of the project's test files, with its markers
     (read once per run)."""
-    with _LOCK:
-        key = f"tests:{folder}"
-        if key not in ctx.memo:
-            ctx.memo[key] = _collect(ctx, folder)
-        return ctx.memo[key]
+    return ctx.facts.once(TESTS, folder, lambda: _collect(ctx, folder))
 
 
 def _collect(ctx: CheckContext, folder: str) -> list[FoundTest]:
