@@ -9,7 +9,7 @@ from typing import Any
 from dotenv import dotenv_values
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
+from lab.acceptance.checks._base import CheckContext, CheckFailed, Lane, Params, Schedule, short
 from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.files import sha256_file
@@ -19,7 +19,7 @@ PLACEHOLDERS = {"", "<generated>", "changeme", "change-me", "admin", "password",
 
 
 class EnvParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     secrets: list[str] = Field(
         default_factory=lambda: ["CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD"]
     )

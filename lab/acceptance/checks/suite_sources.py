@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
+from lab.acceptance.checks._base import CheckContext, CheckFailed, Lane, Params, Schedule
 from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
@@ -92,7 +92,7 @@ def _rel(ctx: CheckContext, t: FoundTest) -> str:
 
 
 class CoverageParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     areas: dict[str, str] = Field(
         default_factory=lambda: {
             "/health": r"/health\b",
@@ -161,7 +161,7 @@ def registered_markers(ctx: CheckContext) -> set[str]:
 
 
 class MarkerParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     markers: list[str] = Field(default_factory=lambda: list(SERVICE_MARKERS))
 
 
@@ -188,7 +188,7 @@ def service_tests_marked(params: MarkerParams, ctx: CheckContext) -> str:
 
 
 class IntegrationParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     flow: str = r"crm_segment_update"
     crm: str = r"/customers|crm"
 

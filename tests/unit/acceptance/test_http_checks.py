@@ -398,5 +398,6 @@ def test_model_served_reads_the_manifest_label_itself_whatever_ran_before(ctx, s
     settings.manifest_path.write_text(json.dumps({"label": "v2.0.0"}), encoding="utf-8")
     respx.get(url__startswith=MLFLOW).mock(side_effect=httpx.ConnectError("refused"))
     respx.get(f"{API}/health").respond(200, json={"model_loaded": True, "model_version": "v1"})
-    with pytest.raises(CheckFailed, match="serves 'v1' but the model file's manifest is 'v2.0.0'"):
+    seen = r"serves 'v1' but the model file's manifest is 'v2\.0\.0'"
+    with pytest.raises(CheckFailed, match=seen):
         model_served(RegistryParams(), ctx)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.acceptance.checks import CheckFailed, Params, Status
-from lab.acceptance.checks._base import CheckKinds
+from lab.acceptance.checks._base import CheckKinds, Schedule
 from lab.acceptance.checks.facts import Facts
 from lab.acceptance.reuse import KEEP, Store
 from lab.acceptance.reuse import key as run_key
@@ -115,7 +115,7 @@ def test_the_store_keeps_the_newest_passes_and_survives_a_bad_file(tmp_path: Pat
 
 
 class Reusable(Params):
-    reusable = True
+    schedule = Schedule(reusable=True)
     answer: str = "pass"
 
 
