@@ -179,7 +179,9 @@ def run_rubric(
             for c in module.criteria:
                 outcome, elapsed = done[c.id]
                 versions.update(outcome.facts)
-                results.append(_criterion_result(rubric, c, outcome, elapsed))
+                results.append(
+                    _criterion_result(rubric, c, outcome, elapsed, ctx.workspace is not None)
+                )
                 if c.id in early:  # reported now; live ones were reported as they ran
                     events.criterion_started(module, c)
                     events.criterion_done(module, results[-1])
@@ -199,7 +201,10 @@ def run_rubric(
             events.criterion_started(module, criterion)
             done[criterion.id] = run_criterion(criterion, ctx, kinds)
             outcome, elapsed = done[criterion.id]
-            events.criterion_done(module, _criterion_result(rubric, criterion, outcome, elapsed))
+            events.criterion_done(
+                module,
+                _criterion_result(rubric, criterion, outcome, elapsed, ctx.workspace is not None),
+            )
             finish(block=False)
     finish(block=True)
     total = Score(0, 0)
@@ -258,8 +263,12 @@ def _module_result(rubric: Rubric, module: Module, results: list[CriterionResult
 
 
 def _criterion_result(
-    rubric: Rubric, criterion: Criterion, outcome: Outcome, elapsed: float
+    rubric: Rubric, criterion: Criterion, outcome: Outcome, elapsed: float, in_workspace: bool
 ) -> CriterionResult:
+    """The result row; in a workspace the rubric's hint is the one naming the learner's commands."""
+    hint, hint_zh_tw = criterion.hint, criterion.hint_zh_tw
+    if in_workspace and criterion.hint_workspace:
+        hint, hint_zh_tw = criterion.hint_workspace, criterion.hint_workspace_zh_tw
     return CriterionResult(
         id=criterion.id,
         title=criterion.title,
@@ -269,8 +278,8 @@ def _criterion_result(
         status=outcome.status.value,
         points=criterion_points(criterion.weight, outcome.status),
         observed=outcome.observed,
-        hint=outcome.hint or criterion.hint,
-        hint_zh_tw=outcome.hint_zh_tw or (None if outcome.hint else criterion.hint_zh_tw),
+        hint=outcome.hint or hint,
+        hint_zh_tw=outcome.hint_zh_tw or (None if outcome.hint else hint_zh_tw),
         docs=f"{rubric.docs.en}#{anchor(criterion.id)}",
         docs_zh_tw=f"{rubric.docs.zh_tw}#{anchor(criterion.id)}",
         duration_seconds=round(elapsed, 3),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from lab.acceptance.session import EXIT_BAD_RUBRIC
-from lab.cli._common import console, err_console, get_settings
+from lab.cli._common import console, default_lang, err_console, get_settings
 from lab.cli.check_tables import coverage_table, module_table
 
 
@@ -34,7 +33,7 @@ def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 
 
 def _default_lang() -> str:
-    return "zh-TW" if os.environ.get("LANG", "").lower().startswith(("zh_tw", "zh-tw")) else "en"
+    return default_lang()
 
 
 @click.command("check")

@@ -1,7 +1,9 @@
-"""`.lab/progress.json` of a workspace: per criterion, attempts, first pass, hints used.
+"""`.lab/progress.json` of a workspace: per criterion, attempts, first pass, hints used; per
+module, the latest self-check (`lab quiz`).
 
 {"version": 1, "criteria": {"M4.crm_record": {"attempts": 3, "first_pass": "2026-…",
- "last_status": "pass", "last_attempt": "2026-…", "hints_used": 1}}}
+ "last_status": "pass", "last_attempt": "2026-…", "hints_used": 1}},
+ "quizzes": {"M4": {"answers": [2, 1, 3], "correct": 2, "total": 3, "attempts": 1, "at": "…"}}}
 """
 
 from __future__ import annotations
@@ -28,19 +30,31 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def read(root: Path) -> dict[str, dict[str, Any]]:
-    """Criterion id -> its record; a missing or unreadable file is an empty progress."""
+def _doc(root: Path, key: str) -> dict[str, dict[str, Any]]:
+    """The mapping under `key` of the file; a missing or unreadable file is empty."""
     try:
         doc = json.loads(path_of(root).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    criteria = doc.get("criteria") if isinstance(doc, dict) else None
-    return {k: v for k, v in (criteria or {}).items() if isinstance(v, dict)}
+    found = doc.get(key) if isinstance(doc, dict) else None
+    return {k: v for k, v in (found or {}).items() if isinstance(v, dict)}
 
 
-def _write(root: Path, criteria: Mapping[str, dict[str, Any]]) -> Path:
+def read(root: Path) -> dict[str, dict[str, Any]]:
+    """Criterion id -> its record; a missing or unreadable file is an empty progress."""
+    return _doc(root, "criteria")
+
+
+def _write(
+    root: Path,
+    criteria: Mapping[str, dict[str, Any]],
+    quizzes_: Mapping[str, dict[str, Any]] | None = None,
+) -> Path:
     target = path_of(root)
-    doc = {"version": 1, "criteria": dict(sorted(criteria.items()))}
+    kept = quizzes(root) if quizzes_ is None else quizzes_
+    doc: dict[str, Any] = {"version": 1, "criteria": dict(sorted(criteria.items()))}
+    if kept:
+        doc["quizzes"] = dict(sorted(kept.items()))
     write_atomic(target, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return target
 
@@ -91,13 +105,32 @@ def after_check(project_dir: Path, result_json: str) -> str | None:
     return "\n".join(lines)
 
 
-def use_hint(root: Path, cid: str, most: int) -> int:
-    """Count one more hint for `cid` (at most `most`); the level to show (1-based)."""
+def use_hint(root: Path, cid: str, most: int, level: int | None = None) -> int:
+    """Count one more hint for `cid` (at most `most`), or record that `level` was read; the
+    level to show (1-based). `hints_used` is the highest level read."""
     criteria = read(root)
     entry = _entry(criteria, cid)
-    entry["hints_used"] = min(int(entry.get("hints_used", 0)) + 1, most)
+    used = int(entry.get("hints_used", 0))
+    shown = min(level if level is not None else used + 1, most)
+    entry["hints_used"] = max(used, shown)
     _write(root, criteria)
-    return entry["hints_used"]
+    return shown
+
+
+def quizzes(root: Path) -> dict[str, dict[str, Any]]:
+    """Module -> its latest self-check (`lab quiz`): answers, correct, total, when."""
+    return _doc(root, "quizzes")
+
+
+def record_quiz(root: Path, module: str, answers: list[int], correct: int) -> Path:
+    """Record a module's self-check answers (1-based choices) beside the criteria."""
+    found = quizzes(root)
+    attempts = int(found.get(module, {}).get("attempts", 0)) + 1
+    found[module] = {
+        "answers": list(answers), "correct": correct, "total": len(answers),
+        "attempts": attempts, "at": _now(),
+    }  # fmt: skip
+    return _write(root, read(root), found)
 
 
 @dataclass(frozen=True)

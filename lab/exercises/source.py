@@ -27,6 +27,9 @@ BEGIN = re.compile(
     rf"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>{MODULE_ID}\.[a-z0-9_]+): (?P<task>.+?)\s*$"
 )
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
+#: The course author's level-2 hint inside a region, in English or another language:
+#: `# HINT: text` / `# HINT zh-TW: text`. Left out of the solution's code and of every starter.
+HINT = re.compile(r"^[ \t]*# HINT(?: (?P<lang>[a-z]{2}(?:-[A-Z]{2})?))?: (?P<text>.+?)\s*$")
 #: Path segments stored under another name in the package (setuptools skips dot-files).
 DOT_PREFIX = "dot-"
 
@@ -43,7 +46,13 @@ class Region:
     indent: str
     begin: int  # 0-based line index of the BEGIN marker
     end: int  # 0-based line index of the END marker
-    code: tuple[str, ...]  # the solution's lines between the markers
+    code: tuple[str, ...]  # the solution's lines between the markers, `# HINT` lines left out
+    hints: tuple[tuple[str, str], ...] = ()  # (language, text) of its `# HINT` lines
+
+    def hint_lines(self, lang: str = "en") -> list[str]:
+        """The course author's hints in `lang` (English when none is in that language)."""
+        found = [text for language, text in self.hints if language == lang]
+        return found or [text for language, text in self.hints if language == "en"]
 
     @property
     def module(self) -> str:
@@ -93,10 +102,13 @@ def regions(path: str, text: str) -> list[Region]:
             if open_at is None:
                 raise MarkerError(f"{path}:{i + 1}: END SOLUTION without BEGIN")
             start, match = open_at
+            body = lines[start + 1 : i]
+            notes = [m for m in map(HINT.match, body) if m]
             found.append(
                 Region(
                     path, match["id"], match["task"], match["indent"], start, i,
-                    tuple(lines[start + 1 : i]),
+                    tuple(line for line in body if not HINT.match(line)),
+                    tuple((m["lang"] or "en", m["text"]) for m in notes),
                 )
             )  # fmt: skip
             open_at = None

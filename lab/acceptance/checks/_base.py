@@ -137,6 +137,15 @@ class CheckContext:
         return self.python
 
 
+def training_command(ctx: CheckContext) -> str:
+    """How the graded project trains, for a message: the lab's `lab train` outside a workspace,
+    the learner's own command inside one (never the lab's, which would write the same file)."""
+    if ctx.workspace is None:
+        return "`lab train`"
+    own = ctx.workspace.commands.get("train") or "python -m training.train"
+    return f"your training (`{own}`)"
+
+
 class Lane(enum.StrEnum):
     """Where a kind's criteria run in a `lab check` run (lab.acceptance.runner)."""
 

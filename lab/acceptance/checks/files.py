@@ -9,7 +9,15 @@ from typing import Any
 from dotenv import dotenv_values
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Lane, Params, Schedule, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckFailed,
+    Lane,
+    Params,
+    Schedule,
+    short,
+    training_command,
+)
 from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.files import sha256_file
@@ -60,13 +68,13 @@ def env_file(params: EnvParams, ctx: CheckContext) -> str:
     )
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: Path, train: str = "`lab train`") -> dict[str, Any]:
     """The manifest `lab train` writes beside the model (JSON: `file`, `sha256`, `label`,
     `registry_version`, ...), read here so the grader never imports the code it grades."""
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CheckFailed(f"no manifest at {path}: run `lab train`") from None
+        raise CheckFailed(f"no manifest at {path}: run {train}") from None
     except (OSError, ValueError) as exc:
         raise CheckFailed(f"manifest {path} is unreadable: {exc}") from None
     if not isinstance(found, dict):
@@ -95,7 +103,7 @@ def model_label(ctx: CheckContext) -> str | None:
 def model_files(_params: Params, ctx: CheckContext) -> str:
     """The model file and its manifest exist and the file's SHA-256 equals the manifest's."""
     manifest_path = ctx.settings.manifest_path
-    manifest = read_manifest(manifest_path)
+    manifest = read_manifest(manifest_path, training_command(ctx))
     model_path = manifest_path.parent / str(manifest.get("file", "sample_model.joblib"))
     if not model_path.is_file():
         raise CheckFailed(f"the manifest names {model_path}, which does not exist")

@@ -8,7 +8,15 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Outcome, Params, Status, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckFailed,
+    Outcome,
+    Params,
+    Status,
+    short,
+    training_command,
+)
 from lab.acceptance.checks._http import call, json_of
 from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.files import model_label
@@ -46,7 +54,7 @@ def _champion(
     if response.status_code in (400, 404) and "error_code" in response.text:
         raise CheckFailed(
             f"MLflow has no model {name!r} with alias {params.alias!r} "
-            f"({_error_code(response)}); run `lab train`"
+            f"({_error_code(response)}); run {training_command(ctx)}"
         )
     body = json_of(response, "MLflow alias lookup")
     version = body.get("model_version") if isinstance(body, dict) else None
@@ -69,7 +77,8 @@ def mlflow_alias(params: RegistryParams, ctx: CheckContext) -> Outcome:
     if not label:
         raise CheckFailed(
             f"{name} version {version.get('version')} (@{params.alias}) has no "
-            f"`{params.label_tag}` tag; register it with `lab train --model_version LABEL`"
+            f"`{params.label_tag}` tag; register it with {training_command(ctx)} "
+            "and `--model_version LABEL`"
         )
     return Outcome(
         Status.PASS,

@@ -32,6 +32,8 @@ def load_rules(path: Path) -> list[dict[str, Any]]:
 def segment_for(probability: float, rules: list[dict[str, Any]]) -> str:
     """The first segment whose `min_probability` the churn probability reaches."""
     # BEGIN SOLUTION M4.segment_rule: map a churn probability to its segment with the rules of config/segments.yml
+    # HINT: the rules arrive sorted by `min_probability`, highest first (`load_rules`): return the first rule's `name` whose threshold the probability reaches.
+    # HINT zh-TW: 規則已依 `min_probability` 由高到低排序（`load_rules`）：回傳機率第一個達到門檻的規則的 `name`。
     for rule in rules:
         if probability >= float(rule["min_probability"]):
             return str(rule["name"])
@@ -56,6 +58,8 @@ class CrmClient:
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """One CRM request; a CRM that is down, slow or answers badly is a 503, 504 or 502."""
         # BEGIN SOLUTION M4.crm_down: send the request; CRM down -> 503, too slow -> 504, bad answer -> 502
+        # HINT: `await self.http.request(method, path, **kwargs)`; map `httpx.TimeoutException` to 504 and `httpx.TransportError` to 503 with `litestar.exceptions.HTTPException(status_code=..., detail=...)`.
+        # HINT zh-TW: `await self.http.request(method, path, **kwargs)`；用 `litestar.exceptions.HTTPException(status_code=..., detail=...)` 把 `httpx.TimeoutException` 對應到 504、`httpx.TransportError` 對應到 503。
         try:
             response = await self.http.request(method, path, **kwargs)
         except httpx.TimeoutException:
@@ -86,6 +90,8 @@ class CrmClient:
     ) -> dict[str, Any]:
         """PUT the segment with the bearer token; request_id makes a retried write apply once."""
         # BEGIN SOLUTION M4.crm_record: PUT the segment to /customers/{id}/segment with `Authorization: Bearer CRM_TOKEN`
+        # HINT: send the write through `self.call("PUT", path, json=body, headers=...)` so the CRM's failures get the same 503/504/502 handling as the read.
+        # HINT zh-TW: 透過 `self.call("PUT", path, json=body, headers=...)` 送出寫入，CRM 的失敗就會得到與讀取相同的 503/504/502 處理。
         body = {
             "segment": segment,
             "model_version": version,
@@ -101,6 +107,8 @@ class CrmClient:
 def step(request_id: str, customer_id: str, number: int, what: str) -> None:
     """One line of the flow's log: its request id, the customer, `step n/4` and what happened."""
     # BEGIN SOLUTION M4.flow_log: log the step with the request id, e.g. `request_id=... step 2/4 ...`
+    # HINT: use the logger's own formatting, `log.info("request_id=%s ... step %d/4 %s", ...)`: the arguments are only formatted when the line is emitted.
+    # HINT zh-TW: 使用 logger 自己的格式化 `log.info("request_id=%s ... step %d/4 %s", ...)`：只有真的輸出該行時才會格式化參數。
     log.info("request_id=%s customer=%s step %d/4 %s", request_id, customer_id, number, what)
     # END SOLUTION
 
@@ -118,6 +126,8 @@ async def crm_segment_update(
     outcome, version = "error", "none"
     try:
         # BEGIN SOLUTION M4.segment_update: read the features, predict, map to a segment, write it back
+        # HINT: call `step(rid, customer_id, n, what)` after each of the four steps, and set `outcome` before returning so the `finally:` counts the call by its outcome.
+        # HINT zh-TW: 四個步驟各自完成後呼叫 `step(rid, customer_id, n, what)`，回傳前設定 `outcome`，讓 `finally:` 依結果計數。
         crm: CrmClient = state.crm
         features = await crm.features(customer_id)
         step(rid, customer_id, 1, f"read {len(features)} features")

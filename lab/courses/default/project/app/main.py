@@ -32,6 +32,8 @@ log = logging.getLogger("app")
 def parse_rows(data: Any) -> list[list[float]]:
     """The rows of a /predict body: {"features": [10 numbers]} or {"rows": [[10 numbers], ...]}."""
     # BEGIN SOLUTION M2.reject: answer a body that is not {"features": [10 numbers]} with a 4xx that says why
+    # HINT: raise `litestar.exceptions.ValidationException(detail)`: Litestar answers it as a 400 problem whose detail is your message; say which row and which value is wrong.
+    # HINT zh-TW: 拋出 `litestar.exceptions.ValidationException(detail)`：Litestar 會以 400 問題回應，detail 就是你的訊息；說明是哪一列、哪個值錯了。
     if not isinstance(data, dict) or not {"features", "rows"} & data.keys():
         raise ValidationException('send {"features": [10 numbers]} or {"rows": [[...], ...]}')
     rows = data["rows"] if "rows" in data else [data["features"]]
@@ -58,6 +60,8 @@ async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
     try:
         rows = parse_rows(data)
         # BEGIN SOLUTION M2.predict: predict every row with the served model; answer prediction, churn_probability and model_version
+        # HINT: `churn_probabilities(loaded, rows)` wraps `model.predict_proba(rows)[:, 1]`; time only the model with `time.perf_counter()` so M5's histogram measures the model, not the request.
+        # HINT zh-TW: `churn_probabilities(loaded, rows)` 包裝了 `model.predict_proba(rows)[:, 1]`；只用 `time.perf_counter()` 計時模型本身，M5 的直方圖才量到模型而不是整個請求。
         loaded = current_model(state)
         version = loaded.version
         started = time.perf_counter()
@@ -78,6 +82,8 @@ async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
 async def health(state: State) -> dict[str, Any]:
     """Whether a model is loaded, which one, from where, and why not."""
     # BEGIN SOLUTION M2.health: answer model_loaded, model_version and model_source, or why no model is loaded
+    # HINT: catch `ModelNotReady` from `current_model(state)` and answer 200 with `model_loaded: false` and its message as `reason`: the service is alive, just not ready.
+    # HINT zh-TW: 攔截 `current_model(state)` 拋出的 `ModelNotReady`，回 200 並附 `model_loaded: false` 與其訊息作為 `reason`：服務活著，只是尚未就緒。
     try:
         loaded = current_model(state)
     except ModelNotReady as exc:

@@ -38,6 +38,8 @@ class Metrics:
 
     def define(self) -> None:
         # BEGIN SOLUTION M5.metrics: define prediction_requests_total, prediction_latency_seconds and crm_segment_updates_total, labelled model_version
+        # HINT: pass `registry=self.registry` to every metric (tests build many apps, and the default global registry refuses a name twice).
+        # HINT zh-TW: 每個指標都傳入 `registry=self.registry`（測試會建立許多應用程式，而預設的全域註冊表不允許同名註冊兩次）。
         self.requests = Counter(
             "prediction_requests", "Calls of /predict, valid or not", ["model_version"],
             registry=self.registry,
@@ -59,6 +61,8 @@ class Metrics:
     def observe_prediction(self, version: str, seconds: float | None) -> None:
         """One /predict call (valid or not); `seconds` is the model's time, None if it did not run."""
         # BEGIN SOLUTION M5.counter: count every /predict call and observe the model's latency
+        # HINT: `self.requests.labels(model_version=version).inc()` on every call; `observe(seconds)` only when the model ran (`seconds is not None`).
+        # HINT zh-TW: 每次呼叫都執行 `self.requests.labels(model_version=version).inc()`；只有模型有執行（`seconds is not None`）時才 `observe(seconds)`。
         self.requests.labels(model_version=version).inc()
         if seconds is not None:
             self.latency.labels(model_version=version).observe(seconds)

@@ -28,6 +28,8 @@ class LoadedModel:
 def load_model(models_dir: Path) -> LoadedModel:
     """The model of `models_dir/sample_model.json`, checked against the SHA-256 it records."""
     # BEGIN SOLUTION M2.health: load the model file named by sample_model.json after checking its SHA-256
+    # HINT: read the manifest with `json.loads`, hash the file with `hashlib.sha256(path.read_bytes()).hexdigest()`, and `joblib.load` only when the digests match; raise `ModelNotReady(why)` otherwise.
+    # HINT zh-TW: 用 `json.loads` 讀清單，以 `hashlib.sha256(path.read_bytes()).hexdigest()` 雜湊檔案，摘要相符才 `joblib.load`；否則拋出 `ModelNotReady(why)`。
     manifest_path = models_dir / MANIFEST
     if not manifest_path.is_file():
         raise ModelNotReady(f"no {manifest_path}: train a model first (M3)")
