@@ -4,7 +4,7 @@ The broken services are the lab's mutants of the exercise's solved app (lab.exer
 their one owner): the learner's tests/ run beside the unmodified app first (tests that fail there
 catch nothing), then beside each mutant, at most `workers` at a time. The mutants are patches of
 the exercise's app, so the kind grades exercise workspaces only; elsewhere (e.g. the lab's own
-checkout) the criterion is left out of the run and of the maximum (see Params.workspace_only).
+checkout) the criterion is left out of the run and of the maximum (see Schedule.workspace_only).
 """
 
 from __future__ import annotations
