@@ -6,14 +6,14 @@ from __future__ import annotations
 import ast
 import configparser
 import re
-import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
+from lab.acceptance.checks._base import CheckContext, CheckFailed, Lane, Params, Schedule
+from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.exercises.mutants import PUBLIC_TESTS
 
@@ -52,17 +52,14 @@ def _module_marks(tree: ast.Module) -> set[str]:
     return found
 
 
-_LOCK = threading.Lock()
+#: the project's tests, by folder
+TESTS: Fact[list[FoundTest]] = Fact("tests")
 
 
 def collect(ctx: CheckContext, folder: str = "tests") -> list[FoundTest]:
     """Every `test_*` function (and method) of the project's test files, with its markers
     (read once per run)."""
-    with _LOCK:
-        key = f"tests:{folder}"
-        if key not in ctx.memo:
-            ctx.memo[key] = _collect(ctx, folder)
-        return ctx.memo[key]
+    return ctx.facts.once(TESTS, folder, lambda: _collect(ctx, folder))
 
 
 def _collect(ctx: CheckContext, folder: str) -> list[FoundTest]:
@@ -98,7 +95,7 @@ def _rel(ctx: CheckContext, t: FoundTest) -> str:
 
 
 class CoverageParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     areas: dict[str, str] = Field(
         default_factory=lambda: {
             "/health": r"/health\b",
@@ -167,7 +164,7 @@ def registered_markers(ctx: CheckContext) -> set[str]:
 
 
 class MarkerParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     markers: list[str] = Field(default_factory=lambda: list(SERVICE_MARKERS))
 
 
@@ -194,7 +191,7 @@ def service_tests_marked(params: MarkerParams, ctx: CheckContext) -> str:
 
 
 class IntegrationParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     flow: str = r"crm_segment_update"
     crm: str = r"/customers|crm"
 
