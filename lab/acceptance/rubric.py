@@ -75,9 +75,9 @@ class Criterion(_Strict):
         return found.params.model_validate({k: v for k, v in self.check.items() if k != "kind"})
 
     def effective_timeout(self) -> float:
+        """Its time budget: its `timeout:`, else its kind's (the one place this is worked out)."""
         found = CHECK_KINDS.get(self.kind)
-        default = found.params.default_timeout if found else Params.default_timeout
-        return self.timeout or default
+        return (found.params if found else Params).schedule.timeout_for(self.timeout)
 
 
 class Module(_Strict):

@@ -35,6 +35,33 @@ class LabError(click.ClickException):
         err_console.print(f"[bold red]error:[/] {self.format_message()}")
 
 
+def lab_invocation() -> str:
+    """How to run this lab from any folder, as a learner can type it: `lab` when that name on
+    PATH is this lab, else the full path of this lab's launcher, else `python -m lab`."""
+    import shlex
+    import shutil
+    import sys
+    from pathlib import Path
+
+    scripts = Path(sys.executable).parent
+    launcher = next(
+        (p for p in (scripts / "lab", scripts / "lab.exe") if p.is_file()), None
+    )  # fmt: skip
+    on_path = shutil.which("lab")
+    if on_path and launcher and Path(on_path).resolve() == launcher.resolve():
+        return "lab"
+    quote = subprocess_quote if sys.platform == "win32" else shlex.quote
+    if launcher is not None:
+        return quote(str(launcher))
+    return f"{quote(sys.executable)} -m lab"
+
+
+def subprocess_quote(value: str) -> str:
+    import subprocess
+
+    return subprocess.list2cmdline([value])
+
+
 def warn_in_workspace(verb: str) -> str | None:
     """`lab serve` and `lab train` run the lab's reference code. Inside a learner's workspace,
     warn (stderr) that they do not run the learner's, and name the command that does; the

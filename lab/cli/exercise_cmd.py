@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, get_settings, lab_invocation
 
 if TYPE_CHECKING:
     from lab.exercises.course import Course
@@ -124,7 +124,10 @@ def start(module: str, dest: Path, course_dir: Path | None) -> None:
     console.print(f"task: {ws.root / exercise_.task_link()}")
     if settings is not None:
         console.print(f"API on {settings.api_url}, CRM on {settings.crm_url} (ports in .env)")
-    console.print(f"next: cd {dest} && lab up, then lab check -m {exercise_.id}")
+    lab = lab_invocation()
+    console.print(
+        f"next: cd {dest} && {lab} up, then {lab} check -m {exercise_.id}", soft_wrap=True
+    )
 
 
 @exercise.command("status")

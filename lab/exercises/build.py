@@ -126,6 +126,7 @@ def create(
         target = dest / Path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source.render(rel, text, solved), encoding="utf-8")
+    copy_fixtures(of, dest)
     for folder in ("tasks", "teaching"):  # the tasks, and the module pages (objectives, why)
         (dest / folder).mkdir(exist_ok=True)
         for page in sorted((of.root / folder).glob("*.md")):
@@ -139,6 +140,19 @@ def create(
     if git:
         _git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
     return workspace.load(dest)
+
+
+def copy_fixtures(of: course.Course, dest: Path) -> list[str]:
+    """The course's fixture files (e.g. its fixture model), byte for byte, at the same path
+    in the workspace; their paths."""
+    for rel in of.fixtures:
+        source_path = of.root / rel
+        if not source_path.is_file():
+            raise course.CourseError(f"{of.root / course.FILE}: fixture {rel} does not exist")
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_path, target)
+    return list(of.fixtures)
 
 
 def _git_init(dest: Path, message: str) -> None:

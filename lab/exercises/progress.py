@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lab import workspace
-from lab.exercises.hints import todos
+from lab.exercises.hints import scan
 from lab.files import write_atomic
+from lab.net import UNREACHABLE
 
 FILE = Path(".lab") / "progress.json"
 
@@ -65,6 +66,14 @@ def _entry(criteria: dict[str, dict[str, Any]], cid: str) -> dict[str, Any]:
     )
 
 
+def attempted(status: str, observed: str = "") -> bool:
+    """Whether a graded criterion is an attempt of the learner's: a check that could not run
+    (error), was skipped, or found nothing listening (the lab was down) says nothing of it."""
+    if status in ("skip", "error"):
+        return False
+    return not (status == "fail" and observed.startswith(UNREACHABLE))
+
+
 def record_statuses(root: Path, statuses: Iterable[tuple[str, str]]) -> Path:
     """Add one attempt per (criterion id, status) graded by `lab check`."""
     criteria = read(root)
@@ -80,11 +89,12 @@ def record_statuses(root: Path, statuses: Iterable[tuple[str, str]]) -> Path:
 
 
 def record_check_json(root: Path, result: Mapping[str, Any]) -> Path:
-    """Record a check.json (RunResult) document's criteria."""
+    """Record a check.json (RunResult) document's criteria that were attempts (`attempted`)."""
     statuses = [
         (str(c["id"]), str(c["status"]))
         for m in result.get("modules", [])
         for c in m.get("criteria", [])
+        if attempted(str(c["status"]), str(c.get("observed", "")))
     ]
     return record_statuses(root, statuses)
 
@@ -97,11 +107,13 @@ def after_check(project_dir: Path, result_json: str) -> str | None:
     result = json.loads(result_json)
     path = record_check_json(ws.root, result)
     lines = [f"progress: {path} (`lab exercise status` shows the path, `lab hint ID` helps)"]
-    for module in result.get("modules", []):
-        for c in module.get("criteria", []):
-            where = todos(ws.root, c["id"]) if c.get("status") != "pass" else []
-            if where:
-                lines.append(f"TODO {c['id']}: {', '.join(where)}")
+    failed = [c for m in result.get("modules", []) for c in m.get("criteria", [])]
+    failed = [c for c in failed if c.get("status") != "pass"]
+    index = scan(ws.root) if failed else None  # one pass over the workspace for every criterion
+    for c in failed:
+        where = index.of(c["id"]) if index is not None else []
+        if where:
+            lines.append(f"TODO {c['id']}: {', '.join(where)}")
     return "\n".join(lines)
 
 

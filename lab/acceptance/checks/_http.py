@@ -18,6 +18,7 @@ from lab.acceptance.checks._base import (
     describe_http_error,
     short,
 )
+from lab.net import UNREACHABLE
 
 #: Targets field -> (Procfile process, the verb that runs it alone)
 SERVICES = {
@@ -63,7 +64,7 @@ def refused(ctx: CheckContext, url: str) -> CheckFailed:
         )
     else:
         hint, zh = f"Nothing listens at {base}: start that service.", f"{base} 沒有服務在監聽。"
-    return CheckFailed(f"cannot connect to {url}: nothing listens there", hint, zh)
+    return CheckFailed(f"{UNREACHABLE}{url}: nothing listens there", hint, zh)
 
 
 def call(

@@ -9,7 +9,16 @@ from typing import Any
 from dotenv import dotenv_values
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short, training_command
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckFailed,
+    Lane,
+    Params,
+    Schedule,
+    short,
+    training_command,
+)
+from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.files import sha256_file
 from lab.settings import Settings, SettingsError, load_settings
@@ -18,7 +27,7 @@ PLACEHOLDERS = {"", "<generated>", "changeme", "change-me", "admin", "password",
 
 
 class EnvParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     secrets: list[str] = Field(
         default_factory=lambda: ["CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD"]
     )
@@ -73,6 +82,23 @@ def read_manifest(path: Path, train: str = "`lab train`") -> dict[str, Any]:
     return found
 
 
+#: the label of the model the project's last training wrote (its manifest's `label`)
+MODEL_LABEL: Fact[str | None] = Fact("model_label")
+
+
+def model_label(ctx: CheckContext) -> str | None:
+    """The manifest's label (None: no readable manifest, or no label in it)."""
+
+    def read() -> str | None:
+        try:
+            label = read_manifest(ctx.settings.manifest_path).get("label")
+        except CheckFailed:
+            return None
+        return None if label is None else str(label)
+
+    return ctx.facts.once(MODEL_LABEL, None, read)
+
+
 @CHECK_KINDS.kind("model_files")
 def model_files(_params: Params, ctx: CheckContext) -> str:
     """The model file and its manifest exist and the file's SHA-256 equals the manifest's."""
@@ -85,8 +111,7 @@ def model_files(_params: Params, ctx: CheckContext) -> str:
     expected = str(manifest.get("sha256"))
     if actual != expected:
         raise CheckFailed(f"{model_path.name} SHA-256 {actual[:12]}… ≠ manifest {expected[:12]}…")
-    label = manifest.get("label")
-    ctx.memo["model_label"] = label
+    label = model_label(ctx)
     return (
         f"{model_path.name} SHA-256 {actual[:12]}… matches the manifest "
         f"(label {label}, registry version {manifest.get('registry_version')})"

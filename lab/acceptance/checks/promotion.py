@@ -24,7 +24,15 @@ from typing import Any
 
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckError, CheckFailed, Params, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckError,
+    CheckFailed,
+    Lane,
+    Params,
+    Schedule,
+    short,
+)
 from lab.acceptance.checks.environment import train_command
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
@@ -56,9 +64,11 @@ print(json.dumps({"champion": int(champion.version) if champion else None, "vers
 
 
 class PromotionParams(Params):
-    isolated = True
-    default_timeout = 300.0
-    workspace_only = "it edits the champion run's logged accuracy, which only the course reads"
+    schedule = Schedule(
+        Lane.ISOLATED,
+        timeout=300.0,
+        workspace_only="it edits the champion run's logged accuracy, which only the course reads",
+    )
     flags: list[str] = Field(default_factory=lambda: ["--n_samples", "300", "--c_param", "0.5"])
     unbeatable: float = 1.5  # an accuracy no model reaches
 

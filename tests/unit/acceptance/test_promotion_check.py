@@ -22,4 +22,4 @@ def test_a_less_accurate_model_must_leave_the_champion() -> None:
 
 def test_the_kind_grades_workspaces_only() -> None:
     kind = CHECK_KINDS.get("promotion_gate")
-    assert kind is not None and kind.params.workspace_only
+    assert kind is not None and kind.params.schedule.workspace_only

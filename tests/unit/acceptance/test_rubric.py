@@ -37,7 +37,9 @@ def test_m6_grades_what_the_tests_catch_within_its_20_points(shipped):
     assert m6.points == sum(weights.values()) == 20
     mutants = next(c for c in m6.criteria if c.id == "M6.mutants")
     assert mutants.kind == "tests_catch_mutants" and mutants.course == ["A-M6.3", "R-M6.C1"]
-    assert mutants.params().workspace_only  # left out (and of the maximum) outside a workspace
+    assert (
+        mutants.params().schedule.workspace_only
+    )  # left out (and of the maximum) outside a workspace
 
 
 #: The course's acceptance ids (course-acceptance.md): 18 README lines, 23 rubric criteria.
