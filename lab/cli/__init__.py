@@ -10,6 +10,8 @@ from lab import __version__
 from lab.cli import (
     bench_cmd,
     check_cmd,
+    course_admin_cmd,
+    course_cmd,
     crm_cmd,
     dashboard_cmd,
     exercise_cmd,
@@ -59,6 +61,8 @@ VERBS = (
     rollout_cmd,
     check_cmd,
     exercise_cmd,
+    course_cmd,
+    course_admin_cmd,
     grade_cmd,
 )
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from lab.cli._common import console, err_console, get_settings
+from lab.cli._common import console, default_rubric, err_console, get_settings
 from lab.cli.check_tables import coverage_table, module_table
 
 EXIT_FAILED = 1
@@ -85,7 +85,7 @@ def _default_lang() -> str:
     "--rubric",
     "rubric_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Rubric file. [default: LAB_CONFIG_DIR/rubric.yml]",
+    help="Rubric file. [default: the course's (LAB_COURSE), else LAB_CONFIG_DIR/rubric.yml]",
 )
 @click.option(
     "--project-dir",
@@ -178,7 +178,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
             console.print(f"[bold]{kind.name}[/]: {kind.summary}")
         return
     settings = get_settings()
-    rubric_path = rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml"
+    rubric_path = rubric_path or default_rubric(settings, project_dir)
     try:
         rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
     except RubricError as exc:
