@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 
 from lab.cli._common import LabError, console, get_settings
-from lab.cli.course_cmd import course
 from lab.cli.exercise_cmd import COURSE_OPTION, _course, run_verify
 
 
-@course.command("new")
+@click.command("new")
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 def new(dest: Path) -> None:
     """Start your own course in DEST, copied from the lab's (closed: solutions stay with you)."""
@@ -32,7 +31,7 @@ def new(dest: Path) -> None:
     )
 
 
-@course.command("lint")
+@click.command("lint")
 @COURSE_OPTION
 def lint(course_dir: Path | None) -> None:
     """Check a course folder: course.yml, the markers, the rubric, both languages, hidden parts."""
@@ -48,7 +47,7 @@ def lint(course_dir: Path | None) -> None:
     console.print(f"[green]✔[/] {of.root}: {len(of.ids)} modules, consistent")
 
 
-@course.command("verify")
+@click.command("verify")
 @click.argument("modules", nargs=-1)
 @click.option(
     "--keep", type=click.Path(path_type=Path, file_okay=False), help="Build here, keep it."
@@ -60,7 +59,7 @@ def verify(modules: tuple[str, ...], keep: Path | None, course_dir: Path | None)
     run_verify(modules, keep, _course(course_dir))
 
 
-@course.command("release")
+@click.command("release")
 @click.argument("course_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option(
     "--out", "dest", type=click.Path(path_type=Path, file_okay=False), required=True,
@@ -97,7 +96,7 @@ def release(course_dir: Path, dest: Path, solutions: str) -> None:
     console.print(f"learners start with: lab course start --from {dest} (or its git URL)")
 
 
-@course.command("catch-up")
+@click.command("catch-up")
 @click.argument("pack", type=click.Path(path_type=Path, exists=True))
 @click.option(
     "--project-dir", type=click.Path(path_type=Path, file_okay=False), default=Path(),
@@ -117,7 +116,3 @@ def catch_up(pack: Path, project_dir: Path) -> None:
         for where in applied.kept:
             console.print(f"    [yellow]kept[/] {where}", soft_wrap=True)
     console.print("these modules are graded as given, not as your points")
-
-
-def register(group: click.Group) -> None:
-    """Its commands are on the `lab course` group (lab.cli.course_cmd registers the group)."""

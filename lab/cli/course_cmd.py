@@ -1,7 +1,8 @@
 """`lab course`: the group of the course's commands.
 
 The learner's (`start`, `next`) and the instructor's (`new`, `lint`, `verify`, `release`,
-`catch-up`, in lab/cli/course_admin_cmd.py) are registered on this one group.
+`catch-up`, in lab/cli/course_admin_cmd.py) are on this one group; like the top-level verbs,
+each is imported when it runs (SUBCOMMANDS: one line each).
 """
 
 from __future__ import annotations
@@ -11,10 +12,21 @@ from pathlib import Path
 
 import click
 
+from lab.cli import LazyGroup
 from lab.cli._common import LabError, console
 
+#: subcommand -> "module:attribute" of its click command
+SUBCOMMANDS: dict[str, str] = {
+    "start": "lab.cli.course_cmd:start",
+    "new": "lab.cli.course_admin_cmd:new",
+    "lint": "lab.cli.course_admin_cmd:lint",
+    "verify": "lab.cli.course_admin_cmd:verify",
+    "release": "lab.cli.course_admin_cmd:release",
+    "catch-up": "lab.cli.course_admin_cmd:catch_up",
+}
 
-@click.group("course")
+
+@click.group("course", cls=LazyGroup, lazy=SUBCOMMANDS)
 def course() -> None:
     """A course: follow it as a learner, or author, check and release it as an instructor.
 
@@ -26,7 +38,7 @@ def course() -> None:
     """
 
 
-@course.command("start")
+@click.command("start")
 @click.option(
     "--dir", "dest", type=click.Path(path_type=Path, file_okay=False), default=Path("workspace"),
     show_default=True, help="Folder of your project (must not exist or be empty).",
@@ -53,7 +65,3 @@ def start(dest: Path, release: str | None) -> None:
     console.print(f"[green]created[/] {ws.root}: {of.title}, module {first.id} ({first.title})")
     console.print(f"task: {ws.root / first.task_link()}")
     console.print(f"next: cd {dest} && lab up, then lab check -m {first.id}")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(course)

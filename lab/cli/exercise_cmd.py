@@ -163,7 +163,7 @@ def run_verify(modules: tuple[str, ...], keep: Path | None, of: Course) -> None:
     """`lab exercise verify` and `lab course verify`: verify, print each outcome, exit 1 on any
     problem."""
     from lab.exercises import course
-    from lab.exercises import verify as verifying
+    from lab.grading import verify as verifying
 
     try:
         wanted = [of.get(m).id for m in modules]
@@ -200,8 +200,3 @@ def hint(criterion: str) -> None:
     level = progress.use_hint(ws.root, c.id, hints.LEVELS) if ws else 1
     console.print(f"[bold]{c.id}[/] {c.title} — hint {level}/{hints.LEVELS}")
     console.print(hints.hint_text(c.id, level, c.hint, ws.root if ws else None), soft_wrap=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(exercise)
-    group.add_command(hint)

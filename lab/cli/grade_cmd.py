@@ -156,7 +156,3 @@ def _summary(grades, out_dir: Path) -> None:
         soft_wrap=True,
     )
     console.print(f"feedback: {out_dir / 'feedback'}  evidence: {out_dir / 'evidence'}")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(grade)

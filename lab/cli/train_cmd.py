@@ -149,13 +149,9 @@ def _summary(r) -> None:
     console.print(f"model file: {r.model_path} (sha256 {r.sha256[:16]}…)", soft_wrap=True)
     console.print(f"manifest:   {r.manifest_path}", soft_wrap=True)
     if not r.installed:
-        console.print("sample_model.joblib still holds the champion (the API's offline fallback)")
+        console.print("sample_model.joblib and .skops still hold the champion (the API's fallback)")
     via = "the MLflow server" if r.tracking.via_server else r.tracking.uri
     console.print(f"tracked via {via}; run {r.run_id}", soft_wrap=True)
     if r.run_url:
         console.print(f"run in the MLflow UI:   {r.run_url}", soft_wrap=True)
         console.print(f"model in the MLflow UI: {r.model_url}", soft_wrap=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(train)

@@ -6,18 +6,16 @@ child and everything it started (MLflow, uvicorn workers...), never the grader.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import psutil
-
-from lab.orchestration import proctree
+from lab.procs import spawn_group, stop_tree, tail
 from lab.settings import Settings
+
+__all__ = ["Children", "clean_env", "run_bounded", "spawn", "stop_tree", "tail"]
 
 #: Keys of the grader's own environment a learner's process must not inherit (their settings,
 #: secrets and MLflow/Prometheus variables would point at the grader's lab or leak its tokens).
@@ -65,37 +63,9 @@ def spawn(
     args: Sequence[str], cwd: Path, env: Mapping[str, str], log: Path, children: Children
 ) -> subprocess.Popen[bytes]:
     """Start `args` in its own process group, stdout+stderr appended to `log`; track it."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        if sys.platform == "win32":
-            proc = subprocess.Popen(
-                list(args), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
-            )  # fmt: skip
-        else:
-            proc = subprocess.Popen(
-                list(args), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
+    proc = spawn_group(Path(args[0]).name, args, cwd=cwd, env=env, log=log, append=True).proc
     children.add(proc)
     return proc
-
-
-def stop_tree(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """Stop `proc` and every process it started (terminate, then kill after `grace`)."""
-    # Only while `proc` is not reaped does its PID surely name it (PIDs wrap around): once it
-    # ended, what it left was `lab up`'s to stop, and another program may have its number.
-    with contextlib.suppress(psutil.Error):
-        if proc.poll() is None:
-            root = psutil.Process(proc.pid)
-            family = [*root.children(recursive=True), root]
-            with contextlib.suppress(OSError):
-                proc.terminate()  # `lab up` stops its own processes on SIGTERM
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(grace)
-            proctree.stop([p for p in family if proctree.alive(p)], grace=3.0)
-    with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-        proc.wait(5)
 
 
 def run_bounded(
@@ -111,11 +81,3 @@ def run_bounded(
     finally:
         stop_tree(proc, grace=3.0)
         children.discard(proc)
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
