@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from lab.exercises import course, hint_policy, mutants, source
+from lab.exercises.build import git_init
 
 #: what a release copies from the course folder, when there
 PUBLIC = ("tasks", "teaching", "fixtures", "quizzes")
@@ -99,18 +100,8 @@ def build(of: course.Course, dest: Path, config_dir: Path, where: str = "RELEASE
         README.format(title=of.title, where=where, first=first), encoding="utf-8"
     )
     course.load(dest)  # it is a course folder a learner's lab can read
-    commit(dest, f"Release of {of.title}")
+    git_init(dest, f"Release of {of.title}")
     return dest
-
-
-def commit(dest: Path, message: str) -> None:
-    """A git repository with one commit (no git on PATH: left as a folder)."""
-    git = shutil.which("git")
-    if git is None:
-        return
-    ident = ["-c", "user.name=mlops-lab", "-c", "user.email=lab@localhost"]
-    for args in (["init", "-q"], ["add", "-A"], [*ident, "commit", "-q", "-m", message]):
-        subprocess.run([git, *args], cwd=dest, check=True, capture_output=True)
 
 
 def solution_lines(of: course.Course) -> set[str]:

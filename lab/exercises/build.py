@@ -152,11 +152,11 @@ def create(
         workspace_toml(exercise.id, solved, copy), encoding="utf-8"
     )
     if git:
-        _git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
+        git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
     return workspace.load(dest)
 
 
-def _git_init(dest: Path, message: str) -> None:
+def git_init(dest: Path, message: str) -> None:
     """A repository with one commit, so `git diff` shows the learner's work; no git: skipped."""
     git = shutil.which("git")
     if git is None:

@@ -204,7 +204,7 @@ def run(
     timeout: float = 300,
     workers: int | None = None,
     of: course.Course | None = None,
-    which: Sequence[Mutant] = MUTANTS,
+    which: Sequence[Mutant] | None = None,
 ) -> list[MutantResult]:
     """Run the project's tests/ against each mutant of `which` (default: the public ones) of
     the solution app, `workers` at a time (default: one per CPU); `timeout` bounds each run. A
@@ -212,7 +212,8 @@ def run(
     tests = _tests_of(project_dir)
     python = python or sys.executable
     base = solved_project(of)
-    variants = [(m, apply(base, m)) for m in which]  # a MutantError before any run
+    chosen = MUTANTS if which is None else which
+    variants = [(m, apply(base, m)) for m in chosen]  # a MutantError before any run
     if not variants:
         return []
     workers = workers or min(len(variants), os.cpu_count() or 1)
