@@ -49,6 +49,10 @@ class Criterion(_Strict):
     check: dict[str, Any]
     hint: str = Field(min_length=1)
     hint_zh_tw: str | None = None
+    #: what to do inside a learner's workspace, when `hint` names the lab's own commands
+    #: (`lab serve`, `lab train`) instead of the learner's
+    hint_workspace: str | None = None
+    hint_workspace_zh_tw: str | None = None
     timeout: float | None = Field(None, gt=0, le=7200)
     #: the course's acceptance ids this criterion grades (A-M4.2, R-M4.C3)
     course: list[Annotated[str, StringConstraints(pattern=COURSE_ID)]] = Field(default_factory=list)
@@ -57,15 +61,22 @@ class Criterion(_Strict):
     def kind(self) -> str:
         return str(self.check["kind"])
 
+    def what_to_do(self, lang: str = "en", in_workspace: bool = False) -> str:
+        """The hint in `lang` (English when it has no translation), for a workspace or not."""
+        if in_workspace and self.hint_workspace:
+            zh = self.hint_workspace_zh_tw
+            return zh if lang == "zh-TW" and zh else self.hint_workspace
+        return self.hint_zh_tw if lang == "zh-TW" and self.hint_zh_tw else self.hint
+
     def params(self) -> Params:
         found = CHECK_KINDS.get(self.kind)
         assert found is not None  # load_rubric checked it
         return found.params.model_validate({k: v for k, v in self.check.items() if k != "kind"})
 
     def effective_timeout(self) -> float:
+        """Its time budget: its `timeout:`, else its kind's (the one place this is worked out)."""
         found = CHECK_KINDS.get(self.kind)
-        default = found.params.default_timeout if found else Params.default_timeout
-        return self.timeout or default
+        return (found.params if found else Params).schedule.timeout_for(self.timeout)
 
 
 class Module(_Strict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from lab.acceptance.session import EXIT_BAD_RUBRIC
-from lab.cli._common import console, default_rubric, err_console, get_settings
+from lab.cli._common import console, default_lang, default_rubric, err_console, get_settings
 from lab.cli.check_tables import coverage_table, module_table
 
 
@@ -34,7 +33,7 @@ def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 
 
 def _default_lang() -> str:
-    return "zh-TW" if os.environ.get("LANG", "").lower().startswith(("zh_tw", "zh-tw")) else "en"
+    return default_lang()
 
 
 @click.command("check")
@@ -114,6 +113,12 @@ def _default_lang() -> str:
 )
 @click.option("--list-kinds", is_flag=True, help="List the check kinds a rubric may use, and exit.")
 @click.option(
+    "--coverage",
+    is_flag=True,
+    help="Also print the course-coverage table: each acceptance line of the course and the "
+    "criteria that grade it (long).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "junit", "github-summary"]),
@@ -142,7 +147,7 @@ def _default_lang() -> str:
     "only to the addresses .env names, so grading another lab hands it no secret).",
 )
 def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_path, project_dir,
-          python, fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
+          python, fault_checks, api_log, lang, list_kinds, coverage, fmt, extra_rubric, not_graded,
           send_credentials, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
@@ -210,7 +215,8 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
     )  # fmt: skip
     result = _run(rubric, ctx, list(session.modules), out, lang)
     record_hidden(result, session.hidden)
-    out.print(coverage_table(rubric, result, lang))
+    if coverage:  # the course's acceptance lines against the criteria: long, so asked for
+        out.print(coverage_table(rubric, result, lang))
     out.print(verdict(result), soft_wrap=True)
     _write_outputs(result, ctx.settings.reports_dir, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)

@@ -134,6 +134,7 @@ def create(
         target = dest / Path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source.render(rel, text, solved), encoding="utf-8")
+    copy_fixtures(of, dest)
     tasks = dest / "tasks"
     tasks.mkdir(exist_ok=True)
     for task in sorted(of.tasks_dir.glob("*.md")):
@@ -154,6 +155,19 @@ def create(
     if git:
         git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
     return workspace.load(dest)
+
+
+def copy_fixtures(of: course.Course, dest: Path) -> list[str]:
+    """The course's fixture files (e.g. its fixture model), byte for byte, at the same path
+    in the workspace; their paths."""
+    for rel in of.fixtures:
+        source_path = of.root / rel
+        if not source_path.is_file():
+            raise course.CourseError(f"{of.root / course.FILE}: fixture {rel} does not exist")
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_path, target)
+    return list(of.fixtures)
 
 
 def git_init(dest: Path, message: str) -> None:

@@ -44,8 +44,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "no test asserts that /predict answers a row of the wrong length with a 4xx",
         "沒有測試斷言 /predict 對長度錯誤的資料列回應 4xx",
         "app/main.py",
-        'raise ValidationException(f"row {i}: expected a list of {N_FEATURES} numbers")',
-        'raise RuntimeError(f"row {i}: expected a list of {N_FEATURES} numbers")',
+        'raise ValidationException(f"{exc}; send {EXAMPLE}") from None',
+        'raise RuntimeError(f"{exc}; send {EXAMPLE}") from None',
     ),
     Mutant(
         "counter_stuck",
@@ -76,6 +76,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "for rule in reversed(rules):",
     ),
 )
+
+
+#: the folder of the course's public tests, under tests/ (never graded as the learner's)
+PUBLIC_TESTS = "public"
 
 
 class MutantError(ValueError):
@@ -146,7 +150,13 @@ def _write(files: dict[str, str], dest: Path, tests: Path) -> None:
         target = dest / Path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    shutil.copytree(tests, dest / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+
+    def ignored(folder: str, names: list[str]) -> list[str]:
+        # the course's public tests (tests/public) are not the learner's: they catch nothing here
+        public = Path(folder) == tests and PUBLIC_TESTS in names
+        return [n for n in names if n == "__pycache__" or (public and n == PUBLIC_TESTS)]
+
+    shutil.copytree(tests, dest / "tests", ignore=ignored)
 
 
 @dataclass(frozen=True)
