@@ -19,6 +19,7 @@ from lab.envfile import render as render_env
 from lab.exercises import course, source
 from lab.files import write_atomic
 from lab.net import bind_error
+from lab.services import PORT_KEYS
 from lab.settings import Settings
 
 API_COMMAND = (
@@ -34,8 +35,8 @@ M1_TODOS = {
     "python": 'after `python -m venv .venv` the lab finds .venv; else name one: python = "..."',
     "train": 'the one-step training command, e.g. train = "tox -e train"',
 }
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
-DEFAULT_PORTS = (8000, 8001, 5001, 9090, 3000)
+#: the lab's default ports, in PORT_KEYS order (the Settings defaults)
+DEFAULT_PORTS = tuple(int(Settings.model_fields[k].default) for k in PORT_KEYS)
 
 
 class WorkspaceExists(FileExistsError):
