@@ -128,10 +128,10 @@ def create(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source.render(rel, text, solved), encoding="utf-8")
     copy_fixtures(of, dest)
-    tasks = dest / "tasks"
-    tasks.mkdir(exist_ok=True)
-    for task in sorted(of.tasks_dir.glob("*.md")):
-        shutil.copyfile(task, tasks / task.name)
+    for folder in ("tasks", "teaching"):  # the tasks, and the module pages (objectives, why)
+        (dest / folder).mkdir(exist_ok=True)
+        for page in sorted((of.root / folder).glob("*.md")):
+            shutil.copyfile(page, dest / folder / page.name)
     values: dict[str, object] = {**free_ports(), **(settings or {})}
     (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
     if "M1" in solved:  # else writing .env is the learner's (M1)
