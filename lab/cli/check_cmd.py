@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from lab.acceptance.session import EXIT_BAD_RUBRIC
 from lab.cli._common import console, default_lang, default_rubric, err_console, get_settings
 from lab.cli.check_tables import coverage_table, module_table
+from lab.services import GRADED
 
 
 class RubricProblem(click.ClickException):
@@ -131,7 +132,7 @@ def _default_lang() -> str:
     "--no-service",
     "not_graded",
     multiple=True,
-    type=click.Choice(["api", "crm", "mlflow", "prometheus", "grafana"]),
+    type=click.Choice(GRADED),
     help="Do not grade this service: its criteria are skipped (`lab grade`: an empty URL).",
 )
 @click.option(

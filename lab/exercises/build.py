@@ -19,6 +19,7 @@ from lab.envfile import render as render_env
 from lab.exercises import course, source
 from lab.files import write_atomic
 from lab.net import bind_error
+from lab.services import PORT_KEYS
 from lab.settings import Settings
 
 API_COMMAND = (
@@ -35,8 +36,8 @@ M1_TODOS = {
     "train": 'the one-step training command, e.g. train = "tox -e train"',
 }
 COURSE_COPY = ".course"  # a workspace's copy of its course (from a release)
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
-DEFAULT_PORTS = (8000, 8001, 5001, 9090, 3000)
+#: the lab's default ports, in PORT_KEYS order (the Settings defaults)
+DEFAULT_PORTS = tuple(int(Settings.model_fields[k].default) for k in PORT_KEYS)
 
 
 class WorkspaceExists(FileExistsError):
@@ -135,10 +136,10 @@ def create(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source.render(rel, text, solved), encoding="utf-8")
     copy_fixtures(of, dest)
-    tasks = dest / "tasks"
-    tasks.mkdir(exist_ok=True)
-    for task in sorted(of.tasks_dir.glob("*.md")):
-        shutil.copyfile(task, tasks / task.name)
+    for folder in ("tasks", "teaching"):  # the tasks, and the module pages (objectives, why)
+        (dest / folder).mkdir(exist_ok=True)
+        for page in sorted((of.root / folder).glob("*.md")):
+            shutil.copyfile(page, dest / folder / page.name)
     values: dict[str, object] = {**free_ports(), **(settings or {})}
     (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
     if "M1" in solved:  # else writing .env is the learner's (M1)

@@ -160,3 +160,25 @@ def test_progress_keeps_quizzes_beside_the_criteria(tmp_path) -> None:
     doc = json.loads(progress.path_of(tmp_path).read_text(encoding="utf-8"))
     assert doc["quizzes"]["M3"]["answers"] == [1, 2, 3] and doc["quizzes"]["M3"]["correct"] == 2
     assert doc["criteria"]["M3.registry"]["hints_used"] == 1
+
+
+def test_a_workspace_holds_the_module_pages(workspaces) -> None:
+    pages = workspaces["M3"] / "teaching"
+    assert (pages / "M3.md").is_file() and (pages / "M3.zh-TW.md").is_file()
+    assert "Objectives" in (pages / "M3.md").read_text(encoding="utf-8")
+
+
+def test_lab_quiz_records_the_answers_with_the_progress(tmp_path, monkeypatch) -> None:
+    root = build.create(tmp_path / "ws", "M3", settings={"API_PORT": 24982}, git=False).root
+    quiz = teaching.quiz("M3")
+    right = ",".join(str(q.answer) for q in quiz.questions)
+    said = _in(root, monkeypatch, "quiz", "M3", "--answers", right, "--lang", "zh-TW")
+    assert quiz.questions[0].question.zh_tw in said and "答對" in said
+    assert f"{len(quiz.questions)}/{len(quiz.questions)}" in said
+    wrong = ",".join("1" if q.answer != 1 else "2" for q in quiz.questions)
+    assert "wrong" in _in(root, monkeypatch, "quiz", "m3", "--answers", wrong)
+    record = progress.quizzes(root)["M3"]
+    assert record["correct"] == 0 and record["attempts"] == 2
+    assert record["answers"] == [int(a) for a in wrong.split(",")]
+    bad = CliRunner().invoke(main, ["quiz", "M3", "--answers", "1"])
+    assert bad.exit_code == 2 and "each of the" in bad.output
