@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 #: Grafana units -> plotly axis tick formats
-FORMATS = {"percentunit": ".1%", "s": "~s", "reqps": "~g", "short": "~g", "none": ""}
+FORMATS = {"percentunit": ".1%", "s": "~s", "reqps": "~g", "short": ".4~g", "none": ""}
 SUFFIX = {"s": "s", "reqps": "/s"}
 
 
@@ -22,7 +22,7 @@ def _layout(panel: dict[str, Any], **extra: Any) -> dict[str, Any]:
     layout = {
         "title": {"text": panel["title"], "font": {"size": 14}},
         "margin": {"l": 60, "r": 10, "t": 36, "b": 30},
-        "height": 260,
+        "height": 270,
         "showlegend": True,
         "legend": {"orientation": "h", "y": -0.2},
         "paper_bgcolor": "rgba(0,0,0,0)",
@@ -39,12 +39,14 @@ def figure(panel: dict[str, Any]) -> dict[str, Any]:
     kind, series = panel["type"], _all_series(panel)
     unit = panel.get("unit", "")
     if kind == "stat":
-        last = next((s["y"][-1] for s in series if s["y"] and s["y"][-1] is not None), None)
+        latest = [s for s in series if s["y"] and s["y"][-1] is not None]
+        latest.sort(key=lambda s: s["t"][-1])  # several series: the one seen last
+        last = latest[-1]["y"][-1] if latest else None
         data = [{
             "type": "indicator", "mode": "number", "value": last,
             "number": {"valueformat": FORMATS.get(unit, "")},
         }]  # fmt: skip
-        return {"data": data, "layout": _layout(panel, height=160, showlegend=False)}
+        return {"data": data, "layout": _layout(panel, showlegend=False)}
     if kind == "piechart":
         data = [{
             "type": "pie", "hole": 0.4,

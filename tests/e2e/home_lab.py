@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 
+from lab.services import PORT_KEYS
 from tests.support import REPO, LabProcess, free_ports, lab_env, require_tool, wait_until
 
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT", "HOME_PORT")
 #: No Grafana here (it cannot be installed on the lab's CI machines): the five that run.
 RUNNING = ("mlflow", "crm", "api", "prometheus", "home")
 

@@ -165,6 +165,24 @@ def test_the_glyph_check_sees_boxes(page, lab: Lab) -> None:
     assert glyphs["chars"] == 5 and glyphs["tofu"] >= 3, glyphs
 
 
+def test_try_it_shows_the_answer_its_request_id_and_its_log_lines(page, lab: Lab) -> None:
+    _open(page, lab)
+    page.wait_for_selector("#predict-fields input[name=tenure_months]")
+    page.fill("#segment-form input[name=customer_id]", "CUST_TEST_007")
+    page.click("#segment-form button")
+    page.wait_for_function("document.querySelector('#try-request-id').textContent !== ''")
+    rid = page.locator("#try-request-id").inner_text()
+    assert page.locator("#try-status").inner_text() == "200"
+    assert json.loads(page.locator("#try-body").inner_text())["customer_id"] == "CUST_TEST_007"
+    lines = page.locator("#try-log").inner_text().splitlines()
+    assert lines and all(rid in line for line in lines) and "step 4/4" in lines[-1]
+    page.click("#predict-form button")
+    page.wait_for_function(f"document.querySelector('#try-request-id').textContent !== '{rid}'")
+    assert page.locator("#try-status").inner_text() == "200"
+    assert "probability" in json.loads(page.locator("#try-body").inner_text())
+    page.locator("#try").screenshot(path=artifacts() / "home-en-try.png")
+
+
 class _Other(http.server.BaseHTTPRequestHandler):
     """Another site: its page tries to restart the CRM through `lab home`."""
 

@@ -14,6 +14,7 @@ from lab.acceptance.checks._base import (
     CheckSkipped,
     Outcome,
     Params,
+    Schedule,
     Status,
     describe_http_error,
 )
@@ -22,7 +23,7 @@ from lab.acceptance.checks.kinds import CHECK_KINDS
 
 
 class HomeParams(Params):
-    default_timeout = 30.0
+    schedule = Schedule(timeout=30.0)  # live: after the checks that sent predictions
     #: each must feed at least one panel that holds a number
     metrics: list[str] = Field(
         default_factory=lambda: ["prediction_requests_total", "prediction_latency_seconds"],

@@ -208,7 +208,8 @@ function showAnswer(answer) {
   $("#try-status").textContent = String(answer.status);
   $("#try-request-id").textContent = answer.request_id;
   $("#try-body").textContent = JSON.stringify(answer.body, null, 2);
-  $("#try-log").textContent = answer.log.join("\n");
+  $("#try-log").textContent = answer.log.length ? answer.log.join("\n")
+    : answer.request_id ? `(no line of the API log carries ${answer.request_id}: a /predict is not logged, the CRM flow logs each step)` : "";
 }
 
 async function send(url, data) {

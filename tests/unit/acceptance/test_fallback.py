@@ -72,7 +72,7 @@ def test_a_fallback_of_another_weight_is_a_rubric_error(tmp_path: Path) -> None:
     text = SHIPPED.read_text(encoding="utf-8")
     block = text[text.index("- id: M5.dashboard_seen") :]
     old = block[: block.index("fallback_for")]
-    path = shipped_with(tmp_path, old, old.replace("weight: 2", "weight: 3"))
+    path = shipped_with(tmp_path, old, old.replace("weight: 1", "weight: 3"))
     with pytest.raises(RubricError, match=r"a fallback has the weight of M5\.grafana"):
         load_rubric(path)
 
