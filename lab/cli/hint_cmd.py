@@ -28,21 +28,22 @@ def _workspace() -> Any:
         raise LabError(str(exc)) from None
 
 
-def _course() -> Any:
-    """The course of LAB_COURSE, else the lab's default course."""
+def _course(explicit: Path | None = None) -> Any:
+    """The course `explicit` names (a workspace's), else LAB_COURSE, else the lab's default."""
     from lab.exercises import course
 
     try:
-        return course.load(get_settings().LAB_COURSE)
+        return course.load(explicit or get_settings().LAB_COURSE)
     except course.CourseError as exc:
         raise LabError(str(exc)) from None
 
 
-def _criterion(criterion: str) -> Any:
+def _criterion(criterion: str, of: Any) -> Any:
+    """The rubric criterion `criterion` of course `of`'s public rubric."""
     from lab.acceptance import RubricError, load_rubric
 
     try:
-        rubric = load_rubric(get_settings().LAB_CONFIG_DIR / "rubric.yml")
+        rubric = load_rubric(of.rubric_file(get_settings().LAB_CONFIG_DIR))
     except RubricError as exc:
         raise LabError(str(exc)) from None
     found = [c for m in rubric.modules for c in m.criteria if c.id.lower() == criterion.lower()]
@@ -67,22 +68,30 @@ def hint(criterion: str, level: int | None, lang: str) -> None:
     lab hint M2.reject --level 1   # read an earlier level again
     lab hint M2.reject --lang zh-TW
     """
-    from lab.exercises import ladder, progress, source
+    from lab.exercises import hint_policy, ladder, progress, source
 
-    c = _criterion(criterion)
-    of = _course()
     ws = _workspace()
+    of = _course(ws.course_dir if ws is not None else None)
+    c = _criterion(criterion, of)
+    done = progress.read(ws.root).get(c.id, {}) if ws is not None else {}
+    wanted = level or min(int(done.get("hints_used", 0)) + 1, ladder.LEVELS)
+    failures = int(done.get("attempts", 0)) - (1 if done.get("first_pass") else 0)
+    try:
+        refused = hint_policy.load(of).refusal(wanted, failures=failures)
+    except hint_policy.PolicyError as exc:
+        raise LabError(str(exc)) from None
+    if refused:  # the course's policy (instructor/hints.yml): nothing is shown or recorded
+        raise LabError(f"{c.id}: {refused}")
     if ws is not None:
-        level = progress.use_hint(ws.root, c.id, ladder.LEVELS, level)
-    level = level or 1
+        progress.use_hint(ws.root, c.id, ladder.LEVELS, wanted)
     title = c.title_zh_tw if lang == "zh-TW" else c.title
-    console.print(f"[bold]{c.id}[/] {title} — hint {level}/{ladder.LEVELS}", soft_wrap=True)
+    console.print(f"[bold]{c.id}[/] {title} — hint {wanted}/{ladder.LEVELS}", soft_wrap=True)
     steps = ladder.ladder(
         c.id, c.what_to_do(lang, in_workspace=ws is not None),
         files=source.project_files(of.project_dir), teaching_dir=of.root / "teaching",
     )  # fmt: skip
     # verbatim: a solution's `[float(v) for v in row]` is code, not Rich markup
-    click.echo(steps.text(level, lang, ws.root if ws is not None else None))
+    click.echo(steps.text(wanted, lang, ws.root if ws is not None else None))
 
 
 @click.command("quiz")
