@@ -49,7 +49,7 @@ def test_failed_attempts_open_the_solution_and_a_cap_never_opens(tmp_path: Path)
     "text", ["max_level: 4\n", "solution_opens: {}\n", "solution_opens: {due: 2026-12-01}\n"]
 )
 def test_a_bad_policy_is_refused(tmp_path: Path, text: str) -> None:
-    with pytest.raises(hint_policy.PolicyError, match="hints.yml"):
+    with pytest.raises(hint_policy.PolicyError, match=r"hints\.yml"):
         hint_policy.load(_course(tmp_path, text))
 
 
