@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from lab.cli._common import LabError, console, default_lang, get_settings
+from lab.cli._common import (
+    LabError,
+    console,
+    course_dir,
+    default_lang,
+    default_rubric,
+    get_settings,
+)
 
 LANGS = ("en", "zh-TW")
 
@@ -28,22 +35,21 @@ def _workspace() -> Any:
         raise LabError(str(exc)) from None
 
 
-def _course(explicit: Path | None = None) -> Any:
-    """The course `explicit` names (a workspace's), else LAB_COURSE, else the lab's default."""
+def _course() -> Any:
+    """The workspace's course, else LAB_COURSE's, else the lab's default course."""
     from lab.exercises import course
 
     try:
-        return course.load(explicit or get_settings().LAB_COURSE)
+        return course.load(course_dir(get_settings()))
     except course.CourseError as exc:
         raise LabError(str(exc)) from None
 
 
-def _criterion(criterion: str, of: Any) -> Any:
-    """The rubric criterion `criterion` of course `of`'s public rubric."""
+def _criterion(criterion: str) -> Any:
     from lab.acceptance import RubricError, load_rubric
 
     try:
-        rubric = load_rubric(of.rubric_file(get_settings().LAB_CONFIG_DIR))
+        rubric = load_rubric(default_rubric(get_settings()))
     except RubricError as exc:
         raise LabError(str(exc)) from None
     found = [c for m in rubric.modules for c in m.criteria if c.id.lower() == criterion.lower()]
@@ -68,30 +74,44 @@ def hint(criterion: str, level: int | None, lang: str) -> None:
     lab hint M2.reject --level 1   # read an earlier level again
     lab hint M2.reject --lang zh-TW
     """
-    from lab.exercises import hint_policy, ladder, progress, source
+    from lab.exercises import ladder, progress, source
 
+    c = _criterion(criterion)
+    of = _course()
     ws = _workspace()
-    of = _course(ws.course_dir if ws is not None else None)
-    c = _criterion(criterion, of)
-    done = progress.read(ws.root).get(c.id, {}) if ws is not None else {}
-    wanted = level or min(int(done.get("hints_used", 0)) + 1, ladder.LEVELS)
-    failures = int(done.get("attempts", 0)) - (1 if done.get("first_pass") else 0)
-    try:
-        refused = hint_policy.load(of).refusal(wanted, failures=failures)
-    except hint_policy.PolicyError as exc:
-        raise LabError(str(exc)) from None
-    if refused:  # the course's policy (instructor/hints.yml): nothing is shown or recorded
-        raise LabError(f"{c.id}: {refused}")
+    _allowed(of, c.id, ws, level)
     if ws is not None:
-        progress.use_hint(ws.root, c.id, ladder.LEVELS, wanted)
+        level = progress.use_hint(ws.root, c.id, ladder.LEVELS, level)
+    level = level or 1
     title = c.title_zh_tw if lang == "zh-TW" else c.title
-    console.print(f"[bold]{c.id}[/] {title} — hint {wanted}/{ladder.LEVELS}", soft_wrap=True)
+    console.print(f"[bold]{c.id}[/] {title} — hint {level}/{ladder.LEVELS}", soft_wrap=True)
     steps = ladder.ladder(
         c.id, c.what_to_do(lang, in_workspace=ws is not None),
         files=source.project_files(of.project_dir), teaching_dir=of.root / "teaching",
     )  # fmt: skip
     # verbatim: a solution's `[float(v) for v in row]` is code, not Rich markup
-    click.echo(steps.text(wanted, lang, ws.root if ws is not None else None))
+    click.echo(steps.text(level, lang, ws.root if ws is not None else None))
+
+
+def _allowed(of: Any, cid: str, ws: Any, level: int | None) -> None:
+    """Refuse a level the course's hint policy keeps closed, saying when it opens."""
+    from lab.exercises import hint_policy, ladder, progress, source
+
+    try:
+        policy = hint_policy.load(of)
+    except hint_policy.PolicyError as exc:
+        raise LabError(str(exc)) from None
+    used = progress.hints_used(ws.root, cid) if ws is not None else 0
+    wanted = level or min(used + 1, ladder.LEVELS)
+    if wanted >= hint_policy.SOLUTION_LEVEL and not source.holds_solutions(of.project_dir):
+        raise LabError(
+            f"{cid}: this course's solutions stay with your instructor (level "
+            f"{hint_policy.SOLUTION_LEVEL}); ask for a catch-up pack (`lab course catch-up`)"
+        )
+    failures = progress.failures(ws.root, cid) if ws is not None else 0
+    refusal = policy.refusal(wanted, failures=failures)
+    if refusal is not None:
+        raise LabError(f"{cid}: {refusal}")
 
 
 @click.command("quiz")
