@@ -102,31 +102,39 @@ def render(of: course.Course, step: int) -> dict[str, str]:
     }
 
 
-def course_toml(of: course.Course, step: int) -> str:
-    source_dir = "default" if of.root == course.DEFAULT_DIR.resolve() else str(of.root)
+def course_toml(of: course.Course, step: int, *, copied: bool = False) -> str:
+    default = of.root == course.DEFAULT_DIR.resolve()
+    source_dir = "default" if default or copied else str(of.root)  # a copy: [workspace] course
     return (
         f"\n# The course this project follows: `lab course next` brings the next module.\n"
         f"[{SECTION}]\nsource = {json.dumps(source_dir)}\nstep = {json.dumps(of.ids[step])}\n"
     )
 
 
-def start(dest: Path, of: course.Course | None = None, *, git: bool = True) -> Path:
-    """A new course project at `dest`: the first module's starter, one commit."""
+def start(
+    dest: Path, of: course.Course | None = None, *, git: bool = True, keep_course: bool = False
+) -> Path:
+    """A new course project at `dest`: the first module's starter, one commit. `keep_course`:
+    the course is a release the learner may not keep; the project holds a copy (lab.exercises.
+    build.COURSE_COPY)."""
     of = of or course.load()
     first = of.modules[0]
-    ws = build.create(dest, first.id, of=of, git=False, files=render(of, 0))
+    ws = build.create(
+        dest, first.id, of=of, git=False, files=render(of, 0), keep_course=keep_course
+    )  # fmt: skip
     with ws.toml_path.open("a", encoding="utf-8") as toml:
-        toml.write(course_toml(of, 0))
+        toml.write(course_toml(of, 0, copied=keep_course))
     if git:
-        build._git_init(ws.root, f"Course start: {first.id} ({first.title})")
+        build.git_init(ws.root, f"Course start: {first.id} ({first.title})")
     return ws.root
 
 
 def where(root: Path) -> tuple[course.Course, int]:
     """The course a project follows and its step; StepError when it follows none."""
     try:
-        doc = tomllib.loads((root / workspace.FILE_NAME).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        ws = workspace.load(root)
+        doc = tomllib.loads(ws.toml_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, workspace.WorkspaceError) as exc:
         raise StepError(f"cannot read {root / workspace.FILE_NAME}: {exc}") from None
     section = doc.get(SECTION)
     if not isinstance(section, dict) or not isinstance(section.get("step"), str):
@@ -135,9 +143,12 @@ def where(root: Path) -> tuple[course.Course, int]:
             "`lab course start` makes one"
         )
     raw = section.get("source", "default")
-    of = course.load(None if raw == "default" else Path(raw))
+    folder = ws.course_dir or (None if raw == "default" else Path(raw))
     try:
+        of = course.load(folder)
         return of, of.ids.index(of.get(section["step"]).id)
+    except course.CourseError as exc:
+        raise StepError(str(exc)) from None
     except course.UnknownModule as exc:
         raise StepError(f"{workspace.FILE_NAME}: [{SECTION}] step: {exc}") from None
 

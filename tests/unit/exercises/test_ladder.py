@@ -14,7 +14,7 @@ from lab.acceptance import load_rubric
 from lab.acceptance.checks import CheckContext, Targets
 from lab.acceptance.checks._http import refused
 from lab.cli import main
-from lab.exercises import build, ladder, progress, source, teaching
+from lab.exercises import build, course, ladder, progress, source, teaching
 from lab.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -160,3 +160,48 @@ def test_progress_keeps_quizzes_beside_the_criteria(tmp_path) -> None:
     doc = json.loads(progress.path_of(tmp_path).read_text(encoding="utf-8"))
     assert doc["quizzes"]["M3"]["answers"] == [1, 2, 3] and doc["quizzes"]["M3"]["correct"] == 2
     assert doc["criteria"]["M3.registry"]["hints_used"] == 1
+
+
+def test_a_workspace_holds_the_module_pages(workspaces) -> None:
+    pages = workspaces["M3"] / "teaching"
+    assert (pages / "M3.md").is_file() and (pages / "M3.zh-TW.md").is_file()
+    assert "Objectives" in (pages / "M3.md").read_text(encoding="utf-8")
+
+
+def test_lab_quiz_records_the_answers_with_the_progress(tmp_path, monkeypatch) -> None:
+    root = build.create(tmp_path / "ws", "M3", settings={"API_PORT": 24982}, git=False).root
+    quiz = teaching.quiz("M3")
+    right = ",".join(str(q.answer) for q in quiz.questions)
+    said = _in(root, monkeypatch, "quiz", "M3", "--answers", right, "--lang", "zh-TW")
+    assert quiz.questions[0].question.zh_tw in said and "答對" in said
+    assert f"{len(quiz.questions)}/{len(quiz.questions)}" in said
+    wrong = ",".join("1" if q.answer != 1 else "2" for q in quiz.questions)
+    assert "wrong" in _in(root, monkeypatch, "quiz", "m3", "--answers", wrong)
+    record = progress.quizzes(root)["M3"]
+    assert record["correct"] == 0 and record["attempts"] == 2
+    assert record["answers"] == [int(a) for a in wrong.split(",")]
+    bad = CliRunner().invoke(main, ["quiz", "M3", "--answers", "1"])
+    assert bad.exit_code == 2 and "each of the" in bad.output
+
+
+@pytest.mark.parametrize("in_workspace", [True, False])
+def test_lab_checks_what_to_do_names_the_learners_command_in_a_workspace(in_workspace) -> None:
+    from lab.acceptance.checks import Outcome, Status
+    from lab.acceptance.runner import _criterion_result
+
+    c = next(c for c in CRITERIA if c.id == "M3.model_file")
+    row = _criterion_result(RUBRIC, c, Outcome(Status.FAIL, "no manifest"), 0.1, in_workspace)
+    said = row.hint + (row.hint_zh_tw or "")
+    assert bool(REFERENCE.search(said)) is not in_workspace
+    assert ("training.train" in said) is in_workspace
+
+
+def test_the_teaching_folder_quotes_no_line_of_a_solution_region() -> None:
+    # a release carries teaching/ to learners; the solution's lines stay in its regions
+    solution = {
+        line.strip() for r in source.all_regions() for line in r.code if len(line.strip()) > 12
+    }
+    folder = course.load().root / "teaching"
+    for path in sorted(folder.iterdir()):
+        quoted = {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
+        assert not quoted & solution, f"{path.name} quotes the solution: {quoted & solution}"
