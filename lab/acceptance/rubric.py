@@ -24,7 +24,6 @@ from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
 from lab.acceptance.checks import CHECK_KINDS, Params
 from lab.acceptance.policy import Policy
 
-TOTAL_POINTS = 100
 COURSE_ID = r"^(?:A-M[1-9]\.[0-9]{1,2}|R-M[1-9]\.C[0-9]{1,2})$"
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 
@@ -136,6 +135,9 @@ class Rubric(_Strict):
     version: Literal[1]
     title: str
     title_zh_tw: str
+    #: the maximum, when stated: the modules' points must add up to it (a typo guard); unstated,
+    #: the maximum is their sum, so it follows the course (4 modules or 9)
+    points: PositiveInt | None = None
     docs: Docs = Docs()
     badges: Badges
     policy: Policy = Policy()  # hidden_points, due, late_penalty_per_day (lab grade)
@@ -285,10 +287,11 @@ def _check_points(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> No
                 line_of(lines, ("modules", i, "points")),
                 module.id,
             )
-    if rubric.total_points != TOTAL_POINTS:
+    if rubric.points is not None and rubric.total_points != rubric.points:
         parts = ", ".join(f"{m.id} {m.points}" for m in rubric.modules)
         raise RubricError(
             path,
-            f"module points add up to {rubric.total_points} ({parts}), not {TOTAL_POINTS}",
-            line_of(lines, ("modules",)),
+            f"module points add up to {rubric.total_points} ({parts}), not {rubric.points} "
+            "(the rubric's `points`)",
+            line_of(lines, ("points",)),
         )

@@ -21,6 +21,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 COMMANDS: dict[str, str] = {
     "bench": "lab.cli.bench_cmd:bench",
     "check": "lab.cli.check_cmd:check",
+    "course": "lab.cli.course_cmd:course",
     "crm": "lab.cli.crm_cmd:crm",
     "dashboard": "lab.cli.dashboard_cmd:dashboard",
     "exercise": "lab.cli.exercise_cmd:exercise",

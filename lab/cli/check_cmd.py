@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from lab.acceptance.session import EXIT_BAD_RUBRIC
-from lab.cli._common import console, default_lang, err_console, get_settings
+from lab.cli._common import console, default_lang, default_rubric, err_console, get_settings
 from lab.cli.check_tables import coverage_table, module_table
 from lab.services import GRADED
 
@@ -81,7 +81,7 @@ def _default_lang() -> str:
     "--rubric",
     "rubric_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Rubric file. [default: LAB_CONFIG_DIR/rubric.yml]",
+    help="Rubric file. [default: the course's (LAB_COURSE), else LAB_CONFIG_DIR/rubric.yml]",
 )
 @click.option(
     "--project-dir",
@@ -187,7 +187,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
         html_path=html_path,
         run_tests=not no_tests,
         fresh=fresh,
-        rubric=rubric_path,
+        rubric=rubric_path or default_rubric(get_settings(), project_dir),
         extra_rubric=extra_rubric,
         project_dir=project_dir,
         python=python,

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from lab.cli._common import LabError, console, get_settings, lab_invocation
+from lab.cli._common import (
+    LabError,
+    console,
+    course_dir,
+    default_rubric,
+    get_settings,
+    lab_invocation,
+)
 
 if TYPE_CHECKING:
     from lab.exercises.course import Course
@@ -18,9 +25,8 @@ if TYPE_CHECKING:
 def _rubric():
     from lab.acceptance import RubricError, load_rubric
 
-    settings = get_settings()
     try:
-        return load_rubric(settings.LAB_CONFIG_DIR / "rubric.yml")
+        return load_rubric(default_rubric(get_settings()))
     except RubricError as exc:
         raise LabError(str(exc)) from None
 
@@ -39,11 +45,11 @@ def _workspace():
 
 
 def _course(explicit: Path | None = None) -> Course:
-    """The course of `--course`, else LAB_COURSE, else the lab's default course."""
+    """The course of `--course`, else the workspace's, else LAB_COURSE, else the lab's."""
     from lab.exercises import course
 
     try:
-        return course.load(explicit or get_settings().LAB_COURSE)
+        return course.load(explicit or course_dir(get_settings()))
     except course.CourseError as exc:
         raise LabError(str(exc)) from None
 

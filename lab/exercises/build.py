@@ -35,6 +35,7 @@ M1_TODOS = {
     "python": 'after `python -m venv .venv` the lab finds .venv; else name one: python = "..."',
     "train": 'the one-step training command, e.g. train = "tox -e train"',
 }
+COURSE_COPY = ".course"  # a workspace's copy of its course (from a release)
 #: the lab's default ports, in PORT_KEYS order (the Settings defaults)
 DEFAULT_PORTS = tuple(int(Settings.model_fields[k].default) for k in PORT_KEYS)
 
@@ -94,17 +95,22 @@ def _minimal_example() -> str:
     return "\n".join(lines) + "\n"
 
 
-def workspace_toml(module: str, solved: list[str]) -> str:
+def workspace_toml(module: str, solved: list[str], course_copy: str | None = None) -> str:
     """workspace.toml of a workspace: M1 solved names the interpreter and the training command;
-    an M1 starter leaves both to the learner (`lab check` never lends the lab's), with TODOs."""
+    an M1 starter leaves both to the learner (`lab check` never lends the lab's), with TODOs.
+    `course_copy`: the folder of the workspace holding its course (a release's)."""
     if "M1" in solved:
-        return workspace.render([module], {"api": API_COMMAND}, COMMANDS, sys.executable)
+        return workspace.render(
+            [module], {"api": API_COMMAND}, COMMANDS, sys.executable, course=course_copy
+        )
     commands = {k: v for k, v in COMMANDS.items() if k != "train"}
     todos = {
         "workspace": f"# TODO M1.python: {M1_TODOS['python']}",
         "commands": f"# TODO M1.train: {M1_TODOS['train']}",
     }
-    return workspace.render([module], {"api": API_COMMAND}, commands, todos=todos)
+    return workspace.render(
+        [module], {"api": API_COMMAND}, commands, todos=todos, course=course_copy
+    )
 
 
 def create(
@@ -115,9 +121,11 @@ def create(
     settings: Mapping[str, object] | None = None,
     git: bool = True,
     of: course.Course | None = None,
+    keep_course: bool = False,
 ) -> workspace.Workspace:
     """Write a new workspace for `module` of course `of` (default: the lab's) at `dest` (which
-    must not hold anything yet)."""
+    must not hold anything yet). `keep_course`: copy the course into the workspace (COURSE_COPY,
+    tracked) and name it in workspace.toml, as for a release, which the learner may not keep."""
     of = of or course.load()
     exercise = of.get(module)
     refuse_if_taken(dest)
@@ -137,9 +145,16 @@ def create(
     if "M1" in solved:  # else writing .env is the learner's (M1)
         write_atomic(dest / ".env", env_text(values, secrets=True), mode=0o600)
     (dest / ".lab").mkdir(exist_ok=True)
-    (dest / workspace.FILE_NAME).write_text(workspace_toml(exercise.id, solved), encoding="utf-8")
+    copy = None
+    if keep_course:
+        copy = COURSE_COPY
+        skip = shutil.ignore_patterns(".git", "__pycache__", "*.pyc")
+        shutil.copytree(of.root, dest / copy, ignore=skip)
+    (dest / workspace.FILE_NAME).write_text(
+        workspace_toml(exercise.id, solved, copy), encoding="utf-8"
+    )
     if git:
-        _git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
+        git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
     return workspace.load(dest)
 
 
@@ -156,7 +171,7 @@ def copy_fixtures(of: course.Course, dest: Path) -> list[str]:
     return list(of.fixtures)
 
 
-def _git_init(dest: Path, message: str) -> None:
+def git_init(dest: Path, message: str) -> None:
     """A repository with one commit, so `git diff` shows the learner's work; no git: skipped."""
     git = shutil.which("git")
     if git is None:

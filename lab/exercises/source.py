@@ -22,11 +22,14 @@ from pathlib import Path
 from lab.exercises import course
 from lab.exercises.course import MODULE_ID
 
-#: any module id the course names (no module pattern is fixed: a course may have 4 or 9)
+#: any module id the course names (no module pattern is fixed: a course may have 4 or 9). A
+#: release's project marks the same regions `# BEGIN PART` / `# END PART` around the TODO line
+#: alone (lab.authoring.release): it holds no solution, and renders the same starters.
 BEGIN = re.compile(
-    rf"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>{MODULE_ID}\.[a-z0-9_]+): (?P<task>.+?)\s*$"
+    rf"^(?P<indent>[ \t]*)# BEGIN (?:SOLUTION|PART) (?P<id>{MODULE_ID}\.[a-z0-9_]+): "
+    r"(?P<task>.+?)\s*$"
 )
-END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
+END = re.compile(r"^[ \t]*# END (?:SOLUTION|PART)\s*$")
 #: The course author's level-2 hint inside a region, in English or another language:
 #: `# HINT: text` / `# HINT zh-TW: text`. Left out of the solution's code and of every starter.
 HINT = re.compile(r"^[ \t]*# HINT(?: (?P<lang>[a-z]{2}(?:-[A-Z]{2})?))?: (?P<text>.+?)\s*$")
@@ -113,7 +116,7 @@ def regions(path: str, text: str) -> list[Region]:
                 )
             )  # fmt: skip
             open_at = None
-        elif "SOLUTION" in line and ("# BEGIN" in line or "# END" in line):
+        elif ("SOLUTION" in line or "PART" in line) and ("# BEGIN" in line or "# END" in line):
             raise MarkerError(f"{path}:{i + 1}: malformed marker (`# BEGIN SOLUTION Mx.id: task`)")
     if open_at is not None:
         raise MarkerError(f"{path}:{open_at[0] + 1}: BEGIN SOLUTION without END SOLUTION")
@@ -142,3 +145,8 @@ def all_regions(files: dict[str, str] | None = None) -> Iterator[Region]:
 def criteria_of(module: str, files: dict[str, str] | None = None) -> list[str]:
     """The criterion ids the module's regions name, in file order, each once."""
     return list(dict.fromkeys(r.criterion for r in all_regions(files) if r.module == module))
+
+
+def holds_solutions(root: Path) -> bool:
+    """Whether the project at `root` holds solution regions (a release's holds parts only)."""
+    return any("# BEGIN SOLUTION " in text for text in project_files(root).values())

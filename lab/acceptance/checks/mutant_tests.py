@@ -24,7 +24,7 @@ from lab.acceptance.checks._base import (
     short,
 )
 from lab.acceptance.checks.kinds import CHECK_KINDS
-from lab.exercises import course, mutants
+from lab.exercises import course, mutants, source
 
 #: seconds kept back from the budget so the check answers before the runner gives up on it
 MARGIN = 5.0
@@ -66,9 +66,13 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
     deadline = time.monotonic() + ctx.timeout - MARGIN
     left = lambda: deadline - time.monotonic()  # noqa: E731
     try:
-        of = course.load(ctx.settings.LAB_COURSE)
+        of = course.load(ctx.workspace.course_dir or ctx.settings.LAB_COURSE)
     except course.CourseError as exc:
         raise CheckError(str(exc)) from None
+    if not source.holds_solutions(of.project_dir):
+        raise CheckSkipped(
+            "the course's solution stays with your instructor: `lab grade` grades M6.mutants"
+        )
     try:
         base = mutants.baseline(ctx.project_dir, python, left(), of)
         if base.code is None:

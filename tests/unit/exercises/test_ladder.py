@@ -14,7 +14,7 @@ from lab.acceptance import load_rubric
 from lab.acceptance.checks import CheckContext, Targets
 from lab.acceptance.checks._http import refused
 from lab.cli import main
-from lab.exercises import build, ladder, progress, source, teaching
+from lab.exercises import build, course, ladder, progress, source, teaching
 from lab.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -182,3 +182,26 @@ def test_lab_quiz_records_the_answers_with_the_progress(tmp_path, monkeypatch) -
     assert record["answers"] == [int(a) for a in wrong.split(",")]
     bad = CliRunner().invoke(main, ["quiz", "M3", "--answers", "1"])
     assert bad.exit_code == 2 and "each of the" in bad.output
+
+
+@pytest.mark.parametrize("in_workspace", [True, False])
+def test_lab_checks_what_to_do_names_the_learners_command_in_a_workspace(in_workspace) -> None:
+    from lab.acceptance.checks import Outcome, Status
+    from lab.acceptance.runner import _criterion_result
+
+    c = next(c for c in CRITERIA if c.id == "M3.model_file")
+    row = _criterion_result(RUBRIC, c, Outcome(Status.FAIL, "no manifest"), 0.1, in_workspace)
+    said = row.hint + (row.hint_zh_tw or "")
+    assert bool(REFERENCE.search(said)) is not in_workspace
+    assert ("training.train" in said) is in_workspace
+
+
+def test_the_teaching_folder_quotes_no_line_of_a_solution_region() -> None:
+    # a release carries teaching/ to learners; the solution's lines stay in its regions
+    solution = {
+        line.strip() for r in source.all_regions() for line in r.code if len(line.strip()) > 12
+    }
+    folder = course.load().root / "teaching"
+    for path in sorted(folder.iterdir()):
+        quoted = {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
+        assert not quoted & solution, f"{path.name} quotes the solution: {quoted & solution}"

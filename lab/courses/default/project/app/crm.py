@@ -118,6 +118,8 @@ class CrmClient:
         # BEGIN SOLUTION M4.crm_record: PUT the segment to /customers/{id}/segment with `Authorization: Bearer CRM_TOKEN`
         # HINT: send the write through `self.call("PUT", path, json=body, headers=...)` so the CRM's failures get the same 503/504/502 handling as the read.
         # HINT zh-TW: 透過 `self.call("PUT", path, json=body, headers=...)` 送出寫入，CRM 的失敗就會得到與讀取相同的 503/504/502 處理。
+        # HINT: the body carries the `request_id` you were given, never a fresh `uuid.uuid4()`: the CRM applies writes with the same id once, so a retry is safe.
+        # HINT zh-TW: 本文帶著傳入的 `request_id`，絕不用新的 `uuid.uuid4()`：CRM 對同一 ID 的寫入只套用一次，重試才安全。
         body = {
             "segment": segment,
             "model_version": version,

@@ -35,6 +35,8 @@ def predict_body() -> Any:
     (Its annotations are real types, so this module does not use `from __future__ import
     annotations`.)"""
     # BEGIN SOLUTION M2.reject: write the body's msgspec schema: `features` (10 numbers within ±MAX_VALUE) or `rows` (1 to MAX_ROWS of them), no other field
+    # HINT: a `msgspec.Struct` subclass is the schema; `Annotated[float, msgspec.Meta(ge=..., le=...)]` bounds a number and `msgspec.Meta(min_length=..., max_length=...)` a list; `forbid_unknown_fields=True` refuses extra keys.
+    # HINT zh-TW: 繼承 `msgspec.Struct` 的類別就是結構描述；`Annotated[float, msgspec.Meta(ge=..., le=...)]` 限制數字範圍，`msgspec.Meta(min_length=..., max_length=...)` 限制清單長度；`forbid_unknown_fields=True` 拒絕多餘的鍵。
     number = Annotated[float, msgspec.Meta(ge=-MAX_VALUE, le=MAX_VALUE)]
     row = Annotated[list[number], msgspec.Meta(min_length=N_FEATURES, max_length=N_FEATURES)]
 
