@@ -19,7 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from lab.cli._common import console, err_console, get_settings
+from lab.cli._common import console, default_rubric, err_console, get_settings
 from lab.cli.check_cmd import RubricProblem
 
 EXIT_BAD_ROSTER = 2
@@ -46,7 +46,7 @@ EXIT_BAD_ROSTER = 2
 )  # fmt: skip
 @click.option(
     "--rubric", "rubric_path", type=click.Path(path_type=Path, dir_okay=False),
-    help="Rubric file. [default: LAB_CONFIG_DIR/rubric.yml]",
+    help="Rubric file. [default: the course's (LAB_COURSE), else LAB_CONFIG_DIR/rubric.yml]",
 )  # fmt: skip
 @click.option("--no-tests", is_flag=True, help="Skip the learners' test-suite criterion.")
 def grade(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_tests) -> None:
@@ -74,7 +74,7 @@ def grade(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no
     from lab.grading.roster import RosterError, read_roster
 
     settings = get_settings()
-    rubric_path = (rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml").resolve()
+    rubric_path = (rubric_path or default_rubric(settings)).resolve()
     try:
         rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
         learners = read_roster(roster)

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from lab.cli._common import LabError, console, signing_settings
+from lab.cli._common import LabError, console, signing_settings, warn_in_workspace
 from lab.settings import SettingsError, require_secrets
 
 
@@ -38,6 +38,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """
     from lab import api
     from lab.serving import server
+
+    warn_in_workspace("serve")
 
     settings = signing_settings()
     host = host or settings.API_HOST

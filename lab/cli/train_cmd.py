@@ -10,7 +10,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lab.cli._common import LabError, console, signing_settings
+from lab.cli._common import LabError, console, signing_settings, warn_in_workspace
 
 
 @click.command("train")
@@ -65,6 +65,7 @@ def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
     from lab.training import TrainOptions
     from lab.training import train as run_training
 
+    warn_in_workspace("train")
     settings: Settings = signing_settings()
     if model_version is not None:
         try:

@@ -135,7 +135,7 @@ def _finish(
         elif chosen.penalty:
             status = "late"
         else:
-            status = "complete" if chosen.result and chosen.result["passed"] else "incomplete"
+            status = "complete" if chosen.result and _all_passed(chosen.result) else "incomplete"
     if chosen is not None and len(graded) > 1:
         others = [a for a in graded if a is not chosen]
         notes.append(
@@ -241,3 +241,9 @@ def _run_check(
         attempt.problem = f"lab check could not grade (exit code {code}): {tail(log, 4)}"
     else:
         attempt.result = json.loads(out.read_text(encoding="utf-8"))
+
+
+def _all_passed(result: dict[str, Any]) -> bool:
+    """Every criterion passed, the instructor's included when they weigh anything."""
+    hidden = result.get("hidden") or {}
+    return bool(result.get("passed")) and (bool(hidden.get("ran")) or not hidden.get("points"))

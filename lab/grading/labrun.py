@@ -18,8 +18,8 @@ import httpx
 
 from lab.grading.procs import Children, clean_env, spawn, stop_tree, tail
 from lab.net import free_ports
+from lab.services import PORT_KEYS, SPECS
 
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
 #: What must answer (any HTTP status) before grading starts; the others are graded as found.
 WAIT_FOR = ("api", "crm", "mlflow")
 
@@ -57,13 +57,7 @@ def workspace_lab(folder: Path, log: Path, wait: float, children: Children) -> I
     """Run `lab up` in `folder` until the block ends; wait up to `wait` s for it to answer."""
     ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))
     env = clean_env(LAB_HOME=folder / ".lab", LAB_ENV_FILE=folder / ".env", **ports)
-    urls = {
-        "api": f"http://127.0.0.1:{ports['API_PORT']}",
-        "crm": f"http://127.0.0.1:{ports['CRM_PORT']}",
-        "mlflow": f"http://127.0.0.1:{ports['MLFLOW_PORT']}",
-        "prometheus": f"http://127.0.0.1:{ports['PROMETHEUS_PORT']}",
-        "grafana": f"http://127.0.0.1:{ports['GRAFANA_PORT']}",
-    }
+    urls = {s.name: f"http://127.0.0.1:{ports[s.port_key]}" for s in SPECS}
     started = time.monotonic()
     proc = spawn([sys.executable, "-m", "lab", "up", "--quiet"], folder, env, log, children)
     try:
