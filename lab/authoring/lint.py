@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lab.acceptance import RubricError, load_rubric
+from lab.acceptance.extra import with_extra
 from lab.acceptance.rubric import Rubric
 from lab.exercises import course, hint_policy, mutants, source
 
 #: a criterion id as a task names it: `M2.reject`
 NAMED = re.compile(r"`([A-Za-z][A-Za-z0-9_]*\.[a-z0-9_]+)`")
 LANGS = ("en", "zh-TW")
+HIDDEN_RUBRIC = "rubric.yml"  # in instructor/: the hidden criteria `lab grade` adds
 
 
 def lint(of: course.Course, config_dir: Path) -> list[str]:
@@ -30,6 +32,7 @@ def lint(of: course.Course, config_dir: Path) -> list[str]:
     problems += [f"fixtures: {rel} is not in the course" for rel in of.fixtures
                  if not (of.root / rel).exists()]  # fmt: skip
     problems += _instructor(of)
+    problems += _hidden_rubric(of, config_dir)
     return problems
 
 
@@ -96,6 +99,17 @@ def _tasks(of: course.Course, rubric: Rubric | None) -> Iterator[str]:
             unnamed = [c.id for c in rubric.module(module).criteria if c.id not in named["en"]]
             if unnamed:
                 yield f"tasks: {module}.md does not name {', '.join(unnamed)}"
+
+
+def _hidden_rubric(of: course.Course, config_dir: Path) -> list[str]:
+    path = of.instructor_dir / HIDDEN_RUBRIC
+    if not path.is_file():
+        return []
+    try:
+        with_extra(load_rubric(of.rubric_file(config_dir)), path)
+    except RubricError as exc:
+        return [f"instructor: {exc}"]
+    return []
 
 
 def _instructor(of: course.Course) -> list[str]:
