@@ -29,7 +29,7 @@ from lab.serving.app import API_BEARER_SCHEME, ServingContext
 from lab.serving.model_store import ModelUnavailable
 from lab.serving.schemas import problem
 from lab.settings import is_loopback
-from lab.web.auth import bearer_token, token_matches
+from lab.web.auth import require_bearer
 from lab.web.problems import ProblemError
 from lab.web.request_id import current_request_id
 
@@ -82,18 +82,13 @@ def require_api_token(connection: ASGIConnection, _handler: BaseRouteHandler) ->
     settings = connection.app.state.settings
     if is_loopback(settings.API_HOST):
         return
-    challenge = {"WWW-Authenticate": 'Bearer realm="mlops-lab api"'}
-    if not settings.API_TOKEN:
-        raise ProblemError(
-            403, f"the API listens on {settings.API_HOST}, beyond loopback, and API_TOKEN is not "
-            "set: /crm_segment_update writes to the CRM, so it is off (run `lab init`)",
-        )  # fmt: skip
-    given = bearer_token(connection.headers.get("authorization", ""))
-    if given is None or not token_matches(given, settings.API_TOKEN):
-        raise ProblemError(
-            401, "send `Authorization: Bearer <API_TOKEN>` (the token is in .env): the API "
-            f"listens on {settings.API_HOST}, beyond loopback", headers=challenge,
-        )  # fmt: skip
+    require_bearer(
+        connection.headers.get("authorization", ""), settings.API_TOKEN, key="API_TOKEN",
+        realm="mlops-lab api",
+        off=f"the API listens on {settings.API_HOST}, beyond loopback, and API_TOKEN is not "
+        "set: /crm_segment_update writes to the CRM, so it is off (run `lab init`)",
+        why=f": the API listens on {settings.API_HOST}, beyond loopback",
+    )  # fmt: skip
 
 
 def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
