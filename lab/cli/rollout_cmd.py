@@ -9,7 +9,7 @@ import click
 from rich.live import Live
 from rich.table import Table
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, signing_settings
 
 if TYPE_CHECKING:  # imported on use: `lab.rollout.operations` pulls in MLflow and sklearn
     from lab.rollout import analysis, operations
@@ -120,7 +120,7 @@ def start(version: str, share: float) -> None:
     """Put registry VERSION on the `challenger` alias and split traffic to it."""
     from lab.rollout import operations
 
-    settings = get_settings()
+    settings = signing_settings()
     client = _client(settings)
     pair = _run(lambda: operations.start(client, settings.MODEL_NAME, version))
     console.print(_pair_line(pair))
@@ -131,7 +131,7 @@ def start(version: str, share: float) -> None:
 @click.option("--window", default=None, help="PromQL range, e.g. 2m (default from rollout.yml).")
 def analyze_cmd(window: str | None) -> None:
     """Compare both versions over a window and print the verdict (exit 1 on fail)."""
-    settings = get_settings()
+    settings = signing_settings()
     _, result, t = _analyze(settings, window)
     console.print(_analysis_table(result, t.window))
     if result.verdict == "fail":
@@ -144,7 +144,7 @@ def promote(force: bool) -> None:
     """Move `champion` to the challenger when the analysis passes (or --force)."""
     from lab.rollout import operations
 
-    settings = get_settings()
+    settings = signing_settings()
     if force:
         client, reason = _client(settings), "forced"
     else:
@@ -163,7 +163,7 @@ def abort() -> None:
     """Remove the challenger alias and send all traffic to the champion."""
     from lab.rollout import operations
 
-    settings = get_settings()
+    settings = signing_settings()
     client = _client(settings)
     pair = _run(lambda: operations.abort(client, settings.MODEL_NAME, "aborted by hand"))
     console.print(f"[yellow]aborted[/]: {_pair_line(pair)}")
@@ -175,7 +175,7 @@ def rollback() -> None:
     """Put the previous champion back."""
     from lab.rollout import operations
 
-    settings = get_settings()
+    settings = signing_settings()
     client = _client(settings)
     pair = _run(lambda: operations.rollback(client, settings.MODEL_NAME))
     console.print(f"[yellow]rolled back[/]: {_pair_line(pair)}")
@@ -196,7 +196,7 @@ def auto(interval: float, timeout: float, window: str | None) -> None:
     """Analyse every INTERVAL seconds; promote on pass, abort on fail or timeout."""
     from lab.rollout import operations
 
-    settings = get_settings()
+    settings = signing_settings()
     deadline = time.monotonic() + timeout
     with Live(console=console, refresh_per_second=2, transient=False) as live:
         while True:
@@ -222,6 +222,10 @@ def _record_and_tell(client, settings, share: float) -> None:
     the running API; both outcomes printed."""
     from lab.rollout import operations
 
-    recorded = _run(lambda: operations.record_split(client, settings.MODEL_NAME, share))
+    recorded = _run(
+        lambda: operations.record_split(
+            client, settings.MODEL_NAME, share, settings.LAB_SIGNING_KEY
+        )
+    )
     console.print(f"challenger split {share:.0%} {recorded}", soft_wrap=True)
     console.print(f"API: {operations.tell_api(settings, share)}", soft_wrap=True)
