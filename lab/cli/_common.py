@@ -40,17 +40,18 @@ def signing_settings(**overrides: Any) -> Settings:
 
 
 def course_dir(settings: Settings, project_dir: Path | None = None) -> Path | None:
-    """The course folder in use: the one the workspace (at `project_dir`, default the working
-    folder) names, else LAB_COURSE; None: the lab's own course."""
+    """The course folder in use: LAB_COURSE when set (an instructor's, e.g. `lab grade`), else
+    the one the workspace (at `project_dir`, default the working folder) names; None: the lab's
+    own course."""
+    if settings.LAB_COURSE is not None:
+        return settings.LAB_COURSE
     from lab import workspace
 
     try:
         ws = workspace.find(project_dir)
     except workspace.WorkspaceError:
-        ws = None
-    if ws is not None and ws.course_dir is not None:
-        return ws.course_dir
-    return settings.LAB_COURSE
+        return None
+    return ws.course_dir if ws is not None else None
 
 
 def default_rubric(settings: Settings, project_dir: Path | None = None) -> Path:
