@@ -10,7 +10,7 @@ import click
 from rich.live import Live
 from rich.table import Table
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, signing_settings
 
 if TYPE_CHECKING:  # imported on use: `lab.rollout.operations` pulls in MLflow and sklearn
     from lab.rollout import analysis, flow, operations
@@ -87,7 +87,7 @@ def start(version: str, share: float) -> None:
     """Put registry VERSION on the `challenger` alias and split traffic to it."""
     from lab.rollout import flow, operations
 
-    settings = get_settings()
+    settings = signing_settings()
     with _refusals():
         client = flow.client(settings)
         pair = operations.start(client, settings.MODEL_NAME, version)
@@ -102,7 +102,7 @@ def analyze_cmd(window: str | None) -> None:
     from lab.rollout import flow
 
     with _refusals():
-        checked = flow.analyze(get_settings(), window)
+        checked = flow.analyze(signing_settings(), window)
     console.print(_analysis_table(checked.result, checked.thresholds.window))
     if checked.result.verdict == "fail":
         raise SystemExit(1)
@@ -114,7 +114,7 @@ def promote(force: bool) -> None:
     """Move `champion` to the challenger when the analysis passes (or --force)."""
     from lab.rollout import flow, operations
 
-    settings = get_settings()
+    settings = signing_settings()
     with _refusals():
         if force:
             client, reason = flow.client(settings), "forced"
@@ -136,7 +136,7 @@ def abort() -> None:
     """Remove the challenger alias and send all traffic to the champion."""
     from lab.rollout import flow, operations
 
-    settings = get_settings()
+    settings = signing_settings()
     with _refusals():
         client = flow.client(settings)
         pair = operations.abort(client, settings.MODEL_NAME, "aborted by hand")
@@ -149,7 +149,7 @@ def rollback() -> None:
     """Put the previous champion back."""
     from lab.rollout import flow, operations
 
-    settings = get_settings()
+    settings = signing_settings()
     with _refusals():
         pair = operations.rollback(flow.client(settings), settings.MODEL_NAME)
     console.print(f"[yellow]rolled back[/]: {_pair_line(pair)}")
@@ -170,7 +170,7 @@ def auto(interval: float, timeout: float, window: str | None) -> None:
     """Analyse every INTERVAL seconds; promote on pass, abort on fail or timeout."""
     from lab.rollout import flow
 
-    settings = get_settings()
+    settings = signing_settings()
     with Live(console=console, refresh_per_second=2, transient=False) as live, _refusals():
         decided = flow.auto(
             settings, interval, timeout, window,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, get_settings, signing_settings
 from lab.cli.up_reporter import Reporter
 from lab.orchestration import clean as cleaning
 from lab.orchestration import down as downing
@@ -131,7 +131,7 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
     started = time.monotonic()
     if preflight.ensure_env_file(env_file_path()):
         console.print(f"[green]wrote[/] {env_file_path()} (secrets generated, as `lab init`)")
-    settings = get_settings()
+    settings = signing_settings()
     running = _running_lab(settings)
     if running is not None:
         raise LabError(

@@ -93,7 +93,9 @@ def apply_split(registry: Any | None, settings: Settings, share: float) -> Split
     None opens one) is said, not raised."""
     try:
         registry = registry if registry is not None else client(settings)
-        recorded = operations.record_split(registry, settings.MODEL_NAME, share)
+        recorded = operations.record_split(
+            registry, settings.MODEL_NAME, share, settings.LAB_SIGNING_KEY
+        )
     except (ConnectionError, MlflowException, RolloutError) as exc:
         recorded = f"NOT recorded in the registry ({exc}); run `lab rollout start` again"
     return Split(share, recorded, operations.tell_api(settings, share))
