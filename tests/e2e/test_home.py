@@ -170,14 +170,16 @@ def test_try_it_shows_the_answer_its_request_id_and_its_log_lines(page, lab: Lab
     page.wait_for_selector("#predict-fields input[name=tenure_months]")
     page.fill("#segment-form input[name=customer_id]", "CUST_TEST_007")
     page.click("#segment-form button")
-    page.wait_for_function("document.querySelector('#try-request-id').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('#try-request-id').textContent !== ''")
     rid = page.locator("#try-request-id").inner_text()
     assert page.locator("#try-status").inner_text() == "200"
     assert json.loads(page.locator("#try-body").inner_text())["customer_id"] == "CUST_TEST_007"
     lines = page.locator("#try-log").inner_text().splitlines()
     assert lines and all(rid in line for line in lines) and "step 4/4" in lines[-1]
     page.click("#predict-form button")
-    page.wait_for_function(f"document.querySelector('#try-request-id').textContent !== '{rid}'")
+    page.wait_for_function(
+        "rid => document.querySelector('#try-request-id').textContent !== rid", arg=rid
+    )
     assert page.locator("#try-status").inner_text() == "200"
     assert "probability" in json.loads(page.locator("#try-body").inner_text())
     page.locator("#try").screenshot(path=artifacts() / "home-en-try.png")
@@ -216,7 +218,7 @@ def test_a_post_from_a_page_of_another_origin_is_refused(page, lab: Lab) -> None
     page.on("response", lambda r: refused.append(r.status) if r.url == target else None)
     try:
         page.goto(f"http://127.0.0.1:{server.server_port}/")
-        page.wait_for_function("document.title === 'sent'")
+        page.wait_for_function("() => document.title === 'sent'")
         page.evaluate("document.getElementById('f').submit()")  # a plain form post, too
         page.wait_for_load_state()
     finally:
