@@ -104,18 +104,12 @@ def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
         console.print(f"[yellow]notice:[/] {notice}", soft_wrap=True)
     _summary(result)
     if result.promoted and alias == "challenger":
-        from lab.rollout import operations
+        from lab.rollout import flow
 
         share = settings.CHALLENGER_SHARE or 0.1
-        try:
-            recorded = operations.record_split(
-                operations.client_for(settings), settings.MODEL_NAME, share,
-                settings.LAB_SIGNING_KEY,
-            )  # fmt: skip
-        except (ConnectionError, MlflowException) as exc:
-            recorded = f"NOT recorded in the registry ({exc}); run `lab rollout start` again"
-        console.print(f"challenger split {share:.0%} {recorded}", soft_wrap=True)
-        console.print(f"API: {operations.tell_api(settings, share)}", soft_wrap=True)
+        split = flow.apply_split(None, settings, share)
+        console.print(f"challenger split {share:.0%} {split.recorded}", soft_wrap=True)
+        console.print(f"API: {split.api}", soft_wrap=True)
 
 
 def _quiet_mlflow() -> None:
