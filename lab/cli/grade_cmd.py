@@ -49,7 +49,14 @@ EXIT_BAD_ROSTER = 2
     help="Rubric file. [default: the course's (LAB_COURSE), else LAB_CONFIG_DIR/rubric.yml]",
 )  # fmt: skip
 @click.option("--no-tests", is_flag=True, help="Skip the learners' test-suite criterion.")
-def grade(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_tests) -> None:
+@click.option(
+    "--course", "course_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Your course folder: its rubric, its hidden part (instructor/rubric.yml, the hidden "
+    "mutants) and its solutions grade the class. [default: LAB_COURSE]",
+)  # fmt: skip
+def grade(
+    roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_tests, course_dir
+) -> None:
     """Grade every learner of ROSTER (CSV) with `lab check` and write the grade book.
 
     \b
@@ -66,6 +73,7 @@ def grade(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no
     Examples:
       lab grade config/roster.example.csv --out grades/
       lab grade roster.csv --extra-rubric hidden.yml --jobs 2 --regrade grades/grades.csv
+      lab grade roster.csv --course mycourse --out grades/
     """
     from lab.acceptance import RubricError, load_rubric
     from lab.acceptance.extra import with_extra
@@ -74,6 +82,13 @@ def grade(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no
     from lab.grading.roster import RosterError, read_roster
 
     settings = get_settings()
+    course_dir = course_dir or settings.LAB_COURSE
+    if course_dir is not None:
+        course_dir = course_dir.resolve()
+        settings = settings.model_copy(update={"LAB_COURSE": course_dir})
+        hidden_file = course_dir / "instructor" / "rubric.yml"
+        if extra_rubric is None and hidden_file.is_file():
+            extra_rubric = hidden_file  # the course's hidden criteria, read by the grader only
     rubric_path = (rubric_path or default_rubric(settings)).resolve()
     try:
         rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
@@ -90,6 +105,7 @@ def grade(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no
         policy=rubric.policy,
         budget=budget,
         no_tests=no_tests,
+        course=course_dir,
     )
     console.print(
         f"grading {len(learners)} learner(s), {jobs} at a time, {budget:g} s each"

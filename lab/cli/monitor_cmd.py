@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from rich.progress import (
@@ -42,7 +43,15 @@ from lab.settings import env_file_path
     help="Fetch the build for this CPU instead of this machine's: on Windows or macOS on Arm, "
     "`--arch amd64` fetches the x64 build, which runs there under emulation (Rosetta 2 on macOS).",
 )
-def fetch(tool: str, arch: str | None) -> None:
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1),
+    default=fetching.DEFAULT_DEADLINE,
+    show_default=True,
+    help="Longest one download may take, in seconds (shown in the progress bar); each read "
+    "also waits at most 30 s. Past it the download stops and nothing is installed.",
+)
+def fetch(tool: str, arch: str | None, deadline: float) -> None:
     """Download the official release archive of TOOL for this OS and CPU.
 
     The version and SHA-256 of each archive are pinned in config/tools.yml. The archive is
@@ -67,15 +76,17 @@ def fetch(tool: str, arch: str | None) -> None:
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
+            TextColumn("{task.fields[left]}"),
         )
         try:
             with Progress(*columns, console=console, transient=True) as bar:
-                task = bar.add_task("download", total=None)
+                ends_at = time.monotonic() + deadline
+                task = bar.add_task("download", total=None, left=_time_left(ends_at))
 
-                def show(done: int, total: int | None, _bar=bar, _task=task) -> None:
-                    _bar.update(_task, completed=done, total=total)
+                def show(done: int, total: int | None, _bar=bar, _task=task, _end=ends_at) -> None:
+                    _bar.update(_task, completed=done, total=total, left=_time_left(_end))
 
-                result = fetching.fetch(settings, spec, plat, progress=show)
+                result = fetching.fetch(settings, spec, plat, progress=show, deadline=deadline)
         except (fetching.FetchError, ToolConfigError) as exc:
             console.print(f"[bold red]{name}:[/] {exc}", soft_wrap=True)
             failures.append(name)
@@ -87,6 +98,12 @@ def fetch(tool: str, arch: str | None) -> None:
         )
     if failures:
         raise LabError(f"fetch failed for {', '.join(failures)}")
+
+
+def _time_left(ends_at: float) -> str:
+    """What the progress bar shows of the deadline: `deadline in 14:32`."""
+    left = max(0, int(ends_at - time.monotonic()))
+    return f"deadline in {left // 60}:{left % 60:02d}"
 
 
 @click.command("prometheus")

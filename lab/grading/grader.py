@@ -39,6 +39,8 @@ class Options:
     budget: float  # seconds per learner, everything included
     no_tests: bool = False
     lab_wait: float = 120.0  # at most this long for a workspace's lab to answer
+    #: the instructor's course (its solutions for the mutants), given to `lab check` as LAB_COURSE
+    course: Path | None = None
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Attempt:
     log_tail: str = ""
     lab_log_tail: str = ""  # the end of `lab up`'s log, for a lab `lab grade` ran
     seconds: float = 0.0
+    #: the learner's committed progress.json (lab.grading.assigned), for the instructor only
+    self_reported: dict[str, Any] | None = None
 
     @property
     def penalty(self) -> float:
@@ -232,6 +236,8 @@ def _run_check(
         args.append("--fault-checks")  # the lab is ours to stop and start: fault checks run
     if snap is None:
         attempt.notes.append("no workspace in the roster: the project's files are not graded")
+    if opts.course is not None:
+        env = {**env, "LAB_COURSE": str(opts.course)}
     log = run_dir / "check.log"
     code = run_bounded(args, project, env, log, deadline - time.monotonic(), children)
     attempt.exit_code, attempt.log_tail = code, tail(log, 20)
@@ -241,9 +247,30 @@ def _run_check(
         attempt.problem = f"lab check could not grade (exit code {code}): {tail(log, 4)}"
     else:
         attempt.result = json.loads(out.read_text(encoding="utf-8"))
+        if snap is not None:
+            _assigned(attempt, learner, snap, opts)
 
 
 def _all_passed(result: dict[str, Any]) -> bool:
     """Every criterion passed, the instructor's included when they weigh anything."""
     hidden = result.get("hidden") or {}
     return bool(result.get("passed")) and (bool(hidden.get("ran")) or not hidden.get("points"))
+
+
+def _assigned(attempt: Attempt, learner: Learner, snap: Snapshot, opts: Options) -> None:
+    """Modules given (solved by the course, or by a catch-up pack) are not the learner's points;
+    the learner's progress.json is kept, self-reported."""
+    from lab.exercises import course
+    from lab.grading import assigned
+
+    assert attempt.result is not None
+    history = snap.path
+    if not (snap.path / ".git").exists() and learner.workspace and "://" not in learner.workspace:
+        history = Path(learner.workspace)  # a folder copied without .git: its own history
+    try:
+        of = course.load(opts.course) if opts.course is not None else None
+    except course.CourseError:
+        of = None
+    given = assigned.given_modules(snap.path, of, history)
+    attempt.result = assigned.mark_given(attempt.result, given)
+    attempt.self_reported = assigned.self_reported(snap.path)
