@@ -206,8 +206,10 @@ class LabProcess:
 
 
 @contextlib.contextmanager
-def lab_process(args: list[str], env: Mapping[str, str], log: Path) -> Iterator[LabProcess]:
-    p = LabProcess(args, env, log)
+def lab_process(
+    args: list[str], env: Mapping[str, str], log: Path, cwd: Path | None = None
+) -> Iterator[LabProcess]:
+    p = LabProcess(args, env, log, cwd)
     try:
         yield p
     finally:

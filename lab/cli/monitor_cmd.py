@@ -18,6 +18,7 @@ from lab.cli._common import LabError, console, err_console, get_settings
 from lab.envfile import add_secret
 from lab.observability import fetch as fetching
 from lab.observability import grafana as grafana_mod
+from lab.observability import learner
 from lab.observability import prometheus as prometheus_mod
 from lab.observability.tools import (
     EMULATION,
@@ -26,6 +27,7 @@ from lab.observability.tools import (
     ToolConfigError,
     fetch_platform,
     find_binary,
+    find_promtool,
     load_specs,
     missing_hint,
 )
@@ -120,8 +122,16 @@ def prometheus(scrape_mlflow: bool, print_command: bool) -> None:
     (LAB_HOME/tools or PATH) it prints how to get one and stays idle.
     """
     settings = get_settings()
+    project = learner.root()
+    rules = None
+    if project is not None:  # a workspace: the learner's rules, never the lab's
+        found = learner.rule_files(project, find_promtool(settings))
+        rules = found.loaded
+        for name, said in found.left_out.items():
+            err_console.print(f"[yellow]left out[/] {name} (promtool: {said})", soft_wrap=True)
+        console.print(f"your rules: {', '.join(p.name for p in rules) or 'none yet'}")
     try:
-        rendered = prometheus_mod.render(settings, scrape_mlflow=scrape_mlflow)
+        rendered = prometheus_mod.render(settings, scrape_mlflow=scrape_mlflow, learner_rules=rules)
     except prometheus_mod.PrometheusConfigError as exc:
         raise LabError(str(exc)) from None
     binary = find_binary(settings, "prometheus")
@@ -154,7 +164,9 @@ def grafana(print_command: bool) -> None:
         settings = get_settings()
     binary = find_binary(settings, "grafana")
     try:
-        files = grafana_mod.write_files(settings)
+        project = learner.root()
+        own = learner.dashboards_dir(project) if project is not None else None
+        files = grafana_mod.write_files(settings, own)
     except grafana_mod.GrafanaConfigError as exc:
         raise LabError(str(exc)) from None
     if binary is None:

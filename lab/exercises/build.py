@@ -163,6 +163,20 @@ def create(
     return workspace.load(dest)
 
 
+def rules_workspace(folder: Path, of: course.Course) -> Path:
+    """A folder `lab prometheus` takes for a workspace holding the course's solved alert rules
+    (lab.observability.learner), so M5.rules grades what Prometheus loaded."""
+    for rel, text in source.project_files(of.project_dir).items():
+        if rel.startswith("config/prometheus/"):
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(source.render(rel, text, of.ids), encoding="utf-8")
+    (folder / workspace.FILE_NAME).write_text(
+        workspace.render(list(of.ids), {}, {}), encoding="utf-8"
+    )
+    return folder
+
+
 def starter_files(of: course.Course, solved: list[str]) -> dict[str, str]:
     """Workspace path -> text of a one-module workspace: the project (`solved` modules' regions
     as code, the others as TODOs) and every task text. (A course project's steps: `files`.)"""

@@ -27,6 +27,7 @@ from lab.acceptance.checks._base import (
 from lab.acceptance.checks._http import call, error_text, get_json, json_of
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
+from lab.acceptance.checks.rules_loaded import loaded
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
@@ -76,8 +77,10 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
     first_scrape: dict[str, Any] = {}  # scrapeUrl -> its lastScrape when first seen
     fresh: set[Any] = set()  # the API's scrapes made since this check began, without the series
     unlisted_deadline = time.monotonic() + UNLISTED_SECONDS
+    asked = 0  # a Prometheus that does not list the API is asked at least twice, however slow
     with ctx.client() as client:
         while True:
+            asked += 1
             body = get_json(ctx, client, f"{base}/api/v1/targets", "Prometheus targets")
             active = (
                 (body.get("data") or {}).get("activeTargets", []) if isinstance(body, dict) else []
@@ -115,7 +118,7 @@ def prometheus_target(params: TargetParams, ctx: CheckContext) -> Outcome:
             fresh |= {t.get("lastScrape") for t in up}
             if len(fresh) >= FRESH_SCRAPES:
                 break  # scraped again and again since the checks sent their requests: not there
-            if not api and time.monotonic() >= unlisted_deadline:
+            if not api and asked >= 2 and time.monotonic() >= unlisted_deadline:
                 break  # its targets come from its configuration: the API will not turn up
             time.sleep(params.poll_seconds)
         facts = _prometheus_version(client, base)
@@ -293,4 +296,6 @@ def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     counted = re.search(r"(\d+) rules found", " ".join(said))
     if counted and int(counted.group(1)) == 0:
         raise CheckFailed(f"promtool check rules {rel}: the file is valid but holds no rule")
-    return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}"
+    return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}; " + loaded(
+        ctx, path, rel
+    )
