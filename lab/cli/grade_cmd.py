@@ -91,7 +91,7 @@ def grade(
             extra_rubric = hidden_file  # the course's hidden criteria, read by the grader only
     rubric_path = (rubric_path or default_rubric(settings)).resolve()
     try:
-        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
+        rubric, hidden = with_extra(load_rubric(rubric_path), _seeded(extra_rubric))
         learners = read_roster(roster)
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
@@ -120,6 +120,18 @@ def grade(
         console.print(f"[bold]changes since {previous}[/]: {len(lines) or 'none'}")
         for line in lines:
             console.print(f"  {line}", soft_wrap=True, markup=False)
+
+
+def _seeded(extra_rubric: Path | None) -> Path | None:
+    """The hidden rubric as one learner would get it (its $seed inputs filled), to validate."""
+    if extra_rubric is None:
+        return None
+    import tempfile
+
+    from lab.authoring import seeded
+
+    folder = Path(tempfile.mkdtemp(prefix="lab-grade-hidden-"))
+    return seeded.render(extra_rubric, "validation", folder / "hidden-rubric.yml")
 
 
 @contextlib.contextmanager

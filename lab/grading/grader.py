@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from lab.acceptance.policy import Policy
+from lab.authoring import seeded
 from lab.grading.labrun import RunningLab, workspace_lab
 from lab.grading.procs import Children, clean_env, run_bounded, tail
 from lab.grading.roster import SERVICES, Learner
@@ -219,8 +220,9 @@ def _run_check(
         "--rubric", str(opts.rubric), "--project-dir", str(project),
         "--fresh",  # every check runs: no pass kept by an earlier `lab check` counts here
     ]  # fmt: skip
-    if opts.extra_rubric is not None:
-        args += ["--extra-rubric", str(opts.extra_rubric)]
+    if opts.extra_rubric is not None:  # its $seed inputs rendered for this learner
+        hidden = seeded.render(opts.extra_rubric, learner.id, run_dir / "hidden-rubric.yml")
+        args += ["--extra-rubric", str(hidden)]
     if opts.no_tests:
         args.append("--no-tests")
     if learner.python:
