@@ -113,7 +113,7 @@ def _in_workspace(plan: _Plan, settings: Settings) -> None:
 )
 @click.option("--no-train", is_flag=True, help="Do not train a first model when there is none.")
 def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
-    """Start the whole lab: MLflow, CRM, API, Prometheus and Grafana (the Procfile).
+    """Start the whole lab: MLflow, CRM, API, Prometheus, Grafana and lab home (the Procfile).
 
     Before starting it writes `.env` if missing (as `lab init`), trains a first model if there
     is none, checks every port is free and reports tools that are missing (no process is held
