@@ -64,8 +64,16 @@ def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
     type=click.FloatRange(1, 500),
     help="Requests/s of --soak and --chaos.",
 )
+@click.option(
+    "--check-data",
+    "check_data",
+    type=click.FloatRange(0.001, 64),
+    metavar="GIB",
+    help="Instead: `lab check` in a workspace without and with a data file of GIB GiB; prints "
+    "wall time and peak RSS of each, and their ratios.",
+)
 def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, chaos, minutes,
-          duration, rate) -> None:  # fmt: skip
+          duration, rate, check_data) -> None:  # fmt: skip
     """Benchmark the serving API against references measured in the same run.
 
     Starts, on free ports in a temporary LAB_HOME: an MLflow server, `lab train`, the lab API,
@@ -82,6 +90,13 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, 
     lost / doubled, RSS and open-file growth per process. Exit code 1 if a target is missed
     (a lost or doubled write included).
     """
+    if check_data:
+        from lab.exercises import check_bench as check_scan
+
+        runs = check_scan.run(check_data, lambda s: console.print(f"[dim]{s}[/]"), keep)
+        for line in check_scan.summary(runs, check_data):
+            console.print(line)
+        return
     if soak or chaos:
         _reliability(soak, chaos, minutes, rate, keep, json_path, duration)
         return
