@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lab.acceptance import reuse
+from lab.acceptance import fallback, reuse
 from lab.acceptance.checks import (
     CHECK_KINDS,
     CheckContext,
@@ -140,7 +140,7 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
     except Exception as exc:  # a check's own bug must not stop the run: it fails, visibly
         return Outcome(Status.FAIL, f"the check crashed: {type(exc).__name__}: {short(str(exc))}")
     outcome = result if isinstance(result, Outcome) else Outcome(Status.PASS, str(result))
-    if kept_as and outcome.status is Status.PASS:
+    if kept_as and ctx.reuse is not None and outcome.status is Status.PASS:
         ctx.reuse.put(kept_as, outcome.observed)
     return outcome
 
@@ -185,7 +185,9 @@ def run_rubric(
                 if c.id in early:  # reported now; live ones were reported as they ran
                     events.criterion_started(module, c)
                     events.criterion_done(module, results[-1])
-            module_results.append(_module_result(rubric, module, results))
+            graded, results, fell_back = fallback.resolve(module, results)
+            left_out.update(fell_back)
+            module_results.append(_module_result(rubric, graded, results))
             events.module_done(module_results[-1])
 
     # The live criteria run one at a time in rubric order (they call the API, count its
