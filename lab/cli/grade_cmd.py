@@ -112,6 +112,7 @@ def grade(
         budget=budget,
         no_tests=no_tests,
         course=course_dir,
+        modules=tuple(m.id for m in rubric.modules),
     )
     console.print(
         f"grading {len(learners)} learner(s), {jobs} at a time, {budget:g} s each"
@@ -122,7 +123,7 @@ def grade(
         grades = _run(learners, opts, out_dir, jobs)
     _summary(grades, out_dir)
     if before is not None:
-        lines = changes(before, grades)
+        lines = changes(before, grades, opts.modules)
         console.print(f"[bold]changes since {previous}[/]: {len(lines) or 'none'}")
         for line in lines:
             console.print(f"  {line}", soft_wrap=True, markup=False)
