@@ -23,8 +23,10 @@ from pydantic import (
 from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
 from lab.acceptance.checks import CHECK_KINDS, Params
 from lab.acceptance.policy import Policy
+from lab.workspace import MODULE_PATTERN
 
 COURSE_ID = r"^(?:A-M[1-9]\.[0-9]{1,2}|R-M[1-9]\.C[0-9]{1,2})$"
+MODULE_ID = MODULE_PATTERN  # the course names its modules (lab.workspace owns the pattern)
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 
 
@@ -42,7 +44,7 @@ class _Strict(BaseModel):
 
 
 class Criterion(_Strict):
-    id: str = Field(pattern=r"^M[1-9][0-9]*\.[a-z0-9_]{1,40}$")
+    id: str = Field(pattern=rf"^{MODULE_ID}\.[a-z0-9_]{{1,40}}$")
     title: str = Field(min_length=1)
     title_zh_tw: str = Field(min_length=1)
     weight: PositiveInt
@@ -83,7 +85,7 @@ class Criterion(_Strict):
 
 
 class Module(_Strict):
-    id: str = Field(pattern=r"^M[1-9][0-9]*$")
+    id: str = Field(pattern=rf"^{MODULE_ID}$")
     title: str = Field(min_length=1)
     title_zh_tw: str = Field(min_length=1)
     points: PositiveInt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 from rich.console import Console
@@ -76,7 +76,7 @@ def default_lang() -> str:
 class LabError(click.ClickException):
     """An expected failure: printed as one line, exit code 1."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         err_console.print(f"[bold red]error:[/] {self.format_message()}")
 
 
@@ -95,16 +95,12 @@ def lab_invocation() -> str:
     on_path = shutil.which("lab")
     if on_path and launcher and Path(on_path).resolve() == launcher.resolve():
         return "lab"
-    quote = subprocess_quote if sys.platform == "win32" else shlex.quote
+    from lab.procs import quote_arg
+
+    quote = quote_arg if sys.platform == "win32" else shlex.quote
     if launcher is not None:
         return quote(str(launcher))
     return f"{quote(sys.executable)} -m lab"
-
-
-def subprocess_quote(value: str) -> str:
-    import subprocess
-
-    return subprocess.list2cmdline([value])
 
 
 def warn_in_workspace(verb: str) -> str | None:

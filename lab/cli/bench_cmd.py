@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from lab.cli._common import LabError, console
 
 
-def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
+def _concurrency(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, ...]:
     try:
         levels = tuple(int(v) for v in value.split(",") if v.strip())
     except ValueError:
@@ -64,8 +64,19 @@ def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
     type=click.FloatRange(1, 500),
     help="Requests/s of --soak and --chaos.",
 )
-def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, chaos, minutes,
-          duration, rate) -> None:  # fmt: skip
+@click.option(
+    "--check-data",
+    "check_data",
+    type=click.FloatRange(0.001, 64),
+    metavar="GIB",
+    help="Instead: `lab check` in a workspace without and with a data file of GIB GiB; prints "
+    "wall time and peak RSS of each, and their ratios.",
+)
+def bench(
+    seconds: float, warmup: float, concurrency: tuple[int, ...], no_mlflow_serve: bool,
+    json_path: Path | None, keep: Path | None, soak: bool, chaos: bool, minutes: float,
+    duration: float | None, rate: float, check_data: float | None,
+) -> None:  # fmt: skip
     """Benchmark the serving API against references measured in the same run.
 
     Starts, on free ports in a temporary LAB_HOME: an MLflow server, `lab train`, the lab API,
@@ -82,6 +93,13 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, 
     lost / doubled, RSS and open-file growth per process. Exit code 1 if a target is missed
     (a lost or doubled write included).
     """
+    if check_data:
+        from lab.exercises import check_bench as check_scan
+
+        runs = check_scan.run(check_data, lambda s: console.print(f"[dim]{s}[/]"), keep)
+        for line in check_scan.summary(runs, check_data):
+            console.print(line)
+        return
     if soak or chaos:
         _reliability(soak, chaos, minutes, rate, keep, json_path, duration)
         return
@@ -100,6 +118,8 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, 
     ratios = report.ratios(results)
     console.print(report.table(results))
     console.print(report.ratio_table(ratios))
+    for line in report.decisions(results):
+        console.print(line, soft_wrap=True)
     if json_path:
         payload = {
             "plan": plan.__dict__,
@@ -110,7 +130,10 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, 
         console.print(f"wrote {json_path}")
 
 
-def _reliability(soak, chaos, minutes, rate, keep, json_path, duration) -> None:
+def _reliability(
+    soak: bool, chaos: bool, minutes: float, rate: float, keep: Path | None,
+    json_path: Path | None, duration: float | None,
+) -> None:  # fmt: skip
     from lab.bench import reliability_report, summary
     from lab.bench.targets import StartError
 

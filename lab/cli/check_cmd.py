@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -16,11 +17,16 @@ from lab.cli._common import console, default_lang, default_rubric, err_console, 
 from lab.cli.check_tables import coverage_table, module_table
 from lab.services import GRADED
 
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    from lab.acceptance import CheckContext, Rubric, RunResult
+
 
 class RubricProblem(click.ClickException):
     exit_code = EXIT_BAD_RUBRIC
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         err_console.print(f"[bold red]rubric error:[/] {self.format_message()}", soft_wrap=True)
 
 
@@ -147,9 +153,14 @@ def _default_lang() -> str:
     help="Send CRM_TOKEN, API_TOKEN and the Grafana password to the URLs given too (default: "
     "only to the addresses .env names, so grading another lab hands it no secret).",
 )
-def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_path, project_dir,
-          python, fault_checks, api_log, lang, list_kinds, coverage, fmt, extra_rubric, not_graded,
-          send_credentials, **urls) -> None:  # fmt: skip
+def check(
+    modules: tuple[str, ...], json_path: str | None, badges_dir: Path | None,
+    html_path: Path | None, no_tests: bool, fresh: bool, rubric_path: Path | None,
+    project_dir: Path | None, python: Path | None, fault_checks: bool | None,
+    api_log: Path | None, lang: str, list_kinds: bool, coverage: bool, fmt: str,
+    extra_rubric: Path | None, not_graded: tuple[str, ...], send_credentials: bool,
+    **urls: str | None,
+) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -221,6 +232,8 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
     out.print(verdict(result), soft_wrap=True)
     _write_outputs(result, ctx.settings.reports_dir, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)
+    if ctx.run_tests:
+        _public_tests(ctx, [m.id for m in result.modules], out)
     if fmt != "table":
         click.echo(render(result, fmt), nl=False)
     code = exit_code(result.counts)
@@ -228,7 +241,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
         sys.exit(code)
 
 
-def _record_progress(project_dir: Path, result, out: Console) -> None:
+def _record_progress(project_dir: Path, result: RunResult, out: Console) -> None:
     """Inside an exercise workspace: append this run to progress.json (lab.exercises)."""
     from lab.exercises.progress import after_check
 
@@ -237,7 +250,21 @@ def _record_progress(project_dir: Path, result, out: Console) -> None:
         out.print(line, soft_wrap=True)
 
 
-def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
+def _public_tests(ctx: CheckContext, modules: list[str], out: Console) -> None:
+    """The course's public tests of the graded modules (a course project's tests/public), in
+    the project's interpreter: reported beside the criteria, not graded."""
+    from lab.exercises import public
+
+    python = str(ctx.python) if ctx.python else None
+    got = public.run(Path(ctx.project_dir), modules, python)
+    if got is not None:
+        colour = "green" if got.passed else "yellow"
+        out.print(f"[{colour}]{escape(got.line())}[/]", soft_wrap=True)
+
+
+def _run(
+    rubric: Rubric, ctx: CheckContext, modules: list[str], out: Console, lang: str
+) -> RunResult:
     from lab.acceptance import Events, run_rubric
     from lab.acceptance.runner import applicable
 
@@ -272,7 +299,10 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
     return result
 
 
-def _write_outputs(result, reports: Path, json_path, badges_dir, html_path, out: Console) -> None:
+def _write_outputs(
+    result: RunResult, reports: Path, json_path: str | None, badges_dir: Path | None,
+    html_path: Path | None, out: Console,
+) -> None:  # fmt: skip
     from lab.acceptance import write_badges, write_html
 
     if json_path == "-":

@@ -19,10 +19,12 @@ from lab.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from lab.acceptance import Rubric
     from lab.exercises.course import Course
+    from lab.workspace import Workspace
 
 
-def _rubric():
+def _rubric() -> Rubric:
     from lab.acceptance import RubricError, load_rubric
 
     try:
@@ -31,11 +33,11 @@ def _rubric():
         raise LabError(str(exc)) from None
 
 
-def _criteria(rubric) -> dict[str, list[str]]:
+def _criteria(rubric: Rubric) -> dict[str, list[str]]:
     return {m.id: [c.id for c in m.criteria] for m in rubric.modules}
 
 
-def _workspace():
+def _workspace() -> Workspace | None:
     from lab import workspace
 
     try:
@@ -127,6 +129,9 @@ def start(module: str, dest: Path, course_dir: Path | None) -> None:
     console.print(f"[green]created[/] {ws.root}: exercise {exercise_.id} ({exercise_.title})")
     if exercise_.needs:
         console.print(f"solved for you: {', '.join(exercise_.needs)}; yours: {exercise_.id}")
+        console.print("(given modules are shown as given in a grade, not counted as yours)")
+    if of.open:
+        console.print(f"an open course: its source, solutions included, is public ({of.root})")
     console.print(f"task: {ws.root / exercise_.task_link()}")
     if settings is not None:
         console.print(f"API on {settings.api_url}, CRM on {settings.crm_url} (ports in .env)")

@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import (
@@ -21,6 +22,10 @@ from rich.progress import (
 
 from lab.cli._common import console, default_rubric, err_console, get_settings
 from lab.cli.check_cmd import RubricProblem
+
+if TYPE_CHECKING:
+    from lab.grading.grader import Grade, Options
+    from lab.grading.roster import Learner
 
 EXIT_BAD_ROSTER = 2
 
@@ -55,8 +60,9 @@ EXIT_BAD_ROSTER = 2
     "mutants) and its solutions grade the class. [default: LAB_COURSE]",
 )  # fmt: skip
 def grade(
-    roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_tests, course_dir
-) -> None:
+    roster: Path, out_dir: Path, jobs: int, budget: float, previous: Path | None,
+    extra_rubric: Path | None, rubric_path: Path | None, no_tests: bool, course_dir: Path | None,
+) -> None:  # fmt: skip
     """Grade every learner of ROSTER (CSV) with `lab check` and write the grade book.
 
     \b
@@ -106,6 +112,7 @@ def grade(
         budget=budget,
         no_tests=no_tests,
         course=course_dir,
+        modules=tuple(m.id for m in rubric.modules),
     )
     console.print(
         f"grading {len(learners)} learner(s), {jobs} at a time, {budget:g} s each"
@@ -116,7 +123,7 @@ def grade(
         grades = _run(learners, opts, out_dir, jobs)
     _summary(grades, out_dir)
     if before is not None:
-        lines = changes(before, grades)
+        lines = changes(before, grades, opts.modules)
         console.print(f"[bold]changes since {previous}[/]: {len(lines) or 'none'}")
         for line in lines:
             console.print(f"  {line}", soft_wrap=True, markup=False)
@@ -138,7 +145,7 @@ def _seeded(extra_rubric: Path | None) -> Path | None:
 def _sigterm_stops() -> Iterator[None]:
     """SIGTERM acts as Ctrl-C: the run stops every learner's processes before it ends."""
 
-    def interrupt(signum, frame) -> None:
+    def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
@@ -148,7 +155,7 @@ def _sigterm_stops() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(learners, opts, out_dir: Path, jobs: int):
+def _run(learners: list[Learner], opts: Options, out_dir: Path, jobs: int) -> list[Grade]:
     from lab.grading.session import Callbacks, grade_roster
 
     with Progress(
@@ -158,13 +165,13 @@ def _run(learners, opts, out_dir: Path, jobs: int):
         overall = progress.add_task("[bold]learners graded", total=len(learners))
         tasks: dict[str, TaskID] = {}
 
-        def started(learner) -> None:
+        def started(learner: Learner) -> None:
             tasks[learner.id] = progress.add_task(f"{learner.id}: starting", total=None)
 
-        def state(learner, text: str) -> None:
+        def state(learner: Learner, text: str) -> None:
             progress.update(tasks[learner.id], description=f"{learner.id}: {text}")
 
-        def done(grade) -> None:
+        def done(grade: Grade) -> None:
             progress.update(
                 tasks[grade.learner.id], total=1, completed=1,
                 description=f"{grade.learner.id}: {grade.total:g} points · {grade.status}",
@@ -174,7 +181,7 @@ def _run(learners, opts, out_dir: Path, jobs: int):
         return grade_roster(learners, opts, out_dir, jobs, Callbacks(started, state, done))
 
 
-def _summary(grades, out_dir: Path) -> None:
+def _summary(grades: list[Grade], out_dir: Path) -> None:
     counts: dict[str, int] = {}
     for g in grades:
         counts[g.status] = counts.get(g.status, 0) + 1

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import click
 
 from lab.cli._common import LabError, console, get_settings
-from lab.orchestration import preflight, remote, runfile, status
+from lab.orchestration import logfile, preflight, remote, runfile, status
 from lab.orchestration.output import log_path
 from lab.orchestration.services import services
 from lab.orchestration.supervisor import tail
 from lab.orchestration.table import status_table
+from lab.settings import Settings
 
 UNKNOWN_NAME = 2
 
 
-def _record():
+def _record() -> tuple[Settings, runfile.RunRecord]:
     settings = get_settings()
     try:
         return settings, remote.running_record(settings.run_dir)
@@ -103,28 +103,9 @@ def logs(name: str, lines: int, follow: bool) -> None:
     if not follow:
         return
     try:
-        _follow(path)
+        logfile.follow(path, lambda text: click.echo(text, nl=False))
     except KeyboardInterrupt:
         return
-
-
-def _follow(path) -> None:
-    """Print lines appended to `path`; start over when it was rotated (it got smaller)."""
-    position = path.stat().st_size if path.exists() else 0
-    while True:
-        try:
-            size = path.stat().st_size
-        except OSError:
-            size = 0
-        if size < position:
-            position = 0
-        if size > position:
-            with path.open("rb") as fh:
-                fh.seek(position)
-                data = fh.read()
-            position += len(data)
-            click.echo(data.decode("utf-8", "replace"), nl=False)
-        time.sleep(0.25)
 
 
 @click.command("status")

@@ -42,6 +42,8 @@ class Options:
     lab_wait: float = 120.0  # at most this long for a workspace's lab to answer
     #: the instructor's course (its solutions for the mutants), given to `lab check` as LAB_COURSE
     course: Path | None = None
+    #: the rubric's module ids, grades.csv's columns (empty: the lab's M1..M6)
+    modules: tuple[str, ...] = ()
 
 
 @dataclass

@@ -20,28 +20,33 @@ from lab.acceptance.results import RunResult
 from lab.files import write_atomic
 from lab.grading.grader import Attempt, Grade
 
-MODULES = ("M1", "M2", "M3", "M4", "M5", "M6")
+MODULES = ("M1", "M2", "M3", "M4", "M5", "M6")  # the lab's course; a rubric names its own
 COLUMNS = ("id", *MODULES, "total", "status")
+
+
+def columns(modules: Sequence[str] = MODULES) -> tuple[str, ...]:
+    return ("id", *modules, "total", "status")
 
 
 GIVEN = "given"  # a module column of a module the learner did not write (not counted)
 
 
-def grade_row(grade: Grade) -> dict[str, str]:
+def grade_row(grade: Grade, modules: Sequence[str] = MODULES) -> dict[str, str]:
     points = grade.module_points()
     result = grade.chosen.result if grade.chosen else None
     given = (result or {}).get("given") or {}
     row = {"id": grade.learner.id, "total": f"{grade.total:g}", "status": grade.status}
-    row.update({m: GIVEN if m in given else str(points.get(m, 0)) for m in MODULES})
+    row.update({m: GIVEN if m in given else str(points.get(m, 0)) for m in modules})
     return row
 
 
-def write_grades(path: Path, grades: Sequence[Grade]) -> Path:
+def write_grades(path: Path, grades: Sequence[Grade], modules: Sequence[str] = MODULES) -> Path:
+    """grades.csv: a column per module of the rubric (`modules`), then total and status."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns(modules), lineterminator="\n")
     writer.writeheader()
     for grade in grades:
-        writer.writerow(grade_row(grade))
+        writer.writerow(grade_row(grade, modules))
     write_atomic(path, buffer.getvalue())
     return path
 
@@ -52,10 +57,12 @@ def read_grades(path: Path) -> dict[str, dict[str, str]]:
         return {row["id"]: row for row in csv.DictReader(f) if row.get("id")}
 
 
-def changes(previous: dict[str, dict[str, str]], grades: Sequence[Grade]) -> list[str]:
+def changes(
+    previous: dict[str, dict[str, str]], grades: Sequence[Grade], modules: Sequence[str] = MODULES
+) -> list[str]:
     """One line per learner whose row changed (or who is new or gone), saying what changed."""
     lines: list[str] = []
-    now = {g.learner.id: grade_row(g) for g in grades}
+    now = {g.learner.id: grade_row(g, modules) for g in grades}
     for learner_id, row in now.items():
         before = previous.get(learner_id)
         if before is None:
@@ -63,7 +70,7 @@ def changes(previous: dict[str, dict[str, str]], grades: Sequence[Grade]) -> lis
             continue
         diffs = [
             f"{col} {before.get(col, '')} → {row[col]}"
-            for col in (*MODULES, "total", "status")
+            for col in (*modules, "total", "status")
             if _norm(before.get(col, "")) != _norm(row[col])
         ]
         if diffs:

@@ -51,7 +51,7 @@ def grade_roster(
             raise
         pool.shutdown(wait=True)
     ordered = [grades[learner.id] for learner in learners]
-    write_grades(out / "grades.csv", ordered)
+    write_grades(out / "grades.csv", ordered, *([opts.modules] if opts.modules else []))
     return ordered
 
 
