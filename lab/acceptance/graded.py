@@ -53,7 +53,7 @@ class GradedProject:
 def find_workspace(folder: Path) -> Any:
     if _workspace is None or not (folder / "workspace.toml").is_file():
         return None
-    return _workspace.find(folder)
+    return _workspace.find(root=folder)  # the project's root, never a folder above it
 
 
 def resolve(
