@@ -137,7 +137,16 @@ def _default_lang() -> str:
     "--extra-rubric",
     "extra_rubric",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="The instructor's extra criteria (same format), added to the public rubric's.",
+    help="The instructor's extra criteria (same format), added to the public rubric's "
+    "('-': read them from stdin, as `lab grade` hands them over).",
+)
+@click.option(
+    "--sandbox",
+    "sandbox_spec",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    hidden=True,
+    help="`lab grade` only: the learner's sandbox (JSON, lab.sandbox); the project's code runs "
+    "in it and the checks grade as `lab grade` does.",
 )
 @click.option(
     "--send-credentials",
@@ -147,7 +156,7 @@ def _default_lang() -> str:
 )
 def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_path, project_dir,
           python, fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
-          send_credentials, **urls) -> None:  # fmt: skip
+          send_credentials, sandbox_spec, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -179,11 +188,17 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
         return
     settings = get_settings()
     rubric_path = rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml"
+    raw = None
+    if extra_rubric is not None and str(extra_rubric) == "-":
+        raw = sys.stdin.buffer.read()  # `lab grade`: never on a command line nor in a file
+        os.close(0)  # nothing this run starts can read it again
+        os.open(os.devnull, os.O_RDONLY)
     try:
-        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric)
+        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric, raw)
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
     modules = _module_ids(rubric, modules)
+    sandbox = _sandbox(sandbox_spec)
     project = resolve(project_dir, python)
     settings = project_settings(project, settings)
     remote = any(urls.values())
@@ -204,9 +219,10 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
         workspace=project.workspace,
         fault_checks=fault_checks,
         fault_note="" if fault_checks else why,
-        lab_command=(sys.executable, "-m", "lab"),
+        lab_command=_lab_command(sandbox, sandbox_spec),
         api_log=api_log,
-        reuse=None if fresh else Store(settings.LAB_HOME / "cache" / "checks.json"),
+        reuse=None if fresh or sandbox else Store(settings.LAB_HOME / "cache" / "checks.json"),
+        sandbox=sandbox,
     )
     if json_path == "-" and fmt != "table":
         raise click.BadParameter("--json - and --format both want stdout", param_hint="--format")
@@ -232,6 +248,21 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
         sys.exit(EXIT_ERRORED)
     if result.counts["skip"]:
         sys.exit(EXIT_SKIPPED)
+
+
+def _sandbox(spec: Path | None):
+    from lab.sandbox import Sandbox
+
+    return None if spec is None else Sandbox.from_json(spec.read_text(encoding="utf-8"))
+
+
+def _lab_command(sandbox, spec: Path | None) -> tuple[str, ...]:
+    """How the fault checks run `lab stop|start NAME`: in the learner's sandbox, joining its
+    PID namespace, when `lab grade` runs the learner's lab there."""
+    lab = (sys.executable, "-I", "-m", "lab")
+    if sandbox is None or not sandbox.isolated or sandbox.join_pid is None:
+        return lab
+    return (sys.executable, "-I", "-m", "lab.sandbox", str(spec), "--", *lab)
 
 
 def _record_progress(project_dir: Path, result, out: Console) -> None:

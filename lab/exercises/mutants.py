@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.exercises import catalog, source
+from lab.sandbox import Sandbox, capture
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,26 @@ class SuiteRun:
         return self.code == 0
 
 
-def run_tests(project: Path, python: str, timeout: float) -> SuiteRun:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "LAB_ENV_FILE": str(project / ".env")}
+def run_tests(
+    project: Path, python: str, timeout: float, sandbox: Sandbox | None = None
+) -> SuiteRun:
+    """The tests in `project` (a scratch copy); in `sandbox` when given (`lab grade`)."""
+    extra = {"PYTHONDONTWRITEBYTECODE": "1", "LAB_ENV_FILE": str(project / ".env")}
     cmd = [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    if sandbox is not None:
+        prepared = sandbox.prepare(cmd, cwd=project, env=extra, writable=[project])
+        ran = capture.run(prepared, project.with_name(project.name + ".log"), max(timeout, 1))
+        if ran.code is None:
+            return SuiteRun(None, f"timed out after {timeout:g} s")
+        text = ran.text()
+        ran.log.unlink(missing_ok=True)
+        lines = [line for line in text.splitlines() if line.strip()]
+        return SuiteRun(ran.code, lines[-1].strip("= ") if lines else "(no output)")
     try:
         done = subprocess.run(
-            cmd, cwd=project, env=env, capture_output=True, text=True, timeout=max(timeout, 1)
-        )
+            cmd, cwd=project, env={**os.environ, **extra}, capture_output=True, text=True,
+            timeout=max(timeout, 1),
+        )  # fmt: skip
     except subprocess.TimeoutExpired:
         return SuiteRun(None, f"timed out after {timeout:g} s")
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
@@ -142,20 +156,27 @@ def _tests_of(project_dir: Path) -> Path:
     return tests
 
 
-def _run_on(files: dict[str, str], name: str, tests: Path, python: str, timeout: float) -> SuiteRun:
+def _run_on(
+    files: dict[str, str], name: str, tests: Path, python: str, timeout: float,
+    sandbox: Sandbox | None = None,
+) -> SuiteRun:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix=f"lab-mutant-{name}-") as tmp:
-        _write(files, Path(tmp), tests)
-        return run_tests(Path(tmp), python, timeout)
+        _write(files, Path(tmp) / "project", tests)
+        return run_tests(Path(tmp) / "project", python, timeout, sandbox)
 
 
-def baseline(project_dir: Path, python: str | None = None, timeout: float = 300) -> SuiteRun:
+def baseline(
+    project_dir: Path, python: str | None = None, timeout: float = 300,
+    sandbox: Sandbox | None = None,
+) -> SuiteRun:  # fmt: skip
     """Run the project's tests/ beside the unmodified solved app: they must pass there."""
     tests = _tests_of(project_dir)
-    return _run_on(solved_project(), "none", tests, python or sys.executable, timeout)
+    return _run_on(solved_project(), "none", tests, python or sys.executable, timeout, sandbox)
 
 
 def run(
-    project_dir: Path, python: str | None = None, timeout: float = 300, workers: int | None = None
+    project_dir: Path, python: str | None = None, timeout: float = 300, workers: int | None = None,
+    sandbox: Sandbox | None = None,
 ) -> list[MutantResult]:
     """Run the project's tests/ against every mutant of the solution app, `workers` at a time
     (default: one per CPU); `timeout` bounds each run. A run out of time is not caught."""
@@ -167,7 +188,7 @@ def run(
 
     def one(item: tuple[Mutant, dict[str, str]]) -> MutantResult:
         mutant, files = item
-        done = _run_on(files, mutant.name, tests, python, timeout)
+        done = _run_on(files, mutant.name, tests, python, timeout, sandbox)
         caught = done.code is not None and not done.passed
         return MutantResult(mutant.name, mutant.what, caught, done.summary, done.code is None)
 

@@ -50,7 +50,7 @@ def _walk(root: Path, ignored: tuple[str, ...]) -> Iterator[tuple[Path, os.stat_
 
 
 def _inside(root: Path, link: Path) -> bool:
-    target = (link.parent / os.readlink(link)).resolve()
+    target = (link.parent / link.readlink()).resolve()
     return target == root or root in target.parents
 
 
@@ -65,7 +65,7 @@ def measure(root: Path, ignored: tuple[str, ...], limits: Limits) -> tuple[int, 
         if stat.S_ISLNK(mode):
             if not _inside(root, path):
                 raise CopyRefused(
-                    f"{rel} is a symlink to {os.readlink(path)}, outside the workspace: "
+                    f"{rel} is a symlink to {path.readlink()}, outside the workspace: "
                     "replace it with the file itself"
                 )
         elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
@@ -100,7 +100,7 @@ def copy_tree(
             raise CopyRefused("the time budget ran out while copying the workspace")
         target = dest / path.relative_to(source)
         if stat.S_ISLNK(info.st_mode):
-            target.symlink_to(os.readlink(path))
+            target.symlink_to(path.readlink())
         elif stat.S_ISDIR(info.st_mode):
             target.mkdir()
         else:

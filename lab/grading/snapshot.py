@@ -81,8 +81,8 @@ def snapshots(
     """Private copies of `source` in `dest` to grade: one, or on-time + late (see module doc)."""
     limits = limits or Limits()
     deadline = deadline if deadline is not None else time.monotonic() + 600
-    late = {"days_late": policy.days_late(received), "penalty_percent":
-            policy.penalty_percent(received)} if received else {}  # fmt: skip
+    days = policy.days_late(received) if received else 0
+    penalty = policy.penalty_percent(received) if received else 0.0
     try:
         if not source.startswith("file://") and (policy.due is None or not is_git(source)):
             folder = Path(source)
@@ -91,7 +91,7 @@ def snapshots(
             target = dest / "workspace"
             copy_tree(folder, target, IGNORED, limits, deadline)
             note = "not a git repository" if policy.due is not None else "no due time"
-            return [Snapshot(target, None, None, note=note, received=received, **late)]
+            return [Snapshot(target, None, None, days, penalty, note, received)]
         if not source.startswith("file://"):  # the repository itself is bounded before cloning
             measure(Path(source), tuple(i for i in IGNORED if i != ".git"), limits)
         latest_dir = dest / "latest"
@@ -103,7 +103,7 @@ def snapshots(
     head_time = _commit_time(latest_dir, head)
     flags = backdated(latest_dir)
     if received is not None:  # the instructor's time decides; the dates the learner set do not
-        return [Snapshot(latest_dir, head, head_time, received=received, flags=flags, **late)]
+        return [Snapshot(latest_dir, head, head_time, days, penalty, "", received, flags)]
     if policy.due is None or head_time <= policy.due:
         return [Snapshot(latest_dir, head, head_time, flags=flags)]
     late_one = Snapshot(

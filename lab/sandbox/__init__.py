@@ -69,6 +69,8 @@ EXTRA_KEYS = re.compile(
     r"^(LAB_[A-Z0-9_]+|[A-Z]+_(HOST|PORT|URL)|MLFLOW_TRACKING_URI|MLFLOW_ALLOW_FILE_STORE"
     r"|MODEL_NAME|MODEL_VERSION|VIRTUAL_ENV)$"
 )
+#: The private /tmp (and HOME) is memory: at most this much of it.
+TMP_BYTES = 256 * 1024 * 1024
 #: System folders bound read-only (a symlink such as /bin -> usr/bin is recreated as a link).
 SYSTEM = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 #: Files and folders of the lab's checkout the lab reads at run time (`lab.settings.lab_roots`).
@@ -154,7 +156,7 @@ class Sandbox:
         """`BASE_ENV` plus `extra`; a key `EXTRA_KEYS` does not allow is a ValueError."""
         env = dict(BASE_ENV)
         for key, value in (extra or {}).items():
-            if not EXTRA_KEYS.match(key):
+            if key not in BASE_ENV and not EXTRA_KEYS.match(key):
                 raise ValueError(f"{key} may not be passed into the sandbox")
             env[key] = str(value)
         python_bin = str(Path(sys.executable).parent)
@@ -184,7 +186,8 @@ class Sandbox:
                 args += ["--symlink", str(path.readlink()), folder]
             elif path.is_dir():
                 args += ["--ro-bind", folder, folder]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", HOME]
+        args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+        args += ["--dir", HOME]
         for path in self.readonly:
             if path.exists() and not _under_system(path):
                 args += ["--ro-bind", str(path), str(path)]

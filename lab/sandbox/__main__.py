@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lab.sandbox import Sandbox
+from lab.sandbox import EXTRA_KEYS, Sandbox
 
 
 def main(argv: list[str]) -> int:
@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m lab.sandbox SPEC_JSON -- CMD...", file=sys.stderr)
         return 2
     sandbox = Sandbox.from_json(Path(argv[0]).read_text(encoding="utf-8"))
-    extra = {k: v for k, v in os.environ.items() if k.startswith("LAB_")}
+    extra = {k: v for k, v in os.environ.items() if EXTRA_KEYS.match(k)}  # its lab's settings
     prepared = sandbox.prepare(argv[2:], cwd=sandbox.tree, env=extra)
     try:
         return subprocess.run(

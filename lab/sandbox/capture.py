@@ -18,6 +18,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import psutil
 
@@ -77,13 +78,17 @@ class _Pump(threading.Thread):
 class Running:
     """A started command: its output pumped into `log`, stopped as a whole by `stop()`."""
 
-    def __init__(self, prepared: Prepared, cwd: Path | None, log: Path, head: int, tail: int):
+    def __init__(
+        self, prepared: Prepared, cwd: Path | None, log: Path, head: int, tail: int,
+        stdin: bytes | None = None,
+    ) -> None:  # fmt: skip
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
-                prepared.argv, cwd=cwd, env=prepared.env, stdin=subprocess.DEVNULL,
+                prepared.argv, cwd=cwd, env=prepared.env,
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=prepared.pass_fds,
                 start_new_session=sys.platform != "win32",
             )  # fmt: skip
@@ -92,6 +97,8 @@ class Running:
                 os.close(fd)
         self._pump = _Pump(self.proc.stdout, log, head, tail)
         self._pump.start()
+        if stdin is not None and self.proc.stdin is not None:
+            threading.Thread(target=_feed, args=(self.proc.stdin, stdin), daemon=True).start()
 
     @property
     def pid(self) -> int:
@@ -121,6 +128,11 @@ class Running:
         return Finished(code, self.log, self._pump.produced, time.monotonic() - self.started)
 
 
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    with contextlib.suppress(OSError), pipe:
+        pipe.write(data)
+
+
 def _signal_group(pid: int, sig: int) -> None:
     if sys.platform == "win32":
         with contextlib.suppress(psutil.Error):
@@ -145,17 +157,19 @@ def _kill_session(proc: subprocess.Popen[bytes]) -> None:
 
 
 def start(
-    prepared: Prepared, log: Path, *, cwd: Path | None = None, head: int = HEAD, tail: int = TAIL
-) -> Running:
-    return Running(prepared, cwd, log, head, tail)
+    prepared: Prepared, log: Path, *, cwd: Path | None = None, head: int = HEAD, tail: int = TAIL,
+    stdin: bytes | None = None,
+) -> Running:  # fmt: skip
+    """Start the command; `stdin`: bytes written to its standard input, which then closes."""
+    return Running(prepared, cwd, log, head, tail, stdin)
 
 
 def run(
     prepared: Prepared, log: Path, timeout: float, *, cwd: Path | None = None, head: int = HEAD,
-    tail: int = TAIL,
+    tail: int = TAIL, stdin: bytes | None = None,
 ) -> Finished:  # fmt: skip
     """Run to the end (or `timeout`); nothing it started outlives it."""
-    running = start(prepared, log, cwd=cwd, head=head, tail=tail)
+    running = start(prepared, log, cwd=cwd, head=head, tail=tail, stdin=stdin)
     running.wait(timeout)
     return running.stop()
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from lab.sandbox import Sandbox
 from lab.settings import Settings
 
 
@@ -104,6 +105,9 @@ class CheckContext:
     api_log: Path | None = None
     #: where passes of `reusable` kinds are kept (lab.acceptance.reuse.Store; None: run them)
     reuse: Any = None
+    #: `lab grade`'s sandbox for the project's own code (lab.sandbox.Sandbox; None: `lab
+    #: check` on the learner's machine). Set, the checks grade as `lab grade` does.
+    sandbox: Sandbox | None = None
 
     def client(self) -> httpx.Client:
         """An HTTP client whose every request gives up after this criterion's timeout."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -31,13 +30,13 @@ def test_a_symlink_leading_out_is_refused_one_inside_is_kept(tmp_path: Path) -> 
     (ws / "README.md").write_text("hi", encoding="utf-8")
     (ws / "docs.md").symlink_to("README.md")
     copied = copy_tree(ws, tmp_path / "ok", (), Limits(), time.monotonic() + 60)
-    assert copied[1] == 4 and os.readlink(tmp_path / "ok" / "docs.md") == "README.md"
+    assert copied[1] == 4 and (tmp_path / "ok" / "docs.md").readlink() == Path("README.md")
     (ws / ".github" / "workflows" / "ci.yml").symlink_to(secret)
     with pytest.raises(CopyRefused, match=r"\.github/workflows/ci\.yml is a symlink .* outside"):
         copy_tree(ws, tmp_path / "bad", (), Limits(), time.monotonic() + 60)
     (ws / ".github" / "workflows" / "ci.yml").unlink()
     (ws / "up.md").symlink_to("../instructor/hidden.yml")
-    with pytest.raises(CopyRefused, match="up.md"):
+    with pytest.raises(CopyRefused, match=r"up\.md"):
         measure(ws, (), Limits())
 
 

@@ -1,0 +1,120 @@
+"""The grader's own `lab check` of one attempt: outside the sandbox, blind to the roster.
+
+It runs as `python -I -m lab check` from the attempt's own folder (never the workspace, and
+`-I` puts neither that folder nor PYTHON* variables on its import path: a workspace's `lab/`
+package is not imported). The hidden rubric reaches it on stdin only: it is on no command line
+and in no file. The learner's code it runs (interpreter, train command, tests, mutants) runs in
+the learner's sandbox, described by a JSON file beside check.json, where the sandbox cannot see.
+Its output is bounded, and so is every `observed` it reports, passes included.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lab.grading.labrun import RunningLab
+from lab.grading.procs import Children, clean_env
+from lab.grading.results import Attempt, Options
+from lab.grading.roster import SERVICES, Learner
+from lab.sandbox import Prepared, Sandbox, capture
+
+#: `lab check` exit codes that mean it graded (all passed, some failed, skipped, errored)
+GRADED_CODES = {0, 1, 3, 4}
+#: The most of one criterion's `observed` kept (the learner's output may be in it).
+OBSERVED_CHARS = 300
+NOT_GIVEN = "not graded: no workspace given (the roster row has service URLs only)"
+
+
+def check_args(
+    learner: Learner, project: Path, urls: dict[str, str], own_lab: bool, opts: Options,
+    run_dir: Path, sandbox: Sandbox | None,
+) -> list[str]:  # fmt: skip
+    args = [
+        sys.executable, "-I", "-m", "lab", "check", "--json", str(run_dir / "check.json"),
+        "--badges", str(run_dir / "badges"), "--html", str(run_dir / "check.html"),
+        "--rubric", str(opts.rubric), "--project-dir", str(project),
+        "--fresh",  # every check runs: no pass kept by an earlier `lab check` counts here
+    ]  # fmt: skip
+    if opts.hidden is not None:
+        args += ["--extra-rubric", "-"]  # its bytes come on stdin
+    if sandbox is not None:
+        spec = run_dir / "sandbox.json"
+        spec.write_text(sandbox.to_json(), encoding="utf-8")
+        args += ["--sandbox", str(spec)]
+    if opts.no_tests:
+        args.append("--no-tests")
+    if learner.python:
+        args += ["--python", learner.python]
+    if learner.api_log and not own_lab:
+        args += ["--api-log", learner.api_log]
+    for service in SERVICES:
+        if service in urls:
+            args.append(f"--{service}-url={urls[service]}")
+        else:
+            args += ["--no-service", service]
+    if own_lab:
+        args.append("--fault-checks")  # the lab is ours to stop and start: fault checks run
+    return args
+
+
+def run_check(
+    attempt: Attempt, learner: Learner, lab: RunningLab | None, sandbox: Sandbox | None,
+    opts: Options, run_dir: Path, deadline: float, children: Children,
+) -> None:  # fmt: skip
+    """Grade the attempt with `lab check`; its result, or the problem, into `attempt`."""
+    snap = attempt.snapshot
+    project = snap.path if snap is not None else run_dir / "no-workspace"
+    project.mkdir(exist_ok=True)
+    urls = lab.urls if lab is not None else learner.urls
+    home = Path(learner.lab_home) if learner.lab_home else run_dir / "home"
+    env = clean_env(LAB_HOME=home, LAB_ENV_FILE=run_dir / "no.env")
+    if lab is not None:
+        env.update(lab.env)
+        sandbox = lab.sandbox
+    if snap is None:
+        attempt.notes.append("no workspace in the roster: the project's files are not graded")
+    args = check_args(learner, project, urls, lab is not None, opts, run_dir, sandbox)
+    log = run_dir / "check.log"
+    running = capture.start(Prepared(args, env), log, cwd=run_dir, stdin=opts.hidden)
+    children.add(running)
+    try:
+        running.wait(deadline - time.monotonic())
+    finally:
+        done = running.stop()
+        children.discard(running)
+    attempt.exit_code, attempt.log_tail = done.code, capture.tail_lines(log, 20)
+    out = run_dir / "check.json"
+    if done.code is None:
+        attempt.problem = f"the time budget of {opts.budget:g} s per learner ran out in lab check"
+    elif done.code not in GRADED_CODES or not out.is_file():
+        attempt.problem = (
+            f"lab check could not grade (exit code {done.code}): {capture.tail_lines(log, 4)}"
+        )
+    else:
+        result = json.loads(out.read_text(encoding="utf-8"))
+        given = [] if snap is not None else [str(project), str(run_dir / "home")]
+        attempt.result = honest(result, given)
+
+
+def honest(result: dict[str, Any], not_given: list[str]) -> dict[str, Any]:
+    """`result` with every `observed` bounded, the criteria the row gave nothing to grade (a
+    file of a workspace it does not have: their `observed` names one of `not_given`) marked
+    *not graded*, and `graded_max`: the points of what could be graded."""
+    graded_max = result["max_points"]
+    for module in result["modules"]:
+        for c in module["criteria"]:
+            observed = str(c.get("observed") or "")
+            if any(marker in observed for marker in not_given):
+                c.update(status="skip", points=0, observed=NOT_GIVEN)
+                observed = NOT_GIVEN
+            if c["status"] == "skip" and observed.startswith("not graded"):
+                graded_max -= int(c.get("weight", 0))
+            if len(observed) > OBSERVED_CHARS:
+                observed = observed[: OBSERVED_CHARS - 1] + "…"
+            c["observed"] = observed
+    result["graded_max"] = graded_max
+    return result
