@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,20 +18,10 @@ from pathlib import Path
 
 import psutil
 
-from lab.net import bind_error
+from lab import procs
+from lab.net import bind_error, free_ports
 
 KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def lab(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -64,20 +53,14 @@ def main() -> int:
         "GRAFANA_ADMIN_PASSWORD": "smoke-grafana-password-0123",
         "PYTHONUNBUFFERED": "1",
     }
-    kwargs: dict = {}
-    if sys.platform == "win32":
-        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-    log = (home / "up.log").open("wb")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "lab", "up", "--no-train", "crm", "api"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, **kwargs,
-    )  # fmt: skip
+    args = [sys.executable, "-m", "lab", "up", "--no-train", "crm", "api"]
+    up = procs.spawn_group("lab up", args, cwd=None, env=env, log=home / "up.log")
     record = home / ".lab" / "run" / "lab.json"
     seen: set[int] = set()
 
     def states() -> dict[str, str]:
-        if up.poll() is not None:
-            raise SystemExit(f"smoke: lab up exited:\n{(home / 'up.log').read_text()}")
+        if up.exit_code() is not None:
+            raise SystemExit(f"smoke: lab up exited:\n{up.tail(60)}")
         try:
             data = json.loads(record.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -86,6 +69,8 @@ def main() -> int:
         return {n: v["state"] for n, v in data["processes"].items()}
 
     try:
+        for key in ("CRM_PORT", "API_PORT"):
+            procs.wait_http(f"http://127.0.0.1:{env[key]}/health", 180, up).check()
         wait("crm and api healthy", lambda: states() == {"crm": "healthy", "api": "healthy"})
         assert lab(env, "status").returncode == 0
         assert lab(env, "stop", "crm").returncode == 0
@@ -95,14 +80,12 @@ def main() -> int:
         assert states() == {"crm": "healthy", "api": "healthy"}
         states()
         assert lab(env, "down").returncode == 0
-        up.wait(60)
+        up.proc.wait(60)
     finally:
-        if up.poll() is None:
+        if up.exit_code() is None:
             lab(env, "down")
-        if up.poll() is None:
-            up.kill()
-        log.close()
-        print((home / "up.log").read_text(encoding="utf-8", errors="replace")[-3000:])
+        procs.stop_tree(up)  # only if `lab down` left it running
+        print(up.tail(60))
     left = [p for p in seen if psutil.pid_exists(p) and _running(p)]
     if left:
         raise SystemExit(f"smoke: left running: {left}")

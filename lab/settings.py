@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # runtime folder and model identity
     LAB_HOME: Path = Path(".lab")
     LAB_CONFIG_DIR: Path = Field(default_factory=lambda: default_config_dir())
+    #: the course folder exercises and workspaces come from (None: the lab's default course)
+    LAB_COURSE: Path | None = None
     MODEL_NAME: str = Field("churn-model", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
     MODEL_VERSION: str = Field("v1.0.0", pattern=MODEL_VERSION_PATTERN)
     PRIMARY_METRIC: PrimaryMetric = "accuracy"
@@ -127,7 +129,7 @@ class Settings(BaseSettings):
     # how long the FeatureDrift alert waits before it fires (the `for:` of the rendered rule)
     DRIFT_ALERT_FOR: str = Field("1m", pattern=r"^[1-9][0-9]{0,4}(s|m|h)$")
 
-    @field_validator("LAB_HOME", "LAB_CONFIG_DIR", "SEGMENT_RULES_FILE")
+    @field_validator("LAB_HOME", "LAB_CONFIG_DIR", "LAB_COURSE", "SEGMENT_RULES_FILE")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return None if value is None else value.expanduser().resolve()

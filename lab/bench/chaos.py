@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import httpx
 import psutil
 
+from lab import procs
 from lab.bench import reliability, targets
 from lab.net import free_ports
 from lab.observability import load as load_mod
@@ -102,7 +100,7 @@ def run(
             kill = Kill(name, round(traffic.elapsed(), 1), pids[name])
             _kill(kill.pid)
             kills.append(kill)
-            watchers.append(_watch_recovery(kill, urls[name] + HEALTH[name]))
+            watchers.append(_watch_recovery(kill, urls[name] + HEALTH[name], up))
         step("chaos: waiting for the load to finish")
         results = traffic.join()
         for watcher in watchers:
@@ -130,61 +128,34 @@ def _default_crm_key() -> Callable[[str], str]:
     return crm_request_id
 
 
-def _start_up(env: dict[str, str], home: Path, names: tuple[str, ...]) -> subprocess.Popen:
-    kwargs: dict = (
-        {"start_new_session": True}
-        if os.name != "nt"
-        else {
-            "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        }
-    )
-    log = (home / "lab-up.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "lab", "up", "--quiet", *names],
-        env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        **kwargs,
-    )  # fmt: skip
+def _start_up(env: dict[str, str], home: Path, names: tuple[str, ...]) -> procs.Child:
+    args = [sys.executable, "-m", "lab", "up", "--quiet", *names]
+    return procs.spawn_group("lab up", args, cwd=home, env=env, log=home / "lab-up.log")
 
 
-def _stop(up: subprocess.Popen) -> None:
-    if up.poll() is None:
-        up.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
-        try:
-            up.wait(60)
-        except subprocess.TimeoutExpired:
-            from lab.procs import terminate
-
-            terminate(up, grace=10)
+def _stop(up: procs.Child) -> None:
+    """`lab up` stops its processes on SIGTERM (Ctrl-Break on Windows); then the tree."""
+    procs.stop_tree(up, grace=60.0)
 
 
-def _wait_healthy(url: str, timeout: float, up: subprocess.Popen | None = None) -> float | None:
-    """Seconds until `url` answers 200, or None after `timeout`."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if up is not None and up.poll() is not None:
-            raise targets.StartError(f"`lab up` exited with code {up.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return time.monotonic() - started
-        time.sleep(0.1)
-    return None
+def _wait_healthy(url: str, timeout: float, up: procs.Child) -> float | None:
+    """Seconds until `url` answers 2xx from `lab up`'s tree, or None after `timeout`."""
+    answer = procs.wait_http(url, timeout, up, interval=0.1)
+    if answer.exit_code is not None:
+        raise targets.StartError(answer.why)
+    return answer.seconds if answer.ok else None
 
 
-def _watch_recovery(kill: Kill, url: str) -> threading.Thread:
+def _watch_recovery(kill: Kill, url: str, up: procs.Child) -> threading.Thread:
     """A thread that sets `kill.back_after`: seconds until a new process answers `url`."""
 
     def watch() -> None:
         started = time.monotonic()
-        while time.monotonic() - started < RECOVERY_TIMEOUT:
-            with contextlib.suppress(httpx.HTTPError, psutil.Error):
-                gone = (
-                    not psutil.pid_exists(kill.pid)
-                    or psutil.Process(kill.pid).status() == psutil.STATUS_ZOMBIE
-                )
-                if gone and httpx.get(url, timeout=2).status_code == 200:
-                    kill.back_after = round(time.monotonic() - started, 1)
-                    return
-            time.sleep(0.1)
+        with contextlib.suppress(psutil.Error):
+            procs.wait_gone([psutil.Process(kill.pid)], RECOVERY_TIMEOUT)
+        left = RECOVERY_TIMEOUT - (time.monotonic() - started)
+        if procs.wait_http(url, max(left, 0.0), up, interval=0.1).ok:
+            kill.back_after = round(time.monotonic() - started, 1)
 
     thread = threading.Thread(target=watch, name=f"recovery-{kill.name}", daemon=True)
     thread.start()

@@ -10,15 +10,12 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import msgspec
 
-from lab import data
+from lab import data, procs
 
 MODEL_NAME = "churn-model"
 MODEL_LABEL = "v1.2.0-stable"
@@ -44,14 +41,8 @@ def lab_env(home: Path, **values: object) -> dict[str, str]:
     return env
 
 
-@dataclass
-class Process:
-    name: str
-    proc: subprocess.Popen
-    log_path: Path
-
-    def log_tail(self, chars: int = 2000) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+#: a target's process (lab.procs.Child: name, proc, log)
+Process = procs.Child
 
 
 class StartError(RuntimeError):
@@ -62,32 +53,17 @@ class StartError(RuntimeError):
 def started(
     name: str, args: list[str], env: Mapping[str, str], logs: Path, ready_url: str, timeout: float
 ) -> Iterator[Process]:
-    """Start `python <args>`, wait until `ready_url` answers 200, stop it on exit."""
-    log_path = logs / f"{name}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, *args], env=dict(env), stdout=log, stderr=subprocess.STDOUT
-        )
-        process = Process(name, proc, log_path)
-        try:
-            _wait_ready(process, ready_url, timeout)
-            yield process
-        finally:
-            from lab.procs import terminate
-
-            terminate(proc, grace=15)
-
-
-def _wait_ready(process: Process, url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.proc.poll() is not None:
-            raise StartError(f"{process.name} exited:\n{process.log_tail()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.25)
-    raise StartError(f"{process.name} was not ready after {timeout:.0f}s:\n{process.log_tail()}")
+    """Start `python <args>`, wait until `ready_url` answers 2xx from it, stop its tree on exit."""
+    child = procs.spawn_group(
+        name, [sys.executable, *args], cwd=None, env=env, log=logs / f"{name}.log"
+    )  # fmt: skip
+    try:
+        answer = procs.wait_http(ready_url, timeout, child)
+        if not answer.ok:
+            raise StartError(answer.why)
+        yield child
+    finally:
+        procs.stop_tree(child, grace=15.0)
 
 
 def train(env: Mapping[str, str], logs: Path) -> None:

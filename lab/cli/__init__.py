@@ -1,36 +1,76 @@
-"""The `lab` command line. Each verb lives in its own module and is registered here."""
+"""The `lab` command line. Each verb lives in its own module and is loaded only when it runs.
+
+A new verb: write `lab/cli/NAME_cmd.py` holding a click command, and add one line to COMMANDS
+("verb": "module:attribute"). `lab VERB` imports that module alone, so a command starts without
+importing what the other verbs need.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Mapping
 
 import click
 
 from lab import __version__
-from lab.cli import (
-    bench_cmd,
-    check_cmd,
-    crm_cmd,
-    dashboard_cmd,
-    exercise_cmd,
-    grade_cmd,
-    load_cmd,
-    mlflow_cmd,
-    monitor_cmd,
-    proc_cmd,
-    rollout_cmd,
-    segment_cmd,
-    serve_cmd,
-    setup_cmd,
-    test_cmd,
-    train_cmd,
-    up_cmd,
-)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+#: verb -> "module:attribute" of its click command (one line each; keep it sorted by module)
+COMMANDS: dict[str, str] = {
+    "bench": "lab.cli.bench_cmd:bench",
+    "check": "lab.cli.check_cmd:check",
+    "crm": "lab.cli.crm_cmd:crm",
+    "dashboard": "lab.cli.dashboard_cmd:dashboard",
+    "exercise": "lab.cli.exercise_cmd:exercise",
+    "hint": "lab.cli.exercise_cmd:hint",
+    "grade": "lab.cli.grade_cmd:grade",
+    "load": "lab.cli.load_cmd:load",
+    "mlflow": "lab.cli.mlflow_cmd:mlflow",
+    "fetch": "lab.cli.monitor_cmd:fetch",
+    "prometheus": "lab.cli.monitor_cmd:prometheus",
+    "grafana": "lab.cli.monitor_cmd:grafana",
+    "status": "lab.cli.proc_cmd:status_cmd",
+    "stop": "lab.cli.proc_cmd:stop",
+    "start": "lab.cli.proc_cmd:start",
+    "restart": "lab.cli.proc_cmd:restart",
+    "logs": "lab.cli.proc_cmd:logs",
+    "rollout": "lab.cli.rollout_cmd:rollout",
+    "segment": "lab.cli.segment_cmd:segment",
+    "serve": "lab.cli.serve_cmd:serve",
+    "init": "lab.cli.setup_cmd:init",
+    "test": "lab.cli.test_cmd:test",
+    "train": "lab.cli.train_cmd:train",
+    "up": "lab.cli.up_cmd:up",
+    "first-model": "lab.cli.up_cmd:first_model",
+    "down": "lab.cli.up_cmd:down",
+    "clean": "lab.cli.up_cmd:clean",
+}
 
-@click.group(context_settings=CONTEXT)
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use (click's lazy-loading pattern)."""
+
+    def __init__(self, *args: object, lazy: Mapping[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy or cmd_name in self.commands:
+            return super().get_command(ctx, cmd_name)
+        module_name, _, attr = self.lazy[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="mlops-lab")
 def main() -> None:
     """mlops-lab: train, register, serve, integrate, monitor and grade an ML model on a laptop.
@@ -40,27 +80,3 @@ def main() -> None:
     # Every lab process (and what it starts: uvicorn workers, `mlflow server`) refuses MLflow's
     # pickle-based loaders; the lab loads models with skops and its own trusted types.
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
-
-
-VERBS = (
-    setup_cmd,
-    train_cmd,
-    mlflow_cmd,
-    test_cmd,
-    serve_cmd,
-    bench_cmd,
-    crm_cmd,
-    segment_cmd,
-    monitor_cmd,
-    dashboard_cmd,
-    load_cmd,
-    up_cmd,
-    proc_cmd,
-    rollout_cmd,
-    check_cmd,
-    exercise_cmd,
-    grade_cmd,
-)
-
-for _module in VERBS:
-    _module.register(main)

@@ -139,7 +139,3 @@ def _reliability(soak, chaos, minutes, rate, keep, json_path, seconds) -> None:
         console.print(f"wrote {json_path}")
     if not passed:
         raise LabError("a reliability target was missed (see the tables above)")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(bench)

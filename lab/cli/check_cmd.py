@@ -12,13 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+from lab.acceptance.session import EXIT_BAD_RUBRIC
 from lab.cli._common import console, err_console, get_settings
 from lab.cli.check_tables import coverage_table, module_table
-
-EXIT_FAILED = 1
-EXIT_BAD_RUBRIC = 2
-EXIT_SKIPPED = 3
-EXIT_ERRORED = 4
 
 
 class RubricProblem(click.ClickException):
@@ -176,54 +172,43 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
       lab check --fresh               # run M1.deps and M1.train again, changed or not
       lab check --api-url http://10.0.0.7:8000 --json - > score.json
     """
-    from lab.acceptance import CHECK_KINDS, CheckContext, RubricError, Targets, load_rubric
-    from lab.acceptance.extra import record_hidden, with_extra
+    from lab.acceptance import CHECK_KINDS, RubricError
+    from lab.acceptance.extra import record_hidden
     from lab.acceptance.formats import render, verdict
-    from lab.acceptance.graded import project_settings, resolve
-    from lab.acceptance.reuse import Store
+    from lab.acceptance.session import CheckOptions, UnknownModule, exit_code, open_session
 
     if list_kinds:
         for kind in CHECK_KINDS:
             console.print(f"[bold]{kind.name}[/]: {kind.summary}")
         return
-    settings = get_settings()
-    rubric_path = rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml"
-    raw = None
-    if extra_rubric is not None and str(extra_rubric) == "-":
-        raw = sys.stdin.buffer.read()  # `lab grade`: never on a command line nor in a file
-        os.close(0)  # nothing this run starts can read it again
-        os.open(os.devnull, os.O_RDONLY)
+    options = CheckOptions(
+        modules=tuple(modules),
+        urls={k.removesuffix("_url"): v for k, v in urls.items() if v is not None},
+        not_graded=tuple(not_graded),
+        json_path=json_path,
+        badges_dir=badges_dir,
+        html_path=html_path,
+        run_tests=not no_tests,
+        fresh=fresh,
+        rubric=rubric_path,
+        extra_rubric=extra_rubric,
+        project_dir=project_dir,
+        python=python,
+        fault_checks=fault_checks,
+        api_log=api_log,
+        send_credentials=send_credentials,
+        lang=lang,
+        fmt=fmt,
+        sandbox=sandbox_spec,
+        extra_rubric_bytes=_stdin_rubric(extra_rubric),
+    )
     try:
-        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric, raw)
+        session = open_session(options, get_settings())
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
-    modules = _module_ids(rubric, modules)
-    sandbox = _sandbox(sandbox_spec)
-    project = resolve(project_dir, python)
-    settings = project_settings(project, settings)
-    remote = any(urls.values())
-    if fault_checks is None:
-        fault_checks = not remote
-        why = "a service URL was given: fault checks run on the local lab only"
-    else:
-        why = "--no-fault-checks"
-    ctx = CheckContext(
-        settings=settings,
-        targets=Targets.from_settings(settings, **{**urls, **{f"{s}_url": "" for s in not_graded}}),
-        project_dir=project.root,
-        env_file=project.env_file,
-        run_tests=not no_tests,
-        send_credentials=send_credentials,
-        python=project.python,
-        python_note=project.python_note,
-        workspace=project.workspace,
-        fault_checks=fault_checks,
-        fault_note="" if fault_checks else why,
-        lab_command=_lab_command(sandbox, sandbox_spec),
-        api_log=api_log,
-        reuse=None if fresh or sandbox else Store(settings.LAB_HOME / "cache" / "checks.json"),
-        sandbox=sandbox,
-    )
+    except UnknownModule as exc:
+        raise click.BadParameter(str(exc), param_hint="--module") from None
+    project, ctx, rubric = session.project, session.ctx, session.rubric
     if json_path == "-" and fmt != "table":
         raise click.BadParameter("--json - and --format both want stdout", param_hint="--format")
     out = err_console if json_path == "-" or fmt != "table" else console
@@ -234,35 +219,28 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
                     for k, v in vars(ctx.targets).items()),
         soft_wrap=True,
     )  # fmt: skip
-    result = _run(rubric, ctx, list(modules), out, lang)
-    record_hidden(result, hidden)
+    result = _run(rubric, ctx, list(session.modules), out, lang)
+    record_hidden(result, session.hidden)
     out.print(coverage_table(rubric, result, lang))
     out.print(verdict(result), soft_wrap=True)
-    _write_outputs(result, settings.reports_dir, json_path, badges_dir, html_path, out)
+    _write_outputs(result, ctx.settings.reports_dir, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)
     if fmt != "table":
         click.echo(render(result, fmt), nl=False)
-    if result.counts["fail"]:
-        sys.exit(EXIT_FAILED)
-    if result.counts["error"]:
-        sys.exit(EXIT_ERRORED)
-    if result.counts["skip"]:
-        sys.exit(EXIT_SKIPPED)
+    code = exit_code(result.counts)
+    if code:
+        sys.exit(code)
 
 
-def _sandbox(spec: Path | None):
-    from lab.sandbox import Sandbox
-
-    return None if spec is None else Sandbox.from_json(spec.read_text(encoding="utf-8"))
-
-
-def _lab_command(sandbox, spec: Path | None) -> tuple[str, ...]:
-    """How the fault checks run `lab stop|start NAME`: in the learner's sandbox, joining its
-    PID namespace, when `lab grade` runs the learner's lab there."""
-    lab = (sys.executable, "-I", "-m", "lab")
-    if sandbox is None or not sandbox.isolated or sandbox.join_pid is None:
-        return lab
-    return (sys.executable, "-I", "-m", "lab.sandbox", str(spec), "--", *lab)
+def _stdin_rubric(extra_rubric: Path | None) -> bytes | None:
+    """`--extra-rubric -`: the rubric's bytes from stdin (`lab grade`: never on a command line
+    nor in a file), which is then closed, so nothing this run starts can read it again."""
+    if extra_rubric is None or str(extra_rubric) != "-":
+        return None
+    raw = sys.stdin.buffer.read()
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)
+    return raw
 
 
 def _record_progress(project_dir: Path, result, out: Console) -> None:
@@ -272,22 +250,6 @@ def _record_progress(project_dir: Path, result, out: Console) -> None:
     line = after_check(project_dir, result.to_json())
     if line:
         out.print(line, soft_wrap=True)
-
-
-def _module_ids(rubric, wanted: tuple[str, ...]) -> tuple[str, ...]:
-    """The rubric's ids of the modules asked for (any case, each once), in the order given."""
-    ids: list[str] = []
-    for name in wanted:
-        try:
-            module_id = rubric.module(name).id
-        except KeyError:
-            known = ", ".join(m.id for m in rubric.modules)
-            raise click.BadParameter(
-                f"no module {name!r} (known: {known})", param_hint="--module"
-            ) from None
-        if module_id not in ids:
-            ids.append(module_id)
-    return tuple(ids)
 
 
 def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
@@ -338,7 +300,3 @@ def _write_outputs(result, reports: Path, json_path, badges_dir, html_path, out:
         f"badges:  {badges[0].parent} ({len(badges) // 2} SVG + shields.io JSON)", soft_wrap=True
     )
     out.print(f"report:  {write_html(result, html_path or reports / 'check.html')}", soft_wrap=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(check)

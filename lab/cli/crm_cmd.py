@@ -68,7 +68,3 @@ def crm(access_log: bool) -> None:
         access_log=access_log,
     )
     sys.exit(0)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(crm)

@@ -40,7 +40,3 @@ def dashboard(check: bool, output: str | None) -> None:
     panels = len(dashboard_mod.expressions(dashboard_mod.build()))
     state = "wrote" if changed else "unchanged"
     console.print(f"[green]{state}[/] {path} ({panels} queries)")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(dashboard)

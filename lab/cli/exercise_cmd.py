@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
 
 from lab.cli._common import LabError, console, get_settings
+
+if TYPE_CHECKING:
+    from lab.exercises.course import Course
 
 
 def _rubric():
@@ -34,12 +38,28 @@ def _workspace():
         raise LabError(str(exc)) from None
 
 
-def _statuses(ws):
-    from lab.exercises import catalog, progress
+def _course(explicit: Path | None = None) -> Course:
+    """The course of `--course`, else LAB_COURSE, else the lab's default course."""
+    from lab.exercises import course
+
+    try:
+        return course.load(explicit or get_settings().LAB_COURSE)
+    except course.CourseError as exc:
+        raise LabError(str(exc)) from None
+
+
+COURSE_OPTION = click.option(
+    "--course", "course_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Course folder (default: LAB_COURSE, else the lab's own course).",
+)  # fmt: skip
+
+
+def _statuses(ws: Any, of: Course) -> list[Any]:
+    from lab.exercises import progress
 
     criteria = _criteria(_rubric())
     done = progress.read(ws.root) if ws is not None else {}
-    return [progress.module_status(done, m, criteria.get(m, [])) for m in catalog.EXERCISES]
+    return [progress.module_status(done, m, criteria.get(m, [])) for m in of.ids]
 
 
 @click.group("exercise")
@@ -56,16 +76,16 @@ def exercise() -> None:
 
 
 @exercise.command("list")
-def list_() -> None:
-    """The six exercises and, inside a workspace, how far each one is."""
-    from lab.exercises import catalog
-
+@COURSE_OPTION
+def list_(course_dir: Path | None) -> None:
+    """The course's exercises and, inside a workspace, how far each one is."""
+    of = _course(course_dir)
     ws = _workspace()
     table = Table(title="exercises" + (f" — workspace {ws.root}" if ws else ""))
     for column in ("module", "title", "needs", "status", "task"):
         table.add_column(column)
-    for status in _statuses(ws):
-        e = catalog.get(status.module)
+    for status in _statuses(ws, of):
+        e = of.get(status.module)
         held = ws is not None and e.id in ws.modules
         table.add_row(
             e.id + (" *" if held else ""), f"{e.title} / {e.title_zh_tw}",
@@ -84,15 +104,17 @@ def list_() -> None:
     "--dir", "dest", type=click.Path(path_type=Path, file_okay=False), default=Path("workspace"),
     show_default=True, help="Folder of the new workspace (must not exist or be empty).",
 )  # fmt: skip
-def start(module: str, dest: Path) -> None:
+@COURSE_OPTION
+def start(module: str, dest: Path, course_dir: Path | None) -> None:
     """Create a workspace (a git repository) holding MODULE's starter and what it needs, solved."""
-    from lab.exercises import build, catalog
+    from lab.exercises import build, course
     from lab.grading.workflow import write_workflow
 
+    of = _course(course_dir)
     try:
-        exercise_ = catalog.get(module)
-        ws = build.create(dest, exercise_.id)
-    except (catalog.UnknownExercise, build.WorkspaceExists) as exc:
+        exercise_ = of.get(module)
+        ws = build.create(dest, exercise_.id, of=of)
+    except (course.UnknownModule, build.WorkspaceExists) as exc:
         raise LabError(str(exc)) from None
     write_workflow(ws.root)  # CI: `lab check` on every push, scorecard in the job summary
     settings = ws.settings() if ws.env_file.is_file() else None
@@ -106,21 +128,23 @@ def start(module: str, dest: Path) -> None:
 
 
 @exercise.command("status")
-def status() -> None:
-    """The path M1 -> M6 with what passed, and a badge per module (LAB_HOME/reports/badges)."""
-    from lab.exercises import badges, catalog
+@COURSE_OPTION
+def status(course_dir: Path | None) -> None:
+    """The path through the modules with what passed, and a badge per module (.lab/reports)."""
+    from lab.exercises import badges
 
+    of = _course(course_dir)
     ws = _workspace()
     if ws is None:
         raise LabError("not in a workspace: `lab exercise start M1` creates one")
-    given = {n for m in ws.modules for n in catalog.get(m).needs} - set(ws.modules)
+    given = {n for m in ws.modules if m in of.ids for n in of.get(m).needs} - set(ws.modules)
     marks = []
-    for s in _statuses(ws):
+    for s in _statuses(ws, of):
         icon = "[green]✔[/]" if s.done else ("[yellow]◐[/]" if s.passed else "[dim]○[/]")
         label = f"{s.label} (solved for you)" if s.module in given and not s.done else s.label
         held = "[bold]" if s.module in ws.modules else ""
         marks.append(f"{icon} {held}{s.module}{'[/]' if held else ''} {label}")
-        badges.write(ws.root / ".lab" / "reports" / "badges", s, catalog.get(s.module).title)
+        badges.write(ws.root / ".lab" / "reports" / "badges", s, of.get(s.module).title)
     console.print("  →  ".join(marks))
     console.print(f"badges: {ws.root / '.lab' / 'reports' / 'badges'}", soft_wrap=True)
 
@@ -130,20 +154,27 @@ def status() -> None:
 @click.option(
     "--keep", type=click.Path(path_type=Path, file_okay=False), help="Build here, keep it."
 )
-def verify(modules: tuple[str, ...], keep: Path | None) -> None:
+@COURSE_OPTION
+def verify(modules: tuple[str, ...], keep: Path | None, course_dir: Path | None) -> None:
     """Prove each solution passes its module and each starter fails it (all modules by default)."""
-    from lab.exercises import catalog
-    from lab.exercises import verify as verifying
+    run_verify(modules, keep, _course(course_dir))
+
+
+def run_verify(modules: tuple[str, ...], keep: Path | None, of: Course) -> None:
+    """`lab exercise verify` and `lab course verify`: verify, print each outcome, exit 1 on any
+    problem."""
+    from lab.exercises import course
+    from lab.grading import verify as verifying
 
     try:
-        wanted = [catalog.get(m).id for m in modules]
-    except catalog.UnknownExercise as exc:
+        wanted = [of.get(m).id for m in modules]
+    except course.UnknownModule as exc:
         raise click.BadParameter(str(exc)) from None
     import signal
 
     # SIGTERM ends verify like Ctrl-C: the services it started are stopped on the way out
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    outcomes = verifying.verify(wanted, say=console.print, keep=keep)
+    outcomes = verifying.verify(wanted, say=console.print, keep=keep, of=of)
     for o in outcomes:
         mark = "[green]✔[/]" if o.ok else "[red]✘[/]"
         console.print(f"{mark} {o.module} ({o.seconds:.0f} s)")
@@ -170,8 +201,3 @@ def hint(criterion: str) -> None:
     level = progress.use_hint(ws.root, c.id, hints.LEVELS) if ws else 1
     console.print(f"[bold]{c.id}[/] {c.title} — hint {level}/{hints.LEVELS}")
     console.print(hints.hint_text(c.id, level, c.hint, ws.root if ws else None), soft_wrap=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(exercise)
-    group.add_command(hint)

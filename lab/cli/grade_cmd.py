@@ -260,7 +260,3 @@ def _summary(grades, out_dir: Path) -> None:
     )
     console.print(f"feedback: {out_dir / 'feedback'}  evidence: {out_dir / 'evidence'}")
     console.print(f"class report: {out_dir / 'report.html'}  (report.csv, lms.csv)")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(grade)

@@ -144,7 +144,3 @@ def _print_summary(summary: load_mod.Summary) -> None:
             f"{p95:.1f}" if p95 is not None else "-",
         )
     console.print(table)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(load)

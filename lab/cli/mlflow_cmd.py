@@ -33,7 +33,3 @@ def mlflow(workers: int, print_command: bool) -> None:
     if os.name == "posix":
         mlflow_server.exec_server(cmd, mlflow_server.LEAN_ENV)
     sys.exit(run_foreground(cmd, env=mlflow_server.LEAN_ENV))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(mlflow)

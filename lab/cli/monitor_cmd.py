@@ -150,8 +150,3 @@ def grafana(print_command: bool) -> None:
         return
     console.print(f"Grafana on {settings.grafana_url} (config {files.ini})")
     sys.exit(replace_or_run(cmd, cwd=grafana_mod.homepath(binary)))
-
-
-def register(group: click.Group) -> None:
-    for command in (fetch, prometheus, grafana):
-        group.add_command(command)

@@ -159,8 +159,3 @@ def status_cmd(as_json: bool) -> None:
 
 
 status_cmd.name = "status"
-
-
-def register(group: click.Group) -> None:
-    for command in (status_cmd, stop, start, restart, logs):
-        group.add_command(command)

@@ -225,7 +225,3 @@ def _record_and_tell(client, settings, share: float) -> None:
     recorded = _run(lambda: operations.record_split(client, settings.MODEL_NAME, share))
     console.print(f"challenger split {share:.0%} {recorded}", soft_wrap=True)
     console.print(f"API: {operations.tell_api(settings, share)}", soft_wrap=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(rollout)

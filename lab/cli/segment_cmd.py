@@ -162,7 +162,3 @@ async def _run(settings: Settings, rules: SegmentRules, options: BatchOptions) -
                 )  # fmt: skip
     finally:
         await scorer.aclose()
-
-
-def register(group: click.Group) -> None:
-    group.add_command(segment)

@@ -61,7 +61,3 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         f"from {settings.tracking_uri}, fallback {settings.model_path}"
     )
     api.serve(settings, host=host, port=port, workers=workers)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(serve)

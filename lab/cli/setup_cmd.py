@@ -23,7 +23,3 @@ def init(force: bool) -> None:
     console.print(
         f"[green]wrote[/] {target} (secrets generated); runtime folder {settings.LAB_HOME}"
     )
-
-
-def register(group: click.Group) -> None:
-    group.add_command(init)

@@ -181,7 +181,3 @@ def test(seeds: int | None, jobs: int | None, pytest_args: tuple[str, ...]) -> N
     if seeds == 1:
         sys.exit(_pytest(list(pytest_args), _jobs(jobs, pytest_args)))
     sys.exit(_seeded_runs(seeds, pytest_args, jobs))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(test)

@@ -155,7 +155,3 @@ def _summary(r) -> None:
     if r.run_url:
         console.print(f"run in the MLflow UI:   {r.run_url}", soft_wrap=True)
         console.print(f"model in the MLflow UI: {r.model_url}", soft_wrap=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(train)

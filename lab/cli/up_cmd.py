@@ -235,8 +235,3 @@ def clean(yes: bool) -> None:
         )
     cleaning.remove(home)
     console.print(f"[green]removed[/] {home} ({megabytes:.1f} MB)")
-
-
-def register(group: click.Group) -> None:
-    for command in (up, first_model, down, clean):
-        group.add_command(command)

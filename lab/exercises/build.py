@@ -16,7 +16,7 @@ from pathlib import Path
 from lab import net, workspace
 from lab.envfile import GENERATED, find_example
 from lab.envfile import render as render_env
-from lab.exercises import catalog, source
+from lab.exercises import course, source
 from lab.files import write_atomic
 from lab.net import bind_error
 from lab.settings import Settings
@@ -42,9 +42,11 @@ class WorkspaceExists(FileExistsError):
     pass
 
 
-def solved_modules(module: str, variant: str = "starter") -> list[str]:
+def solved_modules(
+    module: str, variant: str = "starter", of: course.Course | None = None
+) -> list[str]:
     """Modules whose regions keep their code: what `module` needs, plus itself for a solution."""
-    needs = list(catalog.get(module).needs)
+    needs = list((of or course.load()).get(module).needs)
     return [*needs, module] if variant == "solution" else needs
 
 
@@ -111,19 +113,22 @@ def create(
     variant: str = "starter",
     settings: Mapping[str, object] | None = None,
     git: bool = True,
+    of: course.Course | None = None,
 ) -> workspace.Workspace:
-    """Write a new workspace for `module` at `dest` (which must not hold anything yet)."""
-    exercise = catalog.get(module)
+    """Write a new workspace for `module` of course `of` (default: the lab's) at `dest` (which
+    must not hold anything yet)."""
+    of = of or course.load()
+    exercise = of.get(module)
     refuse_if_taken(dest)
-    solved = solved_modules(exercise.id, variant)
+    solved = solved_modules(exercise.id, variant, of)
     dest.mkdir(parents=True, exist_ok=True)
-    for rel, text in source.project_files().items():
+    for rel, text in source.project_files(of.project_dir).items():
         target = dest / Path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source.render(rel, text, solved), encoding="utf-8")
     tasks = dest / "tasks"
     tasks.mkdir(exist_ok=True)
-    for task in sorted(catalog.TASKS_DIR.glob("*.md")):
+    for task in sorted(of.tasks_dir.glob("*.md")):
         shutil.copyfile(task, tasks / task.name)
     values: dict[str, object] = {**free_ports(), **(settings or {})}
     (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.exercises import catalog, source
+from lab.exercises import course, source
 from lab.sandbox import Sandbox, capture
 
 
@@ -88,10 +88,11 @@ class MutantResult:
     timed_out: bool = False
 
 
-def solved_project() -> dict[str, str]:
-    """Every file of the project with all modules solved."""
-    files = source.project_files()
-    return {p: source.render(p, t, catalog.EXERCISES) for p, t in files.items()}
+def solved_project(of: course.Course | None = None) -> dict[str, str]:
+    """Every file of the course's project (default: the lab's course) with all modules solved."""
+    of = of or course.load()
+    files = source.project_files(of.project_dir)
+    return {p: source.render(p, t, of.ids) for p, t in files.items()}
 
 
 def apply(files: dict[str, str], mutant: Mutant) -> dict[str, str]:
@@ -134,9 +135,7 @@ def run_tests(
         ran = capture.run(prepared, project.with_name(project.name + ".log"), max(timeout, 1))
         if ran.code is None:
             return SuiteRun(None, f"timed out after {timeout:g} s")
-        text = ran.text()
-        ran.log.unlink(missing_ok=True)
-        lines = [line for line in text.splitlines() if line.strip()]
+        lines = [line for line in ran.text().splitlines() if line.strip()]
         return SuiteRun(ran.code, lines[-1].strip("= ") if lines else "(no output)")
     try:
         done = subprocess.run(
@@ -166,23 +165,31 @@ def _run_on(
 
 
 def baseline(
-    project_dir: Path, python: str | None = None, timeout: float = 300,
+    project_dir: Path,
+    python: str | None = None,
+    timeout: float = 300,
+    of: course.Course | None = None,
     sandbox: Sandbox | None = None,
-) -> SuiteRun:  # fmt: skip
-    """Run the project's tests/ beside the unmodified solved app: they must pass there."""
+) -> SuiteRun:
+    """Run the project's tests/ beside the unmodified solved app: they must pass there (in
+    `sandbox` when given: `lab grade`)."""
     tests = _tests_of(project_dir)
-    return _run_on(solved_project(), "none", tests, python or sys.executable, timeout, sandbox)
+    return _run_on(solved_project(of), "none", tests, python or sys.executable, timeout, sandbox)
 
 
 def run(
-    project_dir: Path, python: str | None = None, timeout: float = 300, workers: int | None = None,
+    project_dir: Path,
+    python: str | None = None,
+    timeout: float = 300,
+    workers: int | None = None,
+    of: course.Course | None = None,
     sandbox: Sandbox | None = None,
 ) -> list[MutantResult]:
     """Run the project's tests/ against every mutant of the solution app, `workers` at a time
     (default: one per CPU); `timeout` bounds each run. A run out of time is not caught."""
     tests = _tests_of(project_dir)
     python = python or sys.executable
-    base = solved_project()
+    base = solved_project(of)
     variants = [(m, apply(base, m)) for m in MUTANTS]  # a MutantError before any run
     workers = workers or min(len(variants), os.cpu_count() or 1)
 

@@ -19,10 +19,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.exercises.catalog import EXERCISES, PROJECT_DIR
+from lab.exercises import course
+from lab.exercises.course import MODULE_ID
 
+#: any module id the course names (no module pattern is fixed: a course may have 4 or 9)
 BEGIN = re.compile(
-    r"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>M[1-6]\.[a-z0-9_]+): (?P<task>.+?)\s*$"
+    rf"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>{MODULE_ID}\.[a-z0-9_]+): (?P<task>.+?)\s*$"
 )
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
 #: Path segments stored under another name in the package (setuptools skips dot-files).
@@ -49,7 +51,7 @@ class Region:
 
     def todo(self) -> str:
         """The starter's stand-in for this region (one line, indentation kept)."""
-        where = EXERCISES[self.module].task_link()
+        where = f"tasks/{self.module}.md"
         message = f"{self.criterion}: {self.task}, see {where}"
         quoted = json.dumps(message, ensure_ascii=False)
         if self.path.endswith(".py"):
@@ -65,8 +67,10 @@ def workspace_name(stored: Path) -> str:
     return "/".join(parts)
 
 
-def project_files(root: Path = PROJECT_DIR) -> dict[str, str]:
-    """Workspace-relative path -> text of every solution file (caches left out)."""
+def project_files(root: Path | None = None) -> dict[str, str]:
+    """Workspace-relative path -> text of every solution file (caches left out); `root`: a
+    course's project/ (default: the lab's default course)."""
+    root = root if root is not None else course.load().project_dir
     files = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from lab import procs
 from lab.exercises import build
 from lab.files import write_atomic
 from lab.orchestration import down
@@ -54,36 +55,25 @@ def write_files(home: Path, names: list[str], settings: Mapping[str, object]) ->
 
 
 @contextlib.contextmanager
-def lab_up(
-    names: list[str], cwd: Path, env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
+def lab_up(names: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[procs.Child]:
     """`lab up NAME...` with env's LAB_HOME (its output in `log`); stopped as `lab down` does."""
     home = Path(env["LAB_HOME"])
     settings = {k: v for k, v in env.items() if k.endswith("_PORT") or k == "CRM_TOKEN"}
     env_file = write_files(home, names, {**settings, "LAB_HOME": home})
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command(home, names),
-            cwd=cwd,
-            env={**env, "LAB_ENV_FILE": str(env_file)},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield proc
-        finally:
-            stop(proc, home / "run")
+    child = procs.spawn_group(
+        "lab up", command(home, names), cwd=cwd, env={**env, "LAB_ENV_FILE": str(env_file)},
+        log=log,
+    )  # fmt: skip
+    try:
+        yield child
+    finally:
+        stop(child.proc, home / "run")
 
 
 def stop(proc: subprocess.Popen[bytes], run_dir: Path) -> None:
     """`lab down` on the recorded lab (it also sweeps what a killed `lab up` left); a `lab up`
-    that recorded none yet is terminated (on POSIX it then stops what it started itself)."""
-    if down.down(run_dir) is None and proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(down.OWNER_GRACE)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    that recorded none yet, or does not end, is stopped with its tree (lab.procs.stop_tree)."""
+    if down.down(run_dir) is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(down.OWNER_GRACE)
+    procs.stop_tree(proc, grace=down.OWNER_GRACE)

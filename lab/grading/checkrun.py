@@ -11,54 +11,47 @@ Its output is bounded, and so is every `observed` it reports, passes included.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from lab.acceptance.session import GRADED_CODES, SERVICES, CheckOptions
 from lab.grading.labrun import RunningLab
 from lab.grading.procs import Children, clean_env
 from lab.grading.results import Attempt, Options
-from lab.grading.roster import SERVICES, Learner
+from lab.grading.roster import Learner
 from lab.sandbox import Prepared, Sandbox, capture
 
-#: `lab check` exit codes that mean it graded (all passed, some failed, skipped, errored)
-GRADED_CODES = {0, 1, 3, 4}
 #: The most of one criterion's `observed` kept (the learner's output may be in it).
 OBSERVED_CHARS = 300
 NOT_GIVEN = "not graded: no workspace given (the roster row has service URLs only)"
 
 
-def check_args(
+def check_options(
     learner: Learner, project: Path, urls: dict[str, str], own_lab: bool, opts: Options,
     run_dir: Path, sandbox: Sandbox | None,
-) -> list[str]:  # fmt: skip
-    args = [
-        sys.executable, "-I", "-m", "lab", "check", "--json", str(run_dir / "check.json"),
-        "--badges", str(run_dir / "badges"), "--html", str(run_dir / "check.html"),
-        "--rubric", str(opts.rubric), "--project-dir", str(project),
-        "--fresh",  # every check runs: no pass kept by an earlier `lab check` counts here
-    ]  # fmt: skip
-    if opts.hidden is not None:
-        args += ["--extra-rubric", "-"]  # its bytes come on stdin
+) -> CheckOptions:  # fmt: skip
+    """The grader's `lab check` of one attempt (its command: `.command(isolated=True)`)."""
+    spec = None
     if sandbox is not None:
         spec = run_dir / "sandbox.json"
         spec.write_text(sandbox.to_json(), encoding="utf-8")
-        args += ["--sandbox", str(spec)]
-    if opts.no_tests:
-        args.append("--no-tests")
-    if learner.python:
-        args += ["--python", learner.python]
-    if learner.api_log and not own_lab:
-        args += ["--api-log", learner.api_log]
-    for service in SERVICES:
-        if service in urls:
-            args.append(f"--{service}-url={urls[service]}")
-        else:
-            args += ["--no-service", service]
-    if own_lab:
-        args.append("--fault-checks")  # the lab is ours to stop and start: fault checks run
-    return args
+    return CheckOptions(
+        urls={s: u for s, u in urls.items() if s in SERVICES},
+        not_graded=tuple(s for s in SERVICES if s not in urls),
+        json_path=str(run_dir / "check.json"),
+        badges_dir=run_dir / "badges",
+        html_path=run_dir / "check.html",
+        run_tests=not opts.no_tests,
+        fresh=True,  # every check runs: no pass kept by an earlier `lab check` counts here
+        rubric=opts.rubric,
+        extra_rubric=Path("-") if opts.hidden is not None else None,  # its bytes on stdin
+        project_dir=project,
+        python=Path(learner.python) if learner.python else None,
+        fault_checks=True if own_lab else None,  # the lab is ours to stop and start
+        api_log=Path(learner.api_log) if learner.api_log and not own_lab else None,
+        sandbox=spec,
+    )
 
 
 def run_check(
@@ -77,7 +70,8 @@ def run_check(
         sandbox = lab.sandbox
     if snap is None:
         attempt.notes.append("no workspace in the roster: the project's files are not graded")
-    args = check_args(learner, project, urls, lab is not None, opts, run_dir, sandbox)
+    options = check_options(learner, project, urls, lab is not None, opts, run_dir, sandbox)
+    args = options.command(isolated=True)
     log = run_dir / "check.log"
     running = capture.start(Prepared(args, env), log, cwd=run_dir, stdin=opts.hidden)
     children.add(running)

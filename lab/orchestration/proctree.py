@@ -11,11 +11,14 @@ PID now belongs to another program is never signalled.
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psutil
+
+from lab.procs import alive, wait_gone
+from lab.procs import stop_processes as stop
+
+__all__ = ["ProcRecord", "ProcessTree", "alive", "record", "stop", "wait_gone"]
 
 
 @dataclass(frozen=True)
@@ -76,36 +79,3 @@ class ProcessTree:
         """Terminate every remembered process; kill what is left after `grace` seconds."""
         self.refresh()
         return stop(self.processes(), grace)
-
-
-def alive(proc: psutil.Process) -> bool:
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def stop(procs: Iterable[psutil.Process], grace: float = 5.0) -> list[psutil.Process]:
-    """SIGTERM (TerminateProcess on Windows) all, wait `grace`, SIGKILL survivors.
-
-    Returns the processes still alive after that (normally none).
-    """
-    left = [p for p in procs if alive(p)]
-    for action in ("terminate", "kill"):
-        for proc in left:
-            with contextlib.suppress(psutil.Error):
-                getattr(proc, action)()
-        left = wait_gone(left, grace)
-        if not left:
-            break
-    return left
-
-
-def wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Wait until none runs (a zombie counts as gone: its parent reaps it); return the rest."""
-    deadline = time.monotonic() + timeout
-    left = procs
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = [p for p in left if alive(p)]
-    return left

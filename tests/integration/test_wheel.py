@@ -2,6 +2,7 @@
 
 setup.py copies the checkout's config/, docs/, Procfile and .env.example into the package
 (lab/_repo/); lab.settings.lab_file() finds them there when no checkout is beside the package.
+The default course (lab/courses/default/) is package data: every tracked file of it ships.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from lab.acceptance.runner import docs_base
 from lab.envfile import find_example
 from lab.integration.segments import load_rules
 from lab.orchestration.procfile import find
+from lab.exercises import course
 from lab.settings import load_settings
 s = load_settings()
+c = course.load()
 rubric = load_rubric(s.LAB_CONFIG_DIR / "rubric.yml")
 load_rules(s.segment_rules_file)
 print(json.dumps({
@@ -43,6 +46,7 @@ print(json.dumps({
     "procfile": str(find()), "example": str(find_example()),
     "docs": docs_base(rubric, Path.cwd()), "graded": str(lab_checkout()),
     "modules": [m.id for m in rubric.modules],
+    "course": str(c.root), "course_modules": list(c.ids),
 }))
 """
 
@@ -97,6 +101,18 @@ def test_the_wheel_carries_every_file_of_config_docs_procfile_and_env_example(wh
         assert inside[shipped] == (REPO / name).read_bytes(), f"{shipped} differs from {name}"
 
 
+def test_the_wheel_carries_the_default_course_as_data_not_packages(wheel: Path):
+    tracked = _files("lab/courses")
+    assert "lab/courses/default/course.yml" in tracked
+    assert any(name.startswith("lab/courses/default/project/app/") for name in tracked)
+    with zipfile.ZipFile(wheel) as archive:
+        inside = {name: archive.read(name) for name in archive.namelist()}
+    for name in tracked:
+        assert name in inside, f"{name} is not in {wheel.name}"
+        assert inside[name] == (REPO / name).read_bytes(), f"{name} differs in the wheel"
+    assert not [n for n in inside if "__pycache__" in n or n.endswith(".pyc")]
+
+
 def test_an_installed_lab_finds_its_own_files_in_the_install(wheel: Path, tmp_path: Path):
     target, empty, home = tmp_path / "site", tmp_path / "empty", tmp_path / "home"
     empty.mkdir()
@@ -123,4 +139,6 @@ def test_an_installed_lab_finds_its_own_files_in_the_install(wheel: Path, tmp_pa
     assert found["docs"] == shipped.as_uri() + "/"
     assert Path(found["graded"]) == shipped  # `lab check` outside a project: the lab's own files
     assert found["modules"][:2] == ["M1", "M2"]
+    assert Path(found["course"]) == installed / "courses" / "default"
+    assert found["course_modules"][:2] == ["M1", "M2"]
     assert "M4.crm_record" in run("-m", "lab", "hint", "M4.crm_record")

@@ -22,7 +22,7 @@ from lab.acceptance.checks._base import (
     short,
 )
 from lab.acceptance.checks.kinds import CHECK_KINDS
-from lab.exercises import mutants
+from lab.exercises import course, mutants
 
 #: seconds kept back from the budget so the check answers before the runner gives up on it
 MARGIN = 5.0
@@ -60,7 +60,11 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
     deadline = time.monotonic() + ctx.timeout - MARGIN
     left = lambda: deadline - time.monotonic()  # noqa: E731
     try:
-        base = mutants.baseline(ctx.project_dir, python, left(), ctx.sandbox)
+        of = course.load(ctx.settings.LAB_COURSE)
+    except course.CourseError as exc:
+        raise CheckError(str(exc)) from None
+    try:
+        base = mutants.baseline(ctx.project_dir, python, left(), of, ctx.sandbox)
         if base.code is None:
             raise CheckError(f"the tests on the correct app did not finish: {base.summary}")
         if not base.passed:
@@ -72,7 +76,7 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
                 hint_zh_tw="先讓 `python -m pytest` 在正確的應用程式上通過（M6.tests），"
                 "再確認每個測試在它涵蓋的行為壞掉時會失敗。",
             )
-        results = mutants.run(ctx.project_dir, python, left(), params.workers, ctx.sandbox)
+        results = mutants.run(ctx.project_dir, python, left(), params.workers, of, ctx.sandbox)
     except mutants.MutantError as exc:  # the lab's own bug (a unit test guards it)
         raise CheckError(f"the lab's mutants do not apply to its solution: {exc}") from None
     slow = [r.name for r in results if r.timed_out]

@@ -9,10 +9,11 @@ import pytest
 import yaml
 
 from lab.acceptance import load_rubric
-from lab.exercises import catalog, source
+from lab.exercises import course, source
 from lab.settings import default_config_dir
 
-FILES = source.project_files()
+COURSE = course.load()
+FILES = source.project_files(COURSE.project_dir)
 
 
 def test_every_region_names_a_criterion_of_the_rubric() -> None:
@@ -20,7 +21,7 @@ def test_every_region_names_a_criterion_of_the_rubric() -> None:
     known = {c.id for m in rubric.modules for c in m.criteria}
     named = {r.criterion for r in source.all_regions(FILES)}
     assert named - known == set()
-    assert {c.split(".")[0] for c in named} == set(catalog.EXERCISES)
+    assert {c.split(".")[0] for c in named} == set(COURSE.ids)
 
 
 def test_a_python_region_becomes_one_raise_with_its_indentation() -> None:
@@ -55,9 +56,9 @@ def test_unbalanced_or_malformed_markers_are_refused(text: str) -> None:
         source.regions("f.py", text)
 
 
-@pytest.mark.parametrize("module", [None, *catalog.EXERCISES])
+@pytest.mark.parametrize("module", [None, *COURSE.ids])
 def test_every_starter_and_the_solution_parse(module: str | None) -> None:
-    solved = list(catalog.EXERCISES) if module is None else catalog.get(module).needs
+    solved = list(COURSE.ids) if module is None else COURSE.get(module).needs
     for path, text in FILES.items():
         out = source.render(path, text, solved)
         assert "SOLUTION" not in out, path

@@ -47,7 +47,8 @@ def test_grades_csv_has_a_column_per_module_and_the_penalised_total(tmp_path):
     assert list(rows[0]) == ["id", "M1", "M2", "M3", "M4", "M5", "M6", "total", "graded_max",
                              "status"]  # fmt: skip
     assert rows[0] == {"id": "ana", "M1": "5", "M2": "0", "M3": "0", "M4": "5", "M5": "0",
-                       "M6": "0", "total": "10", "graded_max": "15", "status": "incomplete"}  # fmt: skip
+                       "M6": "0", "total": "10", "graded_max": "15",
+                       "status": "incomplete"}  # fmt: skip
     assert path.stat().st_mode & 0o777 == 0o600 and tmp_path.stat().st_mode & 0o777 == 0o700
     assert rows[1]["total"] == "8"  # 10 points, 20 % off
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lab.exercises import verify
+from lab.grading import verify
 from lab.orchestration import runfile
 
 pytestmark = pytest.mark.integration

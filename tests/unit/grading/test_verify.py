@@ -1,4 +1,4 @@
-"""lab/exercises/verify.py: the `lab check` verify runs on each workspace."""
+"""lab/grading/verify.py: the `lab check` verify runs on each workspace."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from lab.cli.check_cmd import check
-from lab.exercises import build, verify
+from lab.exercises import build
+from lab.grading import verify
 
 
 @pytest.mark.parametrize("module", ["M1", "M2", "M3", "M4", "M5", "M6"])
@@ -27,3 +28,21 @@ def test_only_m4_runs_its_fault_check_on_verifys_lab_up(tmp_path: Path, module: 
         assert env == {"PATH": "p", "LAB_HOME": str(tmp_path / verify.LAB_HOME)}
     else:
         assert env == {"PATH": "p"}
+
+
+def test_an_exported_port_does_not_move_the_workspaces_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With API_PORT (or any *_PORT) exported in the shell, the API verify starts listens on
+    verify's port, the one it waits on (the environment wins over the workspace's .env)."""
+    ports = dict(zip(build.PORT_KEYS, (24100, 24101, 24102, 24103, 24104), strict=True))
+    monkeypatch.setenv("API_PORT", "8000")
+    monkeypatch.setenv("CRM_PORT", "8001")
+    monkeypatch.setenv("SOME_OTHER_PORT", "9")
+    settings = {**ports, "CRM_TOKEN": "t" * 32, "MODEL_NAME": "churn-m2-solution"}
+    ws = build.create(tmp_path / "ws", "M2", settings=settings, git=False)
+    args = verify.api_args(ws, ports)
+    assert args[args.index("--port") + 1] == "24100"
+    env = verify.child_env(ports, settings)
+    assert {k: env[k] for k in build.PORT_KEYS} == {k: str(v) for k, v in ports.items()}
+    assert "SOME_OTHER_PORT" not in env and "CRM_TOKEN" not in env
