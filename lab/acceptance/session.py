@@ -80,6 +80,8 @@ class CheckOptions:
     send_credentials: bool = False
     lang: str | None = None
     fmt: str = "table"
+    #: the project's running lab's LAB_HOME (its model file, its logs); None: the project's own
+    lab_home: Path | None = None
     #: `lab grade` only: the learner's sandbox (a lab.sandbox JSON file); the project's code
     #: runs in it and the checks grade as `lab grade` does
     sandbox: Path | None = None
@@ -106,7 +108,7 @@ class CheckOptions:
             "--json": self.json_path, "--badges": self.badges_dir, "--html": self.html_path,
             "--rubric": self.rubric, "--extra-rubric": self.extra_rubric,
             "--project-dir": self.project_dir, "--python": self.python, "--api-log": self.api_log,
-            "--lang": self.lang, "--sandbox": self.sandbox,
+            "--lang": self.lang, "--sandbox": self.sandbox, "--lab-home": self.lab_home,
         }  # fmt: skip
         for flag, value in paths.items():
             if value is not None:
@@ -198,7 +200,9 @@ def open_session(options: CheckOptions, settings: Settings) -> Session:
     )
     modules = module_ids(rubric, options.modules)
     project = resolve(options.project_dir, options.python)
-    graded = project_settings(project, settings)
+    graded = project_settings(
+        project, settings, options.lab_home, explicit=options.project_dir is not None
+    )
     return Session(options, rubric, hidden, project, options.context(graded, project), modules)
 
 

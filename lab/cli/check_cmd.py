@@ -102,6 +102,12 @@ def _default_lang() -> str:
     "[default: on for the local lab, off when a service URL is given]",
 )
 @click.option(
+    "--lab-home",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The project's running lab's LAB_HOME (its model file and logs). "
+    "[default: the project's own: its .env's LAB_HOME, or .lab in it]",
+)
+@click.option(
     "--api-log",
     type=click.Path(path_type=Path, dir_okay=False),
     help="The API's log file for M4.flow_log. [default: the logs under LAB_HOME/run]",
@@ -152,7 +158,7 @@ def _default_lang() -> str:
 )
 def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_path, project_dir,
           python, fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
-          send_credentials, sandbox_spec, **urls) -> None:  # fmt: skip
+          send_credentials, sandbox_spec, lab_home, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -200,10 +206,11 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
         lang=lang,
         fmt=fmt,
         sandbox=sandbox_spec,
+        lab_home=lab_home,
         extra_rubric_bytes=_stdin_rubric(extra_rubric),
     )
     try:
-        session = open_session(options, get_settings())
+        session = open_session(options, base := get_settings())
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
     except UnknownModule as exc:
@@ -223,7 +230,9 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
     record_hidden(result, session.hidden)
     out.print(coverage_table(rubric, result, lang))
     out.print(verdict(result), soft_wrap=True)
-    _write_outputs(result, ctx.settings.reports_dir, json_path, badges_dir, html_path, out)
+    # reports go where they always went: an exported LAB_HOME is the grader's own, and wins
+    reports = base.reports_dir if "LAB_HOME" in os.environ else ctx.settings.reports_dir
+    _write_outputs(result, reports, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)
     if fmt != "table":
         click.echo(render(result, fmt), nl=False)

@@ -29,7 +29,7 @@ NOT_GIVEN = "not graded: no workspace given (the roster row has service URLs onl
 
 def check_options(
     learner: Learner, project: Path, urls: dict[str, str], own_lab: bool, opts: Options,
-    run_dir: Path, sandbox: Sandbox | None,
+    run_dir: Path, sandbox: Sandbox | None, lab_home: Path | None = None,
 ) -> CheckOptions:  # fmt: skip
     """The grader's `lab check` of one attempt (its command: `.command(isolated=True)`)."""
     spec = None
@@ -50,6 +50,7 @@ def check_options(
         python=Path(learner.python) if learner.python else None,
         fault_checks=True if own_lab else None,  # the lab is ours to stop and start
         api_log=Path(learner.api_log) if learner.api_log and not own_lab else None,
+        lab_home=lab_home,
         sandbox=spec,
     )
 
@@ -70,7 +71,14 @@ def run_check(
         sandbox = lab.sandbox
     if snap is None:
         attempt.notes.append("no workspace in the roster: the project's files are not graded")
-    options = check_options(learner, project, urls, lab is not None, opts, run_dir, sandbox)
+    if lab is not None:
+        lab_home: Path | None = Path(lab.env["LAB_HOME"])
+    else:  # the running lab the roster names, else the workspace's own (none without one)
+        lab_home = Path(learner.lab_home) if learner.lab_home else None
+        lab_home = lab_home or (None if snap is not None else home)
+    options = check_options(
+        learner, project, urls, lab is not None, opts, run_dir, sandbox, lab_home
+    )
     args = options.command(isolated=True)
     log = run_dir / "check.log"
     running = capture.start(Prepared(args, env), log, cwd=run_dir, stdin=opts.hidden)
