@@ -174,7 +174,7 @@ def graded(classroom) -> Path:
 def test_every_learner_gets_a_row_feedback_and_evidence(graded):
     assert list(rows(graded / "grades.csv")) == ["ref", "m4", "broken", "dead"]
     header = (graded / "grades.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "id,M1,M2,M3,M4,M5,M6,total,status"
+    assert header == "id,M1,M2,M3,M4,M5,M6,total,graded_max,status"
     for learner in ("ref", "m4", "broken", "dead"):
         feedback = json.loads((graded / "feedback" / f"{learner}.json").read_text("utf-8"))
         assert feedback["modules"] and feedback["hidden"] == {"points": 10, "ran": False,

@@ -30,23 +30,13 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.integration.grading.learner_project import write_project
 from tests.support import REPO, free_port, lab_env, require_tool
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 SECRET = "instructor-shell-secret-5150"  # exported in the grader's shell
 MARKER = "HIDDEN-RUBRIC-MARKER-7d41"  # a line of the hidden rubric only
-TRAIN = """\
-import argparse, os, pathlib
-p = argparse.ArgumentParser()
-for flag in ("--n_samples", "--c_param", "--model_version"):
-    p.add_argument(flag)
-p.parse_args()
-home = pathlib.Path(os.environ["LAB_HOME"]) / "models"
-home.mkdir(parents=True, exist_ok=True)
-(home / "sample_model.joblib").write_bytes(b"model")
-print("trained")
-"""
 HOSTILE = """\
 import os, pathlib, subprocess, sys
 stolen = ["ENV=" + repr(dict(os.environ))]
@@ -74,27 +64,6 @@ print()
 print("STOLEN " + " | ".join(stolen).replace("\\n", " "))
 sys.exit(1)
 """
-
-
-def write_project(folder: Path, train: str = TRAIN, test_command: str | None = None) -> Path:
-    (folder / "tests").mkdir(parents=True)
-    (folder / "app").mkdir()
-    (folder / "training").mkdir()
-    (folder / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (folder / "training" / "train.py").write_text(train, encoding="utf-8")
-    (folder / "tests" / "test_app.py").write_text("def test_one():\n    assert 1 + 1 == 2\n",
-                                                  encoding="utf-8")  # fmt: skip
-    (folder / "pyproject.toml").write_text(
-        '[project]\nname = "learner"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n',
-        encoding="utf-8",
-    )
-    commands = {"train": "python training/train.py"}
-    if test_command:
-        commands["test"] = test_command
-    lines = ["[workspace]", 'modules = ["M1"]', f'python = "{sys.executable}"', "[commands]"]
-    lines += [f'{k} = "{v}"' for k, v in commands.items()]
-    (folder / "workspace.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return folder
 
 
 @dataclass

@@ -8,6 +8,7 @@ the assertions share that one run.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -137,3 +138,30 @@ def test_without_bubblewrap_no_sandbox_is_made(tmp_path, monkeypatch):
         Sandbox.create(tmp_path)
     trusted = Sandbox.create(tmp_path, trust=True)
     assert not trusted.isolated and trusted.prepare(["true"], cwd=tmp_path).argv == ["true"]
+
+
+def test_a_command_can_join_a_running_sandbox_and_see_its_processes(tmp_path):
+    """How the fault checks' `lab stop crm` sees the PIDs a sandboxed `lab up` recorded."""
+    require_tool("bwrap", "apt install bubblewrap")
+    sandbox = Sandbox.create(tmp_path)
+    running = capture.start(
+        sandbox.prepare(["sh", "-c", "echo $$ > inner.pid; exec sleep 31"], cwd=tmp_path),
+        tmp_path / "log",
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "inner.pid").is_file() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        inner = psutil.Process(running.pid).children()[0].pid
+        spec = tmp_path / "sandbox.json"
+        spec.write_text(sandbox.joining(inner).to_json(), encoding="utf-8")
+        pid = (tmp_path / "inner.pid").read_text(encoding="utf-8").strip()
+        seen = subprocess.run(
+            [sys.executable, "-I", "-m", "lab.sandbox", str(spec), "--", "cat",
+             f"/proc/{pid}/cmdline"],
+            capture_output=True, timeout=30,
+        )  # fmt: skip
+        assert seen.returncode == 0, seen.stderr
+        assert seen.stdout.split(b"\0")[:2] == [b"sleep", b"31"]
+    finally:
+        running.stop()
