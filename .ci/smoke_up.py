@@ -20,8 +20,7 @@ import psutil
 
 from lab import procs
 from lab.net import bind_error, free_ports
-
-KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
+from lab.services import PORT_KEYS
 
 
 def lab(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -45,7 +44,7 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="lab-smoke-"))
     env = {
         **os.environ,
-        **dict(zip(KEYS, map(str, free_ports(len(KEYS))), strict=True)),
+        **dict(zip(PORT_KEYS, map(str, free_ports(len(PORT_KEYS))), strict=True)),
         "LAB_HOME": str(home / ".lab"),
         "LAB_ENV_FILE": str(home / ".env"),
         "CRM_TOKEN": "smoke-crm-token-0123456789",

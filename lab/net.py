@@ -6,6 +6,10 @@ from __future__ import annotations
 import socket
 import sys
 
+#: how a check's `observed` begins when nothing listened at a service's address (the lab was
+#: down): such a run says nothing of the learner's work (lab.exercises.progress)
+UNREACHABLE = "cannot connect to "
+
 
 def bind_error(host: str, port: int) -> OSError | None:
     """The error binding (host, port) gives, as a server would bind it; None when it is free."""

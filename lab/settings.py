@@ -173,6 +173,11 @@ class Settings(BaseSettings):
         return self.models_dir / "sample_model.joblib"
 
     @property
+    def skops_model_path(self) -> Path:
+        """The model file the lab loads (skops), beside the course's joblib file."""
+        return self.models_dir / "sample_model.skops"
+
+    @property
     def manifest_path(self) -> Path:
         return self.models_dir / "sample_model.json"
 

@@ -2,6 +2,7 @@
 
     [workspace]
     modules = ["M4"]        # the exercises this workspace holds (the learner's work)
+    course = ".course"      # the course it follows, when not the lab's (a release's copy)
     [processes]             # Procfile processes that run the learner's code; others: the lab's
     api = "python -m uvicorn app.main:app --host {API_HOST} --port {API_PORT}"
     [commands]              # one-step commands the checks and `lab up` may run in the workspace
@@ -27,7 +28,8 @@ from pathlib import Path
 from lab.settings import Settings, load_settings
 
 FILE_NAME = "workspace.toml"
-MODULE_IDS = ("M1", "M2", "M3", "M4", "M5", "M6")
+#: a module id of a course (its course.yml names them: M1..M6 in the lab's, any in another)
+MODULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,29}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -45,6 +47,7 @@ class Workspace:
     learner_processes: dict[str, str] = field(default_factory=dict)
     commands: dict[str, str] = field(default_factory=dict)
     python: str | None = None  # the interpreter that runs the learner's code (default: the lab's)
+    course: str | None = None  # the course folder, relative to the root (None: the lab's course)
 
     @property
     def toml_path(self) -> Path:
@@ -53,6 +56,11 @@ class Workspace:
     @property
     def env_file(self) -> Path:
         return self.root / ".env"
+
+    @property
+    def course_dir(self) -> Path | None:
+        """The course this workspace follows, when it names one (else the lab's)."""
+        return (self.root / self.course).resolve() if self.course else None
 
     def settings(self) -> Settings:
         """The settings of this workspace (its `.env`; the environment still wins)."""
@@ -166,16 +174,24 @@ def load(root: Path) -> Workspace:
         raise WorkspaceError(f"cannot read {path}: {exc}") from None
     section = doc.get("workspace", {})
     modules = section.get("modules", []) if isinstance(section, dict) else None
-    if not isinstance(modules, list) or not all(m in MODULE_IDS for m in modules):
+    if not isinstance(modules, list) or not all(
+        isinstance(m, str) and MODULE_ID.match(m) for m in modules
+    ):
         raise WorkspaceError(
-            f"{path}: [workspace] modules must be a list of {', '.join(MODULE_IDS)}"
+            f"{path}: [workspace] modules must be a list of the course's module ids (e.g. M1)"
         )
     python = section.get("python")
     if python is not None and not (isinstance(python, str) and python.strip()):
         raise WorkspaceError(f"{path}: [workspace] python must be the path of an interpreter")
+    course = section.get("course")
+    if course is not None and not (
+        isinstance(course, str) and course.strip() and ".." not in Path(course).parts
+    ):
+        raise WorkspaceError(f"{path}: [workspace] course must be a folder inside the workspace")
     return Workspace(
         root=root.resolve(),
         python=python,
+        course=course,
         modules=tuple(dict.fromkeys(modules)),
         learner_processes=_table(doc, "processes", path),
         commands=_table(doc, "commands", path),
@@ -199,6 +215,7 @@ def render(
     python: str | None = None,
     *,
     todos: Mapping[str, str] | None = None,
+    course: str | None = None,
 ) -> str:
     """workspace.toml text for these values (what `lab exercise start` writes); `todos` maps a
     section name to a comment line ending that section (what the learner is to add there)."""
@@ -208,6 +225,7 @@ def render(
         "[workspace]",
         f"modules = [{', '.join(_toml_str(m) for m in modules)}]",
         *([f"python = {_toml_str(python)}"] if python else []),
+        *([f"course = {_toml_str(course)}"] if course else []),
         *([todos["workspace"]] if "workspace" in todos else []),
         "",
         "# Procfile processes that run YOUR code; the lab runs the others (mlflow, crm, ...).",

@@ -51,7 +51,7 @@ TEMPLATE = r"""<!doctype html>
   </div>
   <p>project: <code>{{ r.project or r.project_dir }}</code></p>
   <p>{{ r.started_at }} · {{ "%.1f"|format(r.duration_seconds) }} s ·
-     {% if r.passed %}every criterion passes{% else %}not every criterion passes yet: see the hints below{% endif %}</p>
+     <span id="verdict">{{ verdict }}</span></p>
 </header>
 <main>
 {% for m in r.modules %}

@@ -161,6 +161,7 @@ def with_extra(
 
 
 def record_hidden(result: RunResult, hidden: dict[str, Any]) -> None:
-    """Note the instructor's checks in `result`; with some not run, it is never all passed."""
+    """Note the instructor's checks in `result`. `passed` stays what this run saw (every
+    criterion it graded passed); whether the instructor's checks ran is `hidden["ran"]`, and the
+    verdict (lab.acceptance.formats.verdict) says both."""
     result.hidden = hidden
-    result.passed = result.passed and (bool(hidden["ran"]) or not hidden["points"])

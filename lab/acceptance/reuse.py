@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.acceptance.checks.environment import SKIP_DIRS
+from lab.acceptance.checks.facts import Fact, Facts
 
 #: Folders whose files do not count: the ones the layout check skips (state, caches,
 #: environments), MLflow's local store too; dot-folders neither.
@@ -93,17 +94,15 @@ def state(python: Path | None, project: Path) -> str | None:
     return digest.hexdigest()
 
 
-_STATE_LOCK = threading.Lock()
+#: what every reusable check of the run depends on (`state`)
+STATE: Fact[str | None] = Fact("reuse:state")
 
 
 def key(kind: str, params: dict[str, Any], python: Path | None, project: Path,
-        memo: dict[str, Any]) -> str | None:  # fmt: skip
-    """One check's key: its kind and parameters, and the `state` (computed once per run and
-    kept in the run's `memo`, shared by the checks' threads)."""
-    with _STATE_LOCK:
-        if "reuse:state" not in memo:
-            memo["reuse:state"] = state(python, project)
-        found = memo["reuse:state"]
+        facts: Facts) -> str | None:  # fmt: skip
+    """One check's key: its kind and parameters, and the `state` (computed once per run, a
+    fact shared by the checks' threads)."""
+    found = facts.once(STATE, None, lambda: state(python, project))
     if found is None:
         return None
     return hashlib.sha256(json.dumps([kind, params, found], sort_keys=True).encode()).hexdigest()

@@ -24,7 +24,6 @@ from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
 from lab.acceptance.checks import CHECK_KINDS, Params
 from lab.acceptance.policy import Policy
 
-TOTAL_POINTS = 100
 COURSE_ID = r"^(?:A-M[1-9]\.[0-9]{1,2}|R-M[1-9]\.C[0-9]{1,2})$"
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 
@@ -50,6 +49,10 @@ class Criterion(_Strict):
     check: dict[str, Any]
     hint: str = Field(min_length=1)
     hint_zh_tw: str | None = None
+    #: what to do inside a learner's workspace, when `hint` names the lab's own commands
+    #: (`lab serve`, `lab train`) instead of the learner's
+    hint_workspace: str | None = None
+    hint_workspace_zh_tw: str | None = None
     timeout: float | None = Field(None, gt=0, le=7200)
     #: the course's acceptance ids this criterion grades (A-M4.2, R-M4.C3)
     course: list[Annotated[str, StringConstraints(pattern=COURSE_ID)]] = Field(default_factory=list)
@@ -58,15 +61,22 @@ class Criterion(_Strict):
     def kind(self) -> str:
         return str(self.check["kind"])
 
+    def what_to_do(self, lang: str = "en", in_workspace: bool = False) -> str:
+        """The hint in `lang` (English when it has no translation), for a workspace or not."""
+        if in_workspace and self.hint_workspace:
+            zh = self.hint_workspace_zh_tw
+            return zh if lang == "zh-TW" and zh else self.hint_workspace
+        return self.hint_zh_tw if lang == "zh-TW" and self.hint_zh_tw else self.hint
+
     def params(self) -> Params:
         found = CHECK_KINDS.get(self.kind)
         assert found is not None  # load_rubric checked it
         return found.params.model_validate({k: v for k, v in self.check.items() if k != "kind"})
 
     def effective_timeout(self) -> float:
+        """Its time budget: its `timeout:`, else its kind's (the one place this is worked out)."""
         found = CHECK_KINDS.get(self.kind)
-        default = found.params.default_timeout if found else Params.default_timeout
-        return self.timeout or default
+        return (found.params if found else Params).schedule.timeout_for(self.timeout)
 
 
 class Module(_Strict):
@@ -125,6 +135,9 @@ class Rubric(_Strict):
     version: Literal[1]
     title: str
     title_zh_tw: str
+    #: the maximum, when stated: the modules' points must add up to it (a typo guard); unstated,
+    #: the maximum is their sum, so it follows the course (4 modules or 9)
+    points: PositiveInt | None = None
     docs: Docs = Docs()
     badges: Badges
     policy: Policy = Policy()  # hidden_points, due, late_penalty_per_day (lab grade)
@@ -274,10 +287,11 @@ def _check_points(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> No
                 line_of(lines, ("modules", i, "points")),
                 module.id,
             )
-    if rubric.total_points != TOTAL_POINTS:
+    if rubric.points is not None and rubric.total_points != rubric.points:
         parts = ", ".join(f"{m.id} {m.points}" for m in rubric.modules)
         raise RubricError(
             path,
-            f"module points add up to {rubric.total_points} ({parts}), not {TOTAL_POINTS}",
-            line_of(lines, ("modules",)),
+            f"module points add up to {rubric.total_points} ({parts}), not {rubric.points} "
+            "(the rubric's `points`)",
+            line_of(lines, ("points",)),
         )

@@ -21,7 +21,7 @@ from lab.acceptance.checks import (
     Outcome,
     Status,
 )
-from lab.acceptance.checks._base import CheckKind, CheckKinds, short
+from lab.acceptance.checks._base import CheckKind, CheckKinds, Lane, short
 from lab.acceptance.results import SCHEMA, CriterionResult, ModuleResult, RunResult, base_versions
 from lab.acceptance.rubric import Criterion, Module, Rubric, anchor
 from lab.acceptance.scoring import Score, criterion_points, module_score
@@ -29,9 +29,8 @@ from lab.settings import lab_roots
 
 #: Extra seconds a check's thread gets past its own timeout before it is abandoned.
 GRACE_SECONDS = 2.0
-#: Checks of kinds marked `isolated` (they touch no live service: files, the project's
-#: interpreter, tools) or `concurrent` (they only read a live service, e.g. wait for
-#: Prometheus's next scrape) run this many at a time beside the live ones, started first.
+#: Checks of kinds scheduled early (Lane.ISOLATED, Lane.CONCURRENT; checks._base.Schedule)
+#: run this many at a time beside the live ones, started first.
 EARLY_WORKERS = 4
 
 
@@ -51,8 +50,8 @@ def run_criterion(
     kind = kinds.get(criterion.kind)
     if kind is None:  # load_rubric rejects these; kept for rubrics built in code
         return Outcome(Status.FAIL, f"unknown check kind {criterion.kind!r}"), 0.0
-    timeout = criterion.timeout or kind.params.default_timeout
-    ctx = dataclasses.replace(ctx, timeout=timeout)  # the memo dict stays shared
+    timeout = kind.params.schedule.timeout_for(criterion.timeout)
+    ctx = dataclasses.replace(ctx, timeout=timeout)  # the facts stay shared
     box: list[Outcome] = []
 
     def work() -> None:
@@ -81,7 +80,9 @@ def not_applicable(
         return {}
     found = {c.id: kinds.get(c.kind) for c in criteria}
     return {
-        cid: k.params.workspace_only for cid, k in found.items() if k and k.params.workspace_only
+        cid: why
+        for cid, k in found.items()
+        if k and (why := k.params.schedule.workspace_only) is not None
     }
 
 
@@ -96,7 +97,7 @@ def applicable(module: Module, ctx: CheckContext, kinds: CheckKinds = CHECK_KIND
 
 def _early(criterion: Criterion, registry: CheckKinds) -> bool:
     kind = registry.get(criterion.kind)
-    return bool(kind and (kind.params.isolated or kind.params.concurrent))
+    return bool(kind and kind.params.schedule.early)
 
 
 def _start_early(
@@ -114,7 +115,7 @@ def _start_early(
 
 def _concurrent(criterion: Criterion, registry: CheckKinds) -> bool:
     kind = registry.get(criterion.kind)
-    return bool(kind and kind.params.concurrent)
+    return bool(kind and kind.params.schedule.lane is Lane.CONCURRENT)
 
 
 def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcome:
@@ -123,9 +124,9 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
         params = kind.params.model_validate(
             {k: v for k, v in criterion.check.items() if k != "kind"}
         )
-        if kind.params.reusable and ctx.reuse is not None:
+        if kind.params.schedule.reusable and ctx.reuse is not None:
             kept_as = reuse.key(kind.name, params.model_dump(mode="json"), ctx.python,
-                                ctx.project_dir, ctx.memo)  # fmt: skip
+                                ctx.project_dir, ctx.facts)  # fmt: skip
             kept = ctx.reuse.get(kept_as) if kept_as else None
             if kept is not None:
                 return Outcome(Status.PASS, reuse.reused(kept))
@@ -178,7 +179,9 @@ def run_rubric(
             for c in module.criteria:
                 outcome, elapsed = done[c.id]
                 versions.update(outcome.facts)
-                results.append(_criterion_result(rubric, c, outcome, elapsed))
+                results.append(
+                    _criterion_result(rubric, c, outcome, elapsed, ctx.workspace is not None)
+                )
                 if c.id in early:  # reported now; live ones were reported as they ran
                     events.criterion_started(module, c)
                     events.criterion_done(module, results[-1])
@@ -198,7 +201,10 @@ def run_rubric(
             events.criterion_started(module, criterion)
             done[criterion.id] = run_criterion(criterion, ctx, kinds)
             outcome, elapsed = done[criterion.id]
-            events.criterion_done(module, _criterion_result(rubric, criterion, outcome, elapsed))
+            events.criterion_done(
+                module,
+                _criterion_result(rubric, criterion, outcome, elapsed, ctx.workspace is not None),
+            )
             finish(block=False)
     finish(block=True)
     total = Score(0, 0)
@@ -257,8 +263,12 @@ def _module_result(rubric: Rubric, module: Module, results: list[CriterionResult
 
 
 def _criterion_result(
-    rubric: Rubric, criterion: Criterion, outcome: Outcome, elapsed: float
+    rubric: Rubric, criterion: Criterion, outcome: Outcome, elapsed: float, in_workspace: bool
 ) -> CriterionResult:
+    """The result row; in a workspace the rubric's hint is the one naming the learner's commands."""
+    hint, hint_zh_tw = criterion.hint, criterion.hint_zh_tw
+    if in_workspace and criterion.hint_workspace:
+        hint, hint_zh_tw = criterion.hint_workspace, criterion.hint_workspace_zh_tw
     return CriterionResult(
         id=criterion.id,
         title=criterion.title,
@@ -268,8 +278,8 @@ def _criterion_result(
         status=outcome.status.value,
         points=criterion_points(criterion.weight, outcome.status),
         observed=outcome.observed,
-        hint=outcome.hint or criterion.hint,
-        hint_zh_tw=outcome.hint_zh_tw or (None if outcome.hint else criterion.hint_zh_tw),
+        hint=outcome.hint or hint,
+        hint_zh_tw=outcome.hint_zh_tw or (None if outcome.hint else hint_zh_tw),
         docs=f"{rubric.docs.en}#{anchor(criterion.id)}",
         docs_zh_tw=f"{rubric.docs.zh_tw}#{anchor(criterion.id)}",
         duration_seconds=round(elapsed, 3),

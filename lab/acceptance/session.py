@@ -21,6 +21,7 @@ from lab.acceptance.graded import GradedProject, project_settings, resolve
 from lab.acceptance.reuse import Store
 from lab.acceptance.rubric import Rubric, load_rubric
 from lab.sandbox import Sandbox
+from lab.services import GRADED
 from lab.settings import Settings
 
 __all__ = [
@@ -47,7 +48,7 @@ EXIT_ERRORED = 4  # none failed, some could not run (the grading environment)
 #: the exit codes of a run that graded (a result was written)
 GRADED_CODES = frozenset({EXIT_PASSED, EXIT_FAILED, EXIT_SKIPPED, EXIT_ERRORED})
 #: the services `lab check` grades, each by its URL (Targets: `<name>_url`)
-SERVICES = ("api", "crm", "mlflow", "prometheus", "grafana")
+SERVICES = GRADED
 
 
 class UnknownModule(ValueError):

@@ -73,7 +73,7 @@ def run(
     rate: float = 50.0,
     step: Callable[[str], None] = lambda _: None,
     keep: Path | None = None,
-    crm_key: Callable[[str], str] | None = None,
+    crm_key: Callable[[str, str], str] | None = None,
 ) -> ChaosResult:
     home = Path(tempfile.mkdtemp(prefix="lab-chaos-")) if keep is None else keep
     home.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ def run(
             _wait_healthy(urls[name] + HEALTH[name], RECOVERY_TIMEOUT, up)
     finally:
         _stop(up)
-    key = crm_key or _default_crm_key()
+    key = crm_key or _default_crm_key(env["CRM_TOKEN"])
     result = ChaosResult(
         seconds=seconds,
         rate=rate,
@@ -122,10 +122,11 @@ def run(
     return result
 
 
-def _default_crm_key() -> Callable[[str], str]:
+def _default_crm_key(secret: str) -> Callable[[str, str], str]:
+    """The CRM key the run's API derives for a request id and customer (with its CRM_TOKEN)."""
     from lab.integration.flow import crm_request_id
 
-    return crm_request_id
+    return lambda request_id, customer_id: crm_request_id(request_id, customer_id, secret)
 
 
 def _start_up(env: dict[str, str], home: Path, names: tuple[str, ...]) -> procs.Child:

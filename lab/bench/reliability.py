@@ -134,9 +134,11 @@ class LedgerFigures:
 
 
 def check_ledger(
-    results: list[load_mod.Sent], crm_db: Path, crm_key: Callable[[str], str]
+    results: list[load_mod.Sent], crm_db: Path, crm_key: Callable[[str, str], str]
 ) -> LedgerFigures:
-    """Match every 200 of /crm_segment_update against the CRM's segment_history rows."""
+    """Match every 200 of /crm_segment_update against the CRM's segment_history rows.
+
+    `crm_key(request_id, customer_id)` is the CRM idempotency key the API derived for it."""
     figures = LedgerFigures()
     db = sqlite3.connect(f"file:{crm_db.as_posix()}?mode=ro", uri=True)
     try:
@@ -158,7 +160,7 @@ def check_ledger(
         if r.kind != "crm" or r.status != 200 or not r.answer:
             continue
         figures.ok_answers += 1
-        key = crm_key(r.request_id)
+        key = crm_key(r.request_id, r.customer_id or "")
         answered.add(key)
         found = len(rows.get(key, ()))
         expected = 1 if r.answer.get("recorded", True) else 0

@@ -13,8 +13,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from lab.acceptance.session import EXIT_BAD_RUBRIC
-from lab.cli._common import console, err_console, get_settings
+from lab.cli._common import console, default_lang, default_rubric, err_console, get_settings
 from lab.cli.check_tables import coverage_table, module_table
+from lab.services import GRADED
 
 
 class RubricProblem(click.ClickException):
@@ -34,7 +35,7 @@ def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 
 
 def _default_lang() -> str:
-    return "zh-TW" if os.environ.get("LANG", "").lower().startswith(("zh_tw", "zh-tw")) else "en"
+    return default_lang()
 
 
 @click.command("check")
@@ -81,7 +82,7 @@ def _default_lang() -> str:
     "--rubric",
     "rubric_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Rubric file. [default: LAB_CONFIG_DIR/rubric.yml]",
+    help="Rubric file. [default: the course's (LAB_COURSE), else LAB_CONFIG_DIR/rubric.yml]",
 )
 @click.option(
     "--project-dir",
@@ -120,6 +121,12 @@ def _default_lang() -> str:
 )
 @click.option("--list-kinds", is_flag=True, help="List the check kinds a rubric may use, and exit.")
 @click.option(
+    "--coverage",
+    is_flag=True,
+    help="Also print the course-coverage table: each acceptance line of the course and the "
+    "criteria that grade it (long).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "junit", "github-summary"]),
@@ -132,7 +139,7 @@ def _default_lang() -> str:
     "--no-service",
     "not_graded",
     multiple=True,
-    type=click.Choice(["api", "crm", "mlflow", "prometheus", "grafana"]),
+    type=click.Choice(GRADED),
     help="Do not grade this service: its criteria are skipped (`lab grade`: an empty URL).",
 )
 @click.option(
@@ -157,7 +164,7 @@ def _default_lang() -> str:
     "only to the addresses .env names, so grading another lab hands it no secret).",
 )
 def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_path, project_dir,
-          python, fault_checks, api_log, lang, list_kinds, fmt, extra_rubric, not_graded,
+          python, fault_checks, api_log, lang, list_kinds, coverage, fmt, extra_rubric, not_graded,
           send_credentials, sandbox_spec, lab_home, **urls) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
@@ -196,7 +203,7 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
         html_path=html_path,
         run_tests=not no_tests,
         fresh=fresh,
-        rubric=rubric_path,
+        rubric=rubric_path or default_rubric(get_settings(), project_dir),
         extra_rubric=extra_rubric,
         project_dir=project_dir,
         python=python,
@@ -228,7 +235,8 @@ def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_pat
     )  # fmt: skip
     result = _run(rubric, ctx, list(session.modules), out, lang)
     record_hidden(result, session.hidden)
-    out.print(coverage_table(rubric, result, lang))
+    if coverage:  # the course's acceptance lines against the criteria: long, so asked for
+        out.print(coverage_table(rubric, result, lang))
     out.print(verdict(result), soft_wrap=True)
     # reports go where they always went: an exported LAB_HOME is the grader's own, and wins
     reports = base.reports_dir if "LAB_HOME" in os.environ else ctx.settings.reports_dir

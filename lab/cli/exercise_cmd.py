@@ -1,4 +1,4 @@
-"""`lab exercise list|start|status|verify` and `lab hint`: the learner's path through M1..M6."""
+"""`lab exercise list|start|status|verify`: the learner's path through M1..M6 (hints: hint_cmd)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import (
+    LabError,
+    console,
+    course_dir,
+    default_rubric,
+    get_settings,
+    lab_invocation,
+)
 
 if TYPE_CHECKING:
     from lab.exercises.course import Course
@@ -18,9 +25,8 @@ if TYPE_CHECKING:
 def _rubric():
     from lab.acceptance import RubricError, load_rubric
 
-    settings = get_settings()
     try:
-        return load_rubric(settings.LAB_CONFIG_DIR / "rubric.yml")
+        return load_rubric(default_rubric(get_settings()))
     except RubricError as exc:
         raise LabError(str(exc)) from None
 
@@ -39,11 +45,11 @@ def _workspace():
 
 
 def _course(explicit: Path | None = None) -> Course:
-    """The course of `--course`, else LAB_COURSE, else the lab's default course."""
+    """The course of `--course`, else the workspace's, else LAB_COURSE, else the lab's."""
     from lab.exercises import course
 
     try:
-        return course.load(explicit or get_settings().LAB_COURSE)
+        return course.load(explicit or course_dir(get_settings()))
     except course.CourseError as exc:
         raise LabError(str(exc)) from None
 
@@ -124,7 +130,10 @@ def start(module: str, dest: Path, course_dir: Path | None) -> None:
     console.print(f"task: {ws.root / exercise_.task_link()}")
     if settings is not None:
         console.print(f"API on {settings.api_url}, CRM on {settings.crm_url} (ports in .env)")
-    console.print(f"next: cd {dest} && lab up, then lab check -m {exercise_.id}")
+    lab = lab_invocation()
+    console.print(
+        f"next: cd {dest} && {lab} up, then {lab} check -m {exercise_.id}", soft_wrap=True
+    )
 
 
 @exercise.command("status")
@@ -184,20 +193,3 @@ def run_verify(modules: tuple[str, ...], keep: Path | None, of: Course) -> None:
             console.print(f"    [dim]{line}[/]", soft_wrap=True)
     if not all(o.ok for o in outcomes):
         sys.exit(1)
-
-
-@click.command("hint")
-@click.argument("criterion")
-def hint(criterion: str) -> None:
-    """The next hint (up to three) for a criterion, e.g. `lab hint M4.crm_record`; recorded."""
-    from lab.exercises import hints, progress
-
-    rubric = _rubric()
-    found = [c for m in rubric.modules for c in m.criteria if c.id.lower() == criterion.lower()]
-    if not found:
-        raise click.BadParameter(f"no criterion {criterion!r} in the rubric (see `lab check`)")
-    c = found[0]
-    ws = _workspace()
-    level = progress.use_hint(ws.root, c.id, hints.LEVELS) if ws else 1
-    console.print(f"[bold]{c.id}[/] {c.title} — hint {level}/{hints.LEVELS}")
-    console.print(hints.hint_text(c.id, level, c.hint, ws.root if ws else None), soft_wrap=True)

@@ -20,7 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from lab.cli._common import console, err_console, get_settings
+from lab.cli._common import console, default_rubric, err_console, get_settings
 from lab.cli.check_cmd import RubricProblem
 
 EXIT_BAD_ROSTER = 2
@@ -77,7 +77,7 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None):
 )  # fmt: skip
 @click.option(
     "--rubric", "rubric_path", type=click.Path(path_type=Path, dir_okay=False),
-    help="Rubric file. [default: LAB_CONFIG_DIR/rubric.yml]",
+    help="Rubric file. [default: the course's (LAB_COURSE), else LAB_CONFIG_DIR/rubric.yml]",
 )  # fmt: skip
 @click.option("--no-tests", is_flag=True, help="Skip the learners' test-suite criterion.")
 @click.option(
@@ -121,7 +121,7 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
     from lab.grading.roster import RosterError, read_roster, with_received
 
     settings = get_settings()
-    rubric_path = (rubric_path or settings.LAB_CONFIG_DIR / "rubric.yml").resolve()
+    rubric_path = (rubric_path or default_rubric(settings)).resolve()
     hidden_bytes = extra_rubric.read_bytes() if extra_rubric else None  # read once, here only
     try:
         rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric, hidden_bytes)

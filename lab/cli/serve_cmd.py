@@ -6,7 +6,7 @@ import os
 
 import click
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, get_settings, warn_in_workspace
 from lab.settings import SettingsError, require_secrets
 
 
@@ -26,7 +26,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the champion model: /predict, /health, /ready, /metrics, /admin/reload, /schema.
 
     The model comes from the MLflow registry (models:/MODEL_NAME@champion); when MLflow is
-    unreachable, from LAB_HOME/models/sample_model.joblib after its SHA-256 is verified. With
+    unreachable, from LAB_HOME/models/sample_model.skops (skops, after its SHA-256 is verified;
+    the .joblib beside it is the course's file and is never unpickled). With
     neither, the API still starts and /health says why. The alias is polled every
     MODEL_POLL_SECONDS and a new champion is swapped in without dropping a request.
 
@@ -37,6 +38,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """
     from lab import api
     from lab.serving import server
+
+    warn_in_workspace("serve")
 
     settings = get_settings()
     host = host or settings.API_HOST
@@ -58,6 +61,6 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     console.print(
         f"API on http://{shown}:{port} (docs /schema/swagger, metrics /metrics), "
         f"{workers} worker{'s' if workers > 1 else ''}; model {settings.MODEL_NAME}@champion "
-        f"from {settings.tracking_uri}, fallback {settings.model_path}"
+        f"from {settings.tracking_uri}, fallback {settings.skops_model_path}"
     )
     api.serve(settings, host=host, port=port, workers=workers)

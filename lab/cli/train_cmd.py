@@ -10,7 +10,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, get_settings, warn_in_workspace
 
 
 @click.command("train")
@@ -65,6 +65,7 @@ def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
     from lab.training import TrainOptions
     from lab.training import train as run_training
 
+    warn_in_workspace("train")
     settings: Settings = get_settings()
     if model_version is not None:
         try:
@@ -149,7 +150,7 @@ def _summary(r) -> None:
     console.print(f"model file: {r.model_path} (sha256 {r.sha256[:16]}…)", soft_wrap=True)
     console.print(f"manifest:   {r.manifest_path}", soft_wrap=True)
     if not r.installed:
-        console.print("sample_model.joblib still holds the champion (the API's offline fallback)")
+        console.print("sample_model.joblib and .skops still hold the champion (the API's fallback)")
     via = "the MLflow server" if r.tracking.via_server else r.tracking.uri
     console.print(f"tracked via {via}; run {r.run_id}", soft_wrap=True)
     if r.run_url:

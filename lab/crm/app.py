@@ -36,6 +36,7 @@ from lab.crm.runtime import CrmRuntime
 from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflictError
 from lab.settings import Settings, secret_problem
 from lab.web.http_metrics import prometheus_config
+from lab.web.json_body import JsonRequest
 from lab.web.problems import unexpected_handlers
 
 MAX_BODY_BYTES = 64 * 1024
@@ -95,6 +96,7 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=JsonRequest,  # too deep a JSON body: 400, not a RecursionError
         logging_config=None,
         exception_handlers=unexpected_handlers("CRM"),  # logged 500, no traceback in the answer
     )

@@ -118,4 +118,3 @@ class Health(_Strict):
     status: str
     customers: int
     history_rows: int
-    database: str

@@ -19,6 +19,7 @@ from lab.envfile import render as render_env
 from lab.exercises import course, source
 from lab.files import write_atomic
 from lab.net import bind_error
+from lab.services import PORT_KEYS
 from lab.settings import Settings
 
 API_COMMAND = (
@@ -34,8 +35,9 @@ M1_TODOS = {
     "python": 'after `python -m venv .venv` the lab finds .venv; else name one: python = "..."',
     "train": 'the one-step training command, e.g. train = "tox -e train"',
 }
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
-DEFAULT_PORTS = (8000, 8001, 5001, 9090, 3000)
+COURSE_COPY = ".course"  # a workspace's copy of its course (from a release)
+#: the lab's default ports, in PORT_KEYS order (the Settings defaults)
+DEFAULT_PORTS = tuple(int(Settings.model_fields[k].default) for k in PORT_KEYS)
 
 
 class WorkspaceExists(FileExistsError):
@@ -93,17 +95,22 @@ def _minimal_example() -> str:
     return "\n".join(lines) + "\n"
 
 
-def workspace_toml(module: str, solved: list[str]) -> str:
+def workspace_toml(module: str, solved: list[str], course_copy: str | None = None) -> str:
     """workspace.toml of a workspace: M1 solved names the interpreter and the training command;
-    an M1 starter leaves both to the learner (`lab check` never lends the lab's), with TODOs."""
+    an M1 starter leaves both to the learner (`lab check` never lends the lab's), with TODOs.
+    `course_copy`: the folder of the workspace holding its course (a release's)."""
     if "M1" in solved:
-        return workspace.render([module], {"api": API_COMMAND}, COMMANDS, sys.executable)
+        return workspace.render(
+            [module], {"api": API_COMMAND}, COMMANDS, sys.executable, course=course_copy
+        )
     commands = {k: v for k, v in COMMANDS.items() if k != "train"}
     todos = {
         "workspace": f"# TODO M1.python: {M1_TODOS['python']}",
         "commands": f"# TODO M1.train: {M1_TODOS['train']}",
     }
-    return workspace.render([module], {"api": API_COMMAND}, commands, todos=todos)
+    return workspace.render(
+        [module], {"api": API_COMMAND}, commands, todos=todos, course=course_copy
+    )
 
 
 def create(
@@ -114,9 +121,11 @@ def create(
     settings: Mapping[str, object] | None = None,
     git: bool = True,
     of: course.Course | None = None,
+    keep_course: bool = False,
 ) -> workspace.Workspace:
     """Write a new workspace for `module` of course `of` (default: the lab's) at `dest` (which
-    must not hold anything yet)."""
+    must not hold anything yet). `keep_course`: copy the course into the workspace (COURSE_COPY,
+    tracked) and name it in workspace.toml, as for a release, which the learner may not keep."""
     of = of or course.load()
     exercise = of.get(module)
     refuse_if_taken(dest)
@@ -126,22 +135,43 @@ def create(
         target = dest / Path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source.render(rel, text, solved), encoding="utf-8")
-    tasks = dest / "tasks"
-    tasks.mkdir(exist_ok=True)
-    for task in sorted(of.tasks_dir.glob("*.md")):
-        shutil.copyfile(task, tasks / task.name)
+    copy_fixtures(of, dest)
+    for folder in ("tasks", "teaching"):  # the tasks, and the module pages (objectives, why)
+        (dest / folder).mkdir(exist_ok=True)
+        for page in sorted((of.root / folder).glob("*.md")):
+            shutil.copyfile(page, dest / folder / page.name)
     values: dict[str, object] = {**free_ports(), **(settings or {})}
     (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
     if "M1" in solved:  # else writing .env is the learner's (M1)
         write_atomic(dest / ".env", env_text(values, secrets=True), mode=0o600)
     (dest / ".lab").mkdir(exist_ok=True)
-    (dest / workspace.FILE_NAME).write_text(workspace_toml(exercise.id, solved), encoding="utf-8")
+    copy = None
+    if keep_course:
+        copy = COURSE_COPY
+        skip = shutil.ignore_patterns(".git", "__pycache__", "*.pyc")
+        shutil.copytree(of.root, dest / copy, ignore=skip)
+    (dest / workspace.FILE_NAME).write_text(
+        workspace_toml(exercise.id, solved, copy), encoding="utf-8"
+    )
     if git:
-        _git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
+        git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
     return workspace.load(dest)
 
 
-def _git_init(dest: Path, message: str) -> None:
+def copy_fixtures(of: course.Course, dest: Path) -> list[str]:
+    """The course's fixture files (e.g. its fixture model), byte for byte, at the same path
+    in the workspace; their paths."""
+    for rel in of.fixtures:
+        source_path = of.root / rel
+        if not source_path.is_file():
+            raise course.CourseError(f"{of.root / course.FILE}: fixture {rel} does not exist")
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_path, target)
+    return list(of.fixtures)
+
+
+def git_init(dest: Path, message: str) -> None:
     """A repository with one commit, so `git diff` shows the learner's work; no git: skipped."""
     git = shutil.which("git")
     if git is None:

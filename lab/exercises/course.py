@@ -1,8 +1,9 @@
 """A course: a folder of data the lab reads, never code it imports.
 
-    course.yml      modules (order, titles, needs, services), `uses`, fixtures, `open`
+    course.yml      modules (order, titles, needs, services), `uses`, fixtures, `open`, `rubric`
     project/        the marked solution project (lab.exercises.source)
     tasks/          Mx.md and Mx.zh-TW.md per module
+    rubric.yml      the public rubric (the default course uses the lab's config/rubric.yml)
     instructor/     the instructor's part (hidden rubric, hidden mutants, hint policy)
 
 The default course ships with the lab (lab/courses/default/, package data). An instructor's own
@@ -69,6 +70,8 @@ class _CourseDoc(_Strict):
     modules: list[_ModuleDoc] = Field(min_length=1)
     uses: dict[str, list[str]] = Field(default_factory=dict)
     fixtures: list[str] = Field(default_factory=list)
+    #: the public rubric, a path inside the course (None: the lab's config/rubric.yml)
+    rubric: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> _CourseDoc:
@@ -85,9 +88,9 @@ class _CourseDoc(_Strict):
                 raise ValueError(f"uses: {cid!r} is not a criterion of one of the modules")
             if any(m not in ids for m in mods):
                 raise ValueError(f"uses: {cid} names a module the course does not have")
-        for rel in self.fixtures:
+        for rel in [*self.fixtures, *([self.rubric] if self.rubric else [])]:
             if Path(rel).is_absolute() or ".." in Path(rel).parts:
-                raise ValueError(f"fixtures: {rel!r} must be a path inside the course folder")
+                raise ValueError(f"{rel!r} must be a path inside the course folder")
         return self
 
 
@@ -114,6 +117,7 @@ class Course:
     #: criteria of one module that also grade another module's code (M3.served asks M2's /health)
     uses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fixtures: tuple[str, ...] = ()
+    rubric: str | None = None  # course.yml's `rubric` (None: the lab's)
 
     @property
     def project_dir(self) -> Path:
@@ -145,6 +149,10 @@ class Course:
     def uses_of(self, criterion: str) -> tuple[str, ...]:
         return self.uses.get(criterion, ())
 
+    def rubric_file(self, config_dir: Path) -> Path:
+        """The public rubric: the course's own, else `config_dir`/rubric.yml (the lab's)."""
+        return self.root / self.rubric if self.rubric else config_dir / "rubric.yml"
+
 
 def selected_dir(explicit: Path | None = None) -> Path:
     """The course folder: `explicit` (`--course` or Settings.LAB_COURSE), else the default."""
@@ -174,4 +182,6 @@ def load(root: Path | None = None) -> Course:
         Module(m.id, m.title, m.title_zh_tw, tuple(m.needs), tuple(m.services)) for m in doc.modules
     )
     uses = {cid: tuple(mods) for cid, mods in doc.uses.items()}
-    return Course(root, doc.title, doc.title_zh_tw, doc.open, modules, uses, tuple(doc.fixtures))
+    return Course(
+        root, doc.title, doc.title_zh_tw, doc.open, modules, uses, tuple(doc.fixtures), doc.rubric
+    )

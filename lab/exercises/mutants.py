@@ -15,9 +15,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lab.exercises import course, source
 from lab.sandbox import Sandbox, capture
@@ -41,8 +45,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "no test asserts that /predict answers a row of the wrong length with a 4xx",
         "沒有測試斷言 /predict 對長度錯誤的資料列回應 4xx",
         "app/main.py",
-        'raise ValidationException(f"row {i}: expected a list of {N_FEATURES} numbers")',
-        'raise RuntimeError(f"row {i}: expected a list of {N_FEATURES} numbers")',
+        'raise ValidationException(f"{exc}; send {EXAMPLE}") from None',
+        'raise RuntimeError(f"{exc}; send {EXAMPLE}") from None',
     ),
     Mutant(
         "counter_stuck",
@@ -75,8 +79,44 @@ MUTANTS: tuple[Mutant, ...] = (
 )
 
 
+#: the folder of the course's public tests, under tests/ (never graded as the learner's)
+PUBLIC_TESTS = "public"
+
+
 class MutantError(ValueError):
-    """A mutant's text is not found exactly once in the solution."""
+    """A mutant's text is not found exactly once in the solution, or a bad mutants file."""
+
+
+HIDDEN_FILE = "mutants.yml"  # in the course's instructor/ folder
+
+
+class _HiddenDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    what: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+    find: str = Field(min_length=1)
+    replace: str
+
+
+def hidden(of: course.Course) -> tuple[Mutant, ...]:
+    """The instructor's hidden mutants (instructor/mutants.yml; none without it). Never shown
+    to a learner: `lab grade` says only how many were caught."""
+    path = of.instructor_dir / HIDDEN_FILE
+    if not path.is_file():
+        return ()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        docs = [_HiddenDoc.model_validate(m) for m in (data.get("mutants") or [])]
+    except (OSError, yaml.YAMLError, AttributeError) as exc:
+        raise MutantError(f"{path}: cannot read it: {exc}") from None
+    except ValidationError as exc:
+        said = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise MutantError(f"{path}: {said}") from None
+    names = [d.name for d in docs]
+    if len(set(names)) != len(names) or set(names) & {m.name for m in MUTANTS}:
+        raise MutantError(f"{path}: a hidden mutant's name is used twice")
+    return tuple(Mutant(d.name, d.what, "", "", d.path, d.find, d.replace) for d in docs)
 
 
 @dataclass(frozen=True)
@@ -96,6 +136,8 @@ def solved_project(of: course.Course | None = None) -> dict[str, str]:
 
 
 def apply(files: dict[str, str], mutant: Mutant) -> dict[str, str]:
+    if mutant.path not in files:
+        raise MutantError(f"{mutant.name}: no file {mutant.path} in the solution")
     text = files[mutant.path]
     if text.count(mutant.find) != 1:
         raise MutantError(f"{mutant.name}: {mutant.find!r} is not once in {mutant.path}")
@@ -109,7 +151,13 @@ def _write(files: dict[str, str], dest: Path, tests: Path) -> None:
         target = dest / Path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    shutil.copytree(tests, dest / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+
+    def ignored(folder: str, names: list[str]) -> list[str]:
+        # the course's public tests (tests/public) are not the learner's: they catch nothing here
+        public = Path(folder) == tests and PUBLIC_TESTS in names
+        return [n for n in names if n == "__pycache__" or (public and n == PUBLIC_TESTS)]
+
+    shutil.copytree(tests, dest / "tests", ignore=ignored)
 
 
 @dataclass(frozen=True)
@@ -183,14 +231,19 @@ def run(
     timeout: float = 300,
     workers: int | None = None,
     of: course.Course | None = None,
+    which: Sequence[Mutant] | None = None,
     sandbox: Sandbox | None = None,
 ) -> list[MutantResult]:
-    """Run the project's tests/ against every mutant of the solution app, `workers` at a time
-    (default: one per CPU); `timeout` bounds each run. A run out of time is not caught."""
+    """Run the project's tests/ against each mutant of `which` (default: the public ones) of
+    the solution app, `workers` at a time (default: one per CPU); `timeout` bounds each run. A
+    run out of time is not caught."""
     tests = _tests_of(project_dir)
     python = python or sys.executable
     base = solved_project(of)
-    variants = [(m, apply(base, m)) for m in MUTANTS]  # a MutantError before any run
+    chosen = MUTANTS if which is None else which
+    variants = [(m, apply(base, m)) for m in chosen]  # a MutantError before any run
+    if not variants:
+        return []
     workers = workers or min(len(variants), os.cpu_count() or 1)
 
     def one(item: tuple[Mutant, dict[str, str]]) -> MutantResult:

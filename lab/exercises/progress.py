@@ -1,7 +1,9 @@
-"""`.lab/progress.json` of a workspace: per criterion, attempts, first pass, hints used.
+"""`.lab/progress.json` of a workspace: per criterion, attempts, first pass, hints used; per
+module, the latest self-check (`lab quiz`).
 
 {"version": 1, "criteria": {"M4.crm_record": {"attempts": 3, "first_pass": "2026-…",
- "last_status": "pass", "last_attempt": "2026-…", "hints_used": 1}}}
+ "last_status": "pass", "last_attempt": "2026-…", "hints_used": 1}},
+ "quizzes": {"M4": {"answers": [2, 1, 3], "correct": 2, "total": 3, "attempts": 1, "at": "…"}}}
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lab import workspace
-from lab.exercises.hints import todos
+from lab.exercises.hints import scan
 from lab.files import write_atomic
+from lab.net import UNREACHABLE
 
 FILE = Path(".lab") / "progress.json"
 
@@ -28,19 +31,31 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def read(root: Path) -> dict[str, dict[str, Any]]:
-    """Criterion id -> its record; a missing or unreadable file is an empty progress."""
+def _doc(root: Path, key: str) -> dict[str, dict[str, Any]]:
+    """The mapping under `key` of the file; a missing or unreadable file is empty."""
     try:
         doc = json.loads(path_of(root).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    criteria = doc.get("criteria") if isinstance(doc, dict) else None
-    return {k: v for k, v in (criteria or {}).items() if isinstance(v, dict)}
+    found = doc.get(key) if isinstance(doc, dict) else None
+    return {k: v for k, v in (found or {}).items() if isinstance(v, dict)}
 
 
-def _write(root: Path, criteria: Mapping[str, dict[str, Any]]) -> Path:
+def read(root: Path) -> dict[str, dict[str, Any]]:
+    """Criterion id -> its record; a missing or unreadable file is an empty progress."""
+    return _doc(root, "criteria")
+
+
+def _write(
+    root: Path,
+    criteria: Mapping[str, dict[str, Any]],
+    quizzes_: Mapping[str, dict[str, Any]] | None = None,
+) -> Path:
     target = path_of(root)
-    doc = {"version": 1, "criteria": dict(sorted(criteria.items()))}
+    kept = quizzes(root) if quizzes_ is None else quizzes_
+    doc: dict[str, Any] = {"version": 1, "criteria": dict(sorted(criteria.items()))}
+    if kept:
+        doc["quizzes"] = dict(sorted(kept.items()))
     write_atomic(target, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return target
 
@@ -49,6 +64,14 @@ def _entry(criteria: dict[str, dict[str, Any]], cid: str) -> dict[str, Any]:
     return criteria.setdefault(
         cid, {"attempts": 0, "first_pass": None, "last_status": None, "hints_used": 0}
     )
+
+
+def attempted(status: str, observed: str = "") -> bool:
+    """Whether a graded criterion is an attempt of the learner's: a check that could not run
+    (error), was skipped, or found nothing listening (the lab was down) says nothing of it."""
+    if status in ("skip", "error"):
+        return False
+    return not (status == "fail" and observed.startswith(UNREACHABLE))
 
 
 def record_statuses(root: Path, statuses: Iterable[tuple[str, str]]) -> Path:
@@ -66,11 +89,12 @@ def record_statuses(root: Path, statuses: Iterable[tuple[str, str]]) -> Path:
 
 
 def record_check_json(root: Path, result: Mapping[str, Any]) -> Path:
-    """Record a check.json (RunResult) document's criteria."""
+    """Record a check.json (RunResult) document's criteria that were attempts (`attempted`)."""
     statuses = [
         (str(c["id"]), str(c["status"]))
         for m in result.get("modules", [])
         for c in m.get("criteria", [])
+        if attempted(str(c["status"]), str(c.get("observed", "")))
     ]
     return record_statuses(root, statuses)
 
@@ -83,21 +107,42 @@ def after_check(project_dir: Path, result_json: str) -> str | None:
     result = json.loads(result_json)
     path = record_check_json(ws.root, result)
     lines = [f"progress: {path} (`lab exercise status` shows the path, `lab hint ID` helps)"]
-    for module in result.get("modules", []):
-        for c in module.get("criteria", []):
-            where = todos(ws.root, c["id"]) if c.get("status") != "pass" else []
-            if where:
-                lines.append(f"TODO {c['id']}: {', '.join(where)}")
+    failed = [c for m in result.get("modules", []) for c in m.get("criteria", [])]
+    failed = [c for c in failed if c.get("status") != "pass"]
+    index = scan(ws.root) if failed else None  # one pass over the workspace for every criterion
+    for c in failed:
+        where = index.of(c["id"]) if index is not None else []
+        if where:
+            lines.append(f"TODO {c['id']}: {', '.join(where)}")
     return "\n".join(lines)
 
 
-def use_hint(root: Path, cid: str, most: int) -> int:
-    """Count one more hint for `cid` (at most `most`); the level to show (1-based)."""
+def use_hint(root: Path, cid: str, most: int, level: int | None = None) -> int:
+    """Count one more hint for `cid` (at most `most`), or record that `level` was read; the
+    level to show (1-based). `hints_used` is the highest level read."""
     criteria = read(root)
     entry = _entry(criteria, cid)
-    entry["hints_used"] = min(int(entry.get("hints_used", 0)) + 1, most)
+    used = int(entry.get("hints_used", 0))
+    shown = min(level if level is not None else used + 1, most)
+    entry["hints_used"] = max(used, shown)
     _write(root, criteria)
-    return entry["hints_used"]
+    return shown
+
+
+def quizzes(root: Path) -> dict[str, dict[str, Any]]:
+    """Module -> its latest self-check (`lab quiz`): answers, correct, total, when."""
+    return _doc(root, "quizzes")
+
+
+def record_quiz(root: Path, module: str, answers: list[int], correct: int) -> Path:
+    """Record a module's self-check answers (1-based choices) beside the criteria."""
+    found = quizzes(root)
+    attempts = int(found.get(module, {}).get("attempts", 0)) + 1
+    found[module] = {
+        "answers": list(answers), "correct": correct, "total": len(answers),
+        "attempts": attempts, "at": _now(),
+    }  # fmt: skip
+    return _write(root, read(root), found)
 
 
 @dataclass(frozen=True)

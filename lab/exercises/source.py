@@ -22,11 +22,17 @@ from pathlib import Path
 from lab.exercises import course
 from lab.exercises.course import MODULE_ID
 
-#: any module id the course names (no module pattern is fixed: a course may have 4 or 9)
+#: any module id the course names (no module pattern is fixed: a course may have 4 or 9). A
+#: release's project marks the same regions `# BEGIN PART` / `# END PART` around the TODO line
+#: alone (lab.authoring.release): it holds no solution, and renders the same starters.
 BEGIN = re.compile(
-    rf"^(?P<indent>[ \t]*)# BEGIN SOLUTION (?P<id>{MODULE_ID}\.[a-z0-9_]+): (?P<task>.+?)\s*$"
+    rf"^(?P<indent>[ \t]*)# BEGIN (?:SOLUTION|PART) (?P<id>{MODULE_ID}\.[a-z0-9_]+): "
+    r"(?P<task>.+?)\s*$"
 )
-END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
+END = re.compile(r"^[ \t]*# END (?:SOLUTION|PART)\s*$")
+#: The course author's level-2 hint inside a region, in English or another language:
+#: `# HINT: text` / `# HINT zh-TW: text`. Left out of the solution's code and of every starter.
+HINT = re.compile(r"^[ \t]*# HINT(?: (?P<lang>[a-z]{2}(?:-[A-Z]{2})?))?: (?P<text>.+?)\s*$")
 #: Path segments stored under another name in the package (setuptools skips dot-files).
 DOT_PREFIX = "dot-"
 
@@ -43,7 +49,13 @@ class Region:
     indent: str
     begin: int  # 0-based line index of the BEGIN marker
     end: int  # 0-based line index of the END marker
-    code: tuple[str, ...]  # the solution's lines between the markers
+    code: tuple[str, ...]  # the solution's lines between the markers, `# HINT` lines left out
+    hints: tuple[tuple[str, str], ...] = ()  # (language, text) of its `# HINT` lines
+
+    def hint_lines(self, lang: str = "en") -> list[str]:
+        """The course author's hints in `lang` (English when none is in that language)."""
+        found = [text for language, text in self.hints if language == lang]
+        return found or [text for language, text in self.hints if language == "en"]
 
     @property
     def module(self) -> str:
@@ -54,8 +66,9 @@ class Region:
         where = f"tasks/{self.module}.md"
         message = f"{self.criterion}: {self.task}, see {where}"
         quoted = json.dumps(message, ensure_ascii=False)
-        if self.path.endswith(".py"):
+        if self.path.endswith(".py") and self.indent:
             return f"{self.indent}raise NotImplementedError({quoted})"
+        # a module-level Python region (e.g. `pytestmark`) stays importable: a comment
         if self.path.endswith(".json"):  # JSON has no comments: a panel whose query finds nothing
             return f'{self.indent}{{"title": {quoted}, "targets": [{{"expr": "TODO"}}]}}'
         return f"{self.indent}# TODO {message}"
@@ -93,14 +106,17 @@ def regions(path: str, text: str) -> list[Region]:
             if open_at is None:
                 raise MarkerError(f"{path}:{i + 1}: END SOLUTION without BEGIN")
             start, match = open_at
+            body = lines[start + 1 : i]
+            notes = [m for m in map(HINT.match, body) if m]
             found.append(
                 Region(
                     path, match["id"], match["task"], match["indent"], start, i,
-                    tuple(lines[start + 1 : i]),
+                    tuple(line for line in body if not HINT.match(line)),
+                    tuple((m["lang"] or "en", m["text"]) for m in notes),
                 )
             )  # fmt: skip
             open_at = None
-        elif "SOLUTION" in line and ("# BEGIN" in line or "# END" in line):
+        elif ("SOLUTION" in line or "PART" in line) and ("# BEGIN" in line or "# END" in line):
             raise MarkerError(f"{path}:{i + 1}: malformed marker (`# BEGIN SOLUTION Mx.id: task`)")
     if open_at is not None:
         raise MarkerError(f"{path}:{open_at[0] + 1}: BEGIN SOLUTION without END SOLUTION")
@@ -129,3 +145,8 @@ def all_regions(files: dict[str, str] | None = None) -> Iterator[Region]:
 def criteria_of(module: str, files: dict[str, str] | None = None) -> list[str]:
     """The criterion ids the module's regions name, in file order, each once."""
     return list(dict.fromkeys(r.criterion for r in all_regions(files) if r.module == module))
+
+
+def holds_solutions(root: Path) -> bool:
+    """Whether the project at `root` holds solution regions (a release's holds parts only)."""
+    return any("# BEGIN SOLUTION " in text for text in project_files(root).values())

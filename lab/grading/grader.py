@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -82,7 +83,7 @@ def _finish(
         elif chosen.penalty:
             status = "late"
         else:
-            status = "complete" if chosen.result and chosen.result["passed"] else "incomplete"
+            status = "complete" if chosen.result and _all_passed(chosen.result) else "incomplete"
     if chosen is not None and len(graded) > 1:
         others = [a for a in graded if a is not chosen]
         notes.append(
@@ -156,3 +157,9 @@ def _services(
             yield lab
         return
     yield None
+
+
+def _all_passed(result: dict[str, Any]) -> bool:
+    """Every criterion passed, the instructor's included when they weigh anything."""
+    hidden = result.get("hidden") or {}
+    return bool(result.get("passed")) and (bool(hidden.get("ran")) or not hidden.get("points"))

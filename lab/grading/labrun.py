@@ -22,8 +22,8 @@ import psutil
 from lab.grading.procs import Children
 from lab.net import free_ports
 from lab.sandbox import Sandbox, capture
+from lab.services import PORT_KEYS, SPECS
 
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
 #: What must answer (any HTTP status) before grading starts; the others are graded as found.
 WAIT_FOR = ("api", "crm", "mlflow")
 
@@ -74,13 +74,7 @@ def workspace_lab(
     ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))
     env = {"LAB_HOME": str(folder / ".lab"), "LAB_ENV_FILE": str(folder / ".env"),
            **{k: str(v) for k, v in ports.items()}}  # fmt: skip
-    urls = {
-        "api": f"http://127.0.0.1:{ports['API_PORT']}",
-        "crm": f"http://127.0.0.1:{ports['CRM_PORT']}",
-        "mlflow": f"http://127.0.0.1:{ports['MLFLOW_PORT']}",
-        "prometheus": f"http://127.0.0.1:{ports['PROMETHEUS_PORT']}",
-        "grafana": f"http://127.0.0.1:{ports['GRAFANA_PORT']}",
-    }
+    urls = {s.name: f"http://127.0.0.1:{ports[s.port_key]}" for s in SPECS}
     started = time.monotonic()
     cmd = [sys.executable, "-I", "-m", "lab", "up", "--quiet"]
     running = capture.start(sandbox.prepare(cmd, cwd=folder, env=env), log, cwd=folder)

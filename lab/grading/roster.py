@@ -24,7 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-SERVICES = ("api", "crm", "mlflow", "prometheus", "grafana")
+from lab.services import GRADED
+
+SERVICES = GRADED
 URL_COLUMNS = tuple(f"{s}_url" for s in SERVICES)
 LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

@@ -76,14 +76,18 @@ class SegmentUpdateResult:
 CRM_KEY_PREFIX = "api:"
 
 
-def crm_request_id(request_id: str) -> str:
+def crm_request_id(request_id: str, customer_id: str, secret: str) -> str:
     """The CRM idempotency key of the API's write for the caller's `request_id`.
 
-    Derived in a namespace of the API's own (a prefix no other writer uses, and a hash, so the
-    caller cannot choose the key): a request id sent in advance cannot block anybody else's
-    write (`lab segment` uses `<run id>-<customer>`), while a retry of the same request (same
-    X-Request-ID) gets the same key and writes once."""
-    digest = hashlib.blake2b(request_id.encode("utf-8"), digest_size=16, person=b"lab-api-crm-key")
+    A keyed BLAKE2b MAC (`key=` the API's `secret`, CRM_TOKEN) over the request id and the
+    customer id, in a namespace of the API's own (the `api:` prefix no other writer uses). A
+    caller who knows somebody else's X-Request-ID cannot compute that write's key (it needs the
+    secret), so cannot make it fail with 409; a request id sent in advance cannot block anybody
+    else's write (`lab segment` uses `<run id>-<customer>`); a retry of the same request (same
+    X-Request-ID, same customer) gets the same key and writes once."""
+    message = f"{request_id}\x1f{customer_id}".encode()
+    key = hashlib.sha256(secret.encode("utf-8")).digest()  # any length of secret fits BLAKE2b
+    digest = hashlib.blake2b(message, digest_size=16, key=key, person=b"lab-api-crm-key")
     return CRM_KEY_PREFIX + digest.hexdigest()
 
 
@@ -106,8 +110,10 @@ class SegmentUpdater:
         metrics: FlowMetrics,
         *,
         model_errors: tuple[type[Exception], ...] = (),
-    ):
+        key_secret: str,
+    ) -> None:
         self.crm = crm
+        self._key_secret = key_secret
         self.models = models
         self.rules = rules
         self.metrics = metrics
@@ -150,7 +156,7 @@ class SegmentUpdater:
 
         update = SegmentUpdate(
             segment=segment, model_version=model.label, probability=probability,
-            request_id=crm_request_id(rid),
+            request_id=crm_request_id(rid, customer_id, self._key_secret),
         )  # fmt: skip
         write = await self._crm_step(
             4, rid, "write to CRM", self.crm.put_segment(customer_id, update)

@@ -62,7 +62,12 @@ class SegmentFlowPlugin(InitPluginProtocol):
             return
         async with CrmClient(settings, observe=self.metrics.observe_call) as crm:
             app.state.segment_updater = SegmentUpdater(
-                crm, self.ctx.models, rules, self.metrics, model_errors=(ModelUnavailable,)
+                crm,
+                self.ctx.models,
+                rules,
+                self.metrics,
+                model_errors=(ModelUnavailable,),
+                key_secret=settings.CRM_TOKEN,
             )
             log.info(
                 "segment updates on", extra={"crm": crm.base_url, "segments": ",".join(rules.names)}
@@ -107,8 +112,8 @@ def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
     description="Reads the customer's features from the CRM, predicts the churn probability "
     "with the serving model, maps it to a segment (config/segments.yml) and writes it back "
     "(idempotent by the request id: a retry with the same X-Request-ID writes once; the CRM "
-    "key is derived from it in the API's own namespace). A history row is added only when "
-    "the segment or the model version changes (`recorded`). When the API listens beyond "
+    "key is a keyed hash of it, the customer id and the API's secret). A history row is added "
+    "only when the segment or the model version changes (`recorded`). When the API listens beyond "
     "loopback it needs `Authorization: Bearer <API_TOKEN>`. "
     "Errors: 400 invalid id, 404 unknown customer, 409 request id reused, 502 bad CRM answer, "
     "503 CRM or model unavailable, 504 CRM timeout.",

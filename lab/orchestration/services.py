@@ -1,32 +1,14 @@
-"""The lab's five processes: their Procfile names, addresses, health checks and links."""
+"""The lab's processes (lab.services) with the addresses the settings give them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from lab.net import url_host
+from lab.services import SPECS, ServiceSpec
 from lab.settings import Settings
 
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """What the lab knows about one Procfile process, independent of the settings."""
-
-    name: str  # the Procfile process name
-    title: str  # what a learner opens it for
-    key: str  # settings prefix: <key>_HOST, <key>_PORT
-    health_path: str
-    link_path: str = ""
-    tool: str | None = None  # the external binary it needs, if any
-
-
-SPECS: tuple[ServiceSpec, ...] = (
-    ServiceSpec("mlflow", "MLflow UI", "MLFLOW", "/health"),
-    ServiceSpec("crm", "CRM API docs", "CRM", "/health", "/schema"),
-    ServiceSpec("api", "API docs", "API", "/health", "/schema"),
-    ServiceSpec("prometheus", "Prometheus", "PROMETHEUS", "/-/ready", tool="prometheus"),
-    ServiceSpec("grafana", "dashboards", "GRAFANA", "/api/health", tool="grafana"),
-)
+__all__ = ["SPECS", "Service", "ServiceSpec", "services"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +25,7 @@ class Service:
 
     @property
     def port_key(self) -> str:
-        return f"{self.spec.key}_PORT"
+        return self.spec.port_key
 
     @property
     def base_url(self) -> str:
@@ -62,6 +44,5 @@ def services(settings: Settings, names: tuple[str, ...] | None = None) -> list[S
     """The services in start order (all, or those named), with host and port from `settings`."""
     chosen = [s for s in SPECS if names is None or s.name in names]
     return [
-        Service(s, getattr(settings, f"{s.key}_HOST"), getattr(settings, f"{s.key}_PORT"))
-        for s in chosen
+        Service(s, getattr(settings, s.host_key), getattr(settings, s.port_key)) for s in chosen
     ]

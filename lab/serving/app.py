@@ -48,6 +48,7 @@ from lab.serving.registry_client import RegistryClient
 from lab.settings import Settings
 from lab.web import problems
 from lab.web.http_metrics import prometheus_config
+from lab.web.json_body import JsonRequest
 from lab.web.request_id import request_id_middleware
 
 #: The detail of a too-large body (the framework's 413), naming the setting that bounds it.
@@ -113,6 +114,7 @@ def create_app(
         openapi_config=_openapi(),
         logging_config=None,
         request_max_body_size=settings.PREDICT_MAX_BODY_BYTES,
+        request_class=JsonRequest,  # too deep a JSON body: 400, not a RecursionError
         debug=False,
     )
 

@@ -1,6 +1,6 @@
 """Loading one model, from the MLflow registry or from the verified model file, and checking it.
 
-Both loaders are blocking (MLflow, disk, unpickling) and run in a worker thread; they either
+Both loaders are blocking (MLflow, disk, skops) and run in a worker thread; they either
 return a checked `LoadedModel` or raise `ModelLoadError` with a one-line reason.
 """
 
@@ -21,7 +21,7 @@ from lab import data
 from lab.ids import MODEL_VERSION_PATTERN
 from lab.serving.drift_window import DriftWindow, checked_reference
 from lab.serving.fastpath import Predictor, predictor_for
-from lab.training.manifest import ModelIntegrityError, load_verified, model_file, read_manifest
+from lab.training.manifest import ModelIntegrityError, load_verified, read_manifest, skops_file
 from lab.training.mlflow_registry import DRIFT_REFERENCE_ARTIFACT
 from lab.training.model_io import UnverifiedModelError, download_and_load
 
@@ -127,21 +127,24 @@ def checked_label(label: str, what: str) -> str:
 
 
 def load_file(manifest_path: Path) -> LoadedModel:
-    """The model file named by its manifest, unpickled only after its SHA-256 matches."""
+    """The skops file named by its manifest, loaded (skops, the lab's trusted types) only after
+    its SHA-256 matches the manifest's `skops_sha256`. The joblib file beside it is the course's:
+    the lab never unpickles it."""
     try:
         manifest = read_manifest(manifest_path)
         checked_label(manifest.label, f"the model file's manifest {manifest_path.name}")
-        model = load_verified(model_file(manifest, manifest_path), manifest.sha256)
+        path = skops_file(manifest, manifest_path)
+        model = load_verified(path, manifest.skops_sha256)
     except ModelIntegrityError as exc:
         raise ModelLoadError(str(exc)) from None
     return LoadedModel(
         label=manifest.label,
         registry_version=manifest.registry_version,
         source="file",
-        sha256=manifest.sha256,
+        sha256=manifest.skops_sha256,
         loaded_at=now_iso(),
         predictor=checked_predictor(model),
-        uri=str(manifest_path.parent / manifest.file),
+        uri=str(path),
         drift_reference=checked_reference(manifest.drift_reference, str(manifest_path)),
     )
 

@@ -5,8 +5,9 @@ Two slots: the champion (below) and the challenger (`lab.serving.challenger`, on
 `store.choose(customer_id)` is the model that answers a request. Where the champion comes from,
 in order:
 1. the MLflow registry's `models:/<MODEL_NAME>@champion`;
-2. when the registry is unreachable or has no champion: `<LAB_HOME>/models/sample_model.joblib`,
-   unpickled only after its SHA-256 matches `sample_model.json`;
+2. when the registry is unreachable or has no champion: `<LAB_HOME>/models/sample_model.skops`,
+   loaded with skops only after its SHA-256 matches `sample_model.json` (the `.joblib` beside it
+   is the course's file: never unpickled here);
 3. neither: the API still runs, `/health` says `model_loaded: false` and why, `/predict` is 503.
 
 A new model is loaded in a worker thread, checked, and swapped in with one assignment: a request
@@ -181,10 +182,10 @@ class ModelStore:
             # The registry went away or lost its alias: the model we have is still the best bet.
             return RefreshResult("unchanged", current, registry_reason)
         manifest_path = self._settings.manifest_path
-        if not manifest_path.exists() and not self._settings.model_path.exists():
+        if not manifest_path.exists() and not self._settings.skops_model_path.exists():
             reason = (
-                f"{registry_reason}; and there is no model file at {self._settings.model_path}: "
-                "run `lab train`"
+                f"{registry_reason}; and there is no model file at "
+                f"{self._settings.skops_model_path}: run `lab train`"
             )
             if current is None:
                 self.reason = reason
@@ -337,4 +338,4 @@ def _file_identity(manifest_path) -> tuple[str, str, str | None] | None:
         manifest = read_manifest(manifest_path)
     except ModelIntegrityError:
         return None
-    return manifest.sha256, manifest.label, manifest.registry_version
+    return manifest.skops_sha256, manifest.label, manifest.registry_version

@@ -1,9 +1,17 @@
-"""Model files: the joblib file, its manifest, and verified loading (SHA-256 before unpickling)."""
+"""Model files: the model in two formats, its manifest, and verified loading (skops only).
+
+`lab train` writes the fitted model twice beside one manifest:
+- `sample_model.joblib`: the course's file (its acceptance line names it; learners load it in
+  their own code). The lab itself never loads it: joblib unpickles.
+- `sample_model.skops`: the file the lab loads (the API's fallback when the registry is down),
+  with skops and the same trusted types as the registry path (`lab.training.model_io`).
+The manifest records both SHA-256 digests (`sha256` for the joblib file, `skops_sha256` for the
+skops file); a file is deserialized only from the bytes whose digest matched.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -13,6 +21,10 @@ from typing import Any
 import joblib
 
 from lab.files import sha256_file, write_atomic
+from lab.training.model_io import load_skops
+
+#: The file the lab loads (skops), beside the course's `sample_model.joblib`.
+SKOPS_FILE = "sample_model.skops"
 
 
 class ModelIntegrityError(RuntimeError):
@@ -34,7 +46,9 @@ class Manifest:
     tracking_uri: str | None = None
     champion: bool = False
     drift_reference: dict[str, Any] = field(default_factory=dict)
-    file: str = "sample_model.joblib"
+    file: str = "sample_model.joblib"  # the course's file (joblib): never loaded by the lab
+    skops_file: str = SKOPS_FILE  # the file the lab loads
+    skops_sha256: str = ""  # its SHA-256 ("" in a manifest older than the skops file)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -46,13 +60,22 @@ class Manifest:
 
 
 def dump_model(model: Any, path: Path) -> str:
-    """Write the model atomically; return its SHA-256."""
+    """Write the model atomically with joblib (the course's file); return its SHA-256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     joblib.dump(model, tmp)
     digest = sha256_file(tmp)
     tmp.replace(path)
     return digest
+
+
+def dump_skops(model: Any, path: Path) -> str:
+    """Write the model atomically with skops (the file the lab loads); return its SHA-256."""
+    import skops.io
+
+    payload = skops.io.dumps(model)
+    write_atomic(path, payload)
+    return hashlib.sha256(payload).hexdigest()
 
 
 def copy_atomic(src: Path, dst: Path) -> None:
@@ -74,11 +97,17 @@ def read_manifest(path: Path) -> Manifest:
 
 
 def load_verified(model_path: Path, expected_sha256: str) -> Any:
-    """Unpickle `model_path` only after its SHA-256 equals `expected_sha256`.
+    """Load the skops file `model_path` only after its SHA-256 equals `expected_sha256`, with
+    skops and the lab's trusted types (never pickle).
 
-    The file is read once: the bytes that were hashed are the bytes unpickled (no second open
-    by path in between, so the file cannot be swapped after the check).
+    The file is read once: the bytes that were hashed are the bytes loaded (no second open by
+    path in between, so the file cannot be swapped after the check).
     """
+    if not expected_sha256:
+        raise ModelIntegrityError(
+            f"the manifest records no SHA-256 for {model_path.name} (it predates the skops "
+            "file the lab loads): run `lab train` again"
+        )
     try:
         payload = model_path.read_bytes()
     except FileNotFoundError:
@@ -92,14 +121,13 @@ def load_verified(model_path: Path, expected_sha256: str) -> Any:
             f"{expected_sha256[:12]}…; the file is corrupt or was replaced: run `lab train` again"
         )
     try:
-        return joblib.load(io.BytesIO(payload))
-    except Exception as exc:  # a file that hashes right but does not load
+        return load_skops(payload)
+    except Exception as exc:  # a file that hashes right but does not load (untrusted types, ...)
         raise ModelIntegrityError(f"{model_path.name} does not load: {exc}") from None
 
 
-def model_file(manifest: Manifest, manifest_path: Path) -> Path:
-    """The model file a manifest names: a plain file name inside the manifest's folder."""
-    name = manifest.file
+def named_file(name: object, manifest_path: Path) -> Path:
+    """A file a manifest names: a plain file name inside the manifest's folder."""
     if (
         not isinstance(name, str)
         or not name
@@ -114,7 +142,18 @@ def model_file(manifest: Manifest, manifest_path: Path) -> Path:
     return manifest_path.parent / name
 
 
+def model_file(manifest: Manifest, manifest_path: Path) -> Path:
+    """The course's joblib file a manifest names (checked, never loaded by the lab)."""
+    return named_file(manifest.file, manifest_path)
+
+
+def skops_file(manifest: Manifest, manifest_path: Path) -> Path:
+    """The skops file a manifest names: the one the lab loads."""
+    return named_file(manifest.skops_file, manifest_path)
+
+
 def load_from_manifest(manifest_path: Path) -> tuple[Any, Manifest]:
+    """The model of the skops file the manifest names, verified against `skops_sha256`."""
     manifest = read_manifest(manifest_path)
-    model = load_verified(model_file(manifest, manifest_path), manifest.sha256)
+    model = load_verified(skops_file(manifest, manifest_path), manifest.skops_sha256)
     return model, manifest

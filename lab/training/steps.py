@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from lab import data, drift
 from lab.settings import Settings
 from lab.training import mlflow_registry, model_io, pipeline
-from lab.training.manifest import Manifest, copy_atomic, dump_model, write_manifest
+from lab.training.manifest import Manifest, copy_atomic, dump_model, dump_skops, write_manifest
 
 
 @dataclass(frozen=True)
@@ -162,16 +162,19 @@ def manifest_for(
 
 
 def install(settings: Settings, model: Any, manifest: Manifest) -> Installed:
-    """Write the version's model file and manifest (with the file's SHA-256) under
-    models/versions/N; copy them to sample_model.joblib (the API's fallback when MLflow is down)
-    for a champion, or when there is no model file yet."""
+    """Write the version's model files (joblib for the course, skops for the lab) and manifest
+    (with both SHA-256 digests) under models/versions/N; copy them to models/ (the API's
+    fallback when MLflow is down) for a champion, or when there is no model file yet."""
     run_dir = settings.models_dir / "versions" / str(manifest.registry_version)
-    manifest = replace(manifest, sha256=dump_model(model, run_dir / "sample_model.joblib"))
+    manifest = replace(
+        manifest,
+        sha256=dump_model(model, run_dir / manifest.file),
+        skops_sha256=dump_skops(model, run_dir / manifest.skops_file),
+    )
     write_manifest(manifest, run_dir / "sample_model.json")
     if manifest.champion or not settings.model_path.exists():
-        copy_atomic(run_dir / "sample_model.joblib", settings.model_path)
+        copy_atomic(run_dir / manifest.skops_file, settings.skops_model_path)
+        copy_atomic(run_dir / manifest.file, settings.model_path)
         write_manifest(manifest, settings.manifest_path)
         return Installed(manifest, True, settings.model_path, settings.manifest_path)
-    return Installed(
-        manifest, False, run_dir / "sample_model.joblib", run_dir / "sample_model.json"
-    )
+    return Installed(manifest, False, run_dir / manifest.file, run_dir / "sample_model.json")

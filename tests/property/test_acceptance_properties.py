@@ -116,7 +116,7 @@ def test_a_skip_earns_no_more_than_a_fail(case):
 
 @given(total=st.integers(1, 300).filter(lambda n: n != 100), seed=st.data())
 def test_module_points_not_adding_up_to_100_are_refused_naming_the_file_and_modules(total, seed):
-    data = seed.draw(rubric_data(total=total))
+    data = {**seed.draw(rubric_data(total=total)), "points": 100}
     try:
         as_rubric(data)
     except RubricError as exc:
@@ -127,6 +127,12 @@ def test_module_points_not_adding_up_to_100_are_refused_naming_the_file_and_modu
             assert f"{module['id']} {module['points']}" in message
     else:
         raise AssertionError(f"a rubric worth {total} points was accepted")
+
+
+@given(total=st.integers(1, 300), seed=st.data())
+def test_without_a_stated_maximum_the_rubric_is_worth_its_modules_points(total, seed):
+    rubric = as_rubric(seed.draw(rubric_data(total=total)))
+    assert rubric.total_points == total and rubric.points is None
 
 
 @given(data=rubric_data(), pick=st.data(), delta=st.integers(-50, 50).filter(bool))

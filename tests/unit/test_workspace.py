@@ -81,7 +81,9 @@ def test_command_is_an_argument_list_run_by_the_named_python(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("[workspace]\nmodules = ['M9']\n", "modules must be a list"),
+        ("[workspace]\nmodules = ['M9.x']\n", "modules must be a list"),
+        ("[workspace]\nmodules = [9]\n", "modules must be a list"),
+        ("[workspace]\nmodules = []\ncourse = '../elsewhere'\n", "course must be a folder"),
         ("[workspace\n", "cannot read"),
         ("[workspace]\nmodules = []\n[processes]\nApi = 'x'\n", "[processes]"),
         ("[workspace]\nmodules = []\n[processes]\napi = '{NOPE}'\n", "unknown placeholder"),
@@ -90,6 +92,13 @@ def test_command_is_an_argument_list_run_by_the_named_python(tmp_path: Path) -> 
 def test_a_bad_workspace_toml_says_what_is_wrong(tmp_path: Path, text: str, says: str) -> None:
     with pytest.raises(workspace.WorkspaceError, match=says.replace("[", r"\[")):
         workspace.load(write(tmp_path, text)).processes({}, load_settings(env_file=tmp_path / "x"))
+
+
+def test_a_workspace_may_hold_any_module_of_its_course_and_name_the_course(tmp_path: Path) -> None:
+    text = workspace.render(["W9"], {}, {}, course=".course")
+    ws = workspace.load(write(tmp_path, text))
+    assert ws.modules == ("W9",) and ws.course_dir == (tmp_path / ".course").resolve()
+    assert workspace.load(write(tmp_path / "b", workspace.render([], {}, {}))).course_dir is None
 
 
 def test_render_round_trips(tmp_path: Path) -> None:

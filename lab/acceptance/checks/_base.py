@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from lab.acceptance.checks.facts import Facts
 from lab.sandbox import Sandbox
 from lab.settings import Settings
 
@@ -80,7 +81,7 @@ class Targets:
 
 @dataclass
 class CheckContext:
-    """Everything a check may look at. `memo` carries answers between the criteria of one run."""
+    """Everything a check may look at. `facts` holds the answers the criteria of one run share."""
 
     settings: Settings
     targets: Targets
@@ -90,7 +91,7 @@ class CheckContext:
     timeout: float = 10.0
     #: secrets go to URLs settings do not name too (`--send-credentials`; acceptance.credentials)
     send_credentials: bool = False
-    memo: dict[str, Any] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
     #: the project's interpreter (None: none found; `python_note` says why / where it came from)
     python: Path | None = None
     python_note: str = ""
@@ -140,24 +141,60 @@ class CheckContext:
         return self.python
 
 
+def training_command(ctx: CheckContext) -> str:
+    """How the graded project trains, for a message: the lab's `lab train` outside a workspace,
+    the learner's own command inside one (never the lab's, which would write the same file)."""
+    if ctx.workspace is None:
+        return "`lab train`"
+    own = ctx.workspace.commands.get("train") or "python -m training.train"
+    return f"your training (`{own}`)"
+
+
+class Lane(enum.StrEnum):
+    """Where a kind's criteria run in a `lab check` run (lab.acceptance.runner)."""
+
+    #: one at a time, in rubric order (they call the API, count its requests, stop the CRM)
+    LIVE = "live"
+    #: touch no live service (files, the project's interpreter, tools): started first in a
+    #: pool beside the live ones, so a slow one does not hold up the run
+    ISOLATED = "isolated"
+    #: only read a live service and change nothing the others see (e.g. waiting for
+    #: Prometheus's next scrape): started before the isolated ones; a live criterion after one
+    #: in the rubric waits for it
+    CONCURRENT = "concurrent"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a check kind is scheduled: its lane, its time budget, whether a pass is kept."""
+
+    lane: Lane = Lane.LIVE
+    #: seconds a criterion of this kind may take (a criterion's `timeout:` wins)
+    timeout: float = 10.0
+    #: its pass depends only on the project's files and its interpreter's venv: `lab check`
+    #: reports it again while neither changed (lab.acceptance.reuse)
+    reusable: bool = False
+    #: why the kind grades exercise workspaces only (None: every project). Outside a workspace
+    #: its criteria are left out of the run (results `not_applicable`): they neither run nor
+    #: count in the maximum, so a project they cannot apply to loses nothing
+    workspace_only: str | None = None
+
+    @property
+    def early(self) -> bool:
+        """Started before the live criteria, beside them."""
+        return self.lane is not Lane.LIVE
+
+    def timeout_for(self, given: float | None) -> float:
+        """A criterion's time budget: its own `timeout:` when given, else the kind's."""
+        return given or self.timeout
+
+
 class Params(BaseModel):
     """A check kind's parameters in rubric.yml (beside `kind`); unknown keys are an error."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    default_timeout: ClassVar[float] = 10.0
-    #: True for kinds that touch no live service (files, the project's interpreter, tools):
-    #: they run beside the others, so a slow one does not hold up the run
-    isolated: ClassVar[bool] = False
-    #: True for kinds that only read a live service and change nothing the others see (e.g.
-    #: waiting for Prometheus's next scrape): they start first and run beside the others too
-    concurrent: ClassVar[bool] = False
-    #: Why the kind grades exercise workspaces only (None: it grades every project). Outside a
-    #: workspace its criteria are left out of the run (results `not_applicable`): they neither
-    #: run nor count in the maximum, so a project they cannot apply to loses nothing
-    workspace_only: ClassVar[str | None] = None
-    #: True for kinds whose pass depends only on the project's files and its interpreter's
-    #: venv: `lab check` reports it again while neither changed (lab.acceptance.reuse)
-    reusable: ClassVar[bool] = False
+    #: how the kind is scheduled (lane, time budget, reuse, workspaces only)
+    schedule: ClassVar[Schedule] = Schedule()
 
 
 CheckFunction = Callable[[Any, CheckContext], Outcome | str]

@@ -18,6 +18,7 @@ from lab.acceptance.checks._base import (
     describe_http_error,
     short,
 )
+from lab.net import UNREACHABLE
 
 #: Targets field -> (Procfile process, the verb that runs it alone)
 SERVICES = {
@@ -42,7 +43,17 @@ def service_of(ctx: CheckContext, url: str) -> tuple[str, str]:
 def refused(ctx: CheckContext, url: str) -> CheckFailed:
     base = "{0.scheme}://{0.netloc}".format(urlsplit(url))
     name, verb = service_of(ctx, url)
-    if name:
+    if name and ctx.workspace is not None and name in ctx.workspace.learner_processes:
+        # the learner's process: the lab's own verb (`lab serve`) would run the reference
+        hint = (
+            f"Nothing listens at {base}: your {name} runs with `lab up` (alone: "
+            f"`lab start {name}`; its command is workspace.toml's [processes] {name})."
+        )
+        zh = (
+            f"{base} 沒有服務在監聽：你的 {name} 由 `lab up` 啟動（只啟動它：`lab start {name}`；"
+            f"其指令是 workspace.toml 的 [processes] {name}）。"
+        )
+    elif name:
         hint = (
             f"Nothing listens at {base}: start the lab with `lab up` (this service alone: "
             f"`lab start {name}`, or `{verb}` in a terminal), or give its address."
@@ -53,7 +64,7 @@ def refused(ctx: CheckContext, url: str) -> CheckFailed:
         )
     else:
         hint, zh = f"Nothing listens at {base}: start that service.", f"{base} 沒有服務在監聽。"
-    return CheckFailed(f"cannot connect to {url}: nothing listens there", hint, zh)
+    return CheckFailed(f"{UNREACHABLE}{url}: nothing listens there", hint, zh)
 
 
 def call(

@@ -18,6 +18,7 @@ from lab.acceptance.checks._http import (
     server_error_hint,
     unexpected,
 )
+from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.graded import lab_checkout
 
@@ -35,16 +36,21 @@ def api_health(_params: Params, ctx: CheckContext) -> str:
     return f"model_loaded false, and says why: {_why(body)}"
 
 
+#: the API's /health answer
+HEALTH: Fact[dict[str, Any]] = Fact("health")
+
+
 def health(ctx: CheckContext) -> dict[str, Any]:
     """The /health answer (once per run), checked to hold a boolean `model_loaded`."""
-    if "health" in ctx.memo:
-        return ctx.memo["health"]
+    return ctx.facts.once(HEALTH, None, lambda: _health(ctx))
+
+
+def _health(ctx: CheckContext) -> dict[str, Any]:
     url = f"{ctx.targets.api_url}/health"
     with ctx.client() as client:
         body = get_json(ctx, client, url, "/health")
     if not isinstance(body, dict) or not isinstance(body.get("model_loaded"), bool):
         raise CheckFailed(f"/health has no boolean `model_loaded` field: {short(json.dumps(body))}")
-    ctx.memo["health"] = body
     return body
 
 

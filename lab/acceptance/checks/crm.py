@@ -14,6 +14,7 @@ from pydantic import Field
 from lab.acceptance import credentials
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, error_text, json_of, unexpected
+from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.ids import CUSTOMER_ID_PATTERN
 
@@ -24,14 +25,19 @@ class UpdateParams(Params):
     answer_field: str = "new_segment"
 
 
+#: the API's answer to one /crm_segment_update, by customer id
+SEGMENT_UPDATE: Fact[dict[str, Any]] = Fact("crm_segment_update")
+
+
 def segment_update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
     """POST the update once per run and customer; later criteria reuse the answer.
 
     The request carries a fresh X-Request-ID; the id the API used (its answer header, else the
     body's `request_id`, else the one sent) is kept in the answer as `_request_id`."""
-    key = f"crm_update:{params.customer_id}"
-    if key in ctx.memo:
-        return ctx.memo[key]
+    return ctx.facts.once(SEGMENT_UPDATE, params.customer_id, lambda: _update(params, ctx))
+
+
+def _update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
     url = f"{ctx.targets.api_url}{params.path}"
     sent = f"lab-check-{secrets.token_hex(6)}"
     with ctx.client() as client:
@@ -45,7 +51,6 @@ def segment_update(params: UpdateParams, ctx: CheckContext) -> dict[str, Any]:
             f"the answer has no `{params.answer_field}` string: {short(json.dumps(body), 120)}"
         )
     body["_request_id"] = response.headers.get("x-request-id") or body.get("request_id") or sent
-    ctx.memo[key] = body
     return body
 
 

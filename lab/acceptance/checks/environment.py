@@ -15,7 +15,15 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckError, CheckFailed, Params, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckError,
+    CheckFailed,
+    Lane,
+    Params,
+    Schedule,
+    short,
+)
 from lab.acceptance.checks._learner import run_project
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
@@ -82,7 +90,7 @@ def pyproject(ctx: CheckContext) -> dict[str, Any]:
 
 
 class PythonParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
 
 
 @CHECK_KINDS.kind("project_python", PythonParams)
@@ -124,9 +132,7 @@ def parsed(where: str, lines: list[str]) -> list[Requirement]:
 
 
 class DepsParams(Params):
-    isolated = True
-    reusable = True
-    default_timeout = 120.0
+    schedule = Schedule(Lane.ISOLATED, timeout=120.0, reusable=True)
 
 
 @CHECK_KINDS.kind("project_dependencies", DepsParams)
@@ -168,7 +174,7 @@ def dependencies_pinned(_params: PythonParams, ctx: CheckContext) -> str:
 
 
 class LayoutParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     areas: dict[str, list[str]] = Field(
         default_factory=lambda: {
             "serving": ["app", "serving", "api", "service"],
@@ -235,9 +241,7 @@ def project_layout(params: LayoutParams, ctx: CheckContext) -> str:
 
 
 class TrainParams(Params):
-    isolated = True
-    reusable = True
-    default_timeout = 180.0
+    schedule = Schedule(Lane.ISOLATED, timeout=180.0, reusable=True)
     flags: list[str] = Field(
         default_factory=lambda: [
             "--n_samples", "300", "--c_param", "0.5", "--model_version", "v0.0.1-check"

@@ -9,7 +9,16 @@ from typing import Any
 from dotenv import dotenv_values
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckFailed,
+    Lane,
+    Params,
+    Schedule,
+    short,
+    training_command,
+)
+from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.files import sha256_file
 from lab.settings import Settings, SettingsError, load_settings
@@ -18,7 +27,7 @@ PLACEHOLDERS = {"", "<generated>", "changeme", "change-me", "admin", "password",
 
 
 class EnvParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     secrets: list[str] = Field(
         default_factory=lambda: ["CRM_TOKEN", "ADMIN_TOKEN", "GRAFANA_ADMIN_PASSWORD"]
     )
@@ -59,13 +68,13 @@ def env_file(params: EnvParams, ctx: CheckContext) -> str:
     )
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
+def read_manifest(path: Path, train: str = "`lab train`") -> dict[str, Any]:
     """The manifest `lab train` writes beside the model (JSON: `file`, `sha256`, `label`,
     `registry_version`, ...), read here so the grader never imports the code it grades."""
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CheckFailed(f"no manifest at {path}: run `lab train`") from None
+        raise CheckFailed(f"no manifest at {path}: run {train}") from None
     except (OSError, ValueError) as exc:
         raise CheckFailed(f"manifest {path} is unreadable: {exc}") from None
     if not isinstance(found, dict):
@@ -87,11 +96,28 @@ def project_manifest(ctx: CheckContext) -> Path:
     return own
 
 
+#: the label of the model the project's last training wrote (its manifest's `label`)
+MODEL_LABEL: Fact[str | None] = Fact("model_label")
+
+
+def model_label(ctx: CheckContext) -> str | None:
+    """The manifest's label (None: no readable manifest, or no label in it)."""
+
+    def read() -> str | None:
+        try:
+            label = read_manifest(project_manifest(ctx)).get("label")
+        except CheckFailed:
+            return None
+        return None if label is None else str(label)
+
+    return ctx.facts.once(MODEL_LABEL, None, read)
+
+
 @CHECK_KINDS.kind("model_files")
 def model_files(_params: Params, ctx: CheckContext) -> str:
     """The model file and its manifest exist and the file's SHA-256 equals the manifest's."""
     manifest_path = project_manifest(ctx)
-    manifest = read_manifest(manifest_path)
+    manifest = read_manifest(manifest_path, training_command(ctx))
     model_path = manifest_path.parent / str(manifest.get("file", "sample_model.joblib"))
     if not model_path.is_file():
         raise CheckFailed(f"the manifest names {model_path}, which does not exist")
@@ -99,8 +125,7 @@ def model_files(_params: Params, ctx: CheckContext) -> str:
     expected = str(manifest.get("sha256"))
     if actual != expected:
         raise CheckFailed(f"{model_path.name} SHA-256 {actual[:12]}… ≠ manifest {expected[:12]}…")
-    label = manifest.get("label")
-    ctx.memo["model_label"] = label
+    label = model_label(ctx)
     return (
         f"{model_path.name} SHA-256 {actual[:12]}… matches the manifest "
         f"(label {label}, registry version {manifest.get('registry_version')})"

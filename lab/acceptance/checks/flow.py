@@ -19,6 +19,7 @@ from lab.acceptance.checks._base import (
     CheckError,
     CheckFailed,
     CheckSkipped,
+    Schedule,
     short,
 )
 from lab.acceptance.checks._http import call, error_text, unexpected
@@ -85,7 +86,7 @@ def flow_log(params: LogParams, ctx: CheckContext) -> str:
 
 
 class FaultParams(UpdateParams):
-    default_timeout = 120.0
+    schedule = Schedule(timeout=120.0)
     process: str = "crm"
     expect_status: int = 503
 

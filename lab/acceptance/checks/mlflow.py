@@ -8,8 +8,18 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Outcome, Params, Status, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckFailed,
+    Outcome,
+    Params,
+    Status,
+    short,
+    training_command,
+)
 from lab.acceptance.checks._http import call, json_of
+from lab.acceptance.checks.facts import Fact
+from lab.acceptance.checks.files import model_label
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
@@ -21,14 +31,21 @@ class RegistryParams(Params):
     label_tag: str = "version_label"
 
 
+#: (model name, its aliased version, facts), by (name, alias)
+CHAMPION: Fact[tuple[str, dict[str, Any], dict[str, str]]] = Fact("champion")
+
+
 def champion(
     params: RegistryParams, ctx: CheckContext
 ) -> tuple[str, dict[str, Any], dict[str, str]]:
     """(model name, the aliased model version, facts), looked up once per run."""
     name = params.model_name or ctx.settings.MODEL_NAME
-    key = f"alias:{name}@{params.alias}"
-    if key in ctx.memo:
-        return ctx.memo[key]
+    return ctx.facts.once(CHAMPION, (name, params.alias), lambda: _champion(name, params, ctx))
+
+
+def _champion(
+    name: str, params: RegistryParams, ctx: CheckContext
+) -> tuple[str, dict[str, Any], dict[str, str]]:
     base = ctx.targets.mlflow_url
     url = f"{base}/api/2.0/mlflow/registered-models/alias"
     with ctx.client() as client:
@@ -37,13 +54,12 @@ def champion(
     if response.status_code in (400, 404) and "error_code" in response.text:
         raise CheckFailed(
             f"MLflow has no model {name!r} with alias {params.alias!r} "
-            f"({_error_code(response)}); run `lab train`"
+            f"({_error_code(response)}); run {training_command(ctx)}"
         )
     body = json_of(response, "MLflow alias lookup")
     version = body.get("model_version") if isinstance(body, dict) else None
     if not isinstance(version, dict):
         raise CheckFailed(f"MLflow answered without a model_version: {short(str(body))}")
-    ctx.memo[key] = (name, version, facts)
     return name, version, facts
 
 
@@ -61,7 +77,8 @@ def mlflow_alias(params: RegistryParams, ctx: CheckContext) -> Outcome:
     if not label:
         raise CheckFailed(
             f"{name} version {version.get('version')} (@{params.alias}) has no "
-            f"`{params.label_tag}` tag; register it with `lab train --model_version LABEL`"
+            f"`{params.label_tag}` tag; register it with {training_command(ctx)} "
+            "and `--model_version LABEL`"
         )
     return Outcome(
         Status.PASS,
@@ -147,7 +164,7 @@ def model_served(params: RegistryParams, ctx: CheckContext) -> str:
         expected = tags_of(version).get(params.label_tag)
         source = f"MLflow's @{params.alias}"
     except CheckFailed:
-        expected, source = ctx.memo.get("model_label"), "the model file's manifest"
+        expected, source = model_label(ctx), "the model file's manifest"
     if expected and served != expected:
         raise CheckFailed(f"/health serves {served!r} but {source} is {expected!r}")
     return f"model_loaded true, serving {served!r} ({source}: {expected!r})"

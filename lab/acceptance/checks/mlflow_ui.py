@@ -9,7 +9,14 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, CheckSkipped, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckFailed,
+    CheckSkipped,
+    Lane,
+    Schedule,
+    short,
+)
 from lab.acceptance.checks._priority import run_low
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.checks.mlflow import RegistryParams, champion, tags_of
@@ -20,8 +27,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 
 class UiParams(RegistryParams):
-    isolated = True
-    default_timeout = 40.0
+    schedule = Schedule(Lane.ISOLATED, timeout=40.0)
     render_ms: int = Field(8000, ge=500, le=60000)  # virtual time the page gets to render
 
 

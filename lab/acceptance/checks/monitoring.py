@@ -19,6 +19,7 @@ from lab.acceptance.checks._base import (
     CheckSkipped,
     Outcome,
     Params,
+    Schedule,
     Status,
     describe_http_error,
     short,
@@ -30,7 +31,7 @@ UID = r"^[A-Za-z0-9_\-]{1,40}$"
 
 
 class PromParams(Params):
-    default_timeout = 30.0
+    schedule = Schedule(timeout=30.0)
     query: str = "prediction_requests_total"
     poll_seconds: float = Field(1.0, gt=0, le=10)
 

@@ -4,7 +4,7 @@ The broken services are the lab's mutants of the exercise's solved app (lab.exer
 their one owner): the learner's tests/ run beside the unmodified app first (tests that fail there
 catch nothing), then beside each mutant, at most `workers` at a time. The mutants are patches of
 the exercise's app, so the kind grades exercise workspaces only; elsewhere (e.g. the lab's own
-checkout) the criterion is left out of the run and of the maximum (see Params.workspace_only).
+checkout) the criterion is left out of the run and of the maximum (see Schedule.workspace_only).
 """
 
 from __future__ import annotations
@@ -18,20 +18,26 @@ from lab.acceptance.checks._base import (
     CheckError,
     CheckFailed,
     CheckSkipped,
+    Lane,
     Params,
+    Schedule,
     short,
 )
 from lab.acceptance.checks.kinds import CHECK_KINDS
-from lab.exercises import course, mutants
+from lab.exercises import course, mutants, source
 
 #: seconds kept back from the budget so the check answers before the runner gives up on it
 MARGIN = 5.0
 
 
 class MutantParams(Params):
-    isolated = True  # it runs the project's interpreter on copies; no live service
-    default_timeout = 300.0  # five runs of a small suite (the unmodified app and four mutants)
-    workspace_only = "the broken variants are patches of the exercise's app: workspaces only"
+    # it runs the project's interpreter on copies; no live service
+    # five runs of a small suite (the unmodified app and four mutants)
+    schedule = Schedule(
+        Lane.ISOLATED,
+        timeout=300.0,
+        workspace_only="the broken variants are patches of the exercise's app: workspaces only",
+    )
     #: mutant runs at a time (default: one per CPU, at most one per mutant)
     workers: int | None = Field(None, ge=1, le=16)
 
@@ -53,18 +59,22 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
     if not ctx.run_tests:
         raise CheckSkipped("skipped with --no-tests")
     if ctx.workspace is None:  # the runner leaves it out; a rubric built in code may not
-        raise CheckSkipped(MutantParams.workspace_only or "exercise workspaces only")
+        raise CheckSkipped(MutantParams.schedule.workspace_only or "exercise workspaces only")
     python = str(ctx.interpreter())
     if not ctx.project_file("tests").is_dir():
         raise CheckFailed(f"no tests/ folder in {ctx.project_dir}")
     deadline = time.monotonic() + ctx.timeout - MARGIN
     left = lambda: deadline - time.monotonic()  # noqa: E731
     try:
-        of = course.load(ctx.settings.LAB_COURSE)
+        of = course.load(ctx.workspace.course_dir or ctx.settings.LAB_COURSE)
     except course.CourseError as exc:
         raise CheckError(str(exc)) from None
+    if not source.holds_solutions(of.project_dir):
+        raise CheckSkipped(
+            "the course's solution stays with your instructor: `lab grade` grades M6.mutants"
+        )
     try:
-        base = mutants.baseline(ctx.project_dir, python, left(), of, ctx.sandbox)
+        base = mutants.baseline(ctx.project_dir, python, left(), of, sandbox=ctx.sandbox)
         if base.code is None:
             raise CheckError(f"the tests on the correct app did not finish: {base.summary}")
         if not base.passed:
@@ -76,7 +86,9 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
                 hint_zh_tw="先讓 `python -m pytest` 在正確的應用程式上通過（M6.tests），"
                 "再確認每個測試在它涵蓋的行為壞掉時會失敗。",
             )
-        results = mutants.run(ctx.project_dir, python, left(), params.workers, of, ctx.sandbox)
+        results = mutants.run(
+            ctx.project_dir, python, left(), params.workers, of, sandbox=ctx.sandbox
+        )
     except mutants.MutantError as exc:  # the lab's own bug (a unit test guards it)
         raise CheckError(f"the lab's mutants do not apply to its solution: {exc}") from None
     slow = [r.name for r in results if r.timed_out]

@@ -12,7 +12,15 @@ from pathlib import Path
 import yaml
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckError, CheckFailed, Params, short
+from lab.acceptance.checks._base import (
+    CheckContext,
+    CheckError,
+    CheckFailed,
+    Lane,
+    Params,
+    Schedule,
+    short,
+)
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 _LAUNCHERS = r"(?:(?:python3?|py) -m |uvx |pipx run |uv run )?"
@@ -27,7 +35,7 @@ def runs_command(script: str, tool: str) -> bool:
 
 
 class WorkflowParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     paths: list[str] = Field(
         default_factory=lambda: [".github/workflows/ci.yml", ".github/workflows/*.yml",
                                  ".github/workflows/*.yaml"]
@@ -86,8 +94,7 @@ def ci_workflow(params: WorkflowParams, ctx: CheckContext) -> str:
 
 
 class ContainerParams(Params):
-    isolated = True
-    default_timeout = 30.0
+    schedule = Schedule(Lane.ISOLATED, timeout=30.0)
     paths: list[str] = Field(default_factory=lambda: ["Dockerfile", "config/container/Dockerfile"])
     hadolint: bool = True
 

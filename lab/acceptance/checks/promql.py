@@ -17,8 +17,10 @@ from lab.acceptance.checks._base import (
     CheckContext,
     CheckError,
     CheckFailed,
+    Lane,
     Outcome,
     Params,
+    Schedule,
     Status,
     short,
 )
@@ -41,8 +43,8 @@ FRESH_SCRAPES = 2
 
 
 class TargetParams(Params):
-    concurrent = True  # it reads Prometheus only, and mostly waits for the next scrape
-    default_timeout = 30.0
+    # it reads Prometheus only, and mostly waits for the next scrape
+    schedule = Schedule(Lane.CONCURRENT, timeout=30.0)
     query: str = "prediction_requests_total"
     poll_seconds: float = Field(1.0, gt=0, le=10)
 
@@ -253,8 +255,7 @@ def dashboard_queries(_params: Params, ctx: CheckContext) -> str:
 
 
 class RulesParams(Params):
-    isolated = True
-    default_timeout = 20.0
+    schedule = Schedule(Lane.ISOLATED, timeout=20.0)
     paths: list[str] = Field(
         default_factory=lambda: [
             "config/prometheus/rules.yml",

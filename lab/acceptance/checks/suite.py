@@ -13,7 +13,9 @@ from lab.acceptance.checks._base import (
     CheckError,
     CheckFailed,
     CheckSkipped,
+    Lane,
     Params,
+    Schedule,
     short,
 )
 from lab.acceptance.checks._junit import graded_suite
@@ -25,8 +27,7 @@ _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error|errors|skipped).*?)\s*=*
 
 
 class SuiteParams(Params):
-    isolated = True
-    default_timeout = 1800.0
+    schedule = Schedule(Lane.ISOLATED, timeout=1800.0)
     #: the first of these that exist are run (tests/ when none does)
     paths: list[str] = Field(default_factory=lambda: ["tests/unit", "tests/property"], min_length=1)
     select: str = "not integration and not e2e"

@@ -6,15 +6,16 @@ from __future__ import annotations
 import ast
 import configparser
 import re
-import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
 
-from lab.acceptance.checks._base import CheckContext, CheckFailed, Params
+from lab.acceptance.checks._base import CheckContext, CheckFailed, Lane, Params, Schedule
+from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.exercises.mutants import PUBLIC_TESTS
 
 SERVICE_MARKERS = ("integration", "e2e")
 
@@ -51,17 +52,14 @@ def _module_marks(tree: ast.Module) -> set[str]:
     return found
 
 
-_LOCK = threading.Lock()
+#: the project's tests, by folder
+TESTS: Fact[list[FoundTest]] = Fact("tests")
 
 
 def collect(ctx: CheckContext, folder: str = "tests") -> list[FoundTest]:
     """Every `test_*` function (and method) of the project's test files, with its markers
     (read once per run)."""
-    with _LOCK:
-        key = f"tests:{folder}"
-        if key not in ctx.memo:
-            ctx.memo[key] = _collect(ctx, folder)
-        return ctx.memo[key]
+    return ctx.facts.once(TESTS, folder, lambda: _collect(ctx, folder))
 
 
 def _collect(ctx: CheckContext, folder: str) -> list[FoundTest]:
@@ -71,6 +69,8 @@ def _collect(ctx: CheckContext, folder: str) -> list[FoundTest]:
     found = []
     for path in sorted(root.rglob("*.py")):
         if not (path.name.startswith("test_") or path.name.endswith("_test.py")):
+            continue
+        if path.relative_to(root).parts[0] == PUBLIC_TESTS:  # the course's, not the learner's
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         try:
@@ -95,7 +95,7 @@ def _rel(ctx: CheckContext, t: FoundTest) -> str:
 
 
 class CoverageParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     areas: dict[str, str] = Field(
         default_factory=lambda: {
             "/health": r"/health\b",
@@ -164,7 +164,7 @@ def registered_markers(ctx: CheckContext) -> set[str]:
 
 
 class MarkerParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     markers: list[str] = Field(default_factory=lambda: list(SERVICE_MARKERS))
 
 
@@ -191,7 +191,7 @@ def service_tests_marked(params: MarkerParams, ctx: CheckContext) -> str:
 
 
 class IntegrationParams(Params):
-    isolated = True
+    schedule = Schedule(Lane.ISOLATED)
     flow: str = r"crm_segment_update"
     crm: str = r"/customers|crm"
 

@@ -21,6 +21,9 @@ from lab.settings import load_settings
 from tests.model_files import write_model
 from tests.support import LabProcess, free_ports, lab_env, wait_until
 
+#: The CRM_TOKEN `lab_env` gives every lab process (the API keys its CRM writes with it).
+CRM_TOKEN = lab_env(Path())["CRM_TOKEN"]
+
 pytestmark = pytest.mark.integration
 
 ROW = [24, 89.5, 5, 3, 30, 1, 2, 1, 12.5, 2]
@@ -82,7 +85,9 @@ def test_cust_test_007_is_updated_and_the_log_shows_four_steps(lab: Lab) -> None
     assert (record["model_version"], answer["model_version"]) == ("v-flow", "v-flow")
     history = httpx.get(f"{lab.crm_url}/customers/CUST_TEST_007/history").json()["items"]
     assert answer["recorded"] is True
-    assert history[0]["request_id"] == crm_request_id(answer["request_id"])  # the API's own key
+    assert history[0]["request_id"] == crm_request_id(
+        answer["request_id"], "CUST_TEST_007", CRM_TOKEN
+    )  # the API's own key
     assert history[0]["model_version"] == "v-flow"
     rid = answer["request_id"]
     steps = re.findall(rf"request_id={rid} msg=\"(step \d/4)", lab.api.log())
@@ -203,7 +208,7 @@ def test_crm_stopped_mid_run_gives_503_keeps_predict_and_restart_keeps_data(lab:
 
     lab.start_crm("crm-restarted")
     written = [
-        crm_request_id(a.json()["request_id"])
+        crm_request_id(a.json()["request_id"], a.json()["customer_id"], CRM_TOKEN)
         for a in answers
         if a.status_code == 200 and a.json()["recorded"]
     ]

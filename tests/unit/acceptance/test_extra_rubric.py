@@ -12,6 +12,7 @@ import pytest
 from lab.acceptance import RubricError, load_rubric
 from lab.acceptance.checks import Status
 from lab.acceptance.extra import load_extra_rubric, merge, record_hidden, with_extra
+from lab.acceptance.formats import verdict
 from lab.acceptance.policy import Policy
 from lab.acceptance.scoring import total_score
 
@@ -101,17 +102,22 @@ def test_an_unknown_kind_or_parameter_is_refused(public, tmp_path):
         load_extra_rubric(path, public)
 
 
-def test_without_the_extra_rubric_the_run_never_counts_as_all_passed(public):
+def test_without_the_extra_rubric_the_run_says_the_instructors_checks_did_not_run(public):
+    """At full marks the report tells the truth: every criterion it graded passed (`passed`),
+    and the instructor's checks did not run here (`hidden.ran`), which the verdict says."""
     _, hidden = with_extra(public, None)
     assert hidden == {"points": 10, "ran": False, "criteria": []}
 
     class Result:
         passed = True
         hidden: ClassVar[dict] = {}
+        counts: ClassVar[dict] = {"pass": 6, "fail": 0, "skip": 0, "error": 0}
 
     result = Result()
     record_hidden(result, hidden)  # type: ignore[arg-type]
-    assert result.passed is False and result.hidden["points"] == 10
+    assert result.passed is True and result.hidden == {"points": 10, "ran": False, "criteria": []}
+    said = verdict(result)  # type: ignore[arg-type]
+    assert said.startswith("every public criterion passes") and "did not run here" in said
 
 
 def test_policy_penalty_per_started_day():

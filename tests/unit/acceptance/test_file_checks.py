@@ -11,7 +11,7 @@ from sklearn.dummy import DummyClassifier
 
 from lab.acceptance.checks import CheckFailed, CheckSkipped
 from lab.acceptance.checks._base import Params
-from lab.acceptance.checks.files import EnvParams, env_file, model_files
+from lab.acceptance.checks.files import MODEL_LABEL, EnvParams, env_file, model_files
 from lab.acceptance.checks.project import (
     ContainerParams,
     WorkflowParams,
@@ -102,7 +102,7 @@ def test_model_files_pass_when_the_hash_matches(make_ctx, settings):
     ctx = make_ctx()
     observed = model_files(Params(), ctx)
     assert "matches the manifest (label v1.2.0-stable, registry version 3)" in observed
-    assert ctx.memo["model_label"] == "v1.2.0-stable"
+    assert ctx.facts.known(MODEL_LABEL) == "v1.2.0-stable"  # the label the manifest names
 
 
 def test_model_files_fail_on_a_replaced_file_or_no_manifest(make_ctx, settings):

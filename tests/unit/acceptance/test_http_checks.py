@@ -62,8 +62,8 @@ def test_health(ctx):
 
 
 def make_fresh(ctx):
-    """The same context without the answers memoised by earlier criteria."""
-    ctx.memo.clear()
+    """The same context without the facts earlier criteria found."""
+    ctx.facts.forget()
     return ctx
 
 
@@ -386,3 +386,18 @@ def test_prometheus_fails_once_two_fresh_scrapes_lack_the_series(make_ctx):
     with pytest.raises(CheckFailed, match=r"no series for .* in 2 scrapes since"):
         prometheus_target(TargetParams(poll_seconds=0.05), ctx)
     assert targets.call_count == 3  # the first scrape seen predates the check: not counted
+
+
+@respx.mock
+def test_model_served_reads_the_manifest_label_itself_whatever_ran_before(ctx, settings):
+    """MLflow unreachable: the label expected is the model manifest's, read by the check that
+    needs it (no earlier model_files criterion has to have run and left it behind)."""
+    from lab.acceptance.checks.mlflow import model_served
+
+    settings.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.manifest_path.write_text(json.dumps({"label": "v2.0.0"}), encoding="utf-8")
+    respx.get(url__startswith=MLFLOW).mock(side_effect=httpx.ConnectError("refused"))
+    respx.get(f"{API}/health").respond(200, json={"model_loaded": True, "model_version": "v1"})
+    seen = r"serves 'v1' but the model file's manifest is 'v2\.0\.0'"
+    with pytest.raises(CheckFailed, match=seen):
+        model_served(RegistryParams(), ctx)

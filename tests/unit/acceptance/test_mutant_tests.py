@@ -52,7 +52,7 @@ def test_the_segment_is_put_to_the_crm():
     async def write():
         client = CrmClient("http://crm.test", "token", httpx.MockTransport(crm))
         try:
-            await client.write_segment("C1", "high_risk", 0.9, "v1")
+            await client.write_segment("C1", "high_risk", 0.9, "v1", "r1")
         finally:
             await client.close()
 

@@ -223,7 +223,7 @@ def test_lab_check_exits_4_on_an_error_and_names_the_project(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "200")
     done = CliRunner().invoke(
-        main, ["check", "--rubric", "rubric.yml", "--json", str(tmp_path / "c.json"),
+        main, ["check", "--rubric", "rubric.yml", "--coverage", "--json", str(tmp_path / "c.json"),
                "--badges", str(tmp_path / "b"), "--html", str(tmp_path / "r.html")],
     )  # fmt: skip
     assert done.exit_code == 4, done.output

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from lab.acceptance.checks import CheckFailed, Params, Status
-from lab.acceptance.checks._base import CheckKinds
+from lab.acceptance.checks._base import CheckKinds, Schedule
+from lab.acceptance.checks.facts import Facts
 from lab.acceptance.reuse import KEEP, Store
 from lab.acceptance.reuse import key as run_key
 from lab.acceptance.rubric import Criterion
@@ -40,7 +41,7 @@ def project(tmp_path: Path) -> Path:
 
 def key(kind: str, params: dict, python: Path | None, project: Path) -> str | None:
     """The key in a run of its own (a new `lab check`: nothing memoized yet)."""
-    return run_key(kind, params, python, project, {})
+    return run_key(kind, params, python, project, Facts())
 
 
 def _bump(path: Path) -> None:
@@ -77,11 +78,11 @@ def test_the_key_follows_the_project_and_the_venv(project: Path) -> None:
 
 def test_one_run_reads_the_project_once_for_all_its_checks(project: Path) -> None:
     python = _venv(project / ".venv")
-    memo: dict = {}
-    train = run_key("train_command", {}, python, project, memo)
+    facts = Facts()
+    train = run_key("train_command", {}, python, project, facts)
     _bump(project / "training" / "train.py")  # during the run: the next run sees it
-    assert run_key("train_command", {}, python, project, memo) == train
-    deps = run_key("project_dependencies", {}, python, project, memo)
+    assert run_key("train_command", {}, python, project, facts) == train
+    deps = run_key("project_dependencies", {}, python, project, facts)
     assert deps not in (None, train)
     assert key("train_command", {}, python, project) != train
 
@@ -114,7 +115,7 @@ def test_the_store_keeps_the_newest_passes_and_survives_a_bad_file(tmp_path: Pat
 
 
 class Reusable(Params):
-    reusable = True
+    schedule = Schedule(reusable=True)
     answer: str = "pass"
 
 

@@ -29,15 +29,17 @@ def test_the_shipped_rubric_has_m1_to_m6_worth_100(shipped):
     assert len(shipped.sha256) == 64 and shipped.source == str(SHIPPED)
 
 
-def test_m6_grades_what_the_tests_catch_within_its_15_points(shipped):
+def test_m6_grades_what_the_tests_catch_within_its_20_points(shipped):
     m6 = shipped.module("M6")
     weights = {c.id.split(".")[1]: c.weight for c in m6.criteria}
-    assert weights == {"tests": 3, "coverage": 2, "mutants": 3, "markers": 2, "integration": 2,
-                       "ci": 3}  # fmt: skip
-    assert m6.points == sum(weights.values()) == 15
+    assert weights == {"tests": 9, "coverage": 2, "mutants": 2, "markers": 2, "integration": 3,
+                       "ci": 2}  # fmt: skip
+    assert m6.points == sum(weights.values()) == 20
     mutants = next(c for c in m6.criteria if c.id == "M6.mutants")
     assert mutants.kind == "tests_catch_mutants" and mutants.course == ["A-M6.3", "R-M6.C1"]
-    assert mutants.params().workspace_only  # left out (and of the maximum) outside a workspace
+    assert (
+        mutants.params().schedule.workspace_only
+    )  # left out (and of the maximum) outside a workspace
 
 
 #: The course's acceptance ids (course-acceptance.md): 18 README lines, 23 rubric criteria.
@@ -157,8 +159,8 @@ def test_a_missing_field_names_the_criterion_line(tmp_path):
 def test_a_duplicate_key_is_an_error_not_silently_the_last_one(tmp_path):
     path = shipped_with(
         tmp_path,
-        "    points: 20\n    criteria:\n      - id: M2.up",
-        "    points: 20\n    points: 25\n    criteria:\n      - id: M2.up",
+        "    points: 18\n    criteria:\n      - id: M2.up",
+        "    points: 18\n    points: 25\n    criteria:\n      - id: M2.up",
     )
     with pytest.raises(RubricError, match=r"'points' appears twice") as err:
         load_rubric(path)

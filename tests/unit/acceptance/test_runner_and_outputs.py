@@ -12,7 +12,7 @@ import pytest
 
 from lab.acceptance import RunResult, Status, load_rubric, render_html, run_rubric, write_badges
 from lab.acceptance.checks import CheckFailed, Params
-from lab.acceptance.checks._base import CheckKinds
+from lab.acceptance.checks._base import CheckKinds, Lane, Schedule
 from lab.acceptance.rubric import Criterion
 from lab.acceptance.runner import Events, docs_base, run_criterion
 from lab.settings import default_config_dir
@@ -179,7 +179,7 @@ def test_each_check_gets_its_own_timeout(make_ctx):
     ctx = make_ctx()
     run_criterion(criterion("records", timeout=7), ctx, registry)
     run_criterion(criterion("records"), ctx, registry)
-    assert seen == [7, Params.default_timeout] and ctx.timeout == 5.0
+    assert seen == [7, Params.schedule.timeout] and ctx.timeout == 5.0
 
 
 # ---- scheduling: slow isolated checks do not hold up the live ones --------------------------
@@ -192,10 +192,10 @@ def test_live_checks_run_without_waiting_for_a_slow_isolated_one(project, make_c
     slow_started, live_ran = threading.Event(), threading.Event()
 
     class Isolated(Params):
-        isolated = True
+        schedule = Schedule(Lane.ISOLATED)
 
     class Concurrent(Params):
-        concurrent = True
+        schedule = Schedule(Lane.CONCURRENT)
 
     @registry.kind("slow_isolated", Isolated)
     def slow_isolated(_params: Params, _ctx) -> str:

@@ -10,6 +10,12 @@ from lab.crm.store import CustomerStore
 from lab.integration.flow import crm_request_id
 from lab.observability.load import Sent
 
+SECRET = "test-crm-token-0000"
+
+
+def key(request_id: str, customer_id: str) -> str:
+    return crm_request_id(request_id, customer_id, SECRET)
+
 
 def crm(rid: str, status: int | None, customer: str = "CUST001", **answer) -> Sent:
     return Sent("crm", status, 0.01, rid, customer, {"recorded": True, **answer} if answer or
@@ -18,7 +24,7 @@ def crm(rid: str, status: int | None, customer: str = "CUST001", **answer) -> Se
 
 def write(store: CustomerStore, rid: str, segment: str, customer: str = "CUST001") -> bool:
     update = SegmentUpdate(segment=segment, model_version="v1", probability=0.5,
-                           request_id=crm_request_id(rid))  # fmt: skip
+                           request_id=crm_request_id(rid, customer, SECRET))  # fmt: skip
     return store.apply(customer, update).recorded
 
 
@@ -40,10 +46,10 @@ def test_every_200_matches_its_rows_and_a_lost_or_doubled_write_shows(tmp_path: 
     finally:
         store.close()
     results = [crm("a", 200, recorded=True), crm("b", 200, recorded=False), crm("c", None)]
-    ledger = reliability.check_ledger(results, tmp_path / "crm.db", crm_request_id)
+    ledger = reliability.check_ledger(results, tmp_path / "crm.db", key)
     assert (ledger.ok_answers, ledger.matched, ledger.written_without_200) == (2, 2, 1)
     assert ledger.clean
     lost = reliability.check_ledger(
-        [*results, crm("d", 200, recorded=True)], tmp_path / "crm.db", crm_request_id
+        [*results, crm("d", 200, recorded=True)], tmp_path / "crm.db", key
     )
     assert lost.lost == 1 and not lost.clean

@@ -171,3 +171,11 @@ def test_a_criterion_for_workspaces_only_is_named_and_not_counted_elsewhere(proj
     assert ran.exit_code == 0, ran.output  # nothing left out is a skip or a fail
     assert "total 60/60 (100%)" in ran.text
     assert "M1.mutants not graded here, nor counted: the broken variants" in ran.text
+
+
+def test_the_course_coverage_table_shows_only_when_asked(project):
+    """A long table pushed the summary off screen on every run: it takes --coverage now."""
+    plain = lab_check(project)
+    assert "course coverage" not in plain.text and "total" in plain.text
+    asked = lab_check(project, "--coverage")
+    assert "course coverage" in asked.text

@@ -221,12 +221,14 @@ def check_command(args: Sequence[str], root: click.Command, prefix: str = "lab")
         names = word.split("|")
         if len(names) > 1:
             return [p for n in names for p in check_command([*path[1:], n, *rest], root)]
-        if word in command.commands:
-            command, path = command.commands[word], [*path, word]
+        ctx = click.Context(command)
+        found = command.get_command(ctx, word)  # a lazy group imports its command here
+        if found is not None:
+            command, path = found, [*path, word]
         elif PLACEHOLDER.match(word):
             return []
         else:
-            known = ", ".join(sorted(command.commands))
+            known = ", ".join(command.list_commands(ctx))
             return [f"`{' '.join(path)} {word}` is not a command ({' '.join(path)} has: {known})"]
     return _check_params(command, " ".join(path), rest)
 

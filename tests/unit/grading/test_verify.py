@@ -35,7 +35,7 @@ def test_an_exported_port_does_not_move_the_workspaces_api(
 ) -> None:
     """With API_PORT (or any *_PORT) exported in the shell, the API verify starts listens on
     verify's port, the one it waits on (the environment wins over the workspace's .env)."""
-    ports = dict(zip(build.PORT_KEYS, (24100, 24101, 24102, 24103, 24104), strict=True))
+    ports = {k: 24100 + n for n, k in enumerate(sorted(build.PORT_KEYS))}  # API_PORT: 24100
     monkeypatch.setenv("API_PORT", "8000")
     monkeypatch.setenv("CRM_PORT", "8001")
     monkeypatch.setenv("SOME_OTHER_PORT", "9")

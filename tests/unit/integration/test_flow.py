@@ -79,9 +79,12 @@ def parts(settings_factory):
     return crm, rules, metrics, registry
 
 
+SECRET = "test-crm-token-0000"
+
+
 def updater(parts, models) -> SegmentUpdater:
     crm, rules, metrics, _ = parts
-    return SegmentUpdater(crm, models, rules, metrics, model_errors=(NoModel,))
+    return SegmentUpdater(crm, models, rules, metrics, model_errors=(NoModel,), key_secret=SECRET)
 
 
 def count(registry: CollectorRegistry, outcome: str, segment: str = "none") -> float:
@@ -130,7 +133,7 @@ async def test_success_reads_predicts_maps_and_writes(parts, caplog) -> None:
     sent = json.loads(write.calls.last.request.content)
     assert sent == {
         "segment": result.new_segment, "model_version": "v-test",
-        "probability": result.probability, "request_id": crm_request_id("rid-1"),
+        "probability": result.probability, "request_id": crm_request_id("rid-1", "CUST001", SECRET),
     }  # fmt: skip
     steps = [r.getMessage() for r in caplog.records if getattr(r, "request_id", "") == "rid-1"]
     assert [s[:8] for s in steps] == ["step 1/4", "step 2/4", "step 3/4", "step 4/4"]

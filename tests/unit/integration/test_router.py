@@ -6,6 +6,7 @@ respx only to inject its faults.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,7 +92,8 @@ def test_update_answers_what_changed_and_counts_it(settings) -> None:
     assert response.headers["x-request-id"] == "trace-42"
     sent = json.loads(write.calls.last.request.content)
     # the CRM key: derived from the caller's id in the API's own namespace, not the id itself
-    assert sent["request_id"] == crm_request_id("trace-42") != "trace-42"
+    key = crm_request_id("trace-42", "CUST_TEST_007", settings.CRM_TOKEN)
+    assert sent["request_id"] == key != "trace-42"
     assert sent["request_id"].startswith("api:") and sent["segment"] == body["new_segment"]
     assert (
         f'crm_segment_updates_total{{outcome="success",segment="{body["new_segment"]}"}} 1.0'
@@ -202,6 +204,17 @@ def test_on_loopback_the_plain_curl_line_keeps_working(settings) -> None:
 def test_a_request_id_sent_in_advance_cannot_take_a_batch_runs_key() -> None:
     """`lab segment --all --run-id R1` writes with `R1-<customer>`; the API never does."""
     for given in ("R1-CUST001", "R1", "api:x"):
-        key = crm_request_id(given)
+        key = crm_request_id(given, "CUST001", "secret-a-0000000")
         assert key.startswith("api:") and key != given and len(key) == 36
-    assert crm_request_id("same") == crm_request_id("same")  # a retry writes once
+    same = crm_request_id("same", "CUST001", "secret-a-0000000")
+    assert same == crm_request_id("same", "CUST001", "secret-a-0000000")  # a retry writes once
+
+
+def test_the_key_is_keyed_by_the_secret_and_the_customer() -> None:
+    """Knowing another caller's X-Request-ID is not enough to take its write's key (409): the
+    key needs the API's secret, and differs per customer."""
+    key = crm_request_id("rid-1", "CUST001", "secret-a-0000000")
+    assert key != crm_request_id("rid-1", "CUST001", "secret-b-0000000")
+    assert key != crm_request_id("rid-1", "CUST002", "secret-a-0000000")
+    unkeyed = hashlib.blake2b(b"rid-1", digest_size=16, person=b"lab-api-crm-key").hexdigest()
+    assert key != "api:" + unkeyed

@@ -48,7 +48,8 @@ def test_unchanged_then_a_new_file_is_swapped_in(client, settings) -> None:
 
 def test_a_corrupt_file_is_refused_and_the_old_model_keeps_serving(client, settings) -> None:
     before = client.post("/predict", json={"features": ROW}).json()
-    settings.model_path.write_bytes(settings.model_path.read_bytes()[:-10] + b"tampered!!")
+    path = settings.skops_model_path  # the file the lab loads (the .joblib is the course's)
+    path.write_bytes(path.read_bytes()[:-10] + b"tampered!!")
     refused = client.post("/admin/reload", params={"force": "true"}, headers=ADMIN)
     assert refused.status_code == 502
     problem = refused.json()

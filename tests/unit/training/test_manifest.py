@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 
 import pytest
 
@@ -10,6 +12,7 @@ from lab.training.manifest import (
     Manifest,
     ModelIntegrityError,
     dump_model,
+    dump_skops,
     load_from_manifest,
     load_verified,
     read_manifest,
@@ -37,31 +40,74 @@ def _manifest(sha: str) -> Manifest:
     )
 
 
-def test_manifest_hash_equals_the_file_hash(tmp_path, model):
-    path = tmp_path / "sample_model.joblib"
-    digest = dump_model(model, path)
-    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
-    write_manifest(_manifest(digest), tmp_path / "sample_model.json")
-    loaded, manifest = load_from_manifest(tmp_path / "sample_model.json")
-    assert manifest.sha256 == digest
+def _write(model, folder) -> Manifest:
+    """Both files and the manifest, as `lab train` writes them."""
+    manifest = _manifest(dump_model(model, folder / "sample_model.joblib"))
+    manifest.skops_sha256 = dump_skops(model, folder / "sample_model.skops")
+    write_manifest(manifest, folder / "sample_model.json")
+    return manifest
+
+
+def test_the_manifest_records_both_digests_and_the_lab_loads_the_skops_file(
+    tmp_path, model, monkeypatch
+):
+    manifest = _write(model, tmp_path)
+    assert (
+        manifest.sha256
+        == hashlib.sha256((tmp_path / "sample_model.joblib").read_bytes()).hexdigest()
+    )
+    skops_bytes = (tmp_path / "sample_model.skops").read_bytes()
+    assert manifest.skops_sha256 == hashlib.sha256(skops_bytes).hexdigest()
+    import joblib
+
+    monkeypatch.setattr(joblib, "load", lambda *_: pytest.fail("the lab unpickled the joblib file"))
+    loaded, read = load_from_manifest(tmp_path / "sample_model.json")
+    assert (read.sha256, read.skops_sha256) == (manifest.sha256, manifest.skops_sha256)
     X = data.generate_features(5, seed=1)
     assert (loaded.predict_proba(X) == model.predict_proba(X)).all()
 
 
-def test_a_tampered_file_is_never_unpickled(tmp_path, model, monkeypatch):
-    path = tmp_path / "sample_model.joblib"
-    digest = dump_model(model, path)
+def test_a_tampered_file_is_refused_before_it_is_loaded(tmp_path, model, monkeypatch):
+    manifest = _write(model, tmp_path)
+    path = tmp_path / "sample_model.skops"
     path.write_bytes(path.read_bytes() + b"x")
-    import joblib
+    import skops.io
 
-    monkeypatch.setattr(joblib, "load", lambda *_: pytest.fail("unpickled a tampered file"))
+    monkeypatch.setattr(skops.io, "loads", lambda *_, **__: pytest.fail("loaded a tampered file"))
     with pytest.raises(ModelIntegrityError, match="does not match"):
-        load_verified(path, digest)
+        load_verified(path, manifest.skops_sha256)
+
+
+def test_a_skops_file_with_an_untrusted_type_is_refused_even_when_its_digest_matches(tmp_path):
+    """A manifest rewritten with the digest of a hostile file (same writer: integrity is not
+    origin): skops builds only the lab's trusted types, so the payload never runs."""
+    import skops.io
+
+    hostile = tmp_path / "sample_model.skops"
+    hostile.write_bytes(skops.io.dumps(os.system))  # a function: never in the trusted set
+    digest = hashlib.sha256(hostile.read_bytes()).hexdigest()
+    with pytest.raises(ModelIntegrityError, match="Untrusted types"):
+        load_verified(hostile, digest)
+
+
+def test_a_pickle_renamed_to_skops_is_refused(tmp_path, model):
+    path = tmp_path / "sample_model.skops"
+    path.write_bytes(pickle.dumps(model))
+    with pytest.raises(ModelIntegrityError, match="does not load"):
+        load_verified(path, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def test_a_manifest_from_before_the_skops_file_says_to_train_again(tmp_path, model):
+    manifest = _write(model, tmp_path)
+    manifest.skops_sha256 = ""
+    write_manifest(manifest, tmp_path / "sample_model.json")
+    with pytest.raises(ModelIntegrityError, match="run `lab train` again"):
+        load_from_manifest(tmp_path / "sample_model.json")
 
 
 def test_missing_files_say_what_to_run(tmp_path):
     with pytest.raises(ModelIntegrityError, match="lab train"):
-        load_verified(tmp_path / "nope.joblib", "0" * 64)
+        load_verified(tmp_path / "nope.skops", "0" * 64)
     with pytest.raises(ModelIntegrityError, match="lab train"):
         read_manifest(tmp_path / "nope.json")
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
@@ -71,29 +117,29 @@ def test_missing_files_say_what_to_run(tmp_path):
 
 def test_the_bytes_hashed_are_the_bytes_loaded(tmp_path, model, monkeypatch):
     """No second open by path after the check: swapping the file in between changes nothing."""
-    path = tmp_path / "sample_model.joblib"
-    digest = dump_model(model, path)
-    import joblib
+    manifest = _write(model, tmp_path)
+    path = tmp_path / "sample_model.skops"
+    import skops.io
 
-    real_load = joblib.load
+    real_loads = skops.io.loads
 
-    def load_after_a_swap(source):
+    def load_after_a_swap(data, **kwargs):
         path.write_bytes(b"swapped after the check")  # a race that a re-open would lose
-        return real_load(source)
+        return real_loads(data, **kwargs)
 
-    monkeypatch.setattr(joblib, "load", load_after_a_swap)
-    loaded = load_verified(path, digest)
+    monkeypatch.setattr(skops.io, "loads", load_after_a_swap)
+    loaded = load_verified(path, manifest.skops_sha256)
     X = data.generate_features(3, seed=2)
     assert (loaded.predict_proba(X) == model.predict_proba(X)).all()
 
 
-@pytest.mark.parametrize("name", ["../outside.joblib", "/etc/passwd", "sub/model.joblib", "..", ""])
+@pytest.mark.parametrize("name", ["../outside.skops", "/etc/passwd", "sub/model.skops", "..", ""])
 def test_a_manifest_naming_a_file_outside_the_models_folder_is_refused(tmp_path, model, name):
     models = tmp_path / "models"
     models.mkdir()
-    digest = dump_model(model, tmp_path / "outside.joblib")
-    manifest = _manifest(digest)
-    manifest.file = name
+    manifest = _manifest(dump_model(model, tmp_path / "outside.joblib"))
+    manifest.skops_sha256 = dump_skops(model, tmp_path / "outside.skops")
+    manifest.skops_file = name
     write_manifest(manifest, models / "sample_model.json")
     with pytest.raises(ModelIntegrityError, match="plain file name inside the models folder"):
         load_from_manifest(models / "sample_model.json")

@@ -53,6 +53,8 @@ def test_install_writes_the_version_and_mirrors_only_a_champion(settings_factory
     third = steps.install(settings, fitted.model, _manifest(settings, fitted, "3", True))
     assert third.installed and read_manifest(settings.manifest_path).registry_version == "3"
     assert sha256_file(settings.model_path) == third.manifest.sha256
+    assert sha256_file(settings.skops_model_path) == third.manifest.skops_sha256 != ""
+    assert sha256_file(second.model_path.with_suffix(".skops")) == second.manifest.skops_sha256
 
 
 def test_log_and_register_tag_the_version_with_its_digests(settings, fitted, tmp_path) -> None:

@@ -24,6 +24,8 @@ class Config:
     crm_token: str
     segments_file: Path
     log_level: str = "INFO"
+    #: the course's fixture model, served until training has written one (None: none)
+    fixture_dir: Path | None = Path("fixtures/model")
 
     @classmethod
     def from_env(cls) -> Config:
@@ -34,6 +36,7 @@ class Config:
             models_dir=Path(env.get("LAB_HOME", ".lab")) / "models",
             crm_url=crm_url.rstrip("/"),
             crm_token=env.get("CRM_TOKEN", ""),
-            segments_file=Path(env.get("SEGMENTS_FILE", "config/segments.yml")),
+            segments_file=Path(env.get("SEGMENT_RULES_FILE", "config/segments.yml")),
             log_level=env.get("LOG_LEVEL", "INFO"),
+            fixture_dir=Path(env.get("FIXTURE_MODEL_DIR", "fixtures/model")),
         )

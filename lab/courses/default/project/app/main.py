@@ -4,14 +4,13 @@ Run it with `lab up` in the workspace, or alone:
     python -m uvicorn app.main:create_app --factory --port 8000
 """
 
-from __future__ import annotations
-
+import functools
 import logging
-import math
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
@@ -19,35 +18,49 @@ from litestar.params import JSONBody
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
 
 from app.config import Config
-from app.crm import CrmClient, crm_segment_update, load_rules
+from app.crm import CRM_ERROR, CrmClient, crm_segment_update, load_rules
 from app.metrics import Metrics, metrics_endpoint, safely
 from app.model import ModelNotReady, churn_probabilities, current_model
 
 N_FEATURES = 10
 MAX_ROWS = 1000
 MAX_VALUE = 1e9  # no real customer's feature is larger; 1e308 would overflow the model's maths
+EXAMPLE = '{"features": [10 numbers]} or {"rows": [[10 numbers], ...]}'
 log = logging.getLogger("app")
 
 
+@functools.cache
+def predict_body() -> Any:
+    """The schema of a /predict body: a msgspec Struct, built on the first call, then reused.
+    (Its annotations are real types, so this module does not use `from __future__ import
+    annotations`.)"""
+    # BEGIN SOLUTION M2.reject: write the body's msgspec schema: `features` (10 numbers within ±MAX_VALUE) or `rows` (1 to MAX_ROWS of them), no other field
+    # HINT: a `msgspec.Struct` subclass is the schema; `Annotated[float, msgspec.Meta(ge=..., le=...)]` bounds a number and `msgspec.Meta(min_length=..., max_length=...)` a list; `forbid_unknown_fields=True` refuses extra keys.
+    # HINT zh-TW: 繼承 `msgspec.Struct` 的類別就是結構描述；`Annotated[float, msgspec.Meta(ge=..., le=...)]` 限制數字範圍，`msgspec.Meta(min_length=..., max_length=...)` 限制清單長度；`forbid_unknown_fields=True` 拒絕多餘的鍵。
+    number = Annotated[float, msgspec.Meta(ge=-MAX_VALUE, le=MAX_VALUE)]
+    row = Annotated[list[number], msgspec.Meta(min_length=N_FEATURES, max_length=N_FEATURES)]
+
+    class PredictBody(msgspec.Struct, forbid_unknown_fields=True):
+        features: row | None = None
+        rows: Annotated[list[row], msgspec.Meta(min_length=1, max_length=MAX_ROWS)] | None = None
+
+    return PredictBody
+    # END SOLUTION
+
+
 def parse_rows(data: Any) -> list[list[float]]:
-    """The rows of a /predict body: {"features": [10 numbers]} or {"rows": [[10 numbers], ...]}."""
-    # BEGIN SOLUTION M2.reject: answer a body that is not {"features": [10 numbers]} with a 4xx that says why
-    if not isinstance(data, dict) or not {"features", "rows"} & data.keys():
-        raise ValidationException('send {"features": [10 numbers]} or {"rows": [[...], ...]}')
-    rows = data["rows"] if "rows" in data else [data["features"]]
-    if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS:
-        raise ValidationException(f"`rows` must be a list of 1 to {MAX_ROWS} rows")
-    for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != N_FEATURES:
-            raise ValidationException(f"row {i}: expected a list of {N_FEATURES} numbers")
-        for value in row:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValidationException(f"row {i}: {value!r} is not a number")
-            if not math.isfinite(value) or abs(value) > MAX_VALUE:
-                raise ValidationException(
-                    f"row {i}: {value!r} is not a number within ±{MAX_VALUE:g}"
-                )
-    return [[float(v) for v in row] for row in rows]
+    """The rows of a /predict body: {"features": [10 numbers]} or {"rows": [[10 numbers], ...]},
+    checked against the schema; anything else is a 400 whose message says what is wrong."""
+    # BEGIN SOLUTION M2.reject: convert the body with the schema; a body that does not fit is a ValidationException (400) that says why
+    # HINT: `msgspec.convert(data, Schema)` checks a decoded body against the schema and raises `msgspec.ValidationError` whose message names the field, e.g. `Expected `array` of length 10 - at `$.features``; re-raise it as `litestar.exceptions.ValidationException(message)`, which Litestar answers as a 400 problem.
+    # HINT zh-TW: `msgspec.convert(data, Schema)` 依結構描述檢查已解碼的內容，失敗時拋出 `msgspec.ValidationError`，訊息會指出欄位（例如 `Expected `array` of length 10 - at `$.features``）；再以 `litestar.exceptions.ValidationException(message)` 拋出，Litestar 會回 400 問題。
+    try:
+        body = msgspec.convert(data, predict_body())
+    except msgspec.ValidationError as exc:
+        raise ValidationException(f"{exc}; send {EXAMPLE}") from None
+    if (body.features is None) == (body.rows is None):
+        raise ValidationException(f"send one of `features` or `rows`, e.g. {EXAMPLE}")
+    return [body.features] if body.features is not None else body.rows
     # END SOLUTION
 
 
@@ -58,7 +71,9 @@ async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
     try:
         rows = parse_rows(data)
         # BEGIN SOLUTION M2.predict: predict every row with the served model; answer prediction, churn_probability and model_version
-        loaded = current_model(state)
+        # HINT: `churn_probabilities(loaded, rows)` wraps `model.predict_proba(rows)[:, 1]`; time only the model with `time.perf_counter()` so M5's histogram measures the model, not the request.
+        # HINT zh-TW: `churn_probabilities(loaded, rows)` 包裝了 `model.predict_proba(rows)[:, 1]`；只用 `time.perf_counter()` 計時模型本身，M5 的直方圖才量到模型而不是整個請求。
+        loaded = await current_model(state)
         version = loaded.version
         started = time.perf_counter()
         probabilities = churn_probabilities(loaded, rows)
@@ -69,17 +84,19 @@ async def predict(data: JSONBody[Any], state: State) -> dict[str, Any]:
         # END SOLUTION
     finally:
         safely(state.metrics.observe_prediction, version, elapsed)
-    if "features" in data:
-        return {**results[0], "model_version": loaded.version}
-    return {"predictions": results, "model_version": loaded.version}
+    if isinstance(data, dict) and "features" in data:
+        return {**results[0], "model_version": version}
+    return {"predictions": results, "model_version": version}
 
 
 @get("/health")
 async def health(state: State) -> dict[str, Any]:
     """Whether a model is loaded, which one, from where, and why not."""
     # BEGIN SOLUTION M2.health: answer model_loaded, model_version and model_source, or why no model is loaded
+    # HINT: catch `ModelNotReady` from `current_model(state)` and answer 200 with `model_loaded: false` and its message as `reason`: the service is alive, just not ready.
+    # HINT zh-TW: 攔截 `current_model(state)` 拋出的 `ModelNotReady`，回 200 並附 `model_loaded: false` 與其訊息作為 `reason`：服務活著，只是尚未就緒。
     try:
-        loaded = current_model(state)
+        loaded = await current_model(state)
     except ModelNotReady as exc:
         safely(state.metrics.observe_model, None)
         return {"status": "degraded", "model_loaded": False, "reason": str(exc)}
@@ -108,6 +125,17 @@ def _todo(_request: Request[Any, Any, Any], exc: NotImplementedError) -> Respons
     return _problem(501, "Not implemented yet", str(exc))
 
 
+def _crash(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Any other error: its traceback goes to the log (`lab logs api`), the answer says what
+    failed and, when the CRM said no just before, what the CRM answered."""
+    log.exception("%s %s failed", request.method, request.url.path)
+    detail = f"{type(exc).__name__}: {exc} (the traceback is in the API's log)"
+    crm_said = CRM_ERROR.get()
+    if crm_said:
+        detail += f"; the CRM's last error answer: {crm_said}"
+    return _problem(500, "Internal server error", detail)
+
+
 def create_app(
     config: Config | None = None, crm_transport: httpx.AsyncBaseTransport | None = None
 ) -> Litestar:
@@ -127,6 +155,10 @@ def create_app(
         route_handlers=[predict, health, crm_segment_update, metrics_endpoint],
         state=State(state),
         on_shutdown=[crm.close],
-        exception_handlers={ModelNotReady: _not_ready, NotImplementedError: _todo},
+        exception_handlers={
+            ModelNotReady: _not_ready,
+            NotImplementedError: _todo,
+            Exception: _crash,
+        },
         plugins=[ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True))],
     )

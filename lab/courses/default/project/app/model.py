@@ -1,4 +1,8 @@
-"""M2: load the model file training wrote, only after its SHA-256 matches the manifest."""
+"""M2: load the model file training wrote, only after its SHA-256 matches the manifest.
+
+Until training (M3) has written a model, the course's fixture model (`fixtures/model/`) is
+served, so the API can be built and tested first.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import joblib
 from litestar.datastructures import State
 
 MANIFEST = "sample_model.json"
+#: The model's inputs, in the order it was trained on (the CRM sends them by name).
+FEATURE_NAMES = (
+    "tenure_months",
+    "monthly_spend",
+    "support_tickets",
+    "logins_per_month",
+    "days_since_last_login",
+    "contract_months",
+    "payment_failures",
+    "num_products",
+    "avg_session_minutes",
+    "satisfaction_score",
+)
 
 
 class ModelNotReady(Exception):
@@ -28,6 +46,8 @@ class LoadedModel:
 def load_model(models_dir: Path) -> LoadedModel:
     """The model of `models_dir/sample_model.json`, checked against the SHA-256 it records."""
     # BEGIN SOLUTION M2.health: load the model file named by sample_model.json after checking its SHA-256
+    # HINT: read the manifest with `json.loads`, hash the file with `hashlib.sha256(path.read_bytes()).hexdigest()`, and `joblib.load` only when the digests match; raise `ModelNotReady(why)` otherwise.
+    # HINT zh-TW: 用 `json.loads` 讀清單，以 `hashlib.sha256(path.read_bytes()).hexdigest()` 雜湊檔案，摘要相符才 `joblib.load`；否則拋出 `ModelNotReady(why)`。
     manifest_path = models_dir / MANIFEST
     if not manifest_path.is_file():
         raise ModelNotReady(f"no {manifest_path}: train a model first (M3)")
@@ -41,14 +61,29 @@ def load_model(models_dir: Path) -> LoadedModel:
     # END SOLUTION
 
 
-def current_model(state: State) -> LoadedModel:
-    """The served model, (re)loaded when training has written a new manifest since."""
-    manifest = state.config.models_dir / MANIFEST
-    stamp = manifest.stat().st_mtime_ns if manifest.is_file() else None
+def models_dir(state: State) -> Path:
+    """Where the served model is: training's folder once it holds a manifest, else the fixture."""
+    trained = state.config.models_dir
+    fixture = state.config.fixture_dir
+    if (trained / MANIFEST).is_file() or fixture is None or not (fixture / MANIFEST).is_file():
+        return trained
+    return fixture
+
+
+def _current(state: State) -> LoadedModel:
+    folder = models_dir(state)
+    manifest = folder / MANIFEST
+    stamp = (folder, manifest.stat().st_mtime_ns) if manifest.is_file() else None
     if state.model is None or stamp != state.model_stamp:
-        state.model = load_model(state.config.models_dir)
+        state.model = load_model(folder)
         state.model_stamp = stamp
     return state.model
+
+
+async def current_model(state: State) -> LoadedModel:
+    """The served model, (re)loaded when training has written a new manifest since. Reading
+    files and unpickling block, so they run in a worker thread, never on the event loop."""
+    return await anyio.to_thread.run_sync(_current, state)
 
 
 def churn_probabilities(loaded: LoadedModel, rows: list[list[float]]) -> list[float]:

@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from app.config import Config
 from app.main import create_app
+from app.model import FEATURE_NAMES
 
 SEGMENTS = Path(__file__).resolve().parent.parent / "config" / "segments.yml"
 ROW = [12.0, 79.5, 3.0, 4.0, 21.0, 1.0, 1.0, 2.0, 14.5, 2.0]
@@ -43,7 +44,8 @@ class FakeCrm:
         self.requests.append(request)
         customer = request.url.path.split("/")[2]
         if request.method == "GET" and request.url.path.endswith("/features"):
-            features = {f"f{i}": value for i, value in enumerate(ROW)}
+            # by name, in reverse order: the app must read them in FEATURE_NAMES order
+            features = dict(reversed(list(zip(FEATURE_NAMES, ROW, strict=True))))
             return httpx.Response(200, json={"customer_id": customer, "features": features})
         if request.method == "PUT" and request.url.path.endswith("/segment"):
             body = json.loads(request.content)

@@ -11,6 +11,8 @@ from tests.conftest import ROW, SEGMENTS
 
 def counter(client, name: str) -> float:
     # BEGIN SOLUTION M6.tests: read a counter's value (all its label sets) from the metrics page
+    # HINT: use the fixtures of this file (`client`, `fake_crm`) and assert exact values (`status_code`, a counter's delta), never only that a call returned.
+    # HINT zh-TW: 使用本檔的 fixture（`client`、`fake_crm`），斷言確切的值（`status_code`、計數器的增量），而不只是呼叫有回應。
     text = client.get("/metrics").text
     return sum(
         s.value

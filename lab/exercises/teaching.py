@@ -1,0 +1,125 @@
+"""The course's teaching layer, read from its `teaching/` folder (data, no code):
+
+    M3.md, M3.zh-TW.md   the module's page: objectives, estimated time, why, a worked example
+    M3.hints.yml         per criterion: the regions implementing it, why (level 1), the concept
+                         (level 2) and, for a criterion no region implements, the steps (level 3)
+    M3.quiz.yml          the self-check: 3-5 questions, each in both languages
+
+Every text is given in each of `LANGS`; a missing one is an error when the file is read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lab.exercises.course import DEFAULT_DIR, MODULE_ID
+
+LANGS = ("en", "zh-TW")
+#: the default course's teaching folder; another course's is `<course>/teaching`
+TEACHING_DIR = DEFAULT_DIR / "teaching"
+_MODULE = re.compile(rf"^{MODULE_ID}$")
+
+
+class TeachingError(ValueError):
+    """A teaching file that is missing or malformed; the message names the file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Text(_Strict):
+    """One text in both languages."""
+
+    en: str = Field(min_length=1)
+    zh_tw: str = Field(min_length=1, alias="zh-TW")
+
+    def get(self, lang: str) -> str:
+        return self.zh_tw if lang == "zh-TW" else self.en
+
+
+class CriterionTeaching(_Strict):
+    regions: tuple[str, ...] = ()  # criterion ids of the solution regions that implement it
+    why: Text
+    concept: Text
+    solution: Text | None = None  # level 3 when no region implements the criterion
+
+
+class Question(_Strict):
+    question: Text
+    choices: list[Text] = Field(min_length=2, max_length=6)
+    answer: int = Field(ge=1)  # 1-based, as the learner types it
+    explain: Text
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> Question:
+        if self.answer > len(self.choices):
+            raise ValueError(f"answer {self.answer} but only {len(self.choices)} choices")
+        return self
+
+
+class Quiz(_Strict):
+    module: str
+    questions: list[Question] = Field(min_length=3, max_length=5)
+
+
+def _load(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TeachingError(f"{path}: missing") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise TeachingError(f"{path}: {exc}") from None
+
+
+def _module(module: str) -> str:
+    if not _MODULE.match(module):
+        raise TeachingError(f"no module {module!r} (a module id is like M1)")
+    return module
+
+
+def hints(module: str, directory: Path = TEACHING_DIR) -> dict[str, CriterionTeaching]:
+    """Criterion id -> its teaching, from `<module>.hints.yml`."""
+    path = directory / f"{_module(module)}.hints.yml"
+    doc = _load(path)
+    if not isinstance(doc, dict):
+        raise TeachingError(f"{path}: expected a mapping of criterion ids")
+    try:
+        return {str(k): CriterionTeaching.model_validate(v) for k, v in doc.items()}
+    except ValidationError as exc:
+        raise TeachingError(f"{path}: {exc}") from None
+
+
+def criterion(cid: str, directory: Path = TEACHING_DIR) -> CriterionTeaching | None:
+    """The teaching of one criterion (e.g. M4.crm_record), None when the course has none."""
+    try:
+        return hints(cid.split(".")[0], directory).get(cid)
+    except TeachingError:
+        return None
+
+
+def quiz(module: str, directory: Path = TEACHING_DIR) -> Quiz:
+    path = directory / f"{_module(module)}.quiz.yml"
+    try:
+        found = Quiz.model_validate(_load(path))
+    except ValidationError as exc:
+        raise TeachingError(f"{path}: {exc}") from None
+    if found.module != module:
+        raise TeachingError(f"{path}: says module {found.module}, expected {module}")
+    return found
+
+
+def page(module: str, lang: str = "en", directory: Path = TEACHING_DIR) -> Path:
+    """The module's page in `lang` (`M3.md`, `M3.zh-TW.md`)."""
+    suffix = ".zh-TW.md" if lang == "zh-TW" else ".md"
+    return directory / f"{_module(module)}{suffix}"
+
+
+def modules(directory: Path = TEACHING_DIR) -> list[str]:
+    """The modules the teaching folder has pages for, in order."""
+    found = {p.name.split(".")[0] for p in directory.glob("*.md")}
+    return sorted(m for m in found if _MODULE.match(m))

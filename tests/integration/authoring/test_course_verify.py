@@ -1,0 +1,68 @@
+"""`lab course new`, an instructor's edits, then `lab course verify --course`: it passes with
+the edits, and fails once a solution region no longer passes its criterion. M2 only (the
+cheapest module that runs the lab's services: MLflow, training, the API)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab.exercises import course, source
+from tests.support import lab_env
+
+pytestmark = pytest.mark.integration
+
+
+def _lab(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=1500,
+    )  # fmt: skip
+    print(f"lab {' '.join(args)}: exit {done.returncode} in {time.monotonic() - started:.0f} s")
+    print(done.stdout[-3000:], done.stderr[-3000:])
+    return done
+
+
+def _region(of: course.Course, criterion: str) -> tuple[Path, source.Region]:
+    for rel, text in source.project_files(of.project_dir).items():
+        for region in source.regions(rel, text):
+            if region.criterion == criterion and rel.endswith(".py"):
+                stored = next(p for p in of.project_dir.rglob("*") if source.workspace_name(
+                    p.relative_to(of.project_dir)) == rel)  # fmt: skip
+                return stored, region
+    raise AssertionError(f"no Python region of {criterion}")
+
+
+def _replace_lines(path: Path, start: int, end: int, lines: list[str]) -> None:
+    text = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*text[:start], *lines, *text[end:]]) + "\n", encoding="utf-8")
+
+
+@pytest.mark.timeout(1800)
+def test_an_edited_course_verifies_and_a_broken_solution_does_not(tmp_path: Path) -> None:
+    env = lab_env(tmp_path / "home")
+    for key in [k for k in env if k.endswith("_PORT")]:
+        del env[key]  # verify picks its own free ports
+    assert _lab("course", "new", "mycourse", env=env, cwd=tmp_path).returncode == 0
+    mine = course.load(tmp_path / "mycourse")
+    task = mine.task_file("M2")
+    task.write_text(task.read_text(encoding="utf-8") + "\nAsk your instructor first.\n", "utf-8")
+    path, region = _region(mine, "M2.predict")
+    note = f"{region.indent}# the instructor's note: one line of the solution changed"
+    _replace_lines(path, region.begin + 1, region.begin + 1, [note])
+    assert _lab("course", "lint", "--course", str(mine.root), env=env, cwd=tmp_path).returncode == 0
+
+    passed = _lab("course", "verify", "--course", str(mine.root), "M2", env=env, cwd=tmp_path)
+    assert passed.returncode == 0
+    assert "✔ M2" in passed.stdout
+
+    path, region = _region(mine, "M2.reject")  # the solution's part no longer rejects anything
+    _replace_lines(path, region.begin + 1, region.end, [region.todo()])
+    failed = _lab("course", "verify", "--course", str(mine.root), "M2", env=env, cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "✘ M2" in failed.stdout and "solution: M2.reject fail" in failed.stdout
