@@ -2,7 +2,7 @@
 
     python -m tests.bench.grade_class --learners 30 --jobs 2
 
-Each learner is the small project of tests/integration/grading/learner_project.py (its own
+Each learner is the small project of tests/integration/grading/helpers.py (its own
 training command and test, run in its bubblewrap sandbox: M1.train, M6.tests, M6.mutants),
 graded with its services at a dead URL (`--own-lab`: only a workspace, so `lab grade` starts
 each one's lab in its sandbox too). It prints the time in all and per learner, and the ratio of
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.integration.grading.learner_project import write_project
+from tests.integration.grading.helpers import write_project
 from tests.support import free_port, lab_env
 
 

@@ -33,6 +33,7 @@ from lab.acceptance.checks._base import (
     Schedule,
     short,
 )
+from lab.acceptance.checks._learner import run_project
 from lab.acceptance.checks.environment import train_command
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
@@ -98,8 +99,7 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
     with tempfile.TemporaryDirectory(prefix="lab-check-promote-") as scratch:
         home = Path(scratch)
         uri = (home / "mlruns").as_uri()
-        env = {
-            **os.environ,
+        env = {  # added to the environment (in `lab grade`: the sandbox's allow-list)
             "LAB_HOME": str(home),
             "MLFLOW_TRACKING_URI": uri,
             "MLFLOW_ALLOW_FILE_STORE": "true",
@@ -111,7 +111,8 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
         for step, label in enumerate(("v0.0.1-gate", "v0.0.2-gate")):
             if step == 1:
                 before = _registry(uri, name, str(params.unbeatable), budget)
-            _train([*command, *params.flags, "--model_version", label], source, ctx, env, budget)
+            _train([*command, *params.flags, "--model_version", label], source, ctx, env, budget,
+                   home)  # fmt: skip
             after = _registry(uri, name, "-", budget)
             new = max(after["versions"], default=None)
             if new is None or new in before["versions"]:
@@ -121,13 +122,12 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
 
 
 def _train(
-    run: list[str], source: str, ctx: CheckContext, env: dict[str, str], budget: float
-) -> None:
+    run: list[str], source: str, ctx: CheckContext, env: dict[str, str], budget: float,
+    home: Path,
+) -> None:  # fmt: skip
+    """The project's training command (in `lab grade`: in the learner's sandbox)."""
     try:
-        done = subprocess.run(
-            run, cwd=ctx.project_dir, env=env, capture_output=True, text=True,
-            timeout=budget, check=False,
-        )  # fmt: skip
+        done = run_project(ctx, run, env=env, writable=[home], timeout=budget)
     except FileNotFoundError:
         raise CheckFailed(f"cannot run {run[0]} ({source})") from None
     except subprocess.TimeoutExpired:

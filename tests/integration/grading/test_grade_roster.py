@@ -28,6 +28,7 @@ import xmlschema
 
 from lab.acceptance import load_rubric
 from lab.settings import Settings
+from tests.integration.grading.helpers import criteria, rows
 from tests.support import (
     REPO,
     LabProcess,
@@ -150,17 +151,6 @@ def classroom(tmp_path_factory) -> Iterator[Classroom]:
         broken.terminate()
         broken.wait(10)
         broken_log.close()
-
-
-def rows(path: Path) -> dict[str, dict[str, str]]:
-    with path.open(encoding="utf-8") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
-
-
-def criteria(out: Path, learner: str) -> dict[str, dict]:
-    evidence = json.loads((out / "evidence" / f"{learner}.json").read_text(encoding="utf-8"))
-    chosen = next(a for a in evidence["attempts"] if a["chosen"])
-    return {c["id"]: c for m in chosen["result"]["modules"] for c in m["criteria"]}
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.integration.grading.learner_project import write_project
+from tests.integration.grading.helpers import criteria, rows, write_project
 from tests.support import REPO, free_port, lab_env, require_tool
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -72,18 +72,8 @@ class Run:
     root: Path
     done: subprocess.CompletedProcess[str]
     peak_rss: int  # the grader's processes (lab grade and its lab check children), at most
+    sleeps_before: set[int]  # `sleep 777` processes before the run (a leftover of another)
     files_text: str  # every file the grading wrote, as text
-
-
-def rows(path: Path) -> dict[str, dict[str, str]]:
-    with path.open(encoding="utf-8") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
-
-
-def criteria(out: Path, learner: str) -> dict[str, dict]:
-    evidence = json.loads((out / "evidence" / f"{learner}.json").read_text(encoding="utf-8"))
-    chosen = next(a for a in evidence["attempts"] if a["chosen"])
-    return {c["id"]: c for m in chosen["result"]["modules"] for c in m["criteria"]}
 
 
 def _grader_rss(pid: int) -> int:
@@ -99,7 +89,13 @@ def _grader_rss(pid: int) -> int:
     return total
 
 
+def sleeps() -> set[int]:
+    procs = psutil.process_iter(["cmdline"])
+    return {p.pid for p in procs if p.info["cmdline"] == ["sleep", "777"]}
+
+
 def grade(root: Path, roster: Path, out: Path, *args: str, env: dict | None = None) -> Run:
+    before = sleeps()
     env = env or lab_env(root / "grader-home", COLUMNS=200, INSTRUCTOR_TOKEN=SECRET)
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -127,7 +123,7 @@ def grade(root: Path, roster: Path, out: Path, *args: str, env: dict | None = No
     done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     texts = [p.read_text("utf-8", "replace") for p in out.rglob("*") if p.is_file()] if \
         out.is_dir() else []  # fmt: skip
-    return Run(out, root, done, peak[0], "\n".join(texts))
+    return Run(out, root, done, peak[0], before, "\n".join(texts))
 
 
 @pytest.fixture(scope="module")
@@ -225,9 +221,7 @@ def test_echo_3_passed_is_no_test_suite(graded):
 
 
 def test_nothing_a_learner_started_outlives_the_grading(graded):
-    procs = psutil.process_iter(["cmdline"])
-    left = [p.pid for p in procs if p.info["cmdline"] == ["sleep", "777"]]
-    assert not left
+    assert not sleeps() - graded.sleeps_before
 
 
 def test_300_mb_of_output_stays_out_of_the_graders_memory(graded):

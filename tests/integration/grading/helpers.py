@@ -1,8 +1,11 @@
-"""A small learner project for grading tests and the grading benchmark: a training script that
-writes the model file, one test, a workspace.toml naming this interpreter."""
+"""Helpers of the grading tests and benchmark: a small learner project (a training script that
+writes the model file, one test, a workspace.toml naming this interpreter), and readers of
+grades.csv and the evidence."""
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
 from pathlib import Path
 
@@ -38,3 +41,14 @@ def write_project(folder: Path, train: str = TRAIN, test_command: str | None = N
     lines += [f'{k} = "{v}"' for k, v in commands.items()]
     (folder / "workspace.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
+
+
+def rows(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return {row["id"]: row for row in csv.DictReader(f)}
+
+
+def criteria(out: Path, learner: str) -> dict[str, dict]:
+    evidence = json.loads((out / "evidence" / f"{learner}.json").read_text(encoding="utf-8"))
+    chosen = next(a for a in evidence["attempts"] if a["chosen"])
+    return {c["id"]: c for m in chosen["result"]["modules"] for c in m["criteria"]}
