@@ -19,7 +19,7 @@ FACTORY = "lab.api:app_from_environment"
 
 
 #: Secrets the API uses; a placeholder or short one is refused at start (SettingsError).
-SECRETS = ("ADMIN_TOKEN", "CRM_TOKEN", "API_TOKEN")
+SECRETS = ("ADMIN_TOKEN", "CRM_TOKEN", "API_TOKEN", "LAB_SIGNING_KEY")
 
 
 def create_api(settings: Settings, *, registry: RegistryClient | None = None) -> Litestar:

@@ -1,4 +1,5 @@
-"""Files: writing one so that a reader never sees it half-written (every OS), and its SHA-256."""
+"""Files: writing one so that a reader never sees it half-written (every OS), its SHA-256, and
+folders only their owner can read."""
 
 from __future__ import annotations
 
@@ -52,3 +53,13 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) and make it readable by its owner only: mode 0700 on
+    POSIX, whatever the umask, also when it existed already. Windows has no mode bits: a folder
+    under the user's profile inherits the profile's per-user ACL."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.name != "nt":
+        path.chmod(0o700)
+    return path

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     GRAFANA_SECRET_KEY: str = ""  # signs Grafana's cookies (Grafana's own default is public)
     # bearer token /crm_segment_update needs when the API binds beyond loopback (API_HOST)
     API_TOKEN: str = ""
+    # HMAC key the lab signs registry state with (versions, the split): lab.training.signing
+    LAB_SIGNING_KEY: str = ""
 
     # serving
     API_WORKERS: int = Field(1, ge=1, le=64)

@@ -76,6 +76,7 @@ def settings_factory(lab_home: Path, monkeypatch: pytest.MonkeyPatch):
             "GRAFANA_ADMIN_PASSWORD": "test-grafana-password",
             "GRAFANA_SECRET_KEY": "test-grafana-secret-key",
             "API_TOKEN": "test-api-token-0000",
+            "LAB_SIGNING_KEY": "test-signing-key-0000",
         }
         values.update(overrides)
         return load_settings(**values)

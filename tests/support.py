@@ -68,6 +68,7 @@ def lab_env(home: Path, **values: object) -> dict[str, str]:
         GRAFANA_ADMIN_PASSWORD="test-grafana-password",
         GRAFANA_SECRET_KEY="test-grafana-secret-key",
         API_TOKEN="test-api-token-0000",
+        LAB_SIGNING_KEY="test-signing-key-0000",
         PYTHONUNBUFFERED="1",
         GIT_PYTHON_REFRESH="quiet",
     )
@@ -202,8 +203,10 @@ class LabProcess:
 
 
 @contextlib.contextmanager
-def lab_process(args: list[str], env: Mapping[str, str], log: Path) -> Iterator[LabProcess]:
-    p = LabProcess(args, env, log)
+def lab_process(
+    args: list[str], env: Mapping[str, str], log: Path, cwd: Path | None = None
+) -> Iterator[LabProcess]:
+    p = LabProcess(args, env, log, cwd)
     try:
         yield p
     finally:

@@ -46,6 +46,9 @@ class ModuleResult:
     docs: str
     docs_zh_tw: str
     criteria: list[CriterionResult] = field(default_factory=list)
+    #: why the module is not the learner's work (`lab grade`: solved by the course, a catch-up
+    #: pack); "" when it is. A given module's points are out of the total and the maximum.
+    given: str = ""
 
     def count(self, status: Status) -> int:
         return sum(1 for c in self.criteria if c.status == status.value)
@@ -76,6 +79,8 @@ class RunResult:
     hidden: dict[str, Any] = field(default_factory=dict)
     #: criteria left out because they cannot apply to this project: id -> why (not in the max)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    #: module id -> why it is given (lab.grading.assigned); not counted in points or maximum
+    given: dict[str, str] = field(default_factory=dict)
 
     def criteria(self) -> list[CriterionResult]:
         return [c for m in self.modules for c in m.criteria]

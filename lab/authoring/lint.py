@@ -3,7 +3,8 @@
 It checks course.yml, the solution markers (balanced, each naming a module of the course and a
 criterion of the rubric), the rubric (it loads; its modules are the course's, in order; each
 module's weights add up to its points), that every module has its task in both languages naming
-the same criteria, the fixtures, and the instructor's part (hint policy, hidden mutants).
+the same criteria, the fixtures, the instructor's part (hint policy, hidden mutants) and the
+teaching folder (pages in both languages, a hint text per criterion, the quizzes).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lab.acceptance import RubricError, load_rubric
+from lab.acceptance.extra import with_extra
 from lab.acceptance.rubric import Rubric
-from lab.exercises import course, hint_policy, mutants, source
+from lab.exercises import course, hint_policy, mutants, source, teaching
 
 #: a criterion id as a task names it: `M2.reject`
 NAMED = re.compile(r"`([A-Za-z][A-Za-z0-9_]*\.[a-z0-9_]+)`")
 LANGS = ("en", "zh-TW")
+HIDDEN_RUBRIC = "rubric.yml"  # in instructor/: the hidden criteria `lab grade` adds
 
 
 def lint(of: course.Course, config_dir: Path) -> list[str]:
@@ -30,7 +33,21 @@ def lint(of: course.Course, config_dir: Path) -> list[str]:
     problems += [f"fixtures: {rel} is not in the course" for rel in of.fixtures
                  if not (of.root / rel).exists()]  # fmt: skip
     problems += _instructor(of)
+    problems += _hidden_rubric(of, config_dir)
+    problems += _teaching(of, rubric)
     return problems
+
+
+def _teaching(of: course.Course, rubric: Rubric | None) -> list[str]:
+    """The teaching pages, hint texts and quizzes (lab.exercises.teaching owns the rules)."""
+    if rubric is None or not of.project_dir.is_dir():
+        return []
+    try:
+        marked = {r.criterion for r in source.all_regions(source.project_files(of.project_dir))}
+    except source.MarkerError:  # said by _markers
+        return []
+    criteria = {m.id: [c.id for c in m.criteria] for m in rubric.modules}
+    return teaching.lint(of.root / "teaching", criteria, marked)
 
 
 def _rubric(of: course.Course, config_dir: Path, problems: list[str]) -> Rubric | None:
@@ -96,6 +113,17 @@ def _tasks(of: course.Course, rubric: Rubric | None) -> Iterator[str]:
             unnamed = [c.id for c in rubric.module(module).criteria if c.id not in named["en"]]
             if unnamed:
                 yield f"tasks: {module}.md does not name {', '.join(unnamed)}"
+
+
+def _hidden_rubric(of: course.Course, config_dir: Path) -> list[str]:
+    path = of.instructor_dir / HIDDEN_RUBRIC
+    if not path.is_file():
+        return []
+    try:
+        with_extra(load_rubric(of.rubric_file(config_dir)), path)
+    except RubricError as exc:
+        return [f"instructor: {exc}"]
+    return []
 
 
 def _instructor(of: course.Course) -> list[str]:

@@ -21,6 +21,7 @@ import yaml
 
 from lab.exercises import course, hint_policy, mutants, source
 from lab.exercises.build import git_init
+from lab.settings import default_config_dir
 
 #: what a release copies from the course folder, when there
 PUBLIC = ("tasks", "teaching", "fixtures", "quizzes")
@@ -123,6 +124,7 @@ def solution_lines(of: course.Course) -> set[str]:
 
 def _public_files(of: course.Course) -> Iterator[Path]:
     yield of.root / course.FILE
+    yield of.rubric_file(default_config_dir())  # the public rubric
     for name in PUBLIC:
         if (of.root / name).is_dir():
             yield from (p for p in sorted((of.root / name).rglob("*")) if p.is_file())

@@ -31,6 +31,7 @@ def lab_env(home: Path, **values: object) -> dict[str, str]:
         LAB_ENV_FILE=str(home / "no.env"),
         ADMIN_TOKEN=os.urandom(16).hex(),
         CRM_TOKEN=os.urandom(16).hex(),
+        LAB_SIGNING_KEY=os.urandom(16).hex(),
         GRAFANA_ADMIN_PASSWORD=os.urandom(16).hex(),
         LOG_LEVEL="WARNING",
         MODEL_NAME=MODEL_NAME,

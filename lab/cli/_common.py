@@ -24,18 +24,34 @@ def get_settings(**overrides: Any) -> Settings:
         raise click.UsageError(str(exc)) from None
 
 
+def signing_settings(**overrides: Any) -> Settings:
+    """`get_settings()`, with LAB_SIGNING_KEY generated into .env first when it is missing (a
+    .env written before the key existed): `lab train`, `lab rollout`, `lab serve` and `lab up`
+    need it, and every later start reads the same value."""
+    settings = get_settings(**overrides)
+    if settings.LAB_SIGNING_KEY:
+        return settings
+    from lab.envfile import add_secret
+    from lab.settings import env_file_path
+
+    add_secret(env_file_path(), "LAB_SIGNING_KEY")
+    err_console.print(f"generated LAB_SIGNING_KEY into {env_file_path()}")
+    return get_settings(**overrides)
+
+
 def course_dir(settings: Settings, project_dir: Path | None = None) -> Path | None:
-    """The course folder in use: the one the workspace (at `project_dir`, default the working
-    folder) names, else LAB_COURSE; None: the lab's own course."""
+    """The course folder in use: LAB_COURSE when set (an instructor's, e.g. `lab grade`), else
+    the one the workspace (at `project_dir`, default the working folder) names; None: the lab's
+    own course."""
+    if settings.LAB_COURSE is not None:
+        return settings.LAB_COURSE
     from lab import workspace
 
     try:
         ws = workspace.find(project_dir)
     except workspace.WorkspaceError:
-        ws = None
-    if ws is not None and ws.course_dir is not None:
-        return ws.course_dir
-    return settings.LAB_COURSE
+        return None
+    return ws.course_dir if ws is not None else None
 
 
 def default_rubric(settings: Settings, project_dir: Path | None = None) -> Path:

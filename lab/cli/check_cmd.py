@@ -261,7 +261,7 @@ def _stdin_rubric(extra_rubric: Path | None) -> bytes | None:
 
 
 def _record_progress(project_dir: Path, result, out: Console) -> None:
-    """Inside an exercise workspace: append this run to .lab/progress.json (lab.exercises)."""
+    """Inside an exercise workspace: append this run to progress.json (lab.exercises)."""
     from lab.exercises.progress import after_check
 
     line = after_check(project_dir, result.to_json())

@@ -75,7 +75,7 @@ def exercise() -> None:
     \b
     lab exercise start M4        # a workspace in ./workspace with M4's starter
     cd workspace && lab up       # your API, the lab's MLflow, CRM, Prometheus, Grafana
-    lab check -m M4              # grade it; records .lab/progress.json
+    lab check -m M4              # grade it; records progress.json
     lab hint M4.crm_record       # up to three hints per criterion
     lab exercise status          # the M1 -> M6 path
     """

@@ -95,8 +95,13 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None):
     help="Grade every Nth learner from the Kth (1-based) only; join the N folders with "
     "`lab grade merge`.",
 )  # fmt: skip
+@click.option(
+    "--course", "course_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Your course folder: its rubric, its hidden part (instructor/rubric.yml, the hidden "
+    "mutants) and its solutions grade the class. [default: LAB_COURSE]",
+)  # fmt: skip
 def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_tests, trust,
-        received, shard) -> None:  # fmt: skip
+        received, shard, course_dir) -> None:  # fmt: skip
     """Grade every learner of ROSTER (CSV) with `lab check` and write the grade book.
 
     \b
@@ -105,14 +110,17 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
     mlflow_url, prometheus_url, grafana_url; an empty one is not graded, shown as skipped).
     A row with both grades the URLs, and the workspace's files.
     \b
-    Writes OUT/grades.csv (id, M1..M6, total, status), OUT/feedback/<id>.html + .json (the
-    learner's scorecard with hints) and OUT/evidence/<id>.json (what each check saw).
+    Writes OUT/grades.csv (id, M1..M6, total, graded_max, status), OUT/feedback/<id>.html +
+    .json (the learner's scorecard with hints), OUT/evidence/<id>.json (what each check saw)
+    and the class report (report.html, report.csv, lms.csv). Everything a learner wrote runs in
+    a bubblewrap sandbox (docs/grading.md); without one, only with --trust-workspaces.
     With `policy: {due, late_penalty_per_day}` in the rubric, a git workspace is graded at its
     last commit before `due`, and at its latest one with the penalty; the better counts.
     \b
     Examples:
       lab grade config/roster.example.csv --out grades/
       lab grade roster.csv --extra-rubric hidden.yml --jobs 2 --regrade grades/grades.csv
+      lab grade roster.csv --course mycourse --out grades/
     """
     from lab.acceptance import RubricError, load_rubric
     from lab.acceptance.extra import with_extra
@@ -121,6 +129,13 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
     from lab.grading.roster import RosterError, read_roster, with_received
 
     settings = get_settings()
+    course_dir = course_dir or settings.LAB_COURSE
+    if course_dir is not None:
+        course_dir = course_dir.resolve()
+        settings = settings.model_copy(update={"LAB_COURSE": course_dir})
+        hidden_file = course_dir / "instructor" / "rubric.yml"
+        if extra_rubric is None and hidden_file.is_file():
+            extra_rubric = hidden_file  # the course's hidden criteria, read by the grader only
     rubric_path = (rubric_path or default_rubric(settings)).resolve()
     hidden_bytes = extra_rubric.read_bytes() if extra_rubric else None  # read once, here only
     try:
@@ -145,6 +160,7 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
         no_tests=no_tests,
         trust=trust,
         hidden=hidden_bytes,
+        course=course_dir,
     )
     console.print(
         f"grading {len(learners)} learner(s), {jobs} at a time, {budget:g} s each"

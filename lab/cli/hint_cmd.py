@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from lab.cli._common import LabError, console, default_lang, get_settings
+from lab.cli._common import (
+    LabError,
+    console,
+    course_dir,
+    default_lang,
+    default_rubric,
+    get_settings,
+)
 
 LANGS = ("en", "zh-TW")
 
@@ -29,11 +36,11 @@ def _workspace() -> Any:
 
 
 def _course() -> Any:
-    """The course of LAB_COURSE, else the lab's default course."""
+    """The workspace's course, else LAB_COURSE's, else the lab's default course."""
     from lab.exercises import course
 
     try:
-        return course.load(get_settings().LAB_COURSE)
+        return course.load(course_dir(get_settings()))
     except course.CourseError as exc:
         raise LabError(str(exc)) from None
 
@@ -42,7 +49,7 @@ def _criterion(criterion: str) -> Any:
     from lab.acceptance import RubricError, load_rubric
 
     try:
-        rubric = load_rubric(get_settings().LAB_CONFIG_DIR / "rubric.yml")
+        rubric = load_rubric(default_rubric(get_settings()))
     except RubricError as exc:
         raise LabError(str(exc)) from None
     found = [c for m in rubric.modules for c in m.criteria if c.id.lower() == criterion.lower()]
@@ -72,6 +79,7 @@ def hint(criterion: str, level: int | None, lang: str) -> None:
     c = _criterion(criterion)
     of = _course()
     ws = _workspace()
+    _allowed(of, c.id, ws, level)
     if ws is not None:
         level = progress.use_hint(ws.root, c.id, ladder.LEVELS, level)
     level = level or 1
@@ -83,6 +91,27 @@ def hint(criterion: str, level: int | None, lang: str) -> None:
     )  # fmt: skip
     # verbatim: a solution's `[float(v) for v in row]` is code, not Rich markup
     click.echo(steps.text(level, lang, ws.root if ws is not None else None))
+
+
+def _allowed(of: Any, cid: str, ws: Any, level: int | None) -> None:
+    """Refuse a level the course's hint policy keeps closed, saying when it opens."""
+    from lab.exercises import hint_policy, ladder, progress, source
+
+    try:
+        policy = hint_policy.load(of)
+    except hint_policy.PolicyError as exc:
+        raise LabError(str(exc)) from None
+    used = progress.hints_used(ws.root, cid) if ws is not None else 0
+    wanted = level or min(used + 1, ladder.LEVELS)
+    if wanted >= hint_policy.SOLUTION_LEVEL and not source.holds_solutions(of.project_dir):
+        raise LabError(
+            f"{cid}: this course's solutions stay with your instructor (level "
+            f"{hint_policy.SOLUTION_LEVEL}); ask for a catch-up pack (`lab course catch-up`)"
+        )
+    failures = progress.failures(ws.root, cid) if ws is not None else 0
+    refusal = policy.refusal(wanted, failures=failures)
+    if refusal is not None:
+        raise LabError(f"{cid}: {refusal}")
 
 
 @click.command("quiz")

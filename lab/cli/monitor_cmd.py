@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from rich.progress import (
@@ -17,6 +18,7 @@ from lab.cli._common import LabError, console, err_console, get_settings
 from lab.envfile import add_secret
 from lab.observability import fetch as fetching
 from lab.observability import grafana as grafana_mod
+from lab.observability import learner
 from lab.observability import prometheus as prometheus_mod
 from lab.observability.tools import (
     EMULATION,
@@ -25,6 +27,7 @@ from lab.observability.tools import (
     ToolConfigError,
     fetch_platform,
     find_binary,
+    find_promtool,
     load_specs,
     missing_hint,
 )
@@ -40,7 +43,15 @@ from lab.settings import env_file_path
     help="Fetch the build for this CPU instead of this machine's: on Windows or macOS on Arm, "
     "`--arch amd64` fetches the x64 build, which runs there under emulation (Rosetta 2 on macOS).",
 )
-def fetch(tool: str, arch: str | None) -> None:
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1),
+    default=fetching.DEFAULT_DEADLINE,
+    show_default=True,
+    help="Longest one download may take, in seconds (shown in the progress bar); each read "
+    "also waits at most 30 s. Past it the download stops and nothing is installed.",
+)
+def fetch(tool: str, arch: str | None, deadline: float) -> None:
     """Download the official release archive of TOOL for this OS and CPU.
 
     The version and SHA-256 of each archive are pinned in config/tools.yml. The archive is
@@ -65,15 +76,17 @@ def fetch(tool: str, arch: str | None) -> None:
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
+            TextColumn("{task.fields[left]}"),
         )
         try:
             with Progress(*columns, console=console, transient=True) as bar:
-                task = bar.add_task("download", total=None)
+                ends_at = time.monotonic() + deadline
+                task = bar.add_task("download", total=None, left=_time_left(ends_at))
 
-                def show(done: int, total: int | None, _bar=bar, _task=task) -> None:
-                    _bar.update(_task, completed=done, total=total)
+                def show(done: int, total: int | None, _bar=bar, _task=task, _end=ends_at) -> None:
+                    _bar.update(_task, completed=done, total=total, left=_time_left(_end))
 
-                result = fetching.fetch(settings, spec, plat, progress=show)
+                result = fetching.fetch(settings, spec, plat, progress=show, deadline=deadline)
         except (fetching.FetchError, ToolConfigError) as exc:
             console.print(f"[bold red]{name}:[/] {exc}", soft_wrap=True)
             failures.append(name)
@@ -85,6 +98,12 @@ def fetch(tool: str, arch: str | None) -> None:
         )
     if failures:
         raise LabError(f"fetch failed for {', '.join(failures)}")
+
+
+def _time_left(ends_at: float) -> str:
+    """What the progress bar shows of the deadline: `deadline in 14:32`."""
+    left = max(0, int(ends_at - time.monotonic()))
+    return f"deadline in {left // 60}:{left % 60:02d}"
 
 
 @click.command("prometheus")
@@ -103,8 +122,16 @@ def prometheus(scrape_mlflow: bool, print_command: bool) -> None:
     (LAB_HOME/tools or PATH) it prints how to get one and stays idle.
     """
     settings = get_settings()
+    project = learner.root()
+    rules = None
+    if project is not None:  # a workspace: the learner's rules, never the lab's
+        found = learner.rule_files(project, find_promtool(settings))
+        rules = found.loaded
+        for name, said in found.left_out.items():
+            err_console.print(f"[yellow]left out[/] {name} (promtool: {said})", soft_wrap=True)
+        console.print(f"your rules: {', '.join(p.name for p in rules) or 'none yet'}")
     try:
-        rendered = prometheus_mod.render(settings, scrape_mlflow=scrape_mlflow)
+        rendered = prometheus_mod.render(settings, scrape_mlflow=scrape_mlflow, learner_rules=rules)
     except prometheus_mod.PrometheusConfigError as exc:
         raise LabError(str(exc)) from None
     binary = find_binary(settings, "prometheus")
@@ -137,7 +164,9 @@ def grafana(print_command: bool) -> None:
         settings = get_settings()
     binary = find_binary(settings, "grafana")
     try:
-        files = grafana_mod.write_files(settings)
+        project = learner.root()
+        own = learner.dashboards_dir(project) if project is not None else None
+        files = grafana_mod.write_files(settings, own)
     except grafana_mod.GrafanaConfigError as exc:
         raise LabError(str(exc)) from None
     if binary is None:

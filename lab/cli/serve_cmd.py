@@ -6,7 +6,7 @@ import os
 
 import click
 
-from lab.cli._common import LabError, console, get_settings, warn_in_workspace
+from lab.cli._common import LabError, console, signing_settings, warn_in_workspace
 from lab.settings import SettingsError, require_secrets
 
 
@@ -41,7 +41,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     warn_in_workspace("serve")
 
-    settings = get_settings()
+    settings = signing_settings()
     host = host or settings.API_HOST
     port = port or settings.API_PORT
     workers = workers or settings.API_WORKERS

@@ -10,7 +10,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lab.cli._common import LabError, console, get_settings, warn_in_workspace
+from lab.cli._common import LabError, console, signing_settings, warn_in_workspace
 
 
 @click.command("train")
@@ -66,10 +66,10 @@ def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
     from lab.training import train as run_training
 
     warn_in_workspace("train")
-    settings: Settings = get_settings()
+    settings: Settings = signing_settings()
     if model_version is not None:
         try:
-            settings = get_settings(MODEL_VERSION=model_version)
+            settings = signing_settings(MODEL_VERSION=model_version)
         except click.UsageError:
             raise click.BadParameter(
                 "use letters, digits and . _ - + (e.g. v1.2.0-stable)", param_hint="--model-version"
@@ -104,17 +104,12 @@ def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
         console.print(f"[yellow]notice:[/] {notice}", soft_wrap=True)
     _summary(result)
     if result.promoted and alias == "challenger":
-        from lab.rollout import operations
+        from lab.rollout import flow
 
         share = settings.CHALLENGER_SHARE or 0.1
-        try:
-            recorded = operations.record_split(
-                operations.client_for(settings), settings.MODEL_NAME, share
-            )
-        except (ConnectionError, MlflowException) as exc:
-            recorded = f"NOT recorded in the registry ({exc}); run `lab rollout start` again"
-        console.print(f"challenger split {share:.0%} {recorded}", soft_wrap=True)
-        console.print(f"API: {operations.tell_api(settings, share)}", soft_wrap=True)
+        split = flow.apply_split(None, settings, share)
+        console.print(f"challenger split {share:.0%} {split.recorded}", soft_wrap=True)
+        console.print(f"API: {split.api}", soft_wrap=True)
 
 
 def _quiet_mlflow() -> None:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
-from lab.cli._common import LabError, console, get_settings
+from lab.cli._common import LabError, console, get_settings, signing_settings
 from lab.cli.up_reporter import Reporter
+from lab.files import private_dir
 from lab.orchestration import clean as cleaning
 from lab.orchestration import down as downing
 from lab.orchestration import firstmodel, lifecycle, output, preflight, procfile, runfile
@@ -131,7 +132,7 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
     started = time.monotonic()
     if preflight.ensure_env_file(env_file_path()):
         console.print(f"[green]wrote[/] {env_file_path()} (secrets generated, as `lab init`)")
-    settings = get_settings()
+    settings = signing_settings()
     running = _running_lab(settings)
     if running is not None:
         raise LabError(
@@ -157,6 +158,9 @@ def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
     if not no_train and _train_first_model(settings, env, plan):
         started = time.monotonic()  # the start time is measured with a model present
     run_dir = settings.run_dir
+    # runtime files (logs, the run record, control requests) are the learner's own: 0700
+    private_dir(settings.LAB_HOME)
+    private_dir(run_dir)
     names = list(processes)
     sink = output.Output(run_dir, names, None if quiet else output.Terminal())
     sup = Supervisor(

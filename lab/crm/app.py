@@ -12,7 +12,6 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 
 import anyio.to_thread
 from litestar import Litestar
@@ -21,11 +20,6 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.problem_details import (
-    ProblemDetailsConfig,
-    ProblemDetailsException,
-    ProblemDetailsPlugin,
-)
 from litestar.plugins.pydantic import PydanticPlugin
 
 from lab import __version__
@@ -35,9 +29,11 @@ from lab.crm.routes import CustomerController, health
 from lab.crm.runtime import CrmRuntime
 from lab.crm.store import CustomerNotFoundError, CustomerStore, RequestIdConflictError
 from lab.settings import Settings, secret_problem
+from lab.web import problems
 from lab.web.http_metrics import prometheus_config
 from lab.web.json_body import JsonRequest
-from lab.web.problems import unexpected_handlers
+from lab.web.problems import ProblemError
+from lab.web.request_id import request_id_middleware
 
 MAX_BODY_BYTES = 64 * 1024
 CHECKPOINT_SECONDS = 1.0
@@ -81,9 +77,12 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"crm_token": settings.CRM_TOKEN, "crm": crm}),
         lifespan=[open_store],
         # per-route request counts and durations: crm_requests_total, ... by route template
-        middleware=[prometheus_config("crm", exclude_unhandled_paths=True).middleware],
+        middleware=[
+            request_id_middleware,  # X-Request-ID, in the log and in every problem's body
+            prometheus_config("crm", exclude_unhandled_paths=True).middleware,
+        ],
         # validate_strict: `false` or "0.5" is not a probability (Litestar's default is lax)
-        plugins=[ProblemDetailsPlugin(_problem_details()), PydanticPlugin(validate_strict=True)],
+        plugins=[problems.plugin(errors=ERRORS), PydanticPlugin(validate_strict=True)],
         openapi_config=OpenAPIConfig(
             title="mlops-lab CRM",
             version=__version__,
@@ -98,7 +97,9 @@ def create_app(settings: Settings) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         request_class=JsonRequest,  # too deep a JSON body: 400, not a RecursionError
         logging_config=None,
-        exception_handlers=unexpected_handlers("CRM"),  # logged 500, no traceback in the answer
+        exception_handlers=problems.unexpected_handlers(
+            "CRM"
+        ),  # logged 500, no traceback in the answer
     )
 
 
@@ -112,40 +113,24 @@ async def checkpoint_forever(store: CustomerStore, every: float = CHECKPOINT_SEC
             log.exception("WAL checkpoint failed; retrying in %s s", every)
 
 
-def _problem_details() -> ProblemDetailsConfig:
-    return ProblemDetailsConfig(
-        exception_to_problem_detail_map={
-            HTTPException: http_problem,
-            InvalidIdError: lambda exc: _problem(400, "Invalid id", str(exc)),
-            CustomerNotFoundError: lambda exc: _problem(
-                404, "Customer not found",
-                f"no customer {exc.customer_id!r} in the CRM; list them with GET /customers",
-            ),
-            RequestIdConflictError: lambda exc: _problem(409, "request_id reused", str(exc)),
-            ValidationException: _validation_problem,
-            sqlite3.OperationalError: lambda exc: _problem(
-                503, "CRM database busy", f"the CRM database is busy ({exc}); retry shortly",
-                headers={"Retry-After": "1"},
-            ),
-        },
-    )  # fmt: skip
+#: the CRM's own errors as problem details (lab.web.problems: each carries the request id)
+ERRORS: problems.ErrorMap = {
+    InvalidIdError: lambda exc: ProblemError(400, str(exc), title="Invalid id"),
+    CustomerNotFoundError: lambda exc: ProblemError(
+        404, f"no customer {exc.customer_id!r} in the CRM; list them with GET /customers",
+        title="Customer not found",
+    ),
+    RequestIdConflictError: lambda exc: ProblemError(409, str(exc), title="request_id reused"),
+    ValidationException: lambda exc: _validation_problem(exc),
+    sqlite3.OperationalError: lambda exc: ProblemError(
+        503, f"the CRM database is busy ({exc}); retry shortly", title="CRM database busy",
+        headers={"Retry-After": "1"},
+    ),
+}  # fmt: skip
 
 
-def _problem(
-    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: object
-) -> ProblemDetailsException:
-    return ProblemDetailsException(
-        status_code=status, title=title, detail=detail, headers=headers, extra=extra or None
-    )
-
-
-def http_problem(exc: HTTPException) -> ProblemDetailsException:
-    """A framework HTTP error as problem details: status phrase as title, message as detail."""
-    return _problem(exc.status_code, HTTPStatus(exc.status_code).phrase, exc.detail, exc.headers)
-
-
-def _validation_problem(exc: HTTPException) -> ProblemDetailsException:
+def _validation_problem(exc: HTTPException) -> ProblemError:
     errors = exc.extra if isinstance(exc.extra, list) else []
     parts = [f"{e.get('key', '?')}: {e.get('message', '')}" for e in errors if isinstance(e, dict)]
     detail = "; ".join(parts) or exc.detail
-    return _problem(400, "Invalid request", detail, errors=errors)
+    return ProblemError(400, detail, title="Invalid request", errors=errors)

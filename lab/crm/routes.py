@@ -9,7 +9,6 @@ from typing import Annotated
 from litestar import Controller, get, put
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
@@ -28,7 +27,8 @@ from lab.crm.schemas import (
 from lab.crm.store import CustomerNotFoundError, RequestIdConflictError
 from lab.ids import CUSTOMER_ID_PATTERN
 from lab.web import problems as web_problems
-from lab.web.auth import bearer_token, token_matches
+from lab.web.auth import require_bearer
+from lab.web.problems import ProblemError
 
 log = logging.getLogger("lab.crm")
 
@@ -67,15 +67,14 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
 async def require_token(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """Guard: `Authorization: Bearer <CRM_TOKEN>`, compared in constant time (async: Litestar
     would run a sync guard in a worker thread, which made every write ~1 ms slower)."""
-    expected = connection.app.state.crm_token
-    given = bearer_token(connection.headers.get("authorization", ""))
-    if given is None or not token_matches(given, expected):
+    try:
+        require_bearer(
+            connection.headers.get("authorization", ""), connection.app.state.crm_token,
+            key="CRM_TOKEN", realm="crm",
+        )  # fmt: skip
+    except ProblemError:
         connection.app.state.crm.metrics.writes.labels("unauthorized").inc()
-        raise NotAuthorizedException(
-            detail="missing or wrong bearer token: send `Authorization: Bearer <CRM_TOKEN>` "
-            "with the CRM_TOKEN from .env",
-            headers={"WWW-Authenticate": 'Bearer realm="crm"'},
-        )
+        raise
 
 
 class CustomerController(Controller):

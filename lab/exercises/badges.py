@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import anybadge
-
+from lab.badges import BadgeSpec
 from lab.exercises.progress import ModuleStatus
 
 COLOURS = {"done": "#44cc11", "partial": "#dfb317", "todo": "#9f9f9f"}
@@ -20,13 +18,6 @@ def colour(status: ModuleStatus) -> str:
 
 def write(folder: Path, status: ModuleStatus, title: str) -> Path:
     """`<folder>/exercise-M4.svg` and `.json`; returns the SVG's path."""
-    folder.mkdir(parents=True, exist_ok=True)
     label = f"{status.module} {title}"
-    svg = folder / f"exercise-{status.module}.svg"
-    anybadge.Badge(label=label, value=status.label, default_color=colour(status)).write_badge(
-        str(svg), overwrite=True
-    )
-    endpoint = {"schemaVersion": 1, "label": label, "message": status.label,
-                "color": colour(status).lstrip("#")}  # fmt: skip
-    svg.with_suffix(".json").write_text(json.dumps(endpoint), encoding="utf-8")
-    return svg
+    spec = BadgeSpec(f"exercise-{status.module}", label, status.label, colour(status))
+    return spec.write(folder)[0]

@@ -122,24 +122,29 @@ def create(
     git: bool = True,
     of: course.Course | None = None,
     keep_course: bool = False,
+    files: Mapping[str, str] | None = None,
 ) -> workspace.Workspace:
     """Write a new workspace for `module` of course `of` (default: the lab's) at `dest` (which
-    must not hold anything yet). `keep_course`: copy the course into the workspace (COURSE_COPY,
-    tracked) and name it in workspace.toml, as for a release, which the learner may not keep."""
+    must not hold anything yet). `files`: what to write instead of the module's starter (a
+    course project's step, lab.exercises.steps). `keep_course`: copy the course into the
+    workspace (COURSE_COPY, tracked) and name it in workspace.toml, as for a release, which the
+    learner may not keep."""
     of = of or course.load()
     exercise = of.get(module)
     refuse_if_taken(dest)
     solved = solved_modules(exercise.id, variant, of)
     dest.mkdir(parents=True, exist_ok=True)
-    for rel, text in source.project_files(of.project_dir).items():
+    written = dict(files) if files is not None else starter_files(of, solved)
+    for rel, text in written.items():
         target = dest / Path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(source.render(rel, text, solved), encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
     copy_fixtures(of, dest)
-    for folder in ("tasks", "teaching"):  # the tasks, and the module pages (objectives, why)
-        (dest / folder).mkdir(exist_ok=True)
-        for page in sorted((of.root / folder).glob("*.md")):
-            shutil.copyfile(page, dest / folder / page.name)
+    # the module pages (objectives, why); the tasks are among `written` (a course project's
+    # arrive with their module)
+    (dest / "teaching").mkdir(exist_ok=True)
+    for page in sorted((of.root / "teaching").glob("*.md")):
+        shutil.copyfile(page, dest / "teaching" / page.name)
     values: dict[str, object] = {**free_ports(), **(settings or {})}
     (dest / ".env.example").write_text(env_text(values, secrets=False), encoding="utf-8")
     if "M1" in solved:  # else writing .env is the learner's (M1)
@@ -156,6 +161,32 @@ def create(
     if git:
         git_init(dest, f"Start exercise {exercise.id} ({exercise.title})")
     return workspace.load(dest)
+
+
+def rules_workspace(folder: Path, of: course.Course) -> Path:
+    """A folder `lab prometheus` takes for a workspace holding the course's solved alert rules
+    (lab.observability.learner), so M5.rules grades what Prometheus loaded."""
+    for rel, text in source.project_files(of.project_dir).items():
+        if rel.startswith("config/prometheus/"):
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(source.render(rel, text, of.ids), encoding="utf-8")
+    (folder / workspace.FILE_NAME).write_text(
+        workspace.render(list(of.ids), {}, {}), encoding="utf-8"
+    )
+    return folder
+
+
+def starter_files(of: course.Course, solved: list[str]) -> dict[str, str]:
+    """Workspace path -> text of a one-module workspace: the project (`solved` modules' regions
+    as code, the others as TODOs) and every task text. (A course project's steps: `files`.)"""
+    files = {
+        rel: source.render(rel, text, solved)
+        for rel, text in source.project_files(of.project_dir).items()
+    }
+    for task in sorted(of.tasks_dir.glob("*.md")):
+        files[f"tasks/{task.name}"] = task.read_text(encoding="utf-8")
+    return files
 
 
 def copy_fixtures(of: course.Course, dest: Path) -> list[str]:

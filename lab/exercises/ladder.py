@@ -34,6 +34,7 @@ _WORDS = {
         "solution": "One way to write it (the solution):",
         "steps": "The steps:",
         "none": "The course has no teaching text for {cid}: its rubric hint above is all.",
+        "closed": "This course does not ship the solution of {cid}: ask your instructor.",
     },
     "zh-TW": {
         "why": "為什麼：",
@@ -45,6 +46,7 @@ _WORDS = {
         "solution": "一種寫法（解答）：",
         "steps": "步驟：",
         "none": "課程沒有 {cid} 的教學內容：上方的評分提示就是全部。",
+        "closed": "此課程不提供 {cid} 的解答：請詢問你的講師。",
     },
 }
 
@@ -57,6 +59,7 @@ class Ladder:
     what: str  # the rubric's hint in the chosen language (the workspace variant in a workspace)
     teaching: teaching.CriterionTeaching | None
     regions: tuple[source.Region, ...]
+    parts: tuple[str, ...] = ()  # the criterion ids of the parts (a release keeps only their TODOs)
 
     def text(self, level: int, lang: str = "en", root: Path | None = None) -> str:
         """Hint `level` (1..LEVELS) in `lang`; `root` is the learner's workspace, if any."""
@@ -84,8 +87,8 @@ class Ladder:
         if notes:
             lines.append(words["author"])
             lines += [f"  - {n}" for n in dict.fromkeys(notes)]
-        if root is not None and self.regions:
-            ids = dict.fromkeys(r.criterion for r in self.regions)
+        if root is not None and (self.regions or self.parts):
+            ids = dict.fromkeys([*self.parts, *(r.criterion for r in self.regions)])
             where = [w for cid in ids for w in todos(root, cid)]
             lines.append(words["todo"] + (", ".join(where) if where else words["no_todo"]))
         return "\n".join(lines)
@@ -94,7 +97,7 @@ class Ladder:
         if self.teaching is not None and self.teaching.solution is not None:
             return f"{words['steps']}\n{self.teaching.solution.get(lang).rstrip()}"
         if not self.regions:
-            return words["none"].format(cid=self.criterion)
+            return words["closed"].format(cid=self.criterion)
         parts = [words["solution"]]
         for r in self.regions:
             parts.append(f"--- {r.path} ({r.criterion}: {r.task})")
@@ -114,4 +117,4 @@ def ladder(
     ids = taught.regions if taught is not None and taught.regions else (criterion,)
     found = list(source.all_regions(files))
     regions = tuple(r for cid in ids for r in found if r.criterion == cid)
-    return Ladder(criterion, what, taught, regions)
+    return Ladder(criterion, what, taught, regions, tuple(ids))

@@ -1,8 +1,9 @@
-"""`.lab/progress.json` of a workspace: per criterion, attempts, first pass, hints used; per
-module, the latest self-check (`lab quiz`).
+"""`progress.json` at a workspace's root: per criterion, attempts, failures, first pass, hints
+used; per module, the latest self-check (`lab quiz`). It is tracked (committed with the
+learner's work), so `lab grade` shows the instructor the path, labelled *self-reported*.
 
-{"version": 1, "criteria": {"M4.crm_record": {"attempts": 3, "first_pass": "2026-…",
- "last_status": "pass", "last_attempt": "2026-…", "hints_used": 1}},
+{"version": 1, "criteria": {"M4.crm_record": {"attempts": 3, "failures": 2, "first_pass":
+ "2026-…", "last_status": "pass", "last_attempt": "2026-…", "hints_used": 1}},
  "quizzes": {"M4": {"answers": [2, 1, 3], "correct": 2, "total": 3, "attempts": 1, "at": "…"}}}
 """
 
@@ -20,10 +21,14 @@ from lab.exercises.hints import scan
 from lab.files import write_atomic
 from lab.net import UNREACHABLE
 
-FILE = Path(".lab") / "progress.json"
+FILE = Path("progress.json")
+LEGACY = Path(".lab") / "progress.json"  # where it was kept before (git-ignored)
 
 
 def path_of(root: Path) -> Path:
+    """The workspace's progress file (a legacy `.lab/progress.json` while there is no other)."""
+    if not (root / FILE).is_file() and (root / LEGACY).is_file():
+        return root / LEGACY
     return root / FILE
 
 
@@ -51,7 +56,7 @@ def _write(
     criteria: Mapping[str, dict[str, Any]],
     quizzes_: Mapping[str, dict[str, Any]] | None = None,
 ) -> Path:
-    target = path_of(root)
+    target = root / FILE
     kept = quizzes(root) if quizzes_ is None else quizzes_
     doc: dict[str, Any] = {"version": 1, "criteria": dict(sorted(criteria.items()))}
     if kept:
@@ -83,6 +88,8 @@ def record_statuses(root: Path, statuses: Iterable[tuple[str, str]]) -> Path:
         entry["attempts"] = int(entry.get("attempts", 0)) + 1
         entry["last_status"] = status
         entry["last_attempt"] = now
+        if status == "fail":
+            entry["failures"] = int(entry.get("failures", 0)) + 1
         if status == "pass" and not entry.get("first_pass"):
             entry["first_pass"] = now
     return _write(root, criteria)
@@ -168,3 +175,12 @@ def module_status(
     ids = list(ids)
     passed = sum(1 for cid in ids if criteria.get(cid, {}).get("last_status") == "pass")
     return ModuleStatus(module, passed, len(ids))
+
+
+def failures(root: Path, cid: str) -> int:
+    """How many checks of `cid` failed (what a hint policy may open the solution after)."""
+    return int(read(root).get(cid, {}).get("failures", 0))
+
+
+def hints_used(root: Path, cid: str) -> int:
+    return int(read(root).get(cid, {}).get("hints_used", 0))

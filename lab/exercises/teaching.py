@@ -123,3 +123,31 @@ def modules(directory: Path = TEACHING_DIR) -> list[str]:
     """The modules the teaching folder has pages for, in order."""
     found = {p.name.split(".")[0] for p in directory.glob("*.md")}
     return sorted(m for m in found if _MODULE.match(m))
+
+
+def lint(directory: Path, criteria: dict[str, list[str]], regions: set[str]) -> list[str]:
+    """What `lab course lint` reports of a teaching folder (none: it is complete). `criteria`:
+    module -> its rubric criterion ids; `regions`: the criterion ids the solution marks. A
+    course without a teaching folder has nothing to report (hints fall back to the rubric)."""
+    if not directory.is_dir():
+        return []
+    problems: list[str] = []
+    for module, ids in criteria.items():
+        for lang in LANGS:
+            if not page(module, lang, directory).is_file():
+                problems.append(f"teaching: {page(module, lang, directory).name} is missing")
+        try:
+            taught = hints(module, directory)
+            quiz(module, directory)
+        except TeachingError as exc:
+            problems.append(f"teaching: {exc}")
+            continue
+        problems += [f"teaching: {module}.hints.yml has no entry for {cid}" for cid in ids
+                     if cid not in taught]  # fmt: skip
+        for cid, entry in taught.items():
+            unknown = [r for r in entry.regions if r not in regions]
+            if unknown:
+                problems.append(f"teaching: {cid} names parts no region marks: {unknown}")
+            if not entry.regions and cid not in regions and entry.solution is None:
+                problems.append(f"teaching: {cid} has no part and no `solution` steps (level 3)")
+    return problems

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from lab.acceptance.session import GRADED_CODES, SERVICES, CheckOptions
+from lab.authoring import seeded
 from lab.grading.labrun import RunningLab
 from lab.grading.procs import Children, clean_env
 from lab.grading.results import Attempt, Options
 from lab.grading.roster import Learner
+from lab.grading.snapshot import Snapshot
 from lab.sandbox import Prepared, Sandbox, capture
 
 #: The most of one criterion's `observed` kept (the learner's output may be in it).
@@ -81,7 +83,12 @@ def run_check(
     )
     args = options.command(isolated=True)
     log = run_dir / "check.log"
-    running = capture.start(Prepared(args, env), log, cwd=run_dir, stdin=opts.hidden)
+    if opts.course is not None:
+        env["LAB_COURSE"] = str(opts.course)
+    hidden = None
+    if opts.hidden is not None:  # its $seed inputs rendered for this learner, never in a file
+        hidden = seeded.render_text(opts.hidden.decode("utf-8"), learner.id).encode("utf-8")
+    running = capture.start(Prepared(args, env), log, cwd=run_dir, stdin=hidden)
     children.add(running)
     try:
         running.wait(deadline - time.monotonic())
@@ -97,18 +104,41 @@ def run_check(
             f"lab check could not grade (exit code {done.code}): {capture.tail_lines(log, 4)}"
         )
     else:
-        result = json.loads(out.read_text(encoding="utf-8"))
+        attempt.result = json.loads(out.read_text(encoding="utf-8"))
+        if snap is not None:
+            _assigned(attempt, learner, snap, opts)
         given = [] if snap is not None else [str(project), str(run_dir / "home")]
-        attempt.result = honest(result, given)
+        attempt.result = honest(attempt.result, given)
+
+
+def _assigned(attempt: Attempt, learner: Learner, snap: Snapshot, opts: Options) -> None:
+    """Modules given (solved by the course, or by a catch-up pack) are not the learner's points;
+    the learner's progress.json is kept, self-reported."""
+    from lab.exercises import course
+    from lab.grading import assigned
+
+    assert attempt.result is not None
+    history = snap.path
+    if not (snap.path / ".git").exists() and learner.workspace and "://" not in learner.workspace:
+        history = Path(learner.workspace)  # a folder copied without .git: its own history
+    try:
+        of = course.load(opts.course) if opts.course is not None else None
+    except course.CourseError:
+        of = None
+    given = assigned.given_modules(snap.path, of, history)
+    attempt.result = assigned.mark_given(attempt.result, given)
+    attempt.self_reported = assigned.self_reported(snap.path)
 
 
 def honest(result: dict[str, Any], not_given: list[str]) -> dict[str, Any]:
     """`result` with every `observed` bounded, the criteria the row gave nothing to grade (a
     file of a workspace it does not have: their `observed` names one of `not_given`) marked
     *not graded*, and `graded_max`: the points of what could be graded."""
-    graded_max = result["max_points"]
+    graded_max = result["max_points"]  # given modules are out of it already (assigned)
     for module in result["modules"]:
         for c in module["criteria"]:
+            if module.get("given"):
+                continue
             observed = str(c.get("observed") or "")
             if any(marker in observed for marker in not_given):
                 c.update(status="skip", points=0, observed=NOT_GIVEN)

@@ -45,11 +45,16 @@ def write_private(path: Path, data: str | bytes) -> Path:
     return path
 
 
+GIVEN = "given"  # a module column of a module the learner did not write (not counted)
+
+
 def grade_row(grade: Grade) -> dict[str, str]:
     points = grade.module_points()
+    result = grade.chosen.result if grade.chosen else None
+    given = (result or {}).get("given") or {}
     row = {"id": grade.learner.id, "total": f"{grade.total:g}", "status": grade.status,
            "graded_max": str(grade.graded_max)}  # fmt: skip
-    row.update({m: str(points.get(m, 0)) for m in MODULES})
+    row.update({m: GIVEN if m in given else str(points.get(m, 0)) for m in MODULES})
     return row
 
 
@@ -107,13 +112,17 @@ def _hidden_ids(result: dict[str, Any]) -> set[str]:
     return set((result.get("hidden") or {}).get("criteria") or [])
 
 
+#: hidden check kinds whose observation names nothing hidden ("caught 1 of 2 hidden mutants")
+SAYS_NOTHING_HIDDEN = frozenset({"tests_catch_hidden_mutants"})
+
+
 def redacted(result: dict[str, Any]) -> dict[str, Any]:
     """check.json without what the hidden criteria observed (their inputs would show)."""
     hidden = _hidden_ids(result)
     copy = json.loads(json.dumps(result))
     for module in copy["modules"]:
         for c in module["criteria"]:
-            if c["id"] in hidden:
+            if c["id"] in hidden and c.get("kind") not in SAYS_NOTHING_HIDDEN:
                 c["observed"] = f"(instructor's check: {c['status']})"
     copy["targets"] = {}
     copy.pop("graded_max", None)  # the grader's own key (lab.grading.checkrun.honest)
@@ -135,6 +144,7 @@ def feedback(grade: Grade) -> dict[str, Any]:
         "notes": _notes(grade),
         "problem": None if chosen else _problem(grade),
         "hidden": result.get("hidden") if result else None,
+        "given": result.get("given", {}) if result else {},
         "modules": [_module_feedback(m) for m in (result["modules"] if result else [])],
     }
 
@@ -148,6 +158,7 @@ def _module_feedback(m: dict[str, Any]) -> dict[str, Any]:
         "title": m["title"],
         "points": m["points"],
         "max_points": m["max_points"],
+        "given": m.get("given", ""),
         "criteria": [{k: c.get(k) for k in FEEDBACK_KEYS} for c in m["criteria"]],
     }
 
@@ -160,6 +171,8 @@ def _notes(grade: Grade) -> list[str]:
     notes = list(grade.notes)
     if grade.chosen:
         notes += grade.chosen.notes
+        given = (grade.chosen.result or {}).get("given") or {}
+        notes += [f"{m} given ({why}): not counted in your points" for m, why in given.items()]
         if grade.chosen.penalty:
             notes.append(
                 f"late: {grade.chosen.snapshot.days_late if grade.chosen.snapshot else 0} day(s), "
@@ -229,6 +242,7 @@ def evidence(grade: Grade) -> dict[str, Any]:
                 "seconds": a.seconds,
                 "check_log_tail": a.log_tail,
                 "lab_up_log_tail": a.lab_log_tail,
+                "self_reported": a.self_reported,
                 "result": a.result,
             }
             for a in grade.attempts

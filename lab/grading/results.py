@@ -30,7 +30,10 @@ class Options:
     trust: bool = False  # --trust-workspaces: no sandbox
     limits: Limits = field(default_factory=Limits)
     #: the hidden rubric's bytes, read once by `lab grade`: handed to each `lab check` on stdin
+    #: (its $seed inputs rendered for that learner: lab.authoring.seeded)
     hidden: bytes | None = None
+    #: the instructor's course (its solutions for the mutants), given to `lab check` as LAB_COURSE
+    course: Path | None = None
 
 
 @dataclass
@@ -45,6 +48,8 @@ class Attempt:
     log_tail: str = ""
     lab_log_tail: str = ""  # the end of `lab up`'s log, for a lab `lab grade` ran
     seconds: float = 0.0
+    #: the learner's committed progress.json (lab.grading.assigned), for the instructor only
+    self_reported: dict[str, Any] | None = None
 
     @property
     def penalty(self) -> float:

@@ -236,7 +236,12 @@ def verify(
                     run = supervised.lab_up([name], root, env, log)
                     where = f"{log} and {supervised.process_log(home, name)}"
                 else:
-                    run = _process(name, [sys.executable, "-m", "lab", name], root, env, log)
+                    # Prometheus loads a workspace's rules as under `lab up` in one: the
+                    # solution's, which every workspace with the monitoring module solved holds
+                    cwd = root
+                    if name == "prometheus":
+                        cwd = build.rules_workspace(root / "prometheus-rules", of)
+                    run = _process(name, [sys.executable, "-m", "lab", name], cwd, env, log)
                     where = str(log)
                 child = stack.enter_context(run)
                 url = f"http://127.0.0.1:{ports[key]}{path}"

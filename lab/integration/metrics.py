@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from lab import metric_names as m
+
 CALL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 NO_SEGMENT = "none"
 
@@ -19,13 +21,13 @@ NO_SEGMENT = "none"
 class FlowMetrics:
     def __init__(self, registry: CollectorRegistry):
         self.updates = Counter(
-            "crm_segment_updates_total",
+            m.CRM_UPDATES,
             "Calls of /crm_segment_update by outcome (success or the failure) and new segment.",
             ["outcome", "segment"],
             registry=registry,
         )
         self.crm_calls = Histogram(
-            "crm_call_duration_seconds",
+            m.CRM_CALL,
             "Time of one CRM call (with its retries) by operation and outcome, in seconds.",
             ["operation", "outcome"],
             buckets=CALL_BUCKETS,

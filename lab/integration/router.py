@@ -29,7 +29,8 @@ from lab.serving.app import API_BEARER_SCHEME, ServingContext
 from lab.serving.model_store import ModelUnavailable
 from lab.serving.schemas import problem
 from lab.settings import is_loopback
-from lab.web.auth import bearer_token, token_matches
+from lab.web.auth import bearer_token, require_bearer, token_matches
+from lab.web.cross_site import cross_site_reason
 from lab.web.problems import ProblemError
 from lab.web.request_id import current_request_id
 
@@ -78,22 +79,37 @@ class SegmentFlowPlugin(InitPluginProtocol):
 def require_api_token(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
     """Guard: off loopback (API_HOST not 127.0.0.1/::1/localhost) the caller must send
     `Authorization: Bearer <API_TOKEN>`, since this route writes to the CRM with the API's own
-    token. On loopback the course's plain `curl` keeps working."""
+    token. On loopback the course's plain `curl` keeps working, but a request a browser marks
+    as coming from another origin (a web page the learner opened) needs the token too
+    (`lab.web.cross_site`)."""
     settings = connection.app.state.settings
     if is_loopback(settings.API_HOST):
+        _refuse_cross_site(connection, settings.API_TOKEN)
         return
-    challenge = {"WWW-Authenticate": 'Bearer realm="mlops-lab api"'}
-    if not settings.API_TOKEN:
-        raise ProblemError(
-            403, f"the API listens on {settings.API_HOST}, beyond loopback, and API_TOKEN is not "
-            "set: /crm_segment_update writes to the CRM, so it is off (run `lab init`)",
-        )  # fmt: skip
-    given = bearer_token(connection.headers.get("authorization", ""))
-    if given is None or not token_matches(given, settings.API_TOKEN):
-        raise ProblemError(
-            401, "send `Authorization: Bearer <API_TOKEN>` (the token is in .env): the API "
-            f"listens on {settings.API_HOST}, beyond loopback", headers=challenge,
-        )  # fmt: skip
+    require_bearer(
+        connection.headers.get("authorization", ""), settings.API_TOKEN, key="API_TOKEN",
+        realm="mlops-lab api",
+        off=f"the API listens on {settings.API_HOST}, beyond loopback, and API_TOKEN is not "
+        "set: /crm_segment_update writes to the CRM, so it is off (run `lab init`)",
+        why=f": the API listens on {settings.API_HOST}, beyond loopback",
+    )  # fmt: skip
+
+
+def _refuse_cross_site(connection: ASGIConnection, api_token: str) -> None:
+    server = connection.scope.get("server")
+    port = server[1] if server else None
+    headers = connection.headers
+    reason = cross_site_reason(headers.get("origin"), headers.get("sec-fetch-site"), port)
+    if reason is None:
+        return
+    given = bearer_token(headers.get("authorization", ""))
+    if given is not None and api_token and token_matches(given, api_token):
+        return
+    raise ProblemError(
+        403, f"a web page cannot update the CRM through the API: {reason}. Run the update "
+        "from a terminal (curl, `lab segment`), or send `Authorization: Bearer <API_TOKEN>`",
+        outcome="cross_site",
+    )  # fmt: skip
 
 
 def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
@@ -120,7 +136,10 @@ def plugin(ctx: ServingContext) -> SegmentFlowPlugin:
     responses={
         400: problem("customer_id is missing or not a valid id: the detail says what is allowed"),
         401: problem("Off loopback only: missing or wrong `Authorization: Bearer <API_TOKEN>`"),
-        403: problem("Off loopback only: API_TOKEN is not set on the server"),
+        403: problem(
+            "Off loopback: API_TOKEN is not set on the server. On loopback: a browser request "
+            "from another origin (Origin / Sec-Fetch-Site) without the API_TOKEN"
+        ),
         404: problem("The CRM has no customer with this id"),
         409: problem("The X-Request-ID was already used for a different update"),
         502: problem("The CRM answered with an error, malformed JSON or wrong features"),

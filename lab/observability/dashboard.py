@@ -19,8 +19,8 @@ from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models.heatmap import HeatmapColorMode
 from grafana_foundation_sdk.models.piechart import PieChartType
 
+from lab import metric_names as m
 from lab.files import write_atomic
-from lab.observability import metric_names as m
 from lab.observability import version_panels
 from lab.observability.grafana import DASHBOARD_FILE
 from lab.observability.panels import (

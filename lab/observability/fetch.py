@@ -16,6 +16,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ from lab.settings import Settings
 Progress = Callable[[int, int | None], None]
 MARKER = ".lab-tool.json"
 _CHUNK = 1 << 16
+#: Longest a whole download may take, in seconds (`lab fetch --deadline`); each read also waits
+#: at most `timeout` (30 s), so a server that trickles bytes cannot hold the fetch forever.
+DEFAULT_DEADLINE = 900.0
 
 
 class FetchError(RuntimeError):
@@ -64,7 +68,11 @@ def fetch(
     *,
     progress: Progress | None = None,
     timeout: float = 30.0,
+    deadline: float = DEFAULT_DEADLINE,
+    clock: Callable[[], float] = time.monotonic,
 ) -> FetchResult:
+    """Download, verify and install `spec` for `plat`. `timeout` bounds each read, `deadline`
+    the whole download (seconds from now, on `clock`); past either, nothing is installed."""
     plat = plat or Platform.current()
     expected = spec.checksum(plat)
     url = spec.url(plat, base_url_override(settings, spec.name))
@@ -81,7 +89,8 @@ def fetch(
     partial = downloads / (spec.archive_name(plat) + ".part")
     staging: Path | None = None
     try:
-        digest = _download(url, partial, progress, timeout, spec.max_download_bytes)
+        limits = _Limits(spec.max_download_bytes, timeout, clock() + deadline, deadline, clock)
+        digest = _download(url, partial, progress, limits)
         if digest != expected:
             raise ChecksumMismatch(
                 f"checksum mismatch for {url}: expected {expected}, got {digest}. "
@@ -133,13 +142,32 @@ def installed_version(settings: Settings, name: str) -> dict | None:
         return None
 
 
-def _download(url: str, dest: Path, progress: Progress | None, timeout: float, limit: int) -> str:
-    """Stream `url` into `dest`, hashing it; stop at `limit` bytes (announced or received)."""
+@dataclass(frozen=True)
+class _Limits:
+    size: int  # bytes
+    timeout: float  # seconds per read
+    ends_at: float  # on `clock`
+    deadline: float  # seconds, as given (for the message)
+    clock: Callable[[], float]
+
+    def check(self, url: str, received: int) -> None:
+        if self.clock() > self.ends_at:
+            raise FetchError(
+                f"download of {url} took longer than its deadline of {self.deadline:g} s "
+                f"({received / 2**20:.1f} MiB received); nothing was installed. Try again on a "
+                "faster connection, or give it more time with `lab fetch --deadline SECONDS`."
+            )
+
+
+def _download(url: str, dest: Path, progress: Progress | None, limits: _Limits) -> str:
+    """Stream `url` into `dest`, hashing it; stop at `limits.size` bytes (announced or
+    received) and once `limits.ends_at` has passed (checked at every chunk)."""
     hasher = hashlib.sha256()
     received = 0
+    limit = limits.size
     try:
         with (
-            httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as response,
+            httpx.stream("GET", url, follow_redirects=True, timeout=limits.timeout) as response,
             dest.open("wb") as out,
         ):
             if response.status_code != 200:
@@ -149,6 +177,7 @@ def _download(url: str, dest: Path, progress: Progress | None, timeout: float, l
             if total is not None and total > limit:
                 raise FetchError(_too_big(url, limit, total))
             for chunk in response.iter_bytes(_CHUNK):
+                limits.check(url, received)
                 received += len(chunk)
                 if received > limit:
                     raise FetchError(_too_big(url, limit))
@@ -156,6 +185,7 @@ def _download(url: str, dest: Path, progress: Progress | None, timeout: float, l
                 hasher.update(chunk)
                 if progress:
                     progress(received, total)
+            limits.check(url, received)
     except httpx.HTTPError as exc:
         raise FetchError(
             f"download of {url} failed ({type(exc).__name__}: {exc}); nothing was installed"

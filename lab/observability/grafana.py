@@ -36,15 +36,16 @@ def home(settings: Settings) -> Path:
     return settings.LAB_HOME / "grafana"
 
 
-def dashboards_dir(settings: Settings) -> Path:
-    return settings.LAB_CONFIG_DIR / "grafana" / "dashboards"
+def dashboards_dir(settings: Settings, learner: Path | None = None) -> Path:
+    """The lab's dashboards, or `learner`: a workspace's own (lab.observability.learner)."""
+    return learner or settings.LAB_CONFIG_DIR / "grafana" / "dashboards"
 
 
 def provisioning_source(settings: Settings) -> Path:
     return settings.LAB_CONFIG_DIR / "grafana" / "provisioning"
 
 
-def write_files(settings: Settings) -> GrafanaFiles:
+def write_files(settings: Settings, learner_dashboards: Path | None = None) -> GrafanaFiles:
     """Write grafana.ini and the rendered provisioning; return the paths."""
     password = settings.GRAFANA_ADMIN_PASSWORD
     if password in _PLACEHOLDER_VALUES or len(password) < 8:
@@ -69,18 +70,20 @@ def write_files(settings: Settings) -> GrafanaFiles:
     )
     for folder in (files.data, files.logs, files.plugins):
         folder.mkdir(parents=True, exist_ok=True)
-    render_provisioning(settings, files.provisioning)
-    _write_private(files.ini, ini_text(settings, files))
+    render_provisioning(settings, files.provisioning, learner_dashboards)
+    _write_private(files.ini, ini_text(settings, files, learner_dashboards))
     return files
 
 
-def render_provisioning(settings: Settings, out: Path) -> list[Path]:
+def render_provisioning(
+    settings: Settings, out: Path, learner_dashboards: Path | None = None
+) -> list[Path]:
     source = provisioning_source(settings)
     if not source.is_dir():
         raise GrafanaConfigError(f"{source} is missing (Grafana provisioning templates)")
     values = {
         "PROMETHEUS_URL": settings.prometheus_url,
-        "DASHBOARDS_DIR": dashboards_dir(settings).resolve().as_posix(),
+        "DASHBOARDS_DIR": dashboards_dir(settings, learner_dashboards).resolve().as_posix(),
     }
     written = []
     for kind in ("datasources", "dashboards", "plugins", "alerting"):
@@ -97,9 +100,13 @@ def render_provisioning(settings: Settings, out: Path) -> list[Path]:
     return written
 
 
-def ini_text(settings: Settings, files: GrafanaFiles) -> str:
+def ini_text(
+    settings: Settings, files: GrafanaFiles, learner_dashboards: Path | None = None
+) -> str:
     anonymous = is_loopback(settings.GRAFANA_HOST)
-    home_dashboard = (dashboards_dir(settings) / DASHBOARD_FILE).resolve().as_posix()
+    folder = dashboards_dir(settings, learner_dashboards)
+    first = next(iter(sorted(folder.glob("*.json"))), None) if learner_dashboards else None
+    home_dashboard = (first or folder / DASHBOARD_FILE).resolve().as_posix()
     sections = {
         "paths": {
             "data": files.data.as_posix(),

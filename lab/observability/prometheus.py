@@ -53,15 +53,23 @@ def target(url: str) -> str:
     return urlsplit(url).netloc
 
 
-def render(settings: Settings, *, scrape_mlflow: bool = True) -> Rendered:
-    """Write the config and the rules under LAB_HOME; return their paths."""
+def render(
+    settings: Settings, *, scrape_mlflow: bool = True, learner_rules: list[Path] | None = None
+) -> Rendered:
+    """Write the config and the rules under LAB_HOME; return their paths. `learner_rules`: in
+    a workspace, the learner's rule files, loaded instead of the lab's (lab.observability.
+    learner)."""
     out = home(settings)
     out.mkdir(parents=True, exist_ok=True)
     rules_out = out / "rules.yml"
     _write(rules_out, render_rules(settings), rules_path(settings))
     config_out = out / "prometheus.yml"
-    _write(config_out, render_config(settings, rules_out, scrape_mlflow=scrape_mlflow),
-           template_path(settings))  # fmt: skip
+    text = render_config(settings, rules_out, scrape_mlflow=scrape_mlflow)
+    if learner_rules is not None:
+        doc = yaml.safe_load(text)
+        doc["rule_files"] = [p.resolve().as_posix() for p in learner_rules]
+        text = yaml.safe_dump(doc, sort_keys=False)
+    _write(config_out, text, template_path(settings))
     data_dir = out / "data"
     data_dir.mkdir(exist_ok=True)
     return Rendered(config=config_out, rules=rules_out, data_dir=data_dir)

@@ -20,8 +20,8 @@ from typing import Any
 from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.models import common
 
+from lab import metric_names as m
 from lab.drift import DRIFTED_PSI
-from lab.observability import metric_names as m
 from lab.observability.panels import RATE, pos, query, series, threshold_line, thresholds
 
 #: The versions the API serves now (champion and challenger).

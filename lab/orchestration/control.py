@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.files import write_atomic
+from lab.files import private_dir, write_atomic
 
 FOLDER = "control"
 ACTIONS = ("stop", "start", "restart", "down")
@@ -32,8 +32,7 @@ def send(run_dir: Path, name: str, action: str) -> Request:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     req = Request(uuid.uuid4().hex[:12], name, action)
-    folder = run_dir / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(run_dir / FOLDER)  # (a request stops processes: owner only)
     write_atomic(folder / f"{req.id}.json", json.dumps(req.__dict__))
     return req
 
@@ -72,7 +71,9 @@ def answered(run_dir: Path, req: Request, within: float) -> bool:
 
 
 def clear(run_dir: Path) -> None:
-    """Drop requests left by an earlier `lab up` (they were never answered)."""
+    """Drop requests left by an earlier `lab up` (they were never answered); the folder is
+    (re)made owner-only, since a request in it stops processes."""
+    private_dir(run_dir / FOLDER)
     for req in pending(run_dir):
         done(run_dir, req)
 

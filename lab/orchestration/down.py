@@ -36,9 +36,10 @@ def down(run_dir: Path) -> DownResult | None:
     rec = runfile.read(run_dir)
     if rec is None:
         return None
-    owner = rec.owner.live()
+    # only what is still the lab's (start time, command line, user): a forged record stops nothing
+    owner = rec.owner.verified()
     result = DownResult(rec.pid, owner is not None)
-    leftovers = [p for p in (c.live() for c in rec.children) if p is not None]
+    leftovers = [p for p in (c.verified() for c in rec.children) if p is not None]
     if owner is not None:
         with contextlib.suppress(psutil.Error):
             leftovers += owner.children(recursive=True)

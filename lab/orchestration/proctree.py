@@ -6,11 +6,16 @@ running; MLflow's server runs uvicorn as a child of its own. So the tree is snap
 runs (a child that dies is reparented and could no longer be found from the root), and stopping
 signals every remembered process. psutil guards against PID reuse: a remembered process whose
 PID now belongs to another program is never signalled.
+
+A record read back from LAB_HOME/run/lab.json (by `lab down`) is only signalled when it is
+still the process the lab started: same start time, same command line, same user
+(`ProcRecord.verified`). A forged or stale record cannot make `lab down` kill anything else.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 
 import psutil
@@ -28,6 +33,7 @@ class ProcRecord:
     pid: int
     create_time: float
     name: str = ""
+    cmdline: tuple[str, ...] = ()  # the command line it was started with
 
     def live(self) -> psutil.Process | None:
         """The process if it still runs and is the same one (not a reused PID)."""
@@ -39,10 +45,30 @@ class ProcRecord:
         except psutil.Error:
             return None
 
+    def verified(self) -> psutil.Process | None:
+        """`live()`, and only when it is still the process the lab started: its command line is
+        the recorded one and it runs as this user. What may be signalled from a record read
+        back from disk; a record without a command line (forged, or older) never is."""
+        proc = self.live()
+        if proc is None or not self.cmdline:
+            return None
+        try:
+            if tuple(proc.cmdline()) != tuple(self.cmdline) or not _same_user(proc):
+                return None
+        except psutil.Error:
+            return None
+        return proc
+
+
+def _same_user(proc: psutil.Process) -> bool:
+    if os.name == "nt":
+        return bool(proc.username() == psutil.Process().username())
+    return bool(proc.uids().real == os.getuid())
+
 
 def record(proc: psutil.Process) -> ProcRecord | None:
     try:
-        return ProcRecord(proc.pid, proc.create_time(), proc.name())
+        return ProcRecord(proc.pid, proc.create_time(), proc.name(), tuple(proc.cmdline()))
     except psutil.Error:
         return None
 

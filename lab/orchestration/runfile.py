@@ -50,10 +50,11 @@ class RunRecord:
     urls: dict[str, str] = field(default_factory=dict)
     children: list[ProcRecord] = field(default_factory=list)
     processes: dict[str, ProcView] = field(default_factory=dict)
+    cmdline: list[str] = field(default_factory=list)  # the `lab up` process's command line
 
     @property
     def owner(self) -> ProcRecord:
-        return ProcRecord(self.pid, self.create_time, "lab up")
+        return ProcRecord(self.pid, self.create_time, "lab up", tuple(self.cmdline))
 
     def running(self) -> bool:
         return self.owner.live() is not None
@@ -66,7 +67,9 @@ def path(run_dir: Path) -> Path:
 def for_this_process(urls: dict[str, str]) -> RunRecord:
     me = record(psutil.Process(os.getpid()))
     assert me is not None
-    return RunRecord(me.pid, me.create_time, time.time(), str(Path.cwd()), urls)
+    return RunRecord(
+        me.pid, me.create_time, time.time(), str(Path.cwd()), urls, cmdline=list(me.cmdline)
+    )
 
 
 def write(run_dir: Path, rec: RunRecord) -> None:
@@ -77,7 +80,10 @@ def read(run_dir: Path) -> RunRecord | None:
     """The record, or None when there is none or it is unreadable (treated as no record)."""
     try:
         data = json.loads(path(run_dir).read_text(encoding="utf-8"))
-        children = [ProcRecord(**c) for c in data.pop("children", [])]
+        children = [
+            ProcRecord(**{**c, "cmdline": tuple(c.get("cmdline") or ())})
+            for c in data.pop("children", [])
+        ]
         views = {n: ProcView(**v) for n, v in data.pop("processes", {}).items()}
         return RunRecord(**data, children=children, processes=views)
     except (OSError, ValueError, TypeError):

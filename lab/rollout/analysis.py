@@ -11,6 +11,8 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lab import metric_names as m
+
 Verdict = Literal["pass", "fail", "wait"]
 
 
@@ -61,18 +63,17 @@ def queries(window: str) -> dict[str, str]:
     to the comparison (the same rule as `lab:prediction_error_ratio:rate5m`).
     """
     w = window
+    ok, invalid = m.PREDICTION_OK, m.PREDICTION_CLIENT_ERROR
     return {
-        "requests": f"sum by (model_version) (increase(prediction_requests_total[{w}]))",
+        "requests": f"sum by (model_version) (increase({m.PREDICTIONS}[{w}]))",
         "errors": (
-            "sum by (model_version) "
-            f'(increase(prediction_requests_total{{outcome!~"ok|invalid"}}[{w}]))'
+            f'sum by (model_version) (increase({m.PREDICTIONS}{{outcome!~"{ok}|{invalid}"}}[{w}]))'
         ),
         "p95_latency": (
-            "histogram_quantile(0.95, sum by (model_version, le) "
-            f"(rate(prediction_latency_seconds_bucket[{w}])))"
+            f"histogram_quantile(0.95, sum by (model_version, le) (rate({m.LATENCY}_bucket[{w}])))"
         ),
-        "churned": f"sum by (model_version) (increase(prediction_churn_rows_total[{w}]))",
-        "predicted": f"sum by (model_version) (increase(prediction_rows_total[{w}]))",
+        "churned": f"sum by (model_version) (increase({m.PREDICTED_CHURN}[{w}]))",
+        "predicted": f"sum by (model_version) (increase({m.PREDICTED_ROWS}[{w}]))",
     }
 
 

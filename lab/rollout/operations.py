@@ -14,6 +14,7 @@ import httpx
 
 from lab.settings import Settings
 from lab.training import mlflow_registry
+from lab.training.signing import sign_share
 
 PREVIOUS_CHAMPION_TAG = "rollout.previous_champion"
 
@@ -58,11 +59,15 @@ def _stamp(client: Any, name: str, version: str, decision: str) -> None:
     client.set_model_version_tag(name, version, "rollout.decided_at", now)
 
 
-def record_split(client: Any, name: str, share: float) -> str:
-    """Keep the challenger's share in the registry, beside the alias; say what was recorded."""
+def record_split(client: Any, name: str, share: float, key: str) -> str:
+    """Keep the challenger's share in the registry, beside the alias, signed with `key`
+    (LAB_SIGNING_KEY: the API applies no unsigned share); say what was recorded."""
     value = mlflow_registry.format_share(share)
-    client.set_registered_model_tag(name, mlflow_registry.SPLIT_TAG, value)
-    return f"recorded in the registry: {name} tag {mlflow_registry.SPLIT_TAG}={value} ({share:.0%})"
+    client.set_registered_model_tag(name, mlflow_registry.SPLIT_TAG, sign_share(key, name, value))
+    return (
+        f"recorded in the registry: {name} tag {mlflow_registry.SPLIT_TAG}={value} "
+        f"({share:.0%}, signed)"
+    )
 
 
 def start(client: Any, name: str, version: str) -> Pair:

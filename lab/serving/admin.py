@@ -14,7 +14,7 @@ from litestar.params import Parameter
 
 from lab.serving import schemas
 from lab.serving.health import split_of
-from lab.web.auth import bearer_token, token_matches
+from lab.web.auth import require_bearer
 from lab.web.problems import ProblemError
 
 BEARER_SCHEME = "adminBearer"
@@ -24,18 +24,11 @@ def require_admin_token(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """Guard: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time."""
-    expected = connection.app.state.settings.ADMIN_TOKEN
-    challenge = {"WWW-Authenticate": 'Bearer realm="mlops-lab admin"'}
-    if not expected:
-        raise ProblemError(403, "admin endpoints are off: ADMIN_TOKEN is not set (run `lab init`)")
-    token = bearer_token(connection.headers.get("authorization", ""))
-    if token is None:
-        raise ProblemError(
-            401, "send `Authorization: Bearer <ADMIN_TOKEN>` (the token is in .env)",
-            headers=challenge,
-        )  # fmt: skip
-    if not token_matches(token, expected):
-        raise ProblemError(401, "the bearer token is not ADMIN_TOKEN (see .env)", headers=challenge)
+    require_bearer(
+        connection.headers.get("authorization", ""), connection.app.state.settings.ADMIN_TOKEN,
+        key="ADMIN_TOKEN", realm="mlops-lab admin",
+        off="admin endpoints are off: ADMIN_TOKEN is not set (run `lab init`)",
+    )  # fmt: skip
 
 
 _RELOADED = {

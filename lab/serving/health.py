@@ -28,7 +28,7 @@ def split_of(store: ModelStore) -> schemas.Split:
     live = store.current is not None and store.challenger.current is not None
     return schemas.Split(
         challenger_share=state.share, effective_share=state.share if live else 0.0,
-        set_by=state.set_by, set_at=state.set_at,
+        set_by=state.set_by, set_at=state.set_at, refused=store.split_refused,
     )  # fmt: skip
 
 

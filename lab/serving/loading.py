@@ -24,6 +24,7 @@ from lab.serving.fastpath import Predictor, predictor_for
 from lab.training.manifest import ModelIntegrityError, load_verified, read_manifest, skops_file
 from lab.training.mlflow_registry import DRIFT_REFERENCE_ARTIFACT
 from lab.training.model_io import UnverifiedModelError, download_and_load
+from lab.training.signing import UnsignedStateError, check_version
 
 log = logging.getLogger("lab.serving.models")
 _LABEL = re.compile(MODEL_VERSION_PATTERN)
@@ -85,6 +86,7 @@ class RegistryVersion:
     run_id: str = ""
     sha256: str | None = None  # the version's `model_sha256` tag (model.skops), set by `lab train`
     tree_sha256: str | None = None  # its `model_tree_sha256` tag: every file of the folder
+    signature: str | None = None  # its `lab_signature` tag (lab.training.signing)
 
 
 def now_iso() -> str:
@@ -149,15 +151,34 @@ def load_file(manifest_path: Path) -> LoadedModel:
     )
 
 
+def check_signed(found: RegistryVersion, signing_key: str) -> None:
+    """Refuse (`ModelLoadError`, before any download) a version the lab did not sign: one
+    registered or aliased by any other MLflow client (lab.training.signing)."""
+    try:
+        check_version(
+            signing_key, found.name, found.version, found.tree_sha256, found.label,
+            found.signature,
+        )  # fmt: skip
+    except UnsignedStateError as exc:
+        raise ModelLoadError(str(exc)) from None
+
+
 def load_registry(
-    found: RegistryVersion, tracking_uri: str, *, allow_unverified: bool = False
+    found: RegistryVersion,
+    tracking_uri: str,
+    *,
+    allow_unverified: bool = False,
+    signing_key: str = "",
 ) -> LoadedModel:
-    """Download the version's folder, verify the digest over all its files against the
-    version's `model_tree_sha256` tag, then load model.skops with skops (lab.training.model_io).
-    Nothing is deserialized before the digest matches; a version without the tag is refused
-    unless `allow_unverified` (ALLOW_UNVERIFIED_MODELS)."""
+    """Check the version's signature (LAB_SIGNING_KEY), download its folder, verify the digest
+    over all its files against its `model_tree_sha256` tag, then load model.skops with skops
+    (lab.training.model_io). Nothing is downloaded before the signature matches, nothing
+    deserialized before the digest matches; an unsigned version or one without the tag is
+    refused unless `allow_unverified` (ALLOW_UNVERIFIED_MODELS)."""
     what = f"{found.name} version {found.version}"
     checked_label(found.label, what)
+    if not allow_unverified:
+        check_signed(found, signing_key)
     try:
         loaded = download_and_load(
             found.download_uri, tracking_uri, found.tree_sha256,

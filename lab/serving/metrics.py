@@ -32,6 +32,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from lab import metric_names as m
 from lab.settings import Settings
 
 #: Sub-millisecond to seconds; the latency SLO (LATENCY_SLO_SECONDS) is added as a boundary.
@@ -39,7 +40,7 @@ BASE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
 NO_MODEL = "none"
 CHAMPION: Final = "champion"
 CHALLENGER: Final = "challenger"
-OK, INVALID, UNAVAILABLE, ERROR = OUTCOMES = ("ok", "invalid", "unavailable", "error")
+OK, INVALID, UNAVAILABLE, ERROR = OUTCOMES = m.PREDICTION_OUTCOMES
 
 
 def latency_buckets(slo_seconds: float) -> tuple[float, ...]:
@@ -58,34 +59,34 @@ class ServingMetrics:
         self.registry = CollectorRegistry()
         registry = self.registry
         self.requests = Counter(
-            "prediction_requests_total",
+            m.PREDICTIONS,
             "Calls of /predict by the model version that answered and outcome "
             "(ok, invalid, unavailable, error).",
             ["model_version", "outcome"],
             registry=registry,
         )
         self.latency = Histogram(
-            "prediction_latency_seconds",
+            m.LATENCY,
             "Time to parse, validate and score one /predict call, in seconds.",
             ["model_version"],
             buckets=latency_buckets(settings.LATENCY_SLO_SECONDS),
             registry=registry,
         )
         self.rows = Counter(
-            "prediction_rows_total",
+            m.PREDICTED_ROWS,
             "Rows scored by /predict (a batch call counts each of its rows).",
             ["model_version"],
             registry=registry,
         )
         self.churn_rows = Counter(
-            "prediction_churn_rows_total",
+            m.PREDICTED_CHURN,
             "Rows /predict scored as churn (class 1); divided by prediction_rows_total it is "
             "the version's predicted churn rate.",
             ["model_version"],
             registry=registry,
         )
         self.model_loaded = Gauge(
-            "model_loaded",
+            m.MODEL_LOADED,
             "1 for each model version this API serves (alias champion or challenger), 0 for "
             "versions it served before.",
             ["model_version", "registry_version", "source", "alias"],
@@ -93,14 +94,14 @@ class ServingMetrics:
             registry=registry,
         )
         self.challenger_share = Gauge(
-            "challenger_traffic_share",
+            m.CHALLENGER_SHARE,
             "Share of /predict and /crm_segment_update traffic the split sends to the "
             "challenger (0 to 1; it only takes effect while a challenger is loaded).",
             multiprocess_mode="livemostrecent",
             registry=registry,
         )
         self.reload_failures = Counter(
-            "model_reload_failures_total",
+            m.RELOAD_FAILURES,
             "Attempts to load a new model that failed (the previous model kept serving).",
             registry=registry,
         )

@@ -49,6 +49,7 @@ from lab.serving.split import TrafficSplit
 from lab.settings import Settings
 from lab.training.manifest import ModelIntegrityError, read_manifest
 from lab.training.mlflow_registry import SPLIT_TAG
+from lab.training.signing import UnsignedStateError
 
 log = logging.getLogger("lab.serving.models")
 Outcome = Literal["reloaded", "unchanged", "failed"]
@@ -84,13 +85,17 @@ class ModelStore:
         self._settings = settings
         self._metrics = metrics
         self._drift = drift
-        self._registry = registry or RegistryClient(settings.tracking_uri, settings.MODEL_NAME)
+        self._registry = registry or RegistryClient(
+            settings.tracking_uri, settings.MODEL_NAME, signing_key=settings.LAB_SIGNING_KEY
+        )
         self._current: LoadedModel | None = None
         self.challenger = ChallengerSlot(
             self._registry, self._load_registry, metrics.reload_failures.inc
         )
         self.split = TrafficSplit(settings.CHALLENGER_SHARE, multiprocess_dir())
         self._registry_share: float | None = None  # the registry's SPLIT_TAG as last read
+        #: why the registry's recorded split is not applied (not signed by the lab), or None
+        self.split_refused: str | None = None
         metrics.challenger_share.set(self.split.share)
         self._lock = asyncio.Lock()
         self._registry_down = False
@@ -209,6 +214,7 @@ class ModelStore:
             functools.partial(
                 load_registry, found, self._registry.tracking_uri,
                 allow_unverified=self._settings.ALLOW_UNVERIFIED_MODELS,
+                signing_key=self._settings.LAB_SIGNING_KEY,
             )
         )  # fmt: skip
         return self._loaded(model)
@@ -292,6 +298,12 @@ class ModelStore:
         except (RegistryUnavailable, NoAliasedVersion) as exc:
             log.warning("the recorded split could not be read", extra={"reason": str(exc)})
             return
+        except UnsignedStateError as exc:  # any MLflow client can set the tag: not applied
+            if str(exc) != self.split_refused:
+                log.warning("the recorded split is ignored", extra={"reason": str(exc)})
+            self.split_refused = str(exc)
+            return
+        self.split_refused = None
         if share is None or share == self._registry_share:
             return
         self._registry_share = share

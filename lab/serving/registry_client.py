@@ -23,6 +23,7 @@ from lab.training.mlflow_registry import (
     parse_share,
 )
 from lab.training.model_io import TREE_TAG
+from lab.training.signing import SIGNATURE_TAG, check_share, sign_share
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 _HOW = {
@@ -41,10 +42,13 @@ class NoAliasedVersion(LookupError):
 
 
 class RegistryClient:
-    def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion"):
+    def __init__(
+        self, tracking_uri: str, model_name: str, alias: str = "champion", signing_key: str = ""
+    ) -> None:
         self.tracking_uri = tracking_uri.rstrip("/")
         self.model_name = model_name
         self.alias = alias
+        self._signing_key = signing_key  # LAB_SIGNING_KEY: the split is signed and checked
         self._http: httpx.AsyncClient | None = None
         if self.tracking_uri.startswith(("http://", "https://")):
             self._http = httpx.AsyncClient(
@@ -78,23 +82,28 @@ class RegistryClient:
             run_id=str(mv.get("run_id") or ""),
             sha256=_sha256_tag(tags.get(SHA256_TAG)),
             tree_sha256=_sha256_tag(tags.get(TREE_TAG)),
+            signature=str(tags[SIGNATURE_TAG]) if tags.get(SIGNATURE_TAG) else None,
         )
 
     async def split_share(self) -> float | None:
         """The challenger's share recorded beside the alias (the registered model's SPLIT_TAG),
-        or None when none is recorded."""
+        or None when none is recorded. A share the lab did not sign (LAB_SIGNING_KEY) raises
+        `UnsignedStateError`: any MLflow client can set the tag."""
         if self._http is None:
             return None
         found = await self._get("/api/2.0/mlflow/registered-models/get", {"name": self.model_name})
         model = found.get("registered_model") or {}
         tags = {t.get("key"): t.get("value") for t in model.get("tags", []) if isinstance(t, dict)}
-        return parse_share(tags[SPLIT_TAG]) if SPLIT_TAG in tags else None
+        if SPLIT_TAG not in tags:
+            return None
+        return parse_share(check_share(self._signing_key, self.model_name, str(tags[SPLIT_TAG])))
 
     async def record_split(self, share: float) -> None:
         """Keep `share` in the registry (where an API that starts later reads it)."""
         if self._http is None:
             raise RegistryUnavailable(f"no MLflow server at {self.tracking_uri!r} to record it in")
-        body = {"name": self.model_name, "key": SPLIT_TAG, "value": format_share(share)}
+        value = sign_share(self._signing_key, self.model_name, format_share(share))
+        body = {"name": self.model_name, "key": SPLIT_TAG, "value": value}
         try:
             response = await self._http.post("/api/2.0/mlflow/registered-models/set-tag", json=body)
         except httpx.HTTPError as exc:

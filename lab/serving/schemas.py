@@ -67,6 +67,8 @@ class Split(msgspec.Struct):
     set_by: SetBy
     set_at: str
     recorded: str | None = None  # POST /admin/split: whether the registry keeps it
+    #: why the split recorded in the registry is not applied (not signed by the lab), or None
+    refused: str | None = None
     sticky_by: str = (
         "the X-Customer-Id header of /predict and the customer_id of /crm_segment_update; "
         "random without one"

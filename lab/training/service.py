@@ -9,7 +9,7 @@ from typing import Any
 
 from lab import data
 from lab.settings import Settings
-from lab.training import mlflow_registry, model_io, pipeline, steps
+from lab.training import mlflow_registry, model_io, pipeline, signing, steps
 
 Step = Callable[[str], None]
 
@@ -80,15 +80,22 @@ def _champion_score(
     if current is None:
         return None, None
     what = f"{settings.MODEL_NAME} version {current.version} (the {alias})"
+    tags = current.tags or {}
     try:
+        if not settings.ALLOW_UNVERIFIED_MODELS:
+            signing.check_version(
+                settings.LAB_SIGNING_KEY, settings.MODEL_NAME, str(current.version),
+                tags.get(model_io.TREE_TAG), str(tags.get(mlflow_registry.LABEL_TAG, "")),
+                tags.get(signing.SIGNATURE_TAG),
+            )  # fmt: skip
         model = model_io.download_and_load(
             client.get_model_version_download_uri(settings.MODEL_NAME, current.version),
             client.tracking_uri,
-            (current.tags or {}).get(model_io.TREE_TAG),
+            tags.get(model_io.TREE_TAG),
             what=what,
             allow_unverified=settings.ALLOW_UNVERIFIED_MODELS,
         ).model
-    except model_io.UnverifiedModelError as exc:
+    except (model_io.UnverifiedModelError, signing.UnsignedStateError) as exc:
         notices.append(f"{exc}; it is not compared with the new model")
         return None, str(current.version)
     ev = data.evaluation_set()

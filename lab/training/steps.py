@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 
 from lab import data, drift
 from lab.settings import Settings
-from lab.training import mlflow_registry, model_io, pipeline
+from lab.training import mlflow_registry, model_io, pipeline, signing
 from lab.training.manifest import Manifest, copy_atomic, dump_model, dump_skops, write_manifest
 
 
@@ -125,6 +125,11 @@ def register(
         digest,
     )  # fmt: skip
     version_id = str(version.version)
+    # The API serves no version without the lab's signature over what it verifies and serves.
+    signature = signing.sign_version(
+        settings.LAB_SIGNING_KEY, settings.MODEL_NAME, version_id, digest[model_io.TREE_TAG], label
+    )
+    client.set_model_version_tag(settings.MODEL_NAME, version_id, signing.SIGNATURE_TAG, signature)
     client.set_model_version_tag(
         settings.MODEL_NAME, version_id, f"eval_{settings.PRIMARY_METRIC}", f"{candidate_score:.6f}"
     )

@@ -10,7 +10,7 @@ last-resort handler so an unexpected error is a logged 500 without a traceback i
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -51,13 +51,14 @@ class ProblemError(ProblemDetailsException):
         status_code: int,
         detail: str,
         *,
+        title: str | None = None,
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(
             detail=detail,
             status_code=status_code,
-            title=HTTPStatus(status_code).phrase,
+            title=title or HTTPStatus(status_code).phrase,
             extra={k: v for k, v in extra.items() if v is not None} or None,
             headers=headers,
         )
@@ -109,17 +110,25 @@ def unexpected_handlers(service: str = "API") -> ExceptionHandlersMap:
     return {Exception: unexpected}
 
 
-def plugin(details: Mapping[int, str] | None = None) -> ProblemDetailsPlugin:
+#: an app's own error type -> the problem it answers (`plugin(errors=...)`)
+ErrorMap = Mapping[type[Exception], Callable[[Any], ProblemError]]
+
+
+def plugin(
+    details: Mapping[int, str] | None = None, errors: ErrorMap | None = None
+) -> ProblemDetailsPlugin:
     """The problem-details plugin; `details`: the detail of a framework error, by status, where
-    the status phrase would say too little (DEFAULT_DETAILS, updated by `details`)."""
+    the status phrase would say too little (DEFAULT_DETAILS, updated by `details`); `errors`:
+    how the app's own exceptions become problems (each answer carries the request id)."""
     defaults = {**DEFAULT_DETAILS, **(details or {})}
 
     def convert(exc: HTTPException) -> ProblemError:
         return _from_http_exception(exc, defaults)
 
-    return ProblemDetailsPlugin(
-        ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: convert})
-    )
+    mapping: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+        HTTPException: convert, **(errors or {})
+    }  # fmt: skip
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
 
 
 EXCEPTION_HANDLERS = unexpected_handlers("API")

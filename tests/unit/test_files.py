@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from pathlib import Path
 
 import pytest
 
 from lab import files
-from lab.files import write_atomic
+from lab.files import private_dir, write_atomic
 
 
 def test_writes_text_as_utf8_and_replaces_the_old_content(tmp_path: Path) -> None:
@@ -58,3 +60,16 @@ def test_a_target_that_stays_busy_keeps_its_content(tmp_path: Path, monkeypatch)
         write_atomic(target, "new")
     assert (target.read_text(), len(calls)) == ("old", 4)
     assert [p.name for p in tmp_path.iterdir()] == ["split.json"]  # the temporary file is gone
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows folders have ACLs, not mode bits")
+def test_a_private_dir_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        made = private_dir(tmp_path / "home" / "run")
+        (tmp_path / "open").mkdir(mode=0o777)
+        private_dir(tmp_path / "open")  # an existing folder is tightened too
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "open").stat().st_mode) == 0o700

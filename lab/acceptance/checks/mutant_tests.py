@@ -53,6 +53,21 @@ def _hint(missed: list[mutants.MutantResult]) -> tuple[str, str]:
     )
 
 
+def _course(ctx: CheckContext) -> course.Course:
+    """The course whose solution the mutants patch: LAB_COURSE (what `lab grade --course` sets),
+    else the workspace's, else the lab's; one whose solution stays with the instructor (a
+    release) skips the check."""
+    try:
+        of = course.load(ctx.settings.LAB_COURSE or ctx.workspace.course_dir)
+    except course.CourseError as exc:
+        raise CheckError(str(exc)) from None
+    if not source.holds_solutions(of.project_dir):
+        raise CheckSkipped(
+            "the course's solution stays with your instructor: `lab grade` grades the mutants"
+        )
+    return of
+
+
 @CHECK_KINDS.kind("tests_catch_mutants", MutantParams)
 def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
     """The workspace's tests fail on each broken variant of the app the lab ships (workspaces)."""
@@ -65,14 +80,7 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
         raise CheckFailed(f"no tests/ folder in {ctx.project_dir}")
     deadline = time.monotonic() + ctx.timeout - MARGIN
     left = lambda: deadline - time.monotonic()  # noqa: E731
-    try:
-        of = course.load(ctx.workspace.course_dir or ctx.settings.LAB_COURSE)
-    except course.CourseError as exc:
-        raise CheckError(str(exc)) from None
-    if not source.holds_solutions(of.project_dir):
-        raise CheckSkipped(
-            "the course's solution stays with your instructor: `lab grade` grades M6.mutants"
-        )
+    of = _course(ctx)
     try:
         base = mutants.baseline(ctx.project_dir, python, left(), of, sandbox=ctx.sandbox)
         if base.code is None:
@@ -111,3 +119,45 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
         f"pass on the correct app ({short(base.summary, 60)}), fail on each of "
         f"{len(results)} broken variants: {', '.join(caught)}"
     )
+
+
+class HiddenMutantParams(MutantParams):
+    pass
+
+
+@CHECK_KINDS.kind("tests_catch_hidden_mutants", HiddenMutantParams)
+def catches_hidden_mutants(params: HiddenMutantParams, ctx: CheckContext) -> str:
+    """The workspace's tests fail on the instructor's hidden mutants (instructor/mutants.yml of
+    the course); what is said names none of them: "caught k of n hidden mutants"."""
+    if not ctx.run_tests:
+        raise CheckSkipped("skipped with --no-tests")
+    if ctx.workspace is None:
+        raise CheckSkipped(MutantParams.schedule.workspace_only or "exercise workspaces only")
+    if not ctx.project_file("tests").is_dir():
+        raise CheckFailed(f"no tests/ folder in {ctx.project_dir}")
+    of = _course(ctx)
+    python = str(ctx.interpreter())
+    deadline = time.monotonic() + ctx.timeout - MARGIN
+    try:
+        hidden = mutants.hidden(of)
+        if not hidden:
+            raise CheckSkipped("the course has no hidden mutants")
+        base = mutants.baseline(ctx.project_dir, python, deadline - time.monotonic(), of)
+        if not base.passed:
+            results = [mutants.MutantResult("", "", False, base.summary) for _ in hidden]
+        else:
+            left = deadline - time.monotonic()
+            results = mutants.run(ctx.project_dir, python, left, params.workers, of, hidden)
+    except mutants.MutantError:  # its text may name the mutant: said to the instructor only
+        raise CheckError("the course's hidden mutants do not apply (`lab course lint`)") from None
+    caught = sum(1 for r in results if r.caught)
+    said = f"caught {caught} of {len(results)} hidden mutants"
+    if caught < len(results):
+        raise CheckFailed(
+            said + ("" if base.passed else " (the tests fail on the correct app)"),
+            hint="Your tests miss bugs the course keeps hidden: test more of the behaviour the "
+            "tasks describe (every endpoint, counter and CRM write), not only the named bugs.",
+            hint_zh_tw="你的測試沒抓到課程保留的隱藏錯誤：請測試任務描述的更多行為"
+            "（每個端點、計數器與 CRM 寫入），不只列出的那幾個錯誤。",
+        )
+    return said

@@ -39,7 +39,7 @@ from lab.acceptance.checks.kinds import CHECK_KINDS
 
 #: Run in the lab's interpreter (never the project's): `seed` registers a champion with a run
 #: scoring 0, a number logs that score as the champion run's latest `accuracy`, `-` only reads;
-#: it prints the champion's version and every version.
+#: it prints the champion's version and every version as they were before any score was logged.
 _REGISTRY = """
 import json, sys
 from mlflow import MlflowClient
@@ -109,15 +109,15 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
         before = _registry(uri, name, "seed", budget)
         seen = []
         for step, label in enumerate(("v0.0.1-gate", "v0.0.2-gate")):
-            if step == 1:
-                before = _registry(uri, name, str(params.unbeatable), budget)
             _train([*command, *params.flags, "--model_version", label], source, ctx, env, budget,
                    home)  # fmt: skip
-            after = _registry(uri, name, "-", budget)
+            # after the first training: read, then make the champion unbeatable for the second
+            after = _registry(uri, name, str(params.unbeatable) if step == 0 else "-", budget)
             new = max(after["versions"], default=None)
             if new is None or new in before["versions"]:
                 raise CheckFailed(f"training {label} registered no new version of {name}")
             seen.append(_judge(step, before["champion"], after["champion"], new, label))
+            before = after
     return "; ".join(seen)
 
 

@@ -27,6 +27,7 @@ from lab.acceptance.checks._base import (
 from lab.acceptance.checks._http import call, error_text, get_json, json_of
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.checks.monitoring import _prometheus_version, dashboard_file
+from lab.acceptance.checks.rules_loaded import loaded
 
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
 
@@ -293,4 +294,6 @@ def prometheus_rules(params: RulesParams, ctx: CheckContext) -> str:
     counted = re.search(r"(\d+) rules found", " ".join(said))
     if counted and int(counted.group(1)) == 0:
         raise CheckFailed(f"promtool check rules {rel}: the file is valid but holds no rule")
-    return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}"
+    return f"promtool check rules {rel}: {short(said[-1] if said else 'ok', 80)}; " + loaded(
+        ctx, path, rel
+    )

@@ -200,12 +200,19 @@ def test_the_m4_starter_misses_m4(graded):
     m4_ids = [cid for cid in m4 if cid.startswith("M4.")]
     assert {m4[cid]["status"] for cid in m4_ids} == {"fail"}, {c: m4[c]["observed"] for c in m4_ids}
     assert row["M4"] == "0" and int(ref_row["M4"]) > 0
-    # M1-M3 are solved in an M4 workspace (M5, M6 are the later exercises' starters there)
-    assert row["M3"] == ref_row["M3"] == "20"
+    # M1-M3 are solved in an M4 workspace (M5, M6 are the later exercises' starters there): they
+    # are given, shown as such, and not counted as the learner's points
+    assert row["M1"] == row["M2"] == row["M3"] == "given" and ref_row["M3"] == "20"
     assert all(m4[c]["status"] == "pass" for c in m4 if c.startswith("M3."))
     assert "fault checks are off" not in m4["M4.crm_down"]["observed"]  # its lab: they ran
     evidence = json.loads((graded / "evidence" / "m4.json").read_text(encoding="utf-8"))
     assert "the workspace's lab answered" in " ".join(evidence["attempts"][0]["notes"])
+    chosen = next(a for a in evidence["attempts"] if a["chosen"])["result"]
+    assert set(chosen["given"]) == {"M1", "M2", "M3"}
+    mine = sum(m["points"] for m in chosen["modules"] if not m["given"])
+    assert float(row["total"]) == chosen["points"] == mine
+    feedback = json.loads((graded / "feedback" / "m4.json").read_text(encoding="utf-8"))
+    assert "M3 given (solved by the course): not counted in your points" in feedback["notes"]
 
 
 def test_the_broken_service_misses_its_own_criteria(graded):

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lab import metric_names as m
 from lab.drift import DRIFTED_PSI
-from lab.observability import metric_names as m
 from lab.observability import shift
 from lab.observability.prometheus import DRIFT_ALERT
 from tests.support import REPO, free_ports, lab_env, lab_process, require_tool, wait_until

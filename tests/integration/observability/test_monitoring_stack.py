@@ -16,7 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from lab.observability import dashboard, metric_names
+from lab import metric_names
+from lab.observability import dashboard
 from tests.support import REPO, free_ports, lab_env, lab_process, require_tool, wait_until
 
 pytestmark = pytest.mark.integration

@@ -55,6 +55,10 @@ def test_lab_up_brings_every_process_up_and_sigterm_leaves_none(workdir: Path) -
         )
         log = up.log()
         assert (workdir / ".env").is_file(), ".env was not written"
+        home = workdir / ".lab"  # runtime files are the learner's own (what `stat -c %a` shows)
+        for folder in (home, home / "run", home / "run" / "control"):
+            mode = subprocess.run(["stat", "-c", "%a", str(folder)], capture_output=True, text=True)
+            assert mode.stdout.strip() == "700", (folder, mode.stdout, mode.stderr)
         assert re.search(r"grafana\s.*missing", log), log[-3000:]
         for key, path in [
             ("API_PORT", "/health"),

@@ -170,10 +170,35 @@ def test_the_rules_must_pass_promtool_and_hold_a_rule(make_ctx, tmp_path):
     rules = tmp_path / "config" / "prometheus" / "rules.yml"
     rules.parent.mkdir(parents=True)
     rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: Up\n        expr: up == 0\n")
-    assert "SUCCESS: 1 rules found" in prometheus_rules(RulesParams(), make_ctx())
+    alone = make_ctx(prometheus_url="")  # Prometheus not graded: promtool's word only
+    assert "SUCCESS: 1 rules found" in prometheus_rules(RulesParams(), alone)
     rules.write_text("groups:\n  - name: g\n    rules: []\n")
     with pytest.raises(CheckFailed, match=r"holds no rule"):
-        prometheus_rules(RulesParams(), make_ctx())
+        prometheus_rules(RulesParams(), alone)
     rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: Up\n        expr: up ==\n")
     with pytest.raises(CheckFailed, match=r"promtool check rules config/prometheus/rules.yml"):
-        prometheus_rules(RulesParams(), make_ctx())
+        prometheus_rules(RulesParams(), alone)
+
+
+@respx.mock
+def test_the_rules_pass_only_once_prometheus_has_loaded_them(make_ctx, tmp_path):
+    """M5.rules grades what is loaded: a valid file Prometheus never read does not pass."""
+    if shutil.which("promtool") is None:
+        pytest.fail("promtool is not installed (apt install prometheus)")
+    rules = tmp_path / "config" / "prometheus" / "rules.yml"
+    rules.parent.mkdir(parents=True)
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: MyAlert\n"
+                     "        expr: up == 0\n")  # fmt: skip
+    prom = "http://prometheus.test"
+    answers = iter([["ChurnApiDown"], ["ChurnApiDown", "MyAlert"]])
+
+    def listing(_request: httpx.Request) -> httpx.Response:
+        names = next(answers)
+        groups = [{"name": "g", "rules": [{"name": n, "type": "alerting"} for n in names]}]
+        return httpx.Response(200, json={"status": "success", "data": {"groups": groups}})
+
+    respx.get(f"{prom}/api/v1/rules").mock(side_effect=listing)
+    ctx = make_ctx(prometheus_url=prom)
+    with pytest.raises(CheckFailed, match=r"has not loaded MyAlert of config/prometheus/rules.yml"):
+        prometheus_rules(RulesParams(), ctx)
+    assert "Prometheus loaded its 1 rules" in prometheus_rules(RulesParams(), ctx)

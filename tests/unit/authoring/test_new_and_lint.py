@@ -79,3 +79,9 @@ def test_lint_checks_the_hidden_mutants_and_the_hint_policy(mine: course.Course)
     said = lint(mine, CONFIG)
     assert any("hidden mutant crm_updates_not_counted" in p for p in said)
     assert any(p.startswith("instructor: ") and "max_level" in p for p in said)
+
+
+def test_lint_checks_the_hidden_rubric_against_the_public_one(mine: course.Course) -> None:
+    hidden = mine.instructor_dir / "rubric.yml"
+    _edit(hidden, "id: M6.hidden_mutants", "id: M6.hidden_mutants_too\n        weight: 9")
+    assert any(p.startswith("instructor: ") for p in lint(mine, CONFIG))

@@ -184,3 +184,16 @@ async def test_checkpoint_loop_runs_in_a_thread_and_survives_errors() -> None:
     task.cancel()
     assert len(calls) >= 3  # the error did not stop the loop
     assert threading.main_thread().name not in calls  # never on the event loop's thread
+
+
+def test_every_crm_error_carries_the_request_id(client: TestClient) -> None:
+    """The CRM's problems come from lab.web.problems: the body's request_id is the one the
+    caller sent (X-Request-ID), so a CRM error can be found in the CRM's log from the API's."""
+    sent = {"X-Request-ID": "crm-test-rid-0001"}
+    missing = problem(client.get("/customers/CUST_NOPE_1", headers=sent), 404)
+    assert missing["title"] == "Customer not found" and missing["request_id"] == "crm-test-rid-0001"
+    refused = client.put("/customers/CUST002/segment", json=body(), headers=sent)
+    assert problem(refused, 401)["request_id"] == "crm-test-rid-0001"
+    assert refused.headers["www-authenticate"] == 'Bearer realm="crm"'
+    bad = problem(client.put("/customers/CUST002/segment", json={"x": 1}, headers=AUTH), 400)
+    assert bad["title"] == "Invalid request" and bad["request_id"]

@@ -92,3 +92,17 @@ def test_each_quiz_has_every_text_in_both_languages(module: str) -> None:
         texts = [q.question, q.explain, *q.choices]
         assert all(t.en.strip() and t.zh_tw.strip() for t in texts)
         assert 1 <= q.answer <= len(q.choices)
+
+
+@pytest.mark.parametrize("module", COURSE.ids)
+def test_the_module_guides_link_the_page_and_quote_its_time(module: str) -> None:
+    page = teaching.page(module, "en", TEACHING).read_text(encoding="utf-8")
+    found = re.search(r"\*\*Estimated time:\*\* (.+)", page)
+    assert found is not None
+    time_ = found[1].strip()
+    for guide, name, said in (
+        ("modules.md", f"{module}.md", f"time ({time_})"),
+        ("modules.zh-TW.md", f"{module}.zh-TW.md", f"預估時間（{time_}）"),
+    ):
+        text = (REPO / "docs" / guide).read_text(encoding="utf-8")
+        assert f"teaching/{name})" in text and said in text, f"{guide}: {module}'s page and time"

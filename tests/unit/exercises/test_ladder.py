@@ -205,3 +205,29 @@ def test_the_teaching_folder_quotes_no_line_of_a_solution_region() -> None:
     for path in sorted(folder.iterdir()):
         quoted = {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
         assert not quoted & solution, f"{path.name} quotes the solution: {quoted & solution}"
+
+
+def test_the_course_hint_policy_refuses_the_solution_before_it_opens(tmp_path, monkeypatch) -> None:
+    from lab.authoring.new import new_course
+
+    mine = tmp_path / "mine"
+    new_course(mine, REPO / "config" / "rubric.yml")
+    (mine / "instructor" / "hints.yml").write_text(
+        "max_level: 3\nsolution_opens:\n  due: 2099-01-01T00:00:00+00:00\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("LAB_COURSE", str(mine))
+    monkeypatch.chdir(tmp_path)
+    refused = CliRunner().invoke(main, ["hint", "M2.reject", "--level", "3"])
+    assert refused.exit_code == 1 and "opens after the due time" in refused.output
+    assert "2099-01-01" in refused.output
+    assert CliRunner().invoke(main, ["hint", "M2.reject", "--level", "2"]).exit_code == 0
+
+
+def test_a_release_without_solutions_still_names_the_todos_and_says_why_no_code(tmp_path) -> None:
+    (tmp_path / "app").mkdir()
+    todo = 'raise NotImplementedError("M4.crm_down: send it, see tasks/M4.md")\n'
+    (tmp_path / "app" / "crm.py").write_text(todo, encoding="utf-8")
+    released = ladder.ladder("M4.bad_ids", "Validate the id.", files={})
+    assert not released.regions and "M4.crm_down" in released.parts
+    assert "app/crm.py:1" in released.text(2, "en", tmp_path)
+    assert "does not ship the solution" in ladder.Ladder("M4.x", "w", None, ()).text(3)

@@ -201,6 +201,35 @@ def test_on_loopback_the_plain_curl_line_keeps_working(settings) -> None:
     assert response.status_code == 200
 
 
+def test_on_loopback_a_page_from_another_origin_cannot_write(settings) -> None:
+    """What a browser adds to a simple cross-origin POST (Origin, Sec-Fetch-Site) is refused
+    without the token; the API's own pages (same origin) and the token still work."""
+    url, params = "/crm_segment_update", {"customer_id": "CUST_TEST_007"}
+    with api(settings) as client, crm_mock() as mock:
+        _, write = crm_routes(mock)
+        own_port = 80  # TestClient's server port: the only port an own page can have
+        refused = [
+            client.post(url, params=params, headers=headers)
+            for headers in (
+                {"Origin": "http://evil.example"},
+                {"Origin": "null"},  # a sandboxed frame
+                {"Origin": "http://127.0.0.1:9999"},  # another local app
+                {"Origin": "http://rebound.example:80"},  # DNS rebinding: Host lies, Origin not
+                {"Sec-Fetch-Site": "cross-site"},
+                {"Origin": "http://evil.example", "Authorization": "Bearer nope"},
+            )
+        ]
+        assert write.call_count == 0
+        own = client.post(url, params=params, headers={"Origin": f"http://127.0.0.1:{own_port}"})
+        same = client.post(url, params=params, headers={"Sec-Fetch-Site": "same-origin"})
+        with_token = {"Origin": "http://x.example", "Authorization": "Bearer test-api-token-0000"}
+        token = client.post(url, params=params, headers=with_token)
+    for answer in refused:
+        assert answer.status_code == 403, answer.text
+        assert "a web page cannot update the CRM" in answer.json()["detail"]
+    assert (own.status_code, same.status_code, token.status_code) == (200, 200, 200)
+
+
 def test_a_request_id_sent_in_advance_cannot_take_a_batch_runs_key() -> None:
     """`lab segment --all --run-id R1` writes with `R1-<customer>`; the API never does."""
     for given in ("R1-CUST001", "R1", "api:x"):

@@ -11,9 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from lab import metric_names
 from lab.cli import main
 from lab.drift import DRIFTED_PSI
-from lab.observability import dashboard, metric_names
+from lab.observability import dashboard
 from lab.observability.grafana import DATASOURCE_UID
 from tests.support import REPO, require_tool
 

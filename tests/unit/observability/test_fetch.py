@@ -231,6 +231,33 @@ def test_a_download_over_twice_the_pinned_size_is_stopped(
     assert leftovers(settings) == []
 
 
+def test_a_download_past_its_deadline_is_stopped_and_installs_nothing(setup) -> None:
+    """A server that trickles bytes (each read within the 30 s read timeout) cannot hold the
+    fetch forever: the overall deadline stops it. The clock jumps 10 s per look."""
+    settings, _, _ = setup(body=b"x" * (1 << 20))  # 16 chunks of 64 KiB
+    ticks = iter(range(0, 10_000, 10))
+    with pytest.raises(fetching.FetchError, match=r"deadline of 45 s .* nothing was installed"):
+        fetching.fetch(
+            settings, load_specs(settings)["prometheus"], LINUX,
+            deadline=45, clock=lambda: float(next(ticks)),
+        )  # fmt: skip
+    assert leftovers(settings) == []
+
+
+def test_a_download_within_its_deadline_installs(setup) -> None:
+    settings, _, _ = setup()
+    result = fetching.fetch(settings, load_specs(settings)["prometheus"], LINUX, deadline=3600)
+    assert result.binaries and all(b.is_file() for b in result.binaries)
+
+
+def test_the_progress_bar_shows_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.cli import monitor_cmd
+
+    monkeypatch.setattr(monitor_cmd.time, "monotonic", lambda: 1000.0)
+    assert monitor_cmd._time_left(1000.0 + 14 * 60 + 32.9) == "deadline in 14:32"
+    assert monitor_cmd._time_left(999.0) == "deadline in 0:00"
+
+
 def test_ctrl_c_during_download_leaves_nothing(setup) -> None:
     settings, _, _ = setup()
 
@@ -296,7 +323,7 @@ def test_cli_fetch(setup, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAB_CONFIG_DIR", str(settings.LAB_CONFIG_DIR))
     monkeypatch.setenv("TOOLS_PROMETHEUS_BASE_URL", settings.TOOLS_PROMETHEUS_BASE_URL)
     runner = CliRunner()
-    ok = runner.invoke(main, ["fetch", "prometheus"])
+    ok = runner.invoke(main, ["fetch", "prometheus", "--deadline", "600"])
     assert ok.exit_code == 0, ok.output
     assert "installed prometheus 3.5.0" in ok.output
     both = runner.invoke(main, ["fetch", "all"])

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from lab import mlflow_server
 from lab.cli import main
 from lab.drift import DRIFTED_PSI
+from lab.metric_names import DRIFT_ALERT_SHARE
 from lab.observability import prometheus as prom
-from lab.observability.metric_names import DRIFT_ALERT_SHARE
 from lab.settings import SettingsError
 from tests.support import REPO, require_tool
 

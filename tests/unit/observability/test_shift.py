@@ -39,7 +39,7 @@ def test_only_the_named_features_drift_and_values_stay_valid(seed: int, features
 
 
 def test_every_shift_together_is_over_the_alert_threshold() -> None:
-    from lab.observability.metric_names import DRIFT_ALERT_SHARE
+    from lab.metric_names import DRIFT_ALERT_SHARE
 
     assert len(shift.SHIFTS) / data.N_FEATURES > DRIFT_ALERT_SHARE
 

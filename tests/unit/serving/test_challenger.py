@@ -267,7 +267,9 @@ def test_crm_segment_updates_are_split_sticky_per_customer(settings_factory, tmp
 
 # ---- the split lives in the registry ---------------------------------------------------------
 def test_a_split_recorded_before_the_api_started_is_served(two, settings) -> None:
-    two.split = "0.1"  # `lab train --alias challenger` recorded it while the API was down
+    two.split = two.signed_split(
+        "0.1"
+    )  # `lab train --alias challenger` recorded it while the API was down
     with TestClient(create_app(settings)) as client:
         split = client.get("/health").json()["split"]
     assert (split["challenger_share"], split["effective_share"], split["set_by"]) == (
@@ -280,7 +282,9 @@ def test_admin_split_records_the_share_in_the_registry(two, settings) -> None:
         answer = client.post("/admin/split", json={"share": 0.25}, headers=ADMIN).json()
         reloaded = client.post("/admin/reload", headers=ADMIN)  # reads the registry again
         split = client.get("/health").json()["split"]
-    assert two.split == "0.25" and "recorded in the registry" in answer["recorded"]
+    assert (
+        two.split == two.signed_split("0.25") and "recorded in the registry" in answer["recorded"]
+    )
     assert reloaded.status_code == 200 and split["challenger_share"] == 0.25
     with TestClient(create_app(settings)) as restarted:  # a restart keeps it
         assert restarted.get("/health").json()["split"]["effective_share"] == 0.25
@@ -298,3 +302,38 @@ def test_a_label_that_breaks_the_crm_rule_is_refused_at_load_with_the_reason(
     assert (health["source"], health["model_version"]) == ("file", "v-unit")
     assert "version label 'v1 (new!)'" in health["last_reload_error"]
     assert "breaks the CRM's rule" in health["last_reload_error"]
+
+
+# ---- registry state another MLflow client wrote is not served --------------------------------
+def test_an_unsigned_champion_changes_nothing_served_and_health_says_why(
+    two, settings, tmp_path
+) -> None:
+    """Another MLflow client registers version 3 (the digest tag copied right) and moves
+    @champion to it: the API keeps serving version 1 and says why."""
+    folder = saved_model(tmp_path / "v3", 0.2)[0]
+    two.add("3", folder, signed=False)
+    with TestClient(create_app(settings)) as client:
+        two.champion = "3"
+        reload = client.post("/admin/reload", headers=ADMIN)
+        health = client.get("/health").json()
+        answered = versions(client, 5)
+    assert reload.json()["outcome"] == "failed"
+    assert (health["model_version"], health["registry_version"]) == ("label-1", "1")
+    assert "version 3 is not signed by the lab" in health["last_reload_error"]
+    assert set(answered) <= {"label-1", "label-2"}
+
+
+def test_an_unsigned_split_tag_changes_nothing_served_and_health_says_why(two, settings) -> None:
+    """Setting rollout.challenger_share by hand (bypassing ADMIN_TOKEN) is ignored."""
+    two.split = two.signed_split("0.1")
+    with TestClient(create_app(settings)) as client:
+        two.split = "1"  # another MLflow client: everything to the challenger
+        client.post("/admin/reload", headers=ADMIN)
+        split = client.get("/health").json()["split"]
+        forged_signature = two.signed_split("0.1").replace("0.1 ", "0.9 ")
+        two.split = forged_signature
+        client.post("/admin/reload", headers=ADMIN)
+        again = client.get("/health").json()["split"]
+    assert (split["effective_share"], split["set_by"]) == (0.1, "registry")
+    assert "not signed by the lab" in split["refused"]
+    assert again["effective_share"] == 0.1 and "does not match" in again["refused"]

@@ -19,6 +19,7 @@ from lab.serving.app import create_app
 from lab.training import pipeline
 from lab.training.mlflow_registry import SPLIT_TAG
 from lab.training.model_io import TREE_TAG
+from lab.training.signing import SIGNATURE_TAG, sign_share, sign_version
 from tests.model_files import write_model
 from tests.unit.serving.conftest import ADMIN, metric_value
 
@@ -45,13 +46,22 @@ class FakeRegistry:
         self.set_tag = mock.post(f"{api}/registered-models/set-tag").mock(side_effect=self._tag)
         self.uri_route.mock(side_effect=self._uri)
         self.answers: list[int] = []  # status codes of the alias endpoint
+        self.key = settings.LAB_SIGNING_KEY
+        self.unsigned: set[str] = set()  # versions another MLflow client registered
 
-    def add(self, version: str, folder: Path, *, tagged: bool = True) -> None:
+    def add(self, version: str, folder: Path, *, tagged: bool = True, signed: bool = True) -> None:
         """Register `folder`; `tagged`: with the digest `lab train` records (taken now, so a
-        file changed later no longer matches it)."""
+        file changed later no longer matches it); `signed`: with the lab's signature over the
+        version's tags as the registry answers them (False: another MLflow client's version)."""
         self.versions[version] = folder
         if tagged:
             self.digests[version] = tree_sha256(folder)
+        if not signed:
+            self.unsigned.add(version)
+
+    def signed_split(self, share: str) -> str:
+        """The split tag's value as `lab rollout` records it (signed)."""
+        return sign_share(self.key, self.name, share)
 
     def uri_calls(self) -> int:
         """How many downloads were prepared (one per model load from the registry)."""
@@ -97,6 +107,10 @@ class FakeRegistry:
         if version in self.digests:
             tags[TREE_TAG] = self.digests[version]
         tags.update(self.tags.get(version, {}))
+        if version not in self.unsigned:
+            tags[SIGNATURE_TAG] = sign_version(
+                self.key, self.name, version, tags.get(TREE_TAG, ""), tags["version_label"]
+            )
         listed = [{"key": k, "value": v} for k, v in tags.items()]
         return httpx.Response(200, json={"model_version": {"version": version, "tags": listed}})
 

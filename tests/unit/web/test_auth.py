@@ -20,3 +20,23 @@ def test_tokens_compare_in_full_and_accept_any_characters() -> None:
     assert token_matches("s3cret", "s3cret")
     assert not token_matches("s3cre", "s3cret")
     assert not token_matches("s3crét", "s3cret")  # non-ASCII: no TypeError, just no match
+
+
+def test_the_guard_says_which_token_to_send_and_challenges() -> None:
+    from lab.web.auth import require_bearer
+    from lab.web.problems import ProblemError
+
+    require_bearer("Bearer s3cret", "s3cret", key="ADMIN_TOKEN", realm="r")  # passes
+    with pytest.raises(ProblemError) as missing:
+        require_bearer("", "s3cret", key="ADMIN_TOKEN", realm="r", why=": off loopback")
+    assert missing.value.status_code == 401
+    assert missing.value.detail == (
+        "send `Authorization: Bearer <ADMIN_TOKEN>` (the token is in .env): off loopback"
+    )
+    assert missing.value.headers == {"WWW-Authenticate": 'Bearer realm="r"'}
+    with pytest.raises(ProblemError, match="the bearer token is not ADMIN_TOKEN") as wrong:
+        require_bearer("Bearer nope", "s3cret", key="ADMIN_TOKEN", realm="r")
+    assert wrong.value.status_code == 401
+    with pytest.raises(ProblemError, match="routes are off") as off:
+        require_bearer("Bearer s3cret", "", key="ADMIN_TOKEN", realm="r", off="routes are off")
+    assert off.value.status_code == 403
