@@ -10,12 +10,14 @@ teaching folder (pages in both languages, a hint text per criterion, the quizzes
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from lab.acceptance import RubricError, load_rubric
 from lab.acceptance.extra import with_extra
 from lab.acceptance.rubric import Rubric
+from lab.authoring import seeded
 from lab.exercises import course, hint_policy, mutants, source, teaching
 
 #: a criterion id as a task names it: `M2.reject`
@@ -119,10 +121,12 @@ def _hidden_rubric(of: course.Course, config_dir: Path) -> list[str]:
     path = of.instructor_dir / HIDDEN_RUBRIC
     if not path.is_file():
         return []
-    try:
-        with_extra(load_rubric(of.rubric_file(config_dir)), path)
-    except RubricError as exc:
-        return [f"instructor: {exc}"]
+    with tempfile.TemporaryDirectory(prefix="lab-lint-") as tmp:  # $seed inputs filled
+        rendered = seeded.render(path, "lint", Path(tmp) / HIDDEN_RUBRIC)
+        try:
+            with_extra(load_rubric(of.rubric_file(config_dir)), rendered)
+        except RubricError as exc:
+            return [f"instructor: {exc}"]
     return []
 
 

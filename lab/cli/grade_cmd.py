@@ -139,7 +139,7 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
     rubric_path = (rubric_path or default_rubric(settings)).resolve()
     hidden_bytes = extra_rubric.read_bytes() if extra_rubric else None  # read once, here only
     try:
-        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric, hidden_bytes)
+        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric, _seeded(hidden_bytes))
         learners = read_roster(roster)
         if received is not None:
             learners = with_received(learners, received)
@@ -182,6 +182,13 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
         console.print(f"[bold]changes since {previous}[/]: {len(lines) or 'none'}")
         for line in lines:
             console.print(f"  {line}", soft_wrap=True, markup=False)
+
+
+def _seeded(hidden: bytes | None) -> bytes | None:
+    """The hidden rubric as one learner would get it (its $seed inputs filled), to validate."""
+    from lab.authoring import seeded
+
+    return None if hidden is None else seeded.render_text(hidden.decode(), "validation").encode()
 
 
 def _refuse_without_sandbox(learners, trust: bool) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.acceptance.session import GRADED_CODES, SERVICES, CheckOptions
-from lab.authoring import seeded
+from lab.authoring.seeded import render_text
 from lab.grading.labrun import RunningLab
 from lab.grading.procs import Children, clean_env
 from lab.grading.results import Attempt, Options
@@ -87,7 +87,7 @@ def run_check(
         env["LAB_COURSE"] = str(opts.course)
     hidden = None
     if opts.hidden is not None:  # its $seed inputs rendered for this learner, never in a file
-        hidden = seeded.render_text(opts.hidden.decode("utf-8"), learner.id).encode("utf-8")
+        hidden = render_text(opts.hidden.decode("utf-8"), learner.id).encode("utf-8")
     running = capture.start(Prepared(args, env), log, cwd=run_dir, stdin=hidden)
     children.add(running)
     try:
