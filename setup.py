@@ -16,6 +16,8 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 SHIPPED = ("config", "docs", "Procfile", ".env.example")  # lab.settings.SHIPPED_DIR's contents
 SHIPPED_DIR = ("lab", "_repo")  # lab.settings.SHIPPED_DIR
+COURSES = ("lab", "courses")  # lab.exercises.course.DEFAULT_DIR's parent
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 class BuildPyWithRepoFiles(build_py):
@@ -26,11 +28,15 @@ class BuildPyWithRepoFiles(build_py):
         target = Path(self.build_lib, *SHIPPED_DIR)
         shutil.rmtree(target, ignore_errors=True)  # no file a previous build left
         target.mkdir(parents=True)
+        # the default course: data the lab reads, copied as files (a glob of package data would
+        # make setuptools warn, once per folder, that its Python folders are not packages)
+        courses = Path(self.build_lib, *COURSES)
+        shutil.rmtree(courses, ignore_errors=True)
+        shutil.copytree(ROOT.joinpath(*COURSES), courses, ignore=SKIP)
         for name in SHIPPED:
             source = ROOT / name
             if source.is_dir():
-                skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-                shutil.copytree(source, target / name, ignore=skip)
+                shutil.copytree(source, target / name, ignore=SKIP)
             else:
                 shutil.copy2(source, target / name)
 

@@ -11,16 +11,11 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from dotenv import dotenv_values
 
+from lab import workspace as _workspace
 from lab.settings import Settings, lab_roots, load_settings
-
-try:  # Contract 2 (branch `exercise`): the one reader of workspace.toml
-    from lab import workspace as _workspace
-except ImportError:  # pragma: no cover - until lab/workspace.py lands
-    _workspace = None  # type: ignore[assignment]
 
 MARKERS = ("workspace.toml", "pyproject.toml")
 
@@ -39,19 +34,19 @@ def lab_checkout() -> Path:
 class GradedProject:
     root: Path
     kind: str  # "workspace", "project" or "lab checkout"
-    workspace: Any  # lab.workspace.Workspace or None
+    workspace: _workspace.Workspace | None
     python: Path | None
     python_note: str  # where the interpreter came from, or why there is none
     env_file: Path
 
     def describe(self) -> str:
-        modules = getattr(self.workspace, "modules", None)
+        modules = self.workspace.modules if self.workspace is not None else None
         extra = f" (modules {', '.join(modules)})" if modules else ""
         return f"{self.kind} {self.root}{extra}"
 
 
-def find_workspace(folder: Path) -> Any:
-    if _workspace is None or not (folder / "workspace.toml").is_file():
+def find_workspace(folder: Path) -> _workspace.Workspace | None:
+    if not (folder / "workspace.toml").is_file():
         return None
     return _workspace.find(root=folder)  # the project's root, never a folder above it
 
@@ -75,7 +70,7 @@ def resolve(
     if ws is None and root == lab_checkout():
         kind = "lab checkout"
     interpreter, note = project_python(root, ws, python)
-    env_file = Path(getattr(ws, "env_file", None) or root / ".env")
+    env_file = ws.env_file if ws is not None else root / ".env"
     if project_dir is None and ws is None and os.environ.get("LAB_ENV_FILE"):
         env_file = Path(os.environ["LAB_ENV_FILE"])  # the .env the lab itself reads
     return GradedProject(root, kind, ws, interpreter, note, env_file)
@@ -92,11 +87,13 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def project_python(root: Path, ws: Any, given: Path | None) -> tuple[Path | None, str]:
+def project_python(
+    root: Path, ws: _workspace.Workspace | None, given: Path | None
+) -> tuple[Path | None, str]:
     """(the project's interpreter, where it came from) or (None, why there is none)."""
     if given is not None:
         return (given, "--python") if given.exists() else (None, f"--python {given} does not exist")
-    named = getattr(ws, "python", None)
+    named = ws.python if ws is not None else None
     if named:
         path = Path(named) if Path(named).is_absolute() else root / named
         return (path, "workspace.toml") if path.exists() else (None, f"{path} does not exist")

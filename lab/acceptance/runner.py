@@ -140,7 +140,7 @@ def _outcome(kind: CheckKind, criterion: Criterion, ctx: CheckContext) -> Outcom
     except Exception as exc:  # a check's own bug must not stop the run: it fails, visibly
         return Outcome(Status.FAIL, f"the check crashed: {type(exc).__name__}: {short(str(exc))}")
     outcome = result if isinstance(result, Outcome) else Outcome(Status.PASS, str(result))
-    if kept_as and outcome.status is Status.PASS:
+    if kept_as and ctx.reuse is not None and outcome.status is Status.PASS:
         ctx.reuse.put(kept_as, outcome.observed)
     return outcome
 

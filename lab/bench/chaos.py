@@ -50,6 +50,9 @@ class ChaosResult:
     answers: reliability.AnswerFigures
     ledger: reliability.LedgerFigures
     notes: list[str] = field(default_factory=list)
+    #: memory and open files of each process: once healthy, and at the end (a killed one:
+    #: the process `lab up` restarted)
+    processes: list[reliability.Growth] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -64,6 +67,7 @@ class ChaosResult:
             "answers": {**asdict(self.answers), "by_status": dict(self.answers.by_status)},
             "ledger": asdict(self.ledger),
             "notes": self.notes,
+            "processes": [asdict(g) for g in self.processes],
             "passed": self.passed,
         }
 
@@ -90,6 +94,7 @@ def run(
         for name in names:
             _wait_healthy(urls[name] + HEALTH[name], 240, up)
         pids = {name: _pid_of(env, home, name, ports[name]) for name in names}
+        first = {name: reliability.sample(pid, 0.0) for name, pid in pids.items()}
         plan = load_mod.LoadPlan(rate=rate, duration=seconds, timeout=10.0)
         traffic = reliability.Traffic(plan, urls["api"], urls["crm"]).start()
         kills, watchers = [], []
@@ -107,26 +112,25 @@ def run(
             watcher.join()
         for name in names:
             _wait_healthy(urls[name] + HEALTH[name], RECOVERY_TIMEOUT, up)
+        growth = []
+        for name in names:
+            pid = _pid_of(env, home, name, ports[name])
+            last = reliability.sample(pid, traffic.elapsed())
+            growth.append(reliability.Growth(name, first[name], last, pid != pids[name]))
     finally:
         _stop(up)
-    key = crm_key or _default_crm_key(env["CRM_TOKEN"])
+    key = crm_key or reliability.api_crm_key(env["CRM_TOKEN"])
     result = ChaosResult(
         seconds=seconds,
         rate=rate,
         kills=kills,
         answers=reliability.AnswerFigures.of(results),
         ledger=reliability.check_ledger(results, home / "crm" / "crm.db", key),
+        processes=growth,
     )
     if keep is None:
         shutil.rmtree(home, ignore_errors=True)
     return result
-
-
-def _default_crm_key(secret: str) -> Callable[[str, str], str]:
-    """The CRM key the run's API derives for a request id and customer (with its CRM_TOKEN)."""
-    from lab.integration.flow import crm_request_id
-
-    return lambda request_id, customer_id: crm_request_id(request_id, customer_id, secret)
 
 
 def _start_up(env: dict[str, str], home: Path, names: tuple[str, ...]) -> procs.Child:

@@ -36,6 +36,34 @@ class Sample:
     fds: int
 
 
+@dataclass(frozen=True)
+class Growth:
+    """How one process's memory and open files moved during a run: its first and last sample
+    (None: it could not be sampled), and whether the last is of a restarted process."""
+
+    name: str
+    first: Sample | None
+    last: Sample | None
+    restarted: bool = False
+
+    @property
+    def rss_growth_bytes(self) -> int | None:
+        return None if self.first is None or self.last is None else self.last.rss - self.first.rss
+
+    @property
+    def rss_growth(self) -> float | None:
+        grown = self.rss_growth_bytes
+        return (
+            None
+            if grown is None or not self.first or not self.first.rss
+            else grown / self.first.rss
+        )
+
+    @property
+    def fds_growth(self) -> int | None:
+        return None if self.first is None or self.last is None else self.last.fds - self.first.fds
+
+
 def sample(pid: int, at: float) -> Sample | None:
     try:
         proc = psutil.Process(pid)
@@ -131,6 +159,13 @@ class LedgerFigures:
         return self.matched == self.ok_answers and not (
             self.lost or self.doubled or self.repeated_rows
         )
+
+
+def api_crm_key(secret: str) -> Callable[[str, str], str]:
+    """The CRM key a run's API derives for a request id and customer (keyed by its CRM_TOKEN)."""
+    from lab.integration.flow import crm_request_id
+
+    return lambda request_id, customer_id: crm_request_id(request_id, customer_id, secret)
 
 
 def check_ledger(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -39,7 +41,9 @@ def soak_table(result: SoakResult) -> Table:
             f"{low}–{high} {'✔' if high - low <= FDS_SLACK else '✘'}",
         )  # fmt: skip
     table.caption = (
-        f"unexpected answers: {result.unexpected} · targets: RSS growth < "
+        f"unexpected answers: {result.unexpected} · CRM writes: {result.ledger.matched} "
+        f"confirmed, {result.ledger.lost} lost, {result.ledger.doubled} doubled · "
+        f"targets: RSS growth < "
         f"{RSS_GROWTH_LIMIT:.0%}, fds flat (±{FDS_SLACK}), 0 unexpected · "
         f"{'PASS' if result.passed else 'FAIL'}"
     )
@@ -53,6 +57,7 @@ def soak_dict(result: SoakResult) -> dict:
         "requests": result.answers.sent,
         "unexpected": result.unexpected,
         "answers": dict(result.answers.by_status),
+        "ledger": asdict(result.ledger),
         "processes": {
             p.name: {
                 "rss_at_1_min": p.rss_start,

@@ -32,10 +32,16 @@ FDS_SLACK = 4  # open descriptors may move this much (a keep-alive connection, a
 class ProcessFigures:
     name: str
     samples: list[reliability.Sample] = field(default_factory=list)
+    warmup: float = WARMUP_SECONDS  # growth is measured from here (a short run: a quarter)
 
     def _after_warmup(self) -> list[reliability.Sample]:
-        late = [s for s in self.samples if s.at >= WARMUP_SECONDS]
+        late = [s for s in self.samples if s.at >= self.warmup]
         return late or self.samples[-1:]
+
+    @property
+    def first_after_warmup(self) -> reliability.Sample | None:
+        late = self._after_warmup()
+        return late[0] if late else None
 
     @property
     def rss_start(self) -> int:
@@ -63,12 +69,17 @@ class SoakResult:
     answers: reliability.AnswerFigures
     unexpected: int  # lab load's own count: no answer, good request not 2xx, bad one not 4xx
     elapsed: float
+    ledger: reliability.LedgerFigures = field(default_factory=reliability.LedgerFigures)
 
     @property
     def passed(self) -> bool:
-        return self.unexpected == 0 and all(
-            p.rss_growth < RSS_GROWTH_LIMIT and p.fds_range[1] - p.fds_range[0] <= FDS_SLACK
-            for p in self.processes
+        return (
+            self.unexpected == 0
+            and self.ledger.clean
+            and all(
+                p.rss_growth < RSS_GROWTH_LIMIT and p.fds_range[1] - p.fds_range[0] <= FDS_SLACK
+                for p in self.processes
+            )
         )
 
 
@@ -77,6 +88,7 @@ def run(
     rate: float = 50.0,
     step: Callable[[str], None] = lambda _: None,
     keep: Path | None = None,
+    crm_key: Callable[[str, str], str] | None = None,
 ) -> SoakResult:
     home = Path(tempfile.mkdtemp(prefix="lab-soak-")) if keep is None else keep
     logs = home / "logs"
@@ -109,7 +121,8 @@ def run(
             }
             plan = load_mod.LoadPlan(rate=rate, duration=minutes * 60, timeout=10.0)
             traffic = reliability.Traffic(plan, api, crm).start()
-            figures = {name: ProcessFigures(name) for name in procs}
+            warmup = min(WARMUP_SECONDS, minutes * 60 / 4)
+            figures = {name: ProcessFigures(name, warmup=warmup) for name in procs}
             while traffic.running():
                 at = traffic.elapsed()
                 for name, proc in procs.items():
@@ -123,6 +136,8 @@ def run(
                 got = reliability.sample(proc.proc.pid, traffic.elapsed())
                 if got is not None:
                     figures[name].samples.append(got)
+        key = crm_key or reliability.api_crm_key(env["CRM_TOKEN"])
+        ledger = reliability.check_ledger(results, home / "crm" / "crm.db", key)
     finally:
         if keep is None:
             shutil.rmtree(home, ignore_errors=True)
@@ -134,4 +149,5 @@ def run(
         answers=reliability.AnswerFigures.of(results),
         unexpected=summary.unexpected if summary else len(results),
         elapsed=summary.elapsed if summary else 0.0,
+        ledger=ledger,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
@@ -51,6 +52,12 @@ def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
     help="Length of --soak.",
 )
 @click.option(
+    "--duration",
+    type=click.FloatRange(10, 36_000),
+    help="Seconds of load for --chaos (default 60; the kills come at 1/6, 5/12 and 2/3 of it) "
+    "or --soak (instead of --minutes). `--chaos --duration 60` is the short run CI does.",
+)
+@click.option(
     "--rate",
     default=50.0,
     show_default=True,
@@ -58,7 +65,7 @@ def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
     help="Requests/s of --soak and --chaos.",
 )
 def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, chaos, minutes,
-          rate) -> None:  # fmt: skip
+          duration, rate) -> None:  # fmt: skip
     """Benchmark the serving API against references measured in the same run.
 
     Starts, on free ports in a temporary LAB_HOME: an MLflow server, `lab train`, the lab API,
@@ -70,11 +77,13 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, 
     at --rate for --minutes (10) and prints the RSS growth and open descriptors of the API and
     CRM after the first minute; --chaos runs 60 s of `lab load` under `lab up`, kills the CRM,
     then the API, then MLflow with SIGKILL, and checks that every answer is a documented one and
-    every 200 of /crm_segment_update has exactly its CRM history row. Exit code 1 if a target
-    is missed.
+    every 200 of /crm_segment_update has exactly its CRM history row. Each prints one
+    machine-readable line, `lab-bench-summary {json}`: answers by class, CRM writes confirmed /
+    lost / doubled, RSS and open-file growth per process. Exit code 1 if a target is missed
+    (a lost or doubled write included).
     """
     if soak or chaos:
-        _reliability(soak, chaos, minutes, rate, keep, json_path, seconds)
+        _reliability(soak, chaos, minutes, rate, keep, json_path, duration)
         return
     from lab.bench import report, runner
     from lab.bench.targets import StartError
@@ -101,11 +110,12 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, 
         console.print(f"wrote {json_path}")
 
 
-def _reliability(soak, chaos, minutes, rate, keep, json_path, seconds) -> None:
-    from lab.bench import reliability_report
+def _reliability(soak, chaos, minutes, rate, keep, json_path, duration) -> None:
+    from lab.bench import reliability_report, summary
     from lab.bench.targets import StartError
 
     payload: dict = {}
+    lines: list[str] = []
     passed = True
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:  # fmt: skip
@@ -118,22 +128,34 @@ def _reliability(soak, chaos, minutes, rate, keep, json_path, seconds) -> None:
             if chaos:
                 from lab.bench import chaos as chaos_mod
 
-                got = chaos_mod.run(rate=rate, step=step, keep=keep)
+                began = time.monotonic()
+                got = chaos_mod.run(
+                    seconds=duration or chaos_mod.SECONDS, rate=rate, step=step, keep=keep
+                )
                 progress.console.print(reliability_report.chaos_tables(got))
                 payload["chaos"] = got.as_dict()
+                wall = {"wall_seconds": round(time.monotonic() - began, 1)}  # start-up included
+                lines.append(summary.line(summary.chaos_summary(got) | wall))
                 passed &= got.passed
             if soak:
                 from lab.bench import soak as soak_mod
 
+                if duration:
+                    minutes = duration / 60
+                began = time.monotonic()
                 result = soak_mod.run(minutes=minutes, rate=rate, step=step, keep=keep)
                 progress.console.print(reliability_report.soak_table(result))
                 progress.console.print(
                     reliability_report.answers_table("soak answers", result.answers)
                 )
                 payload["soak"] = reliability_report.soak_dict(result)
+                wall = {"wall_seconds": round(time.monotonic() - began, 1)}
+                lines.append(summary.line(summary.soak_summary(result) | wall))
                 passed &= result.passed
         except StartError as exc:
             raise LabError(str(exc)) from None
+    for text in lines:  # plain stdout, one line each (never wrapped by the terminal's width)
+        click.echo(text)
     if json_path:
         json_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
         console.print(f"wrote {json_path}")

@@ -83,10 +83,8 @@ def _plan(settings: Settings, procfile_path: Path | None, names: tuple[str, ...]
 
 def _in_workspace(plan: _Plan, settings: Settings) -> None:
     """In a learner's workspace, its own commands replace the Procfile's (SPEC contract 2)."""
-    try:
-        from lab import workspace  # lab exercise's module (lands with branch `exercise`)
-    except ImportError:
-        return
+    from lab import workspace
+
     try:
         found = workspace.find(Path.cwd())
         if found is None:

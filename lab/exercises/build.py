@@ -22,9 +22,12 @@ from lab.net import bind_error
 from lab.services import PORT_KEYS
 from lab.settings import Settings
 
+#: the learner's API: reloaded when a file of app/ or config/ changes, so an edit is served
+#: without `lab restart api` (uvicorn's reloader, watchfiles)
 API_COMMAND = (
     "python -m uvicorn app.main:create_app --factory --app-dir {WORKSPACE} "
-    "--host {API_HOST} --port {API_PORT}"
+    "--host {API_HOST} --port {API_PORT} "
+    "--reload --reload-dir {WORKSPACE}/app --reload-dir {WORKSPACE}/config --reload-include *.yml"
 )
 COMMANDS = {
     "train": "python -m training.train --n_samples 1000 --c_param 1.0",

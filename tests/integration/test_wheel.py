@@ -73,21 +73,36 @@ def _require_setuptools(major: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel of this checkout, built from a copy (a build leaves build/ and egg-info)."""
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The wheel of this checkout, built from a copy (a build leaves build/ and egg-info), and
+    what the build printed (pip -v shows the build backend's warnings)."""
     source = tmp_path_factory.mktemp("source")
     for name in _files(others=True):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, source / name)
     _require_setuptools(77)
     dist = tmp_path_factory.mktemp("dist")
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run(
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-v"]
+    done = subprocess.run(
         [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source)],
-        check=True,
-    )
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (found,) = dist.glob("mlops_lab-*.whl")
-    return found
+    return found, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build: tuple[Path, str]) -> Path:
+    return build[0]
+
+
+def test_the_build_prints_no_setuptools_warning(build: tuple[Path, str]):
+    """The first install once printed ~400 lines of `Package 'lab.exercises.project' is absent
+    from the packages configuration`: the course is data, copied as files."""
+    said = build[1]
+    assert "is absent from the `packages` configuration" not in said
+    assert "_Warning" not in said and "SetuptoolsDeprecationWarning" not in said
 
 
 def test_the_wheel_carries_every_file_of_config_docs_procfile_and_env_example(wheel: Path):

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from lab.acceptance.checks.facts import Facts
 from lab.sandbox import Sandbox
 from lab.settings import Settings
+from lab.workspace import Workspace
 
 
 class Status(enum.StrEnum):
@@ -79,6 +80,14 @@ class Targets:
         return cls(**{k: v.rstrip("/") for k, v in values.items()})
 
 
+class KeptPasses(Protocol):
+    """Where passes of `reusable` kinds are kept between runs (lab.acceptance.reuse.Store)."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, observed: str) -> None: ...
+
+
 @dataclass
 class CheckContext:
     """Everything a check may look at. `facts` holds the answers the criteria of one run share."""
@@ -89,14 +98,14 @@ class CheckContext:
     env_file: Path
     run_tests: bool = True
     timeout: float = 10.0
-    #: secrets go to URLs settings do not name too (`--send-credentials`; acceptance.credentials)
+    #: secrets go to URLs settings do not name too (`--send-credentials`; checks.credentials)
     send_credentials: bool = False
     facts: Facts = field(default_factory=Facts)
     #: the project's interpreter (None: none found; `python_note` says why / where it came from)
     python: Path | None = None
     python_note: str = ""
-    #: the project's workspace (lab.workspace.Workspace) when it holds workspace.toml
-    workspace: Any = None
+    #: the project's workspace when it holds workspace.toml
+    workspace: Workspace | None = None
     #: whether checks may stop and start the lab's processes (the local lab only)
     fault_checks: bool = False
     fault_note: str = ""
@@ -105,7 +114,7 @@ class CheckContext:
     #: the API's log file, when known (else the local lab's logs under LAB_HOME/run)
     api_log: Path | None = None
     #: where passes of `reusable` kinds are kept (lab.acceptance.reuse.Store; None: run them)
-    reuse: Any = None
+    reuse: KeptPasses | None = None
     #: `lab grade`'s sandbox for the project's own code (lab.sandbox.Sandbox; None: `lab
     #: check` on the learner's machine). Set, the checks grade as `lab grade` does.
     sandbox: Sandbox | None = None

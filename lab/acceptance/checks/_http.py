@@ -6,6 +6,7 @@ starts the lab's own service, a 404 says the route is missing, a 5xx shows the b
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,9 +121,36 @@ def unexpected(response: httpx.Response, what: str) -> CheckFailed:
             f"{request.method} {path} 回 404：路由不存在。請在應用程式中加上它（確認路徑與方法），"
             "或讓檢查指向正確的位址。",
         )
+    if code == 501:  # a part the learner has not written yet: its TODO, not a crash
+        return todo_failure(said, response)
     if code >= 500:
         return CheckFailed(f"{said}: {body_summary(response)}", *server_error_hint(code))
     return CheckFailed(f"{said}: {error_text(response)}")
+
+
+_CRITERION = re.compile(r"^(?P<cid>[A-Za-z][A-Za-z0-9_]*\.[a-z0-9_]+):")
+_AT = re.compile(r"the TODO at (?P<at>[^\s()]+:\d+)")
+
+
+def todo_failure(said: str, response: httpx.Response) -> CheckFailed:
+    """A 501: the part of the exercise not written yet, with its file:line when the app says it."""
+    detail = error_text(response, limit=1000)
+    match, found = _CRITERION.match(detail), _AT.search(detail)
+    if match is None:
+        return CheckFailed(
+            f"{said}: not implemented yet: {short(detail, 140)}",
+            "This part is not written yet: write the TODO the answer names (`lab hint ID`).",
+            "這部分尚未完成：請完成回應中指出的 TODO（`lab hint ID`）。",
+        )
+    cid, at = match["cid"], found["at"] if found else None
+    where = f" at {at}" if at else ""
+    return CheckFailed(
+        f"{said}: {cid} is not written yet: the TODO{where}",
+        f"Write the TODO{where} ({cid}, see tasks/{cid.split('.')[0]}.md): replace its "
+        f"`raise NotImplementedError(...)` with your code; `lab hint {cid}` helps.",
+        f"請完成{where.replace(' at ', ' ')}的 TODO（{cid}，見 tasks/{cid.split('.')[0]}.md）："
+        f"把 `raise NotImplementedError(...)` 換成你的程式碼；`lab hint {cid}` 提供提示。",
+    )
 
 
 def json_of(response: httpx.Response, what: str) -> Any:

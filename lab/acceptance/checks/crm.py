@@ -11,7 +11,7 @@ import httpx
 import yaml
 from pydantic import Field
 
-from lab.acceptance import credentials
+from lab.acceptance.checks import credentials
 from lab.acceptance.checks._base import CheckContext, CheckFailed, Params, short
 from lab.acceptance.checks._http import call, error_text, json_of, unexpected
 from lab.acceptance.checks.facts import Fact

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from lab.acceptance import credentials
+from lab.acceptance.checks import credentials
 from lab.acceptance.checks._base import (
     CheckContext,
     CheckFailed,

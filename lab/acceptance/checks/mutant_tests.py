@@ -58,7 +58,8 @@ def _course(ctx: CheckContext) -> course.Course:
     else the workspace's, else the lab's; one whose solution stays with the instructor (a
     release) skips the check."""
     try:
-        of = course.load(ctx.settings.LAB_COURSE or ctx.workspace.course_dir)
+        given = ctx.settings.LAB_COURSE
+        of = course.load(given or (ctx.workspace.course_dir if ctx.workspace else None))
     except course.CourseError as exc:
         raise CheckError(str(exc)) from None
     if not source.holds_solutions(of.project_dir):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lab.acceptance import credentials
+from lab.acceptance.checks import credentials
 from lab.cli import main
 
 SECRETS = ("test-crm-token-0000", "test-grafana-password")

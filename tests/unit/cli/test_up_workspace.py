@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
 from lab.cli import up_cmd
-
-workspace = pytest.importorskip("lab.workspace")  # lands with branch `exercise`
 
 TOML = """\
 [workspace]

@@ -231,3 +231,19 @@ def test_a_release_without_solutions_still_names_the_todos_and_says_why_no_code(
     assert not released.regions and "M4.crm_down" in released.parts
     assert "app/crm.py:1" in released.text(2, "en", tmp_path)
     assert "does not ship the solution" in ladder.Ladder("M4.x", "w", None, ()).text(3)
+
+
+def test_level_3_keeps_what_rich_would_eat_as_markup(tmp_path, monkeypatch) -> None:
+    from lab.authoring.new import new_course
+
+    mine = new_course(tmp_path / "mine", REPO / "config" / "rubric.yml")
+    main_py = mine.project_dir / "app" / "main.py"
+    text = main_py.read_text(encoding="utf-8")
+    end = text.index("# END SOLUTION", text.index("# BEGIN SOLUTION M2.reject: convert"))
+    line = "    return [[float(v) for v in row] for row in rows]  # [bold]not markup[/]\n"
+    main_py.write_text(text[:end] + line.strip() + "\n    " + text[end:], encoding="utf-8")
+    monkeypatch.setenv("LAB_COURSE", str(mine.root))
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(main, ["hint", "M2.reject", "--level", "3"])
+    assert done.exit_code == 0, done.output
+    assert line.strip() in done.output.splitlines()

@@ -7,6 +7,8 @@ Run it with `lab up` in the workspace, or alone:
 import functools
 import logging
 import time
+import traceback
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -120,9 +122,22 @@ def _not_ready(_request: Request[Any, Any, Any], exc: ModelNotReady) -> Response
 
 
 def _todo(_request: Request[Any, Any, Any], exc: NotImplementedError) -> Response[dict[str, Any]]:
-    """An exercise part not written yet: 501, and the TODO it is, so `lab check` shows it."""
-    log.warning("TODO %s", exc)
-    return _problem(501, "Not implemented yet", str(exc))
+    """An exercise part not written yet: 501, the TODO it is and where (`app/crm.py:87`), so
+    `lab check` names it."""
+    where = todo_line(exc)
+    said = f"{exc} (the TODO at {where})" if where else str(exc)
+    log.warning("TODO %s", said)
+    return _problem(501, "Not implemented yet", said)
+
+
+def todo_line(exc: BaseException) -> str | None:
+    """`file:line` (relative to the project) of the project's line that raised `exc`."""
+    root = Path(__file__).resolve().parent.parent
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(root):
+            return f"{path.relative_to(root).as_posix()}:{frame.lineno}"
+    return None
 
 
 def _crash(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
