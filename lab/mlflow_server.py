@@ -78,7 +78,9 @@ def exec_server(cmd: list[str], env: Mapping[str, str]) -> NoReturn:
     import mlflow.server as mlflow_server
     from mlflow.cli import cli
 
-    def _exec(full_command: list[str], *, extra_env: Mapping[str, str] | None = None, **_: object):
+    def _exec(
+        full_command: list[str], *, extra_env: Mapping[str, str] | None = None, **_: object
+    ) -> NoReturn:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execve(full_command[0], full_command, {**os.environ, **(extra_env or {})})

@@ -43,6 +43,8 @@ SPECS: tuple[ServiceSpec, ...] = (
     ServiceSpec("api", "API docs", "API", "/health", "/schema", graded=1),
     ServiceSpec("prometheus", "Prometheus", "PROMETHEUS", "/-/ready", tool="prometheus", graded=4),
     ServiceSpec("grafana", "dashboards", "GRAFANA", "/api/health", tool="grafana", graded=5),
+    # the learner's page (lab/home): it reads the others over HTTP and files
+    ServiceSpec("home", "lab home", "HOME", "/health", "/"),
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in SPECS)
 #: the settings key of each process's port (API_PORT...), in SPECS order

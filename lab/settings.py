@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     PROMETHEUS_PORT: Port = Field(9090, ge=1, le=65535)
     GRAFANA_HOST: str = "127.0.0.1"
     GRAFANA_PORT: Port = Field(3000, ge=1, le=65535)
+    # `lab home`, the learner's one page: loopback only (it stops and starts the lab's processes)
+    HOME_HOST: str = "127.0.0.1"
+    HOME_PORT: Port = Field(8080, ge=1, le=65535)
 
     # derived URLs (empty = computed from host + port)
     MLFLOW_TRACKING_URI: str = ""
@@ -164,6 +167,10 @@ class Settings(BaseSettings):
     @property
     def grafana_url(self) -> str:
         return f"http://{url_host(self.GRAFANA_HOST)}:{self.GRAFANA_PORT}"
+
+    @property
+    def home_url(self) -> str:
+        return f"http://{url_host(self.HOME_HOST)}:{self.HOME_PORT}"
 
     # ---- runtime paths (all under LAB_HOME) ------------------------------------------------
     @property

@@ -28,8 +28,10 @@ from pathlib import Path
 from lab.settings import Settings, load_settings
 
 FILE_NAME = "workspace.toml"
-#: a module id of a course (its course.yml names them: M1..M6 in the lab's, any in another)
-MODULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,29}$")
+#: a module id of a course (its course.yml names them: M1..M6 in the lab's, W1 or week_3 in
+#: another); the one pattern course.yml, the markers and the rubric share
+MODULE_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,29}"
+MODULE_ID = re.compile(rf"^{MODULE_PATTERN}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

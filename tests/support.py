@@ -72,6 +72,9 @@ def lab_env(home: Path, **values: object) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         GIT_PYTHON_REFRESH="quiet",
     )
+    # `lab home` (the Procfile's sixth process) on a free port unless the test names one, so
+    # tests that run the whole Procfile never meet on its default 8080
+    env["HOME_PORT"] = str(free_port())
     env.update({k: str(v) for k, v in values.items()})
     return env
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 from lab.acceptance._yaml_lines import YamlError, line_of, load_with_lines
 from lab.acceptance.policy import Policy
 from lab.acceptance.results import RunResult
-from lab.acceptance.rubric import Criterion, Rubric, RubricError, _check_kinds
+from lab.acceptance.rubric import MODULE_ID, Criterion, Rubric, RubricError, _check_kinds
 
 
 class _Strict(BaseModel):
@@ -31,7 +31,7 @@ class _Strict(BaseModel):
 
 
 class ExtraModule(_Strict):
-    id: str = Field(pattern=r"^M[1-9][0-9]*$")
+    id: str = Field(pattern=rf"^{MODULE_ID}$")
     points: PositiveInt | None = None  # optional; when given, the weights must add up to it
     criteria: list[Criterion] = Field(min_length=1)
 

@@ -30,10 +30,12 @@ from typing import Any
 
 from lab.acceptance.checks.environment import SKIP_DIRS
 from lab.acceptance.checks.facts import Fact, Facts
+from lab.exercises import progress
 
 #: Folders whose files do not count: the ones the layout check skips (state, caches,
 #: environments), MLflow's local store too; dot-folders neither.
 SKIP = frozenset(SKIP_DIRS | {"mlruns"})
+PROGRESS = progress.FILE.name  # the workspace's progress.json, at its root
 #: A project with more files than this is not fingerprinted (it would cost more than it saves).
 MOST_FILES = 20_000
 #: Results kept per store (the oldest go first).
@@ -71,6 +73,8 @@ def _project_files(root: Path) -> Iterator[str]:
             and not (Path(folder) / d / "pyvenv.cfg").is_file()  # a venv under any name
         )  # fmt: skip
         for name in sorted(files):
+            if folder == str(root) and name == PROGRESS:  # `lab check` writes it each run
+                continue
             count += 1
             if count > MOST_FILES:
                 raise OverflowError

@@ -23,8 +23,10 @@ from pydantic import (
 from lab.acceptance._yaml_lines import Loc, YamlError, line_of, load_with_lines
 from lab.acceptance.checks import CHECK_KINDS, Params
 from lab.acceptance.policy import Policy
+from lab.workspace import MODULE_PATTERN
 
 COURSE_ID = r"^(?:A-M[1-9]\.[0-9]{1,2}|R-M[1-9]\.C[0-9]{1,2})$"
+MODULE_ID = MODULE_PATTERN  # the course names its modules (lab.workspace owns the pattern)
 HEX_COLOUR = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 
 
@@ -42,7 +44,7 @@ class _Strict(BaseModel):
 
 
 class Criterion(_Strict):
-    id: str = Field(pattern=r"^M[1-9][0-9]*\.[a-z0-9_]{1,40}$")
+    id: str = Field(pattern=rf"^{MODULE_ID}\.[a-z0-9_]{{1,40}}$")
     title: str = Field(min_length=1)
     title_zh_tw: str = Field(min_length=1)
     weight: PositiveInt
@@ -56,6 +58,9 @@ class Criterion(_Strict):
     timeout: float | None = Field(None, gt=0, le=7200)
     #: the course's acceptance ids this criterion grades (A-M4.2, R-M4.C3)
     course: list[Annotated[str, StringConstraints(pattern=COURSE_ID)]] = Field(default_factory=list)
+    #: the criterion of the same module this one stands in for when that one cannot be graded
+    #: (skipped: its service is absent). Only one of the two counts: the other is left out.
+    fallback_for: str | None = None
 
     @property
     def kind(self) -> str:
@@ -80,7 +85,7 @@ class Criterion(_Strict):
 
 
 class Module(_Strict):
-    id: str = Field(pattern=r"^M[1-9][0-9]*$")
+    id: str = Field(pattern=rf"^{MODULE_ID}$")
     title: str = Field(min_length=1)
     title_zh_tw: str = Field(min_length=1)
     points: PositiveInt
@@ -201,6 +206,7 @@ def validate_rubric(data: Any, lines: dict[Loc, int], path: Path | str, sha256: 
     _check_ids(rubric, lines, path)
     _check_course(rubric, lines, path)
     _check_kinds(rubric, lines, path)
+    _check_fallbacks(rubric, lines, path)
     _check_points(rubric, lines, path)
     return rubric
 
@@ -275,11 +281,33 @@ def _check_kinds(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> Non
                 ) from None
 
 
+def _check_fallbacks(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> None:
+    """A fallback names a criterion of its module that is no fallback itself, of equal weight."""
+    for i, module in enumerate(rubric.modules):
+        by_id = {c.id: c for c in module.criteria}
+        for j, crit in enumerate(module.criteria):
+            if crit.fallback_for is None:
+                continue
+            line = line_of(lines, ("modules", i, "criteria", j, "fallback_for"))
+            primary = by_id.get(crit.fallback_for)
+            if primary is None or primary.fallback_for is not None or primary.id == crit.id:
+                why = f"fallback_for must name another criterion of {module.id}, not a fallback"
+                raise RubricError(path, f"{crit.id}: {why}", line, module.id)
+            if primary.weight != crit.weight:
+                why = f"a fallback has the weight of {primary.id} ({primary.weight})"
+                raise RubricError(path, f"{crit.id}: {why}, not {crit.weight}", line, module.id)
+
+
+def counted(module: Module) -> list[Criterion]:
+    """The criteria whose weights make the module's points (a fallback replaces another)."""
+    return [c for c in module.criteria if c.fallback_for is None]
+
+
 def _check_points(rubric: Rubric, lines: dict[Loc, int], path: Path | str) -> None:
     for i, module in enumerate(rubric.modules):
-        weights = sum(c.weight for c in module.criteria)
+        weights = sum(c.weight for c in counted(module))
         if weights != module.points:
-            parts = " + ".join(f"{c.id} {c.weight}" for c in module.criteria)
+            parts = " + ".join(f"{c.id} {c.weight}" for c in counted(module))
             raise RubricError(
                 path,
                 f"criteria weights add up to {weights} ({parts}) but the module is worth "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lab.acceptance import reuse
+from lab.acceptance import fallback, reuse
 from lab.acceptance.checks import (
     CHECK_KINDS,
     CheckContext,
@@ -185,7 +185,9 @@ def run_rubric(
                 if c.id in early:  # reported now; live ones were reported as they ran
                     events.criterion_started(module, c)
                     events.criterion_done(module, results[-1])
-            module_results.append(_module_result(rubric, module, results))
+            graded, results, fell_back = fallback.resolve(module, results)
+            left_out.update(fell_back)
+            module_results.append(_module_result(rubric, graded, results))
             events.module_done(module_results[-1])
 
     # The live criteria run one at a time in rubric order (they call the API, count its

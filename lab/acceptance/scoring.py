@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lab.acceptance.checks import Status
-from lab.acceptance.rubric import Module
+from lab.acceptance.rubric import Criterion, Module
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,24 @@ def criterion_points(weight: int, status: Status | None) -> int:
     return weight if status is Status.PASS else 0
 
 
+def counted(module: Module, statuses: Mapping[str, Status]) -> list[Criterion]:
+    """The criteria that count: of a fallback and its primary (`fallback_for`), the fallback
+    only when the primary was skipped and the fallback graded; else the primary."""
+    dropped = set()
+    present = {c.id for c in module.criteria}
+    for crit in module.criteria:
+        if crit.fallback_for is None or crit.fallback_for not in present:
+            continue  # (a primary left out of the run: its fallback counts on its own)
+        primary_skipped = statuses.get(crit.fallback_for) is Status.SKIP
+        dropped.add(crit.fallback_for if primary_skipped and crit.id in statuses else crit.id)
+    return [c for c in module.criteria if c.id not in dropped]
+
+
 def module_score(module: Module, statuses: Mapping[str, Status]) -> Score:
     """Points of `module` given each criterion's status (a missing status earns nothing)."""
-    earned = sum(criterion_points(c.weight, statuses.get(c.id)) for c in module.criteria)
-    return Score(earned, sum(c.weight for c in module.criteria))
+    criteria = counted(module, statuses)
+    earned = sum(criterion_points(c.weight, statuses.get(c.id)) for c in criteria)
+    return Score(earned, sum(c.weight for c in criteria))
 
 
 def total_score(modules: Iterable[Module], statuses: Mapping[str, Status]) -> Score:

@@ -81,7 +81,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length or 0)
 
 
-async def _worker(req: Request, deadline: float, warm_until: float, out: Result, lats: list):
+async def _worker(
+    req: Request, deadline: float, warm_until: float, out: Result, lats: list[float]
+) -> None:
     wire = req.wire()
     writer = None
     try:

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lab.bench import reliability
+from lab.bench.chaos import ChaosResult
 from lab.bench.soak import FDS_SLACK, RSS_GROWTH_LIMIT, SoakResult
 
 
@@ -71,7 +72,7 @@ def soak_dict(result: SoakResult) -> dict:
     }
 
 
-def chaos_tables(result) -> Group:
+def chaos_tables(result: ChaosResult) -> Group:
     """Kills and recoveries, the answers, and the CRM ledger of a chaos run."""
     kills = Table(title=f"chaos: {result.seconds:g} s of lab load at {result.rate:g} req/s")
     for column in ("killed (-9)", "at s", "pid", "healthy again after s"):

@@ -155,7 +155,10 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
     return results
 
 
-def _mlflow_serve(stack, env, logs, tracking, port, step) -> tuple[loadgen.Request, ...]:
+def _mlflow_serve(
+    stack: contextlib.ExitStack, env: dict[str, str], logs: Path, tracking: str, port: int,
+    step: Callable[[str], None],
+) -> tuple[loadgen.Request, ...]:  # fmt: skip
     step("starting mlflow models serve (local env)")
     # mlflow runs `uvicorn` from PATH: put this interpreter's scripts folder first.
     path = os.pathsep.join([sysconfig.get_path("scripts"), env.get("PATH", "")])

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "grade": "lab.cli.grade_cmd:grade",
     "hint": "lab.cli.hint_cmd:hint",
     "quiz": "lab.cli.hint_cmd:quiz",
+    "home": "lab.cli.home_cmd:home",
     "load": "lab.cli.load_cmd:load",
     "mlflow": "lab.cli.mlflow_cmd:mlflow",
     "fetch": "lab.cli.monitor_cmd:fetch",

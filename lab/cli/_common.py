@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 from rich.console import Console
@@ -76,7 +76,7 @@ def default_lang() -> str:
 class LabError(click.ClickException):
     """An expected failure: printed as one line, exit code 1."""
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         err_console.print(f"[bold red]error:[/] {self.format_message()}")
 
 

@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from lab.cli._common import LabError, console
 
 
-def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
+def _concurrency(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, ...]:
     try:
         levels = tuple(int(v) for v in value.split(",") if v.strip())
     except ValueError:
@@ -64,8 +64,11 @@ def _concurrency(_ctx, _param, value: str) -> tuple[int, ...]:
     type=click.FloatRange(1, 500),
     help="Requests/s of --soak and --chaos.",
 )
-def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, chaos, minutes,
-          duration, rate) -> None:  # fmt: skip
+def bench(
+    seconds: float, warmup: float, concurrency: tuple[int, ...], no_mlflow_serve: bool,
+    json_path: Path | None, keep: Path | None, soak: bool, chaos: bool, minutes: float,
+    duration: float | None, rate: float,
+) -> None:  # fmt: skip
     """Benchmark the serving API against references measured in the same run.
 
     Starts, on free ports in a temporary LAB_HOME: an MLflow server, `lab train`, the lab API,
@@ -110,7 +113,10 @@ def bench(seconds, warmup, concurrency, no_mlflow_serve, json_path, keep, soak, 
         console.print(f"wrote {json_path}")
 
 
-def _reliability(soak, chaos, minutes, rate, keep, json_path, duration) -> None:
+def _reliability(
+    soak: bool, chaos: bool, minutes: float, rate: float, keep: Path | None,
+    json_path: Path | None, duration: float | None,
+) -> None:  # fmt: skip
     from lab.bench import reliability_report, summary
     from lab.bench.targets import StartError
 

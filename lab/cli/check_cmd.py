@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -17,11 +18,16 @@ from lab.cli._common import console, default_lang, default_rubric, err_console, 
 from lab.cli.check_tables import coverage_table, module_table
 from lab.services import GRADED
 
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    from lab.acceptance import CheckContext, Rubric, RunResult
+
 
 class RubricProblem(click.ClickException):
     exit_code = EXIT_BAD_RUBRIC
 
-    def show(self, file=None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:
         err_console.print(f"[bold red]rubric error:[/] {self.format_message()}", soft_wrap=True)
 
 
@@ -163,9 +169,14 @@ def _default_lang() -> str:
     help="Send CRM_TOKEN, API_TOKEN and the Grafana password to the URLs given too (default: "
     "only to the addresses .env names, so grading another lab hands it no secret).",
 )
-def check(modules, json_path, badges_dir, html_path, no_tests, fresh, rubric_path, project_dir,
-          python, fault_checks, api_log, lang, list_kinds, coverage, fmt, extra_rubric, not_graded,
-          send_credentials, sandbox_spec, lab_home, **urls) -> None:  # fmt: skip
+def check(
+    modules: tuple[str, ...], json_path: str | None, badges_dir: Path | None,
+    html_path: Path | None, no_tests: bool, fresh: bool, rubric_path: Path | None,
+    project_dir: Path | None, python: Path | None, fault_checks: bool | None,
+    api_log: Path | None, lang: str, list_kinds: bool, coverage: bool, fmt: str,
+    extra_rubric: Path | None, not_graded: tuple[str, ...], send_credentials: bool,
+    sandbox_spec: Path | None, lab_home: Path | None, **urls: str | None,
+) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
     Every criterion is a black-box check (files, HTTP, the MLflow, Prometheus and Grafana APIs)
@@ -260,7 +271,7 @@ def _stdin_rubric(extra_rubric: Path | None) -> bytes | None:
     return raw
 
 
-def _record_progress(project_dir: Path, result, out: Console) -> None:
+def _record_progress(project_dir: Path, result: RunResult, out: Console) -> None:
     """Inside an exercise workspace: append this run to progress.json (lab.exercises)."""
     from lab.exercises.progress import after_check
 
@@ -269,7 +280,9 @@ def _record_progress(project_dir: Path, result, out: Console) -> None:
         out.print(line, soft_wrap=True)
 
 
-def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
+def _run(
+    rubric: Rubric, ctx: CheckContext, modules: list[str], out: Console, lang: str
+) -> RunResult:
     from lab.acceptance import Events, run_rubric
     from lab.acceptance.runner import applicable
 
@@ -304,7 +317,10 @@ def _run(rubric, ctx, modules: list[str], out: Console, lang: str):
     return result
 
 
-def _write_outputs(result, reports: Path, json_path, badges_dir, html_path, out: Console) -> None:
+def _write_outputs(
+    result: RunResult, reports: Path, json_path: str | None, badges_dir: Path | None,
+    html_path: Path | None, out: Console,
+) -> None:  # fmt: skip
     from lab.acceptance import write_badges, write_html
 
     if json_path == "-":

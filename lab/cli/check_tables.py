@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from lab.acceptance.results import ModuleResult, RunResult
+    from lab.acceptance.rubric import Rubric
 
 ICONS = {
     "pass": "[green]✔ pass[/]",
@@ -13,7 +19,7 @@ ICONS = {
 }
 
 
-def module_table(module, lang: str) -> Table:
+def module_table(module: ModuleResult, lang: str) -> Table:
     zh = lang == "zh-TW"
     title = module.title_zh_tw if zh else module.title
     table = Table(
@@ -37,7 +43,7 @@ def module_table(module, lang: str) -> Table:
     return table
 
 
-def coverage_table(rubric, result, lang: str) -> Table:
+def coverage_table(rubric: Rubric, result: RunResult, lang: str) -> Table:
     """The course's acceptance ids, what each asks, and the status of the criteria grading it."""
     zh = lang == "zh-TW"
     status = {c.id: c.status for c in result.criteria()}

@@ -19,10 +19,12 @@ from lab.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from lab.acceptance import Rubric
     from lab.exercises.course import Course
+    from lab.workspace import Workspace
 
 
-def _rubric():
+def _rubric() -> Rubric:
     from lab.acceptance import RubricError, load_rubric
 
     try:
@@ -31,11 +33,11 @@ def _rubric():
         raise LabError(str(exc)) from None
 
 
-def _criteria(rubric) -> dict[str, list[str]]:
+def _criteria(rubric: Rubric) -> dict[str, list[str]]:
     return {m.id: [c.id for c in m.criteria] for m in rubric.modules}
 
 
-def _workspace():
+def _workspace() -> Workspace | None:
     from lab import workspace
 
     try:

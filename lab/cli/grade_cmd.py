@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import (
@@ -22,6 +23,10 @@ from rich.progress import (
 
 from lab.cli._common import console, default_rubric, err_console, get_settings
 from lab.cli.check_cmd import RubricProblem
+
+if TYPE_CHECKING:
+    from lab.grading.grader import Grade, Options
+    from lab.grading.roster import Learner
 
 EXIT_BAD_ROSTER = 2
 EXIT_NO_SANDBOX = 5
@@ -47,7 +52,7 @@ def grade() -> None:
     """
 
 
-def _shard(ctx: click.Context, param: click.Parameter, value: str | None):
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
     k, _, n = value.partition("/")
@@ -100,8 +105,11 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None):
     help="Your course folder: its rubric, its hidden part (instructor/rubric.yml, the hidden "
     "mutants) and its solutions grade the class. [default: LAB_COURSE]",
 )  # fmt: skip
-def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_tests, trust,
-        received, shard, course_dir) -> None:  # fmt: skip
+def run(
+    roster: Path, out_dir: Path, jobs: int, budget: float, previous: Path | None,
+    extra_rubric: Path | None, rubric_path: Path | None, no_tests: bool, trust: bool,
+    received: Path | None, shard: tuple[int, int] | None, course_dir: Path | None,
+) -> None:  # fmt: skip
     """Grade every learner of ROSTER (CSV) with `lab check` and write the grade book.
 
     \b
@@ -161,6 +169,7 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
         trust=trust,
         hidden=hidden_bytes,
         course=course_dir,
+        modules=tuple(m.id for m in rubric.modules),
     )
     console.print(
         f"grading {len(learners)} learner(s), {jobs} at a time, {budget:g} s each"
@@ -175,10 +184,10 @@ def run(roster, out_dir, jobs, budget, previous, extra_rubric, rubric_path, no_t
         from lab.grading.classbook import write_shard
 
         sha = hashlib.sha256(roster.read_bytes()).hexdigest()
-        write_shard(out_dir, shard, sha, [g.learner.id for g in grades])
+        write_shard(out_dir, shard, sha, [g.learner.id for g in grades], opts.modules)
     _summary(grades, out_dir)
     if before is not None:
-        lines = changes(before, grades)
+        lines = changes(before, grades, opts.modules)
         console.print(f"[bold]changes since {previous}[/]: {len(lines) or 'none'}")
         for line in lines:
             console.print(f"  {line}", soft_wrap=True, markup=False)
@@ -191,7 +200,7 @@ def _seeded(hidden: bytes | None) -> bytes | None:
     return None if hidden is None else seeded.render_text(hidden.decode(), "validation").encode()
 
 
-def _refuse_without_sandbox(learners, trust: bool) -> None:
+def _refuse_without_sandbox(learners: list[Learner], trust: bool) -> None:
     """Exit (5) when a workspace's code would run and no sandbox can: unless `trust`."""
     from lab.sandbox import SandboxUnavailable, bwrap_path
 
@@ -211,7 +220,7 @@ def _refuse_without_sandbox(learners, trust: bool) -> None:
     "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default="grades",
     show_default=True, help="Where the merged grade book goes.",
 )  # fmt: skip
-def merge(shards, out_dir: Path) -> None:
+def merge(shards: tuple[Path, ...], out_dir: Path) -> None:
     """Join the folders of `lab grade ROSTER --shard K/N` (every K of 1..N) into one grade
     book: grades.csv, feedback/, evidence/ and the class report, as one run writes them.
 
@@ -236,7 +245,7 @@ def merge(shards, out_dir: Path) -> None:
 def _sigterm_stops() -> Iterator[None]:
     """SIGTERM acts as Ctrl-C: the run stops every learner's processes before it ends."""
 
-    def interrupt(signum, frame) -> None:
+    def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
@@ -246,7 +255,7 @@ def _sigterm_stops() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _run(learners, opts, out_dir: Path, jobs: int):
+def _run(learners: list[Learner], opts: Options, out_dir: Path, jobs: int) -> list[Grade]:
     from lab.grading.session import Callbacks, grade_roster
 
     with Progress(
@@ -256,13 +265,13 @@ def _run(learners, opts, out_dir: Path, jobs: int):
         overall = progress.add_task("[bold]learners graded", total=len(learners))
         tasks: dict[str, TaskID] = {}
 
-        def started(learner) -> None:
+        def started(learner: Learner) -> None:
             tasks[learner.id] = progress.add_task(f"{learner.id}: starting", total=None)
 
-        def state(learner, text: str) -> None:
+        def state(learner: Learner, text: str) -> None:
             progress.update(tasks[learner.id], description=f"{learner.id}: {text}")
 
-        def done(grade) -> None:
+        def done(grade: Grade) -> None:
             progress.update(
                 tasks[grade.learner.id], total=1, completed=1,
                 description=f"{grade.learner.id}: {grade.total:g} points · {grade.status}",
@@ -272,7 +281,7 @@ def _run(learners, opts, out_dir: Path, jobs: int):
         return grade_roster(learners, opts, out_dir, jobs, Callbacks(started, state, done))
 
 
-def _summary(grades, out_dir: Path) -> None:
+def _summary(grades: list[Grade], out_dir: Path) -> None:
     counts: dict[str, int] = {}
     for g in grades:
         counts[g.status] = counts.get(g.status, 0) + 1

@@ -51,7 +51,10 @@ def _mix(value: str) -> dict[str, float]:
     default=None,
     help=f"Shift only these (comma-separated; implies --drift). One of {', '.join(shift.SHIFTS)}.",
 )
-def load(rate, duration, count, mix, batch_size, seed, drift, drift_features) -> None:
+def load(
+    rate: float, duration: float, count: int | None, mix: str, batch_size: int, seed: int,
+    drift: bool, drift_features: str | None,
+) -> None:  # fmt: skip
     """Send traffic to the API (API_HOST:API_PORT) so Prometheus and Grafana have data.
 
     A seeded mix of single and batch predictions, CRM segment updates (customers listed by the

@@ -10,6 +10,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TransferSpeedColumn,
 )
@@ -83,7 +84,10 @@ def fetch(tool: str, arch: str | None, deadline: float) -> None:
                 ends_at = time.monotonic() + deadline
                 task = bar.add_task("download", total=None, left=_time_left(ends_at))
 
-                def show(done: int, total: int | None, _bar=bar, _task=task, _end=ends_at) -> None:
+                def show(
+                    done: int, total: int | None, _bar: Progress = bar, _task: TaskID = task,
+                    _end: float = ends_at,
+                ) -> None:  # fmt: skip
                     _bar.update(_task, completed=done, total=total, left=_time_left(_end))
 
                 result = fetching.fetch(settings, spec, plat, progress=show, deadline=deadline)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -19,11 +20,12 @@ from lab.orchestration.output import log_path
 from lab.orchestration.services import services
 from lab.orchestration.supervisor import tail
 from lab.orchestration.table import status_table
+from lab.settings import Settings
 
 UNKNOWN_NAME = 2
 
 
-def _record():
+def _record() -> tuple[Settings, runfile.RunRecord]:
     settings = get_settings()
     try:
         return settings, remote.running_record(settings.run_dir)
@@ -108,7 +110,7 @@ def logs(name: str, lines: int, follow: bool) -> None:
         return
 
 
-def _follow(path) -> None:
+def _follow(path: Path) -> None:
     """Print lines appended to `path`; start over when it was rotated (it got smaller)."""
     position = path.stat().st_size if path.exists() else 0
     while True:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lab.cli._common import LabError, console, signing_settings, warn_in_workspace
+
+if TYPE_CHECKING:
+    from lab.training import TrainResult
 
 
 @click.command("train")
@@ -54,7 +58,10 @@ from lab.cli._common import LabError, console, signing_settings, warn_in_workspa
     type=click.Choice(["champion", "challenger"]),
     help="Registry alias this model competes for.",
 )
-def train(n_samples, c, model_version, seed, test_size, promote, alias) -> None:
+def train(
+    n_samples: int, c: float, model_version: str | None, seed: int, test_size: float,
+    promote: bool | None, alias: str,
+) -> None:  # fmt: skip
     """Train the churn model, register it in MLflow and write the model file.
 
     Example: lab train --n_samples 1000 --c_param 0.1 --model_version v1.2.0-stable
@@ -122,7 +129,7 @@ def _quiet_mlflow() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _summary(r) -> None:
+def _summary(r: TrainResult) -> None:
     table = Table(
         title=f"model {r.label} → registry version {r.registry_version}",
         show_header=True,

@@ -112,7 +112,10 @@ def _in_workspace(plan: _Plan, settings: Settings) -> None:
     "--verbose", is_flag=True, help="Louder processes: MLflow's access log on (as LOG_LEVEL=DEBUG)."
 )
 @click.option("--no-train", is_flag=True, help="Do not train a first model when there is none.")
-def up(process_names, procfile_path, timeout, quiet, verbose, no_train) -> None:
+def up(
+    process_names: tuple[str, ...], procfile_path: Path | None, timeout: float, quiet: bool,
+    verbose: bool, no_train: bool,
+) -> None:  # fmt: skip
     """Start the whole lab: MLflow, CRM, API, Prometheus and Grafana (the Procfile).
 
     Before starting it writes `.env` if missing (as `lab init`), trains a first model if there

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psutil
+from rich.table import Table
 
 from lab.cli._common import console, err_console
 from lab.orchestration import output, runfile, status
@@ -32,7 +33,7 @@ class Reporter:
         except (OSError, ValueError):
             self._gone()
 
-    def _table(self, record: runfile.RunRecord, title: str):
+    def _table(self, record: runfile.RunRecord, title: str) -> Table:
         rows = status.from_record(record, self._services)
         total = sum(r.rss for r in rows) + status.owner_rss(record)
         return status_table(rows, title=title, total_rss=total)

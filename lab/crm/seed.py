@@ -6,8 +6,9 @@ from `lab.data.generate_features`, the same generator the model is trained on).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 from lab.data import FEATURE_NAMES, generate_features
 
@@ -47,5 +48,5 @@ def seed_customers(count: int) -> Iterator[SeedCustomer]:
         yield SeedCustomer(synthetic_id(index), f"Synthetic customer {index:06d}", _floats(row))
 
 
-def _floats(values) -> tuple[float, ...]:
+def _floats(values: Iterable[SupportsFloat]) -> tuple[float, ...]:
     return tuple(float(v) for v in values)

@@ -19,6 +19,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from lab.workspace import MODULE_PATTERN
+
 __all__ = [
     "DEFAULT_DIR",
     "FILE",
@@ -34,7 +36,7 @@ __all__ = [
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "courses" / "default"
 FILE = "course.yml"
 #: a module id: a letter, then letters, digits or `_` (M1, M9, week_3); a criterion is `ID.name`
-MODULE_ID = r"[A-Za-z][A-Za-z0-9_]{0,29}"
+MODULE_ID = MODULE_PATTERN
 
 
 class CourseError(ValueError):

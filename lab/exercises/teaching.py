@@ -69,7 +69,9 @@ class Quiz(_Strict):
 
 def _load(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when PyYAML has it (ten times faster), else the pure-Python one
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except FileNotFoundError:
         raise TeachingError(f"{path}: missing") from None
     except (OSError, yaml.YAMLError) as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.grading import report
-from lab.grading.outputs import grades_csv, private_folder, write_private
+from lab.grading.outputs import MODULES, grades_csv, private_folder, write_private
 
 SHARD_FILE = "shard.json"
 
@@ -30,21 +30,24 @@ def _evidences(out: Path, ids: Sequence[str]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda ev: ev["roster_line"])  # stable: ties keep `ids` order
 
 
-def finish(out: Path, ids: Sequence[str]) -> list[dict[str, str]]:
+def finish(out: Path, ids: Sequence[str], modules: Sequence[str]) -> list[dict[str, str]]:
     """Write grades.csv and the class report of the learners `ids` (from their evidence files
     in `out`, in roster order); their grades.csv rows."""
     evidences = _evidences(out, ids)
     rows = [ev["row"] for ev in evidences]
-    write_private(out / "grades.csv", grades_csv(rows))
+    write_private(out / "grades.csv", grades_csv(rows, modules))
     stats = report.criteria_stats(evidences)
     write_private(out / "report.csv", report.report_csv(stats))
     write_private(out / "report.html", report.report_html(rows, evidences, stats))
-    write_private(out / "lms.csv", report.lms_csv(rows))
+    write_private(out / "lms.csv", report.lms_csv(rows, modules))
     return rows
 
 
-def write_shard(out: Path, shard: tuple[int, int], roster_sha: str, ids: Sequence[str]) -> None:
-    data = {"shard": list(shard), "roster_sha256": roster_sha, "learners": list(ids)}
+def write_shard(
+    out: Path, shard: tuple[int, int], roster_sha: str, ids: Sequence[str], modules: Sequence[str]
+) -> None:
+    data = {"shard": list(shard), "roster_sha256": roster_sha, "learners": list(ids),
+            "modules": list(modules)}  # fmt: skip
     write_private(out / SHARD_FILE, json.dumps(data, indent=2) + "\n")
 
 
@@ -71,4 +74,5 @@ def merge(shards: Sequence[Path], out: Path) -> list[dict[str, str]]:
             for file in sorted((folder / part).glob("*")):
                 shutil.copyfile(file, target / file.name)
                 (target / file.name).chmod(0o600)
-    return finish(out, [i for info in infos for i in info["learners"]])
+    ids = [i for info in infos for i in info["learners"]]
+    return finish(out, ids, infos[0].get("modules") or MODULES)

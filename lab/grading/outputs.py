@@ -23,11 +23,15 @@ from lab.acceptance.results import RunResult
 from lab.files import write_atomic
 from lab.grading.results import Attempt, Grade
 
-MODULES = ("M1", "M2", "M3", "M4", "M5", "M6")
+MODULES = ("M1", "M2", "M3", "M4", "M5", "M6")  # the lab's course; a rubric names its own
 #: graded_max: the points of what the row could be graded on (its total is out of these)
 COLUMNS = ("id", *MODULES, "total", "graded_max", "status")
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
+
+
+def columns(modules: Sequence[str] = MODULES) -> tuple[str, ...]:
+    return ("id", *modules, "total", "graded_max", "status")
 
 
 def private_folder(path: Path) -> Path:
@@ -48,27 +52,29 @@ def write_private(path: Path, data: str | bytes) -> Path:
 GIVEN = "given"  # a module column of a module the learner did not write (not counted)
 
 
-def grade_row(grade: Grade) -> dict[str, str]:
+def grade_row(grade: Grade, modules: Sequence[str] = MODULES) -> dict[str, str]:
     points = grade.module_points()
     result = grade.chosen.result if grade.chosen else None
     given = (result or {}).get("given") or {}
     row = {"id": grade.learner.id, "total": f"{grade.total:g}", "status": grade.status,
            "graded_max": str(grade.graded_max)}  # fmt: skip
-    row.update({m: GIVEN if m in given else str(points.get(m, 0)) for m in MODULES})
+    row.update({m: GIVEN if m in given else str(points.get(m, 0)) for m in modules})
     return row
 
 
-def grades_csv(rows: Sequence[dict[str, str]]) -> str:
+def grades_csv(rows: Sequence[dict[str, str]], modules: Sequence[str] = MODULES) -> str:
+    """grades.csv: a column per module of the rubric (`modules`), then total, graded_max and
+    status."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns(modules), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: row.get(k, "") for k in COLUMNS})
+        writer.writerow({k: row.get(k, "") for k in columns(modules)})
     return buffer.getvalue()
 
 
-def write_grades(path: Path, grades: Sequence[Grade]) -> Path:
-    return write_private(path, grades_csv([grade_row(g) for g in grades]))
+def write_grades(path: Path, grades: Sequence[Grade], modules: Sequence[str] = MODULES) -> Path:
+    return write_private(path, grades_csv([grade_row(g, modules) for g in grades], modules))
 
 
 def read_grades(path: Path) -> dict[str, dict[str, str]]:
@@ -77,10 +83,12 @@ def read_grades(path: Path) -> dict[str, dict[str, str]]:
         return {row["id"]: row for row in csv.DictReader(f) if row.get("id")}
 
 
-def changes(previous: dict[str, dict[str, str]], grades: Sequence[Grade]) -> list[str]:
+def changes(
+    previous: dict[str, dict[str, str]], grades: Sequence[Grade], modules: Sequence[str] = MODULES
+) -> list[str]:
     """One line per learner whose row changed (or who is new or gone), saying what changed."""
     lines: list[str] = []
-    now = {g.learner.id: grade_row(g) for g in grades}
+    now = {g.learner.id: grade_row(g, modules) for g in grades}
     for learner_id, row in now.items():
         before = previous.get(learner_id)
         if before is None:
@@ -88,7 +96,7 @@ def changes(previous: dict[str, dict[str, str]], grades: Sequence[Grade]) -> lis
             continue
         diffs = [
             f"{col} {before.get(col, '')} → {row[col]}"
-            for col in (*MODULES, "total", "status")
+            for col in (*modules, "total", "status")
             if _norm(before.get(col, "")) != _norm(row[col])
         ]
         if diffs:
@@ -211,7 +219,7 @@ def feedback_html(grade: Grade) -> str:
     return page.replace("<header>", banner + "<header>", 1)
 
 
-def evidence(grade: Grade) -> dict[str, Any]:
+def evidence(grade: Grade, modules: Sequence[str] = MODULES) -> dict[str, Any]:
     learner = grade.learner
     return {
         "id": learner.id,
@@ -220,7 +228,9 @@ def evidence(grade: Grade) -> dict[str, Any]:
         "urls": learner.urls,
         "status": grade.status,
         "total": grade.total,
-        "row": grade_row(grade),  # its grades.csv row: `lab grade merge` rebuilds grades.csv
+        "row": grade_row(
+            grade, modules
+        ),  # its grades.csv row: `lab grade merge` rebuilds grades.csv
         "seconds": grade.seconds,
         "notes": grade.notes,
         "attempts": [
@@ -250,7 +260,7 @@ def evidence(grade: Grade) -> dict[str, Any]:
     }
 
 
-def write_learner(out: Path, grade: Grade) -> None:
+def write_learner(out: Path, grade: Grade, modules: Sequence[str] = MODULES) -> None:
     """feedback/<id>.json + .html and evidence/<id>.json for one learner."""
     learner_id = grade.learner.id
     write_private(
@@ -260,5 +270,5 @@ def write_learner(out: Path, grade: Grade) -> None:
     write_private(out / "feedback" / f"{learner_id}.html", feedback_html(grade))
     write_private(
         out / "evidence" / f"{learner_id}.json",
-        json.dumps(evidence(grade), indent=2, ensure_ascii=False) + "\n",
+        json.dumps(evidence(grade, modules), indent=2, ensure_ascii=False) + "\n",
     )

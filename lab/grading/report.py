@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MODULES = ("M1", "M2", "M3", "M4", "M5", "M6")
-LMS_COLUMNS = ("id", *MODULES, "total")
 BUCKETS = 10  # score distribution: tenths of the graded maximum
 
 
@@ -95,10 +94,10 @@ def report_csv(stats: Sequence[CriterionStats]) -> str:
     return buffer.getvalue()
 
 
-def lms_csv(rows: Sequence[dict[str, str]]) -> str:
+def lms_csv(rows: Sequence[dict[str, str]], modules: Sequence[str] = MODULES) -> str:
     """One row a learner: id first, one column per module, the total (an LMS imports it)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LMS_COLUMNS, lineterminator="\n",
+    writer = csv.DictWriter(buffer, fieldnames=("id", *modules, "total"), lineterminator="\n",
                             extrasaction="ignore")  # fmt: skip
     writer.writeheader()
     writer.writerows(rows)

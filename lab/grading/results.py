@@ -34,6 +34,8 @@ class Options:
     hidden: bytes | None = None
     #: the instructor's course (its solutions for the mutants), given to `lab check` as LAB_COURSE
     course: Path | None = None
+    #: the rubric's module ids, grades.csv's columns (empty: the lab's M1..M6)
+    modules: tuple[str, ...] = ()
 
 
 @dataclass

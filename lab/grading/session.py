@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lab.grading.classbook import finish
 from lab.grading.grader import Attempt, Grade, Options, grade_learner
-from lab.grading.outputs import private_folder, write_learner
+from lab.grading.outputs import MODULES, private_folder, write_learner
 from lab.grading.procs import Children
 from lab.grading.roster import Learner
 
@@ -44,7 +44,7 @@ def grade_roster(
             ]
             for future in as_completed(futures):
                 grade = future.result()
-                write_learner(out, grade)
+                write_learner(out, grade, opts.modules or MODULES)
                 grades[grade.learner.id] = grade
                 events.done(grade)
         except BaseException:  # Ctrl-C / SIGTERM: stop every learner's processes, then go
@@ -53,7 +53,7 @@ def grade_roster(
             raise
         pool.shutdown(wait=True)
     ordered = [grades[learner.id] for learner in learners]
-    finish(out, [learner.id for learner in learners])
+    finish(out, [learner.id for learner in learners], opts.modules or MODULES)
     return ordered
 
 

@@ -21,7 +21,7 @@ RATE = "$__rate_interval"
 
 def query(
     expr: str, legend: str = "", ref: str = "A", *, heat: bool = False, instant: bool = False
-):
+) -> prom.Dataquery:
     q = prom.Dataquery().expr(expr).ref_id(ref).datasource(DATASOURCE)
     q = q.legend_format(legend or "__auto")
     if heat:
@@ -46,7 +46,9 @@ def pos(h: int, w: int, x: int, y: int) -> dm.GridPos:
     return dm.GridPos(h=h, w=w, x=x, y=y)
 
 
-def series(title: str, description: str, grid: dm.GridPos, unit: str, *targets):
+def series(
+    title: str, description: str, grid: dm.GridPos, unit: str, *targets: prom.Dataquery
+) -> timeseries.Panel:
     panel = (
         timeseries.Panel()
         .title(title)
@@ -68,7 +70,9 @@ def series(title: str, description: str, grid: dm.GridPos, unit: str, *targets):
     return panel
 
 
-def single_stat(title: str, description: str, grid: dm.GridPos, target) -> stat.Panel:
+def single_stat(
+    title: str, description: str, grid: dm.GridPos, target: prom.Dataquery
+) -> stat.Panel:
     return (
         stat.Panel()
         .title(title)

@@ -6,6 +6,7 @@ import os
 import shutil
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -42,7 +43,9 @@ def size(home: Path) -> int:
 def remove(home: Path) -> None:
     """Remove `home`; read-only files (Windows, Git objects) are made writable first."""
 
-    def _retry(func, path, _exc) -> None:  # shutil onexc/onerror signature
+    def _retry(
+        func: Callable[[str], object], path: str, _exc: object
+    ) -> None:  # shutil onexc/onerror signature
         Path(path).chmod(stat.S_IWRITE)
         func(path)
 

@@ -146,7 +146,7 @@ class LabRun:
                     self.reporter.healthy(proc.name, service.link, health.detail, seconds)
         return changed
 
-    def _handle(self, req: control.Request, http: httpx.Client, record) -> None:
+    def _handle(self, req: control.Request, http: httpx.Client, record: runfile.RunRecord) -> None:
         if req.name in self.sup.procs:
             if req.action == "stop":
                 self.sup.stop(req.name)

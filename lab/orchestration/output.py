@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -92,7 +93,7 @@ class Output:
         self._colours = {name: next(colours) for name in names}
         self._width = max(map(len, names))
 
-    def sink(self, name: str):
+    def sink(self, name: str) -> Callable[[bytes], None]:
         """A function taking one line of `name`'s output."""
         with self._lock:
             if name not in self._logs:

@@ -27,6 +27,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import anyio.to_thread
@@ -344,7 +345,7 @@ def _identity(model: LoadedModel) -> tuple[str, str, str | None]:
     return model.sha256, model.label, model.registry_version
 
 
-def _file_identity(manifest_path) -> tuple[str, str, str | None] | None:
+def _file_identity(manifest_path: Path) -> tuple[str, str, str | None] | None:
     """What the manifest names now: a change there means a new model file to load."""
     try:
         manifest = read_manifest(manifest_path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Generator
 from dataclasses import replace
 
 import httpx
@@ -206,6 +207,6 @@ class _Bearer(httpx.Auth):
     def __init__(self, token: str):
         self._token = token
 
-    def auth_flow(self, request: httpx.Request):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request

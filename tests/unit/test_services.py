@@ -19,7 +19,8 @@ def test_every_process_has_its_settings() -> None:
         assert spec.host_key in Settings.model_fields and spec.port_key in Settings.model_fields
     defaults = dict(zip(services.PORT_KEYS, build.DEFAULT_PORTS, strict=True))
     assert defaults == {"API_PORT": 8000, "CRM_PORT": 8001, "MLFLOW_PORT": 5001,
-                        "PROMETHEUS_PORT": 9090, "GRAFANA_PORT": 3000}  # fmt: skip
+                        "PROMETHEUS_PORT": 9090, "GRAFANA_PORT": 3000,
+                        "HOME_PORT": 8080}  # fmt: skip
 
 
 def test_what_lab_check_grades_follows_the_list() -> None:

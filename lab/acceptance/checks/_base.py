@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -239,7 +239,7 @@ class CheckKinds:
     def names(self) -> list[str]:
         return sorted(self._kinds)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[CheckKind]:
         return iter(self._kinds.values())
 
 

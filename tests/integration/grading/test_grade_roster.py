@@ -202,7 +202,7 @@ def test_the_m4_starter_misses_m4(graded):
     assert row["M4"] == "0" and int(ref_row["M4"]) > 0
     # M1-M3 are solved in an M4 workspace (M5, M6 are the later exercises' starters there): they
     # are given, shown as such, and not counted as the learner's points
-    assert row["M1"] == row["M2"] == row["M3"] == "given" and ref_row["M3"] == "20"
+    assert row["M1"] == row["M2"] == row["M3"] == "given" and int(ref_row["M3"]) > 0
     assert all(m4[c]["status"] == "pass" for c in m4 if c.startswith("M3."))
     assert "fault checks are off" not in m4["M4.crm_down"]["observed"]  # its lab: they ran
     evidence = json.loads((graded / "evidence" / "m4.json").read_text(encoding="utf-8"))

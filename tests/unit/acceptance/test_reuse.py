@@ -73,7 +73,10 @@ def test_the_key_follows_the_project_and_the_venv(project: Path) -> None:
     (project / "training" / "__pycache__" / "train.cpython-311.pyc").write_bytes(b"\0")
     _venv(project / "env")  # a second venv, named as the learner likes
     (project / "env" / "lib" / "python3.11" / "site-packages" / "x.py").write_text("")
+    (project / "progress.json").write_text("{}\n")  # what each `lab check` writes
     assert key("train_command", {"flags": ["--n_samples", "300"]}, python, project) == installed
+    (project / "training" / "progress.json").write_text("{}\n")  # a file of the project's
+    assert key("train_command", {"flags": ["--n_samples", "300"]}, python, project) != installed
 
 
 def test_one_run_reads_the_project_once_for_all_its_checks(project: Path) -> None:

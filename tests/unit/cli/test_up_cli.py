@@ -15,7 +15,7 @@ from lab.cli import _common, main
 from lab.orchestration import runfile
 from tests.support import free_port
 
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
+PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT", "HOME_PORT")
 
 
 def _flat(text: str) -> str:

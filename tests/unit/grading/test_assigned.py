@@ -87,3 +87,14 @@ def test_the_hidden_mutants_count_reaches_the_learner_other_hidden_checks_do_not
     shown = {c["id"]: c["observed"] for m in redacted(result)["modules"] for c in m["criteria"]}
     assert shown["M6.hidden_mutants"] == "caught 0 of 1 hidden mutants"
     assert shown["M2.hidden_x"] == "(instructor's check: pass)"
+
+
+def test_grades_csv_has_the_columns_of_the_courses_modules(tmp_path: Path) -> None:
+    from lab.grading.outputs import write_grades
+
+    result = make_result({f"W{i}": [crit(f"W{i}.x", "pass")] for i in range(1, 10)}).to_dict()
+    nine = tuple(f"W{i}" for i in range(1, 10))
+    path = write_grades(tmp_path / "grades.csv", [_grade(result, tmp_path)], nine)
+    header, row = path.read_text(encoding="utf-8").splitlines()
+    assert header == "id," + ",".join(nine) + ",total,status"
+    assert row == "ana," + ",".join(["5"] * 9) + ",45,incomplete"
