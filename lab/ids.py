@@ -10,3 +10,7 @@ from __future__ import annotations
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
 #: Model version labels (the MODEL_VERSION setting, the CRM's `model_version`): `v1.2.0-stable`.
 MODEL_VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-+]{0,63}$"
+
+
+#: a `lab segment --all` run id (the CRM request ids of its writes start with it)
+RUN_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,40}$"

@@ -303,3 +303,8 @@ def tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def quote_arg(value: str) -> str:
+    """`value` quoted for a Windows command line (as subprocess quotes it)."""
+    return subprocess.list2cmdline([value])

@@ -95,16 +95,12 @@ def lab_invocation() -> str:
     on_path = shutil.which("lab")
     if on_path and launcher and Path(on_path).resolve() == launcher.resolve():
         return "lab"
-    quote = subprocess_quote if sys.platform == "win32" else shlex.quote
+    from lab.procs import quote_arg
+
+    quote = quote_arg if sys.platform == "win32" else shlex.quote
     if launcher is not None:
         return quote(str(launcher))
     return f"{quote(sys.executable)} -m lab"
-
-
-def subprocess_quote(value: str) -> str:
-    import subprocess
-
-    return subprocess.list2cmdline([value])
 
 
 def warn_in_workspace(verb: str) -> str | None:

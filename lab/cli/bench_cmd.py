@@ -64,10 +64,18 @@ def _concurrency(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     type=click.FloatRange(1, 500),
     help="Requests/s of --soak and --chaos.",
 )
+@click.option(
+    "--check-data",
+    "check_data",
+    type=click.FloatRange(0.001, 64),
+    metavar="GIB",
+    help="Instead: `lab check` in a workspace without and with a data file of GIB GiB; prints "
+    "wall time and peak RSS of each, and their ratios.",
+)
 def bench(
     seconds: float, warmup: float, concurrency: tuple[int, ...], no_mlflow_serve: bool,
     json_path: Path | None, keep: Path | None, soak: bool, chaos: bool, minutes: float,
-    duration: float | None, rate: float,
+    duration: float | None, rate: float, check_data: float | None,
 ) -> None:  # fmt: skip
     """Benchmark the serving API against references measured in the same run.
 
@@ -85,6 +93,13 @@ def bench(
     lost / doubled, RSS and open-file growth per process. Exit code 1 if a target is missed
     (a lost or doubled write included).
     """
+    if check_data:
+        from lab.exercises import check_bench as check_scan
+
+        runs = check_scan.run(check_data, lambda s: console.print(f"[dim]{s}[/]"), keep)
+        for line in check_scan.summary(runs, check_data):
+            console.print(line)
+        return
     if soak or chaos:
         _reliability(soak, chaos, minutes, rate, keep, json_path, duration)
         return
@@ -103,6 +118,8 @@ def bench(
     ratios = report.ratios(results)
     console.print(report.table(results))
     console.print(report.ratio_table(ratios))
+    for line in report.decisions(results):
+        console.print(line, soft_wrap=True)
     if json_path:
         payload = {
             "plan": plan.__dict__,

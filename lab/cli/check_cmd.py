@@ -253,6 +253,8 @@ def check(
     reports = base.reports_dir if "LAB_HOME" in os.environ else ctx.settings.reports_dir
     _write_outputs(result, reports, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)
+    if ctx.run_tests:
+        _public_tests(ctx, [m.id for m in result.modules], out)
     if fmt != "table":
         click.echo(render(result, fmt), nl=False)
     code = exit_code(result.counts)
@@ -278,6 +280,18 @@ def _record_progress(project_dir: Path, result: RunResult, out: Console) -> None
     line = after_check(project_dir, result.to_json())
     if line:
         out.print(line, soft_wrap=True)
+
+
+def _public_tests(ctx: CheckContext, modules: list[str], out: Console) -> None:
+    """The course's public tests of the graded modules (a course project's tests/public), in
+    the project's interpreter: reported beside the criteria, not graded."""
+    from lab.exercises import public
+
+    python = str(ctx.python) if ctx.python else None
+    got = public.run(Path(ctx.project_dir), modules, python)
+    if got is not None:
+        colour = "green" if got.passed else "yellow"
+        out.print(f"[{colour}]{escape(got.line())}[/]", soft_wrap=True)
 
 
 def _run(

@@ -129,6 +129,9 @@ def start(module: str, dest: Path, course_dir: Path | None) -> None:
     console.print(f"[green]created[/] {ws.root}: exercise {exercise_.id} ({exercise_.title})")
     if exercise_.needs:
         console.print(f"solved for you: {', '.join(exercise_.needs)}; yours: {exercise_.id}")
+        console.print("(given modules are shown as given in a grade, not counted as yours)")
+    if of.open:
+        console.print(f"an open course: its source, solutions included, is public ({of.root})")
     console.print(f"task: {ws.root / exercise_.task_link()}")
     if settings is not None:
         console.print(f"API on {settings.api_url}, CRM on {settings.crm_url} (ports in .env)")

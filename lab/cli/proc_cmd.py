@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from pathlib import Path
 
 import click
 
 from lab.cli._common import LabError, console, get_settings
-from lab.orchestration import preflight, remote, runfile, status
+from lab.orchestration import logfile, preflight, remote, runfile, status
 from lab.orchestration.output import log_path
 from lab.orchestration.services import services
 from lab.orchestration.supervisor import tail
@@ -105,28 +103,9 @@ def logs(name: str, lines: int, follow: bool) -> None:
     if not follow:
         return
     try:
-        _follow(path)
+        logfile.follow(path, lambda text: click.echo(text, nl=False))
     except KeyboardInterrupt:
         return
-
-
-def _follow(path: Path) -> None:
-    """Print lines appended to `path`; start over when it was rotated (it got smaller)."""
-    position = path.stat().st_size if path.exists() else 0
-    while True:
-        try:
-            size = path.stat().st_size
-        except OSError:
-            size = 0
-        if size < position:
-            position = 0
-        if size > position:
-            with path.open("rb") as fh:
-                fh.seek(position)
-                data = fh.read()
-            position += len(data)
-            click.echo(data.decode("utf-8", "replace"), nl=False)
-        time.sleep(0.25)
 
 
 @click.command("status")

@@ -8,11 +8,11 @@ import time
 from typing import TYPE_CHECKING
 
 import click
-import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lab.cli._common import LabError, console, get_settings
+from lab.ids import RUN_ID_PATTERN
 from lab.settings import Settings
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def _check_run_id(value: str | None) -> str | None:
-    if value is not None and not re.fullmatch(r"[A-Za-z0-9_.:\-]{1,40}", value):
+    if value is not None and not re.fullmatch(RUN_ID_PATTERN, value):
         raise click.BadParameter("use 1-40 letters, digits, '_', '.', ':' or '-'")
     return value
 
@@ -73,27 +73,25 @@ def segment(
 
 
 def _update_some(settings: Settings, customer_ids: tuple[str, ...]) -> None:
+    from lab.integration.through_api import ApiUnreachable, update_through_api
+
     table = Table("customer", "old segment", "new segment", "probability", "model", "request id")
     failed = 0
-    auth = {"Authorization": f"Bearer {settings.API_TOKEN}"} if settings.API_TOKEN else {}
-    with httpx.Client(base_url=settings.api_url, timeout=60, headers=auth) as api:
-        for cid in customer_ids:
-            try:
-                response = api.post("/crm_segment_update", params={"customer_id": cid})
-            except httpx.TransportError as exc:
-                raise LabError(
-                    f"cannot reach the API at {settings.api_url} ({type(exc).__name__}): "
-                    "start it with `lab serve` (or `lab up`)"
-                ) from None
-            body = response.json() if response.content else {}
-            if response.status_code != 200:
+    try:
+        for answer in update_through_api(settings, customer_ids):
+            body = answer.body
+            if not answer.ok:
                 failed += 1
-                console.print(f"[red]{cid}[/]: HTTP {response.status_code} {body.get('detail')}")
+                console.print(
+                    f"[red]{answer.customer_id}[/]: HTTP {answer.status} {body.get('detail')}"
+                )
                 continue
             table.add_row(
-                cid, str(body["old_segment"]), body["new_segment"], f"{body['probability']:.4f}",
-                body["model_version"], body["request_id"],
+                answer.customer_id, str(body["old_segment"]), body["new_segment"],
+                f"{body['probability']:.4f}", body["model_version"], body["request_id"],
             )  # fmt: skip
+    except ApiUnreachable as exc:
+        raise LabError(str(exc)) from None
     if table.row_count:
         console.print(table)
     if failed:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -40,28 +39,11 @@ class _Plan:
 
 
 def _train_first_model(settings: Settings, env: dict[str, str], plan: _Plan) -> bool:
-    """Train with `lab train`'s defaults when there is no model file and no champion; in a
-    workspace, only with the workspace's own `train` command (the learner's training: the
-    lab's would hand an M3 learner the model for free), and a failure there is a warning.
-
-    In a child process: `lab up` itself never imports MLflow or scikit-learn (memory)."""
-    if settings.model_path.is_file():
-        return False
-    if plan.cwd is not None:
-        if plan.train is None:
-            return False
-        console.print(f"No model yet: training one with the workspace's `{' '.join(plan.train)}`.")
-        if not settings.MLFLOW_TRACKING_URI:  # MLflow's server starts later: its SQLite store
-            settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
-            env = {**env, "MLFLOW_TRACKING_URI": settings.mlflow_db_uri}
-        if subprocess.call(plan.train, env=env, cwd=plan.cwd) != 0:
-            console.print("[yellow]warning:[/] the workspace's training failed; starting anyway")
-            return False
-        return True
-    code = subprocess.call([sys.executable, "-m", "lab", "first-model"], env=env)
-    if code not in (0, firstmodel.HAD_MODEL):
-        raise LabError(f"training the first model failed (exit code {code}); see above")
-    return code == 0
+    """The first model (lab.orchestration.firstmodel.train_first), with this plan's workspace."""
+    try:
+        return firstmodel.train_first(settings, env, plan.train, plan.cwd, say=console.print)
+    except firstmodel.FirstModelError as exc:
+        raise LabError(str(exc)) from None
 
 
 def _plan(settings: Settings, procfile_path: Path | None, names: tuple[str, ...]) -> _Plan:
@@ -116,7 +98,7 @@ def up(
     process_names: tuple[str, ...], procfile_path: Path | None, timeout: float, quiet: bool,
     verbose: bool, no_train: bool,
 ) -> None:  # fmt: skip
-    """Start the whole lab: MLflow, CRM, API, Prometheus and Grafana (the Procfile).
+    """Start the whole lab: MLflow, CRM, API, Prometheus, Grafana and lab home (the Procfile).
 
     Before starting it writes `.env` if missing (as `lab init`), trains a first model if there
     is none, checks every port is free and reports tools that are missing (no process is held

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lab import procs, workspace
 from lab.acceptance.session import CheckOptions
-from lab.exercises import build, course, supervised
+from lab.exercises import build, course, public, supervised
 from lab.settings import load_settings
 
 SERVICES = (
@@ -282,8 +282,22 @@ def _verify_module(
         if status != "pass":  # a module the exercise needs is solved: it must still pass
             outcome.problems.append(f"starter breaks {cid} ({status}): {observed}")
     _faults_ran(outcome, solution, starter, ports)
+    _public_tests(outcome, root)
     outcome.seconds = round(time.monotonic() - started, 1)
     return outcome
+
+
+def _public_tests(outcome: Outcome, root: Path) -> None:
+    """The module's public tests (tests/public -m MODULE) pass on its solution, fail on its
+    starter, in the workspace's interpreter (the lab's)."""
+    for variant, wanted in (("solution", True), ("starter", False)):
+        got = public.run(root / f"{outcome.module}-{variant}", [outcome.module])
+        if got is None:
+            outcome.notes.append(f"{variant}: no public tests")
+        elif got.passed != wanted:
+            outcome.problems.append(f"{variant}: {got.line()}")
+        else:
+            outcome.notes.append(f"{variant}: {got.line()}")
 
 
 def _faults_ran(

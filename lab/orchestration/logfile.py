@@ -8,6 +8,8 @@ is started. Lines are never split between two files. At most (backups + 1) x max
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -66,3 +68,23 @@ def rotate_files(path: Path, backups: int) -> None:
             older.replace(path.with_name(f"{path.name}.{n + 1}"))
     if path.exists():
         path.replace(path.with_name(f"{path.name}.1"))
+
+
+def follow(path: Path, write: Callable[[str], None], every: float = 0.25) -> None:
+    """Pass on what is appended to `path` (`lab logs -f`) until interrupted; start over when it
+    was rotated (it got smaller)."""
+    position = path.stat().st_size if path.exists() else 0
+    while True:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        if size < position:
+            position = 0
+        if size > position:
+            with path.open("rb") as fh:
+                fh.seek(position)
+                data = fh.read()
+            position += len(data)
+            write(data.decode("utf-8", "replace"))
+        time.sleep(every)

@@ -51,7 +51,9 @@ class Tracking:
     notice: str | None = None
 
 
-def server_is_up(url: str, timeout: float = 1.5) -> bool:
+def server_is_up(url: str, timeout: float = 5.0) -> bool:
+    """Whether the tracking server answers /health (5 s: a busy laptop's server is slow, and a
+    wrong "no" sends the run to the local SQLite store instead)."""
     try:
         return httpx.get(f"{url.rstrip('/')}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:

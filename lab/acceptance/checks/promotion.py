@@ -34,6 +34,7 @@ from lab.acceptance.checks._base import (
     short,
 )
 from lab.acceptance.checks._learner import run_project
+from lab.acceptance.checks._priority import run_low
 from lab.acceptance.checks.environment import train_command
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
@@ -67,7 +68,7 @@ print(json.dumps({"champion": int(champion.version) if champion else None, "vers
 class PromotionParams(Params):
     schedule = Schedule(
         Lane.ISOLATED,
-        timeout=300.0,
+        timeout=600.0,
         workspace_only="it edits the champion run's logged accuracy, which only the course reads",
     )
     flags: list[str] = Field(default_factory=lambda: ["--n_samples", "300", "--c_param", "0.5"])
@@ -77,10 +78,7 @@ class PromotionParams(Params):
 def _registry(uri: str, name: str, action: str, timeout: float) -> Any:
     argv = [sys.executable, "-I", "-c", _REGISTRY, uri, name, action]
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout, check=False,
-            env={**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"},
-        )  # fmt: skip
+        done = run_low(argv, timeout=timeout, env={**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"})
     except subprocess.TimeoutExpired:
         raise CheckError(f"the scratch registry did not answer within {timeout:g} s") from None
     if done.returncode != 0:
@@ -125,9 +123,10 @@ def _train(
     run: list[str], source: str, ctx: CheckContext, env: dict[str, str], budget: float,
     home: Path,
 ) -> None:  # fmt: skip
-    """The project's training command (in `lab grade`: in the learner's sandbox)."""
+    """The project's training command (in `lab grade`: in the learner's sandbox), at a low CPU
+    priority: the live checks beside it keep their share of the CPU."""
     try:
-        done = run_project(ctx, run, env=env, writable=[home], timeout=budget)
+        done = run_project(ctx, run, env=env, writable=[home], timeout=budget, low=True)
     except FileNotFoundError:
         raise CheckFailed(f"cannot run {run[0]} ({source})") from None
     except subprocess.TimeoutExpired:

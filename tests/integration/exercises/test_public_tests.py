@@ -5,6 +5,7 @@ and nothing else breaks their collection."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,18 @@ def test_the_plain_test_command_collects_in_a_starter(tmp_path):
     )  # fmt: skip
     assert done.returncode in (0, 5), done.stdout[-2000:]
     assert "NotImplementedError" not in done.stdout
+
+
+def test_lab_check_reports_the_public_tests_of_the_modules_it_grades(tmp_path):
+    ws = build.create(tmp_path / "ws", "M2", variant="solution", git=False).root
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", "check", "-m", "M2", "--no-fault-checks", "--fresh",
+         "--project-dir", str(ws), "--json", str(out / "c.json"), "--badges", str(out / "b"),
+         "--html", str(out / "r.html")],
+        cwd=ws, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "LAB_HOME": str(tmp_path / "home"), "COLUMNS": "250"},
+    )  # fmt: skip
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "public tests (python -m pytest tests/public -m 'M2'):" in said, said[-2000:]
+    assert " passed" in said.split("public tests", 1)[1]

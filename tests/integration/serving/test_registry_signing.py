@@ -24,7 +24,8 @@ def test_a_forged_champion_and_split_change_nothing_served(registry_env, train, 
     train(registry_env, "v-signed")
     client = MlflowClient(tracking_uri=mlflow_url(registry_env))
     with serving(registry_env, tmp_path / "api.log") as (_, url):
-        assert httpx.get(f"{url}/health").json()["model_version"] == "v-signed"
+        first = httpx.get(f"{url}/health").json()
+        assert (first["model_version"], first["source"]) == ("v-signed", "registry"), first
 
         # another client registers the same files as version 2, copying every tag of version 1
         # (the digest matches the files; the signature is version 1's), and moves @champion

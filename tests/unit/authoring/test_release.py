@@ -138,3 +138,12 @@ def test_a_catch_up_never_overwrites_what_the_learner_wrote(tmp_path: Path) -> N
     (applied,) = catchup.apply_pack(pack, project, commit=False)
     assert main_py.read_text(encoding="utf-8") == mine
     assert applied.kept and all("your lines are there" in k for k in applied.kept if "main" in k)
+
+
+def test_a_release_is_fetched_from_a_git_url_or_refused_with_why(rel: Path, tmp_path: Path) -> None:
+    cloned = release.fetch(f"file://{rel}", tmp_path / "clone")
+    assert course.load(cloned).ids == COURSE.ids and (cloned / ".git").is_dir()
+    with pytest.raises(release.ReleaseError, match="no such folder, and not a git URL"):
+        release.fetch(str(tmp_path / "nothing"), tmp_path / "x")
+    with pytest.raises(release.ReleaseError, match="git clone"):
+        release.fetch(f"file://{tmp_path / 'nothing'}", tmp_path / "y")

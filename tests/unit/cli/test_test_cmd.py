@@ -119,7 +119,7 @@ def test_after_a_whole_suite_run_the_seeds_repeat_only_the_shuffled_suites(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Integration and e2e keep their file order: a second seed would run them the same way."""
-    from lab.cli.test_cmd import _run_args
+    from lab.testrun import _run_args
 
     for suite in ("tests/unit", "tests/property", "tests/integration"):
         (tmp_path / suite).mkdir(parents=True)
@@ -135,7 +135,7 @@ def test_after_a_whole_suite_run_the_seeds_repeat_only_the_shuffled_suites(
 def test_ci_runs_three_seeds_by_default(
     ci: str | None, seeds: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lab.cli.test_cmd import _default_seeds
+    from lab.testrun import default_seeds as _default_seeds
 
     if ci is None:
         monkeypatch.delenv("CI", raising=False)
@@ -145,7 +145,7 @@ def test_ci_runs_three_seeds_by_default(
 
 
 def test_an_order_of_ones_own_runs_once_in_ci_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lab.cli.test_cmd import _default_seeds
+    from lab.testrun import default_seeds as _default_seeds
 
     monkeypatch.setenv("CI", "true")
     assert _default_seeds(("--randomly-seed=4",)) == 1
@@ -155,7 +155,8 @@ def test_an_order_of_ones_own_runs_once_in_ci_too(monkeypatch: pytest.MonkeyPatc
 def test_whole_folders_run_on_two_workers_and_named_tests_on_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lab.cli.test_cmd import _jobs, _parallel
+    from lab.testrun import _parallel
+    from lab.testrun import workers as _jobs
 
     (tmp_path / "tests/unit").mkdir(parents=True)
     (tmp_path / "tests/unit/test_a.py").write_text("", encoding="utf-8")

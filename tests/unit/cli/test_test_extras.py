@@ -7,7 +7,8 @@ import sys
 
 from click.testing import CliRunner
 
-from lab.cli import main, test_cmd
+from lab import testrun as test_cmd
+from lab.cli import main
 from tests.support import REPO
 
 

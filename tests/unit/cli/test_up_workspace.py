@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from lab.cli import up_cmd
+from lab.orchestration import firstmodel
 
 TOML = """\
 [workspace]
@@ -41,7 +42,7 @@ def test_in_a_workspace_only_its_own_training_makes_the_first_model(
     tmp_path, settings, monkeypatch
 ):
     calls = []
-    monkeypatch.setattr(up_cmd.subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 1)
+    monkeypatch.setattr(firstmodel.subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 1)
     plan = up_cmd._Plan({}, [], cwd=tmp_path, train=None)
     assert up_cmd._train_first_model(settings, {}, plan) is False and calls == []  # not lab's
     plan.train = ["python", "-m", "training.train"]
