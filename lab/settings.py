@@ -123,9 +123,10 @@ class Settings(BaseSettings):
     CRM_CONNECT_TIMEOUT: float = Field(2.0, gt=0)
     CRM_READ_TIMEOUT: float = Field(5.0, gt=0)
     CRM_RETRIES: int = Field(2, ge=0, le=10)
-    # the CRM client's HTTP pool: "lab" (lab/crm/transport.py, fastest to the lab's CRM) or
-    # "httpx" (httpx's own: honours HTTP(S)_PROXY, NO_PROXY and SSL_CERT_FILE, for a real CRM)
-    CRM_HTTP_TRANSPORT: Literal["lab", "httpx"] = "lab"
+    # the CRM client's HTTP pool: "httpx" (httpx's own: honours HTTP(S)_PROXY, NO_PROXY and
+    # SSL_CERT_FILE) or "lab" (lab/crm/transport.py, hand-written; `lab bench` measures both and
+    # says whether it is still worth keeping)
+    CRM_HTTP_TRANSPORT: Literal["lab", "httpx"] = "httpx"
     SEGMENT_RULES_FILE: Path | None = None  # default: <LAB_CONFIG_DIR>/segments.yml
 
     # observability tools

@@ -58,7 +58,26 @@ def ratios(results: list[Measurement]) -> list[Ratio]:
         predict = _find(results, crm_flow.PREDICT, crm_flow.WORKLOAD, c)
         name = f"CRM flow ÷ lab /predict, 1 row, c={c}"
         out.append(Ratio(name, _over(flow, predict), crm_flow.TARGET_SHARE))
+    for c in crm_flow.LEVELS:
+        out.append(
+            Ratio(
+                f"CRM flow, hand-written CRM pool ÷ httpx's pool, c={c}",
+                pool_speedup(results, c),
+                crm_flow.KEEP_HAND_POOL_AT,
+            )
+        )
     return out
+
+
+def pool_speedup(results: list[Measurement], c: int = 1) -> float | None:
+    """The flow's req/s with the hand-written CRM pool over httpx's, at concurrency `c`."""
+    hand = _find(results, crm_flow.FLOW_HAND_POOL, crm_flow.WORKLOAD, c)
+    return _over(hand, _find(results, crm_flow.FLOW, crm_flow.WORKLOAD, c))
+
+
+def decisions(results: list[Measurement]) -> list[str]:
+    """What the ratios decide (printed under the tables)."""
+    return [crm_flow.transport_decision(pool_speedup(results, 1))]
 
 
 def table(results: list[Measurement]) -> Table:

@@ -102,11 +102,12 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
     home = Path(tempfile.mkdtemp(prefix="lab-bench-")) if keep is None else keep
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    keys = ("mlflow", "api", "hello", "serve", "crm")
+    keys = ("mlflow", "api", "hello", "serve", "crm", "api_hand_pool")
     ports = dict(zip(keys, free_ports(len(keys)), strict=True))
     env = targets.lab_env(
-        home, MLFLOW_PORT=ports["mlflow"], API_PORT=ports["api"], CRM_PORT=ports["crm"]
-    )
+        home, MLFLOW_PORT=ports["mlflow"], API_PORT=ports["api"], CRM_PORT=ports["crm"],
+        CRM_HTTP_TRANSPORT="httpx",
+    )  # fmt: skip
     tracking = f"http://127.0.0.1:{ports['mlflow']}"
     local = "127.0.0.1"
     try:
@@ -124,6 +125,13 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
             api = f"http://{local}:{ports['api']}"
             stack.enter_context(
                 targets.started("api", ["-m", "lab", "serve"], env, logs, f"{api}/ready", 120)
+            )
+            hand = f"http://{local}:{ports['api_hand_pool']}"
+            hand_env = {**env, "API_PORT": str(ports["api_hand_pool"]), "CRM_HTTP_TRANSPORT": "lab"}
+            stack.enter_context(
+                targets.started(
+                    "api-hand-pool", ["-m", "lab", "serve"], hand_env, logs, f"{hand}/ready", 120
+                )
             )
             hello_args = [
                 "-m", "uvicorn", "--factory", "lab.bench.hello:create_app", "--host", local,
@@ -147,7 +155,7 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
             results += compare(batch, "batch", targets.BATCH_ROWS, plan, step)
             # One 10,000-row call to mlflow takes ~0.1 s: measured at concurrency 1 only.
             results += compare(mlflow_batch, "batch", targets.BATCH_ROWS, plan, step, (1,))
-            flow = crm_flow.workload(local, ports["api"])
+            flow = crm_flow.workload(local, ports["api"], ports["api_hand_pool"])
             results += compare(flow, crm_flow.WORKLOAD, 1, plan, step, crm_flow.LEVELS)
     finally:
         if keep is None:

@@ -118,6 +118,8 @@ def bench(
     ratios = report.ratios(results)
     console.print(report.table(results))
     console.print(report.ratio_table(ratios))
+    for line in report.decisions(results):
+        console.print(line, soft_wrap=True)
     if json_path:
         payload = {
             "plan": plan.__dict__,

@@ -55,8 +55,21 @@ def lint(course_dir: Path | None) -> None:
 @COURSE_OPTION
 def verify(modules: tuple[str, ...], keep: Path | None, course_dir: Path | None) -> None:
     """Prove each solution passes its module and each starter fails it (all modules by default);
-    `lab exercise verify` for any course folder, e.g. in the course's CI."""
-    run_verify(modules, keep, _course(course_dir))
+    `lab exercise verify` for any course folder, e.g. in the course's CI. With every module, also
+    that the solution's tests catch each hidden mutant of instructor/mutants.yml."""
+    from lab.authoring.proof import hidden_mutants_missed
+
+    of = _course(course_dir)
+    missed: list[str] = []
+    if not modules:
+        missed = hidden_mutants_missed(of, sys.executable)
+        for line in missed:
+            console.print(f"[red]✘[/] {line}", soft_wrap=True)
+        if not missed:
+            console.print("[green]✔[/] the solution's tests catch every hidden mutant")
+    run_verify(modules, keep, of)
+    if missed:
+        sys.exit(1)
 
 
 @click.command("release")

@@ -1,5 +1,13 @@
-"""The CRM client's HTTP plumbing: a small HTTP/1.1 keep-alive pool under the httpx API, and an
-`httpx.AsyncClient` without a cookie jar.
+"""A hand-written HTTP pool for the CRM client (CRM_HTTP_TRANSPORT=lab), kept beside httpx's.
+
+Why it exists, and why it is not the default: httpx's own pool is the framework's idiom and the
+default (it honours proxies and SSL_CERT_FILE); this one was written when the segment-update flow
+was measured slower than its target. `lab bench` runs the flow on both in one run and prints the
+ratio with the decision: it stays only while it is at least 1.5x faster at c=1 (lab.bench.
+crm_flow.KEEP_HAND_POOL_AT). Below that it should go.
+
+What it is: a small HTTP/1.1 keep-alive pool under the httpx API, and an `httpx.AsyncClient`
+without a cookie jar.
 
 The CRM client talks to one origin (the CRM) with small JSON requests, twice per segment
 update. httpx's own pool (httpcore) re-checks every pooled connection on every request and

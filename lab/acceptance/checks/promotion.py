@@ -33,6 +33,7 @@ from lab.acceptance.checks._base import (
     Schedule,
     short,
 )
+from lab.acceptance.checks._priority import run_low
 from lab.acceptance.checks.environment import train_command
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
@@ -66,7 +67,7 @@ print(json.dumps({"champion": int(champion.version) if champion else None, "vers
 class PromotionParams(Params):
     schedule = Schedule(
         Lane.ISOLATED,
-        timeout=300.0,
+        timeout=600.0,
         workspace_only="it edits the champion run's logged accuracy, which only the course reads",
     )
     flags: list[str] = Field(default_factory=lambda: ["--n_samples", "300", "--c_param", "0.5"])
@@ -76,10 +77,7 @@ class PromotionParams(Params):
 def _registry(uri: str, name: str, action: str, timeout: float) -> Any:
     argv = [sys.executable, "-I", "-c", _REGISTRY, uri, name, action]
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout, check=False,
-            env={**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"},
-        )  # fmt: skip
+        done = run_low(argv, timeout=timeout, env={**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"})
     except subprocess.TimeoutExpired:
         raise CheckError(f"the scratch registry did not answer within {timeout:g} s") from None
     if done.returncode != 0:
@@ -123,11 +121,8 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
 def _train(
     run: list[str], source: str, ctx: CheckContext, env: dict[str, str], budget: float
 ) -> None:
-    try:
-        done = subprocess.run(
-            run, cwd=ctx.project_dir, env=env, capture_output=True, text=True,
-            timeout=budget, check=False,
-        )  # fmt: skip
+    try:  # at a low CPU priority: the live checks beside it keep their share of the CPU
+        done = run_low(run, timeout=budget, cwd=ctx.project_dir, env=env)
     except FileNotFoundError:
         raise CheckFailed(f"cannot run {run[0]} ({source})") from None
     except subprocess.TimeoutExpired:

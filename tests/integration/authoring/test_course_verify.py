@@ -66,3 +66,20 @@ def test_an_edited_course_verifies_and_a_broken_solution_does_not(tmp_path: Path
     failed = _lab("course", "verify", "--course", str(mine.root), "M2", env=env, cwd=tmp_path)
     assert failed.returncode == 1
     assert "✘ M2" in failed.stdout and "solution: M2.reject fail" in failed.stdout
+
+
+def test_a_hidden_mutant_the_solutions_tests_miss_is_a_problem(tmp_path: Path) -> None:
+    from lab.authoring.new import new_course
+    from lab.authoring.proof import hidden_mutants_missed
+    from lab.settings import default_config_dir
+
+    mine = new_course(tmp_path / "mine", default_config_dir() / "rubric.yml")
+    assert hidden_mutants_missed(mine, sys.executable) == []  # the default course's is caught
+    (mine.instructor_dir / "mutants.yml").write_text(
+        "mutants:\n  - name: quiet_log\n    what: a log line says less\n"
+        "    path: app/metrics.py\n    find: 'log.warning(\"metrics: %s: %s\"'\n"
+        "    replace: 'log.info(\"metrics: %s: %s\"'\n",
+        encoding="utf-8",
+    )
+    (said,) = hidden_mutants_missed(course.load(mine.root), sys.executable)
+    assert said.startswith("hidden mutant quiet_log (a log line says less)")

@@ -27,7 +27,23 @@ def test_flow_ratio_per_level_against_predict_of_the_same_workload() -> None:
 
 
 def test_workload_posts_the_flow_and_the_single_row_predict_to_the_api() -> None:
-    requests = crm_flow.workload("127.0.0.1", 8123)
+    requests = crm_flow.workload("127.0.0.1", 8123, 8124)
     flow = requests[crm_flow.FLOW].wire()
     assert flow.startswith(b"POST /crm_segment_update?customer_id=CUST_TEST_007 HTTP/1.1")
     assert requests[crm_flow.PREDICT].path == "/predict"
+    hand = requests[crm_flow.FLOW_HAND_POOL]
+    assert (hand.port, hand.path) == (8124, requests[crm_flow.FLOW].path)
+
+
+def test_the_run_says_whether_the_hand_written_crm_pool_earns_its_place() -> None:
+    w, flow, hand = crm_flow.WORKLOAD, crm_flow.FLOW, crm_flow.FLOW_HAND_POOL
+    slower = [m(flow, w, 1, 600), m(hand, w, 1, 780), m(flow, w, 16, 500), m(hand, w, 16, 900)]
+    ratio = {r.name: r for r in report.ratios(slower)}[
+        "CRM flow, hand-written CRM pool ÷ httpx's pool, c=1"
+    ]
+    assert (round(ratio.value or 0, 2), ratio.met, ratio.target) == (1.3, False, 1.5)
+    (said,) = report.decisions(slower)
+    assert "1.30× httpx's at c=1 (< 1.5×): httpx's own pool is the default" in said
+    faster = [m(flow, w, 1, 600), m(hand, w, 1, 960)]
+    assert "1.60× httpx's at c=1 (≥ 1.5×): worth keeping" in report.decisions(faster)[0]
+    assert "not measured" in report.decisions([m(flow, w, 1, 600)])[0]

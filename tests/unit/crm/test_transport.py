@@ -198,7 +198,8 @@ async def test_httpx_pool_goes_through_the_proxy_from_the_environment(
         async with CrmClient(settings.model_copy(update={"CRM_HTTP_TRANSPORT": "httpx"})) as crm:
             assert len(await crm.get_features("CUST001")) == 10
         assert seen == [f"GET {crm_url}/customers/CUST001/features HTTP/1.1".encode()]
-        async with CrmClient(settings) as crm:  # the lab's pool connects directly: refused
+        hand = settings.model_copy(update={"CRM_HTTP_TRANSPORT": "lab"})
+        async with CrmClient(hand) as crm:  # the hand-written pool connects directly: refused
             with pytest.raises(CrmUnavailableError):
                 await crm.get_features("CUST001")
         assert len(seen) == 1
