@@ -98,7 +98,7 @@ def up(
     process_names: tuple[str, ...], procfile_path: Path | None, timeout: float, quiet: bool,
     verbose: bool, no_train: bool,
 ) -> None:  # fmt: skip
-    """Start the whole lab: MLflow, CRM, API, Prometheus and Grafana (the Procfile).
+    """Start the whole lab: MLflow, CRM, API, Prometheus, Grafana and lab home (the Procfile).
 
     Before starting it writes `.env` if missing (as `lab init`), trains a first model if there
     is none, checks every port is free and reports tools that are missing (no process is held
