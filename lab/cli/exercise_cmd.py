@@ -145,17 +145,25 @@ def start(module: str, dest: Path, course_dir: Path | None) -> None:
 @COURSE_OPTION
 def status(course_dir: Path | None) -> None:
     """The path through the modules with what passed, and a badge per module (.lab/reports)."""
-    from lab.exercises import badges
+    from lab.exercises import badges, steps
 
     of = _course(course_dir)
     ws = _workspace()
     if ws is None:
         raise LabError("not in a workspace: `lab exercise start M1` creates one")
     given = {n for m in ws.modules if m in of.ids for n in of.get(m).needs} - set(ws.modules)
+    try:  # a course project: the modules it has not reached yet
+        later = set(steps.pending(ws.root, of.ids))
+    except steps.StepError:
+        later = set()
     marks = []
     for s in _statuses(ws, of):
         icon = "[green]✔[/]" if s.done else ("[yellow]◐[/]" if s.passed else "[dim]○[/]")
-        label = f"{s.label} (solved for you)" if s.module in given and not s.done else s.label
+        label = s.label
+        if s.module in given and not s.done:  # never "to do": the lab solved it
+            label = "given (solved for you)"
+        elif s.module in later:
+            label = "comes with `lab course next`"
         held = "[bold]" if s.module in ws.modules else ""
         marks.append(f"{icon} {held}{s.module}{'[/]' if held else ''} {label}")
         badges.write(ws.root / ".lab" / "reports" / "badges", s, of.get(s.module).title)

@@ -44,3 +44,16 @@ def test_next_outside_a_course_project_says_how_to_start_one(tmp_path, monkeypat
     assert done.exit_code == 0, done.output
     moved = CliRunner().invoke(main, ["course", "next", "--dir", "ws"])
     assert moved.exit_code == 1 and "lab course start" in moved.output
+
+
+def test_status_says_given_and_not_yet_never_to_do_for_what_is_not_yours(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["exercise", "start", "M3", "--dir", "ws"]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "ws")
+    said = " ".join(CliRunner().invoke(main, ["exercise", "status"]).output.split())
+    assert "M1 given (solved for you)" in said and "M1 to do" not in said
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["course", "start", "--dir", "p"]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "p")
+    said = " ".join(CliRunner().invoke(main, ["exercise", "status"]).output.split())
+    assert "M1 to do" in said and "M2 comes with `lab course next`" in said
