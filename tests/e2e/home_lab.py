@@ -80,7 +80,7 @@ class Lab:
         return done.stdout
 
 
-def _all_healthy(lab: Lab) -> bool:
+def all_healthy(lab: Lab) -> bool:
     try:
         states = {n: p["state"] for n, p in lab.record()["processes"].items()}
     except (OSError, ValueError, KeyError):
@@ -105,7 +105,7 @@ def running_lab(folder: Path, **values: object) -> Iterator[Lab]:
     up = LabProcess(["up", "--quiet"], env, folder / "up.log", cwd=folder)
     lab = Lab(folder, env, up)
     try:
-        wait_until(lambda: _all_healthy(lab), 240, "every process of `lab up` healthy", watch=up)
+        wait_until(lambda: all_healthy(lab), 240, "every process of `lab up` healthy", watch=up)
         print(f"\nlab up -> healthy (home included): {time.monotonic() - started:.1f} s")
         yield lab
     finally:
