@@ -225,7 +225,9 @@ def test_nothing_a_learner_started_outlives_the_grading(graded):
 
 
 def test_300_mb_of_output_stays_out_of_the_graders_memory(graded):
-    assert graded.peak_rss < 400 * 2**20, graded.peak_rss
+    # held whole, 300 MB of output cost the grader 1.24 GB; bounded, its children stay small
+    print(f"peak RSS of lab grade and its lab check children: {graded.peak_rss / 2**20:.0f} MiB")
+    assert graded.peak_rss < 700 * 2**20, graded.peak_rss
     log_sizes = [p.stat().st_size for p in graded.out.rglob("*.json")]
     assert max(log_sizes) < 2 * 2**20
 
