@@ -20,6 +20,7 @@ from lab.acceptance.checks._http import (
 )
 from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.orchestration import procfile
 
 #: A realistic customer (the ten features of lab.data, in order).
 SAMPLE_ROW = [12.0, 79.5, 3.0, 4.0, 21.0, 1.0, 1.0, 2.0, 14.5, 2.0]
@@ -65,14 +66,14 @@ class StartParams(Params):
 @CHECK_KINDS.kind("api_starts", StartParams)
 def api_starts(params: StartParams, ctx: CheckContext) -> str:
     """One command starts the API (a Procfile line `lab up` runs), and it answers."""
-    procfile = ctx.first_file("Procfile") or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
-    lines = _procfile(procfile)
+    path = ctx.first_file("Procfile") or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
+    lines = _procfile(path)
     ws = ctx.workspace
     if ws is not None:
         lines = ws.processes(lines)
         source = "workspace.toml [processes] over the lab's Procfile"
     else:
-        source = str(procfile)
+        source = str(path)
     command = lines.get(params.process)
     if not command:
         raise CheckFailed(f"no `{params.process}` process in {source}: `lab up` would not start it")
@@ -88,14 +89,12 @@ def api_starts(params: StartParams, ctx: CheckContext) -> str:
 
 
 def _procfile(path: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
-    if not path.is_file():
-        return found
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() and not name.lstrip().startswith("#"):
-            found[name.strip()] = command.strip()
-    return found
+    """The project's Procfile as `lab up` reads it ({} when there is none or it is unreadable:
+    the criterion then says the process is missing)."""
+    try:
+        return procfile.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, AssertionError):
+        return {}
 
 
 class PredictParams(Params):
