@@ -15,6 +15,7 @@ from the settings the workspace's `.env` gives.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -136,13 +137,34 @@ def _quote(value: str) -> str:
     return shlex.quote(value)
 
 
-def find(start: Path | None = None) -> Workspace | None:
-    """The workspace holding `start` (default: the working folder), walking up; None if none."""
+#: What marks a project's root: `find` never looks above the folder holding one of these.
+ROOT_MARKERS = ("pyproject.toml", ".git")
+
+
+def find(start: Path | None = None, *, root: Path | None = None) -> Workspace | None:
+    """The workspace holding `start` (default: the working folder); None if none.
+
+    It walks up from `start` to the project's root (the first folder holding `pyproject.toml`
+    or `.git`), never above it: a `workspace.toml` another user left in a shared parent folder
+    (/tmp) is never picked up. `root` (what `lab grade` passes) is the one folder looked at.
+    """
+    if root is not None:
+        folder = root.resolve()
+        return load(folder) if (folder / FILE_NAME).is_file() else None
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / FILE_NAME).is_file():
+        if (folder / FILE_NAME).is_file() and _owned(folder / FILE_NAME):
             return load(folder)
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return None
     return None
+
+
+def _owned(path: Path) -> bool:
+    """Whether `path` is the current user's (always on Windows): another user's file in a
+    shared folder says nothing about this project."""
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or path.stat().st_uid == getuid()
 
 
 def load(root: Path) -> Workspace:

@@ -52,10 +52,11 @@ class ExtraRubric(_Strict):
         return [c.id for m in self.modules for c in m.criteria]
 
 
-def load_extra_rubric(path: Path, public: Rubric) -> ExtraRubric:
-    """Read and validate `path` against the public rubric it extends; `RubricError` on a fault."""
+def load_extra_rubric(path: Path, public: Rubric, raw: bytes | None = None) -> ExtraRubric:
+    """Read and validate `path` (or its bytes `raw`, as `lab grade` hands them over on stdin)
+    against the public rubric it extends; `RubricError` on a fault."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
         data, lines = load_with_lines(raw.decode("utf-8"))
     except OSError as exc:
         raise RubricError(path, f"cannot read the extra rubric: {exc.strerror or exc}") from None
@@ -148,11 +149,14 @@ def hidden_summary(public: Rubric, extra: ExtraRubric | None) -> dict[str, Any]:
     return {"points": extra.total_points, "ran": True, "criteria": extra.criterion_ids()}
 
 
-def with_extra(public: Rubric, path: Path | None) -> tuple[Rubric, dict[str, Any]]:
-    """The rubric to run (public + the extra file's criteria, if any) and its `hidden` summary."""
+def with_extra(
+    public: Rubric, path: Path | None, raw: bytes | None = None
+) -> tuple[Rubric, dict[str, Any]]:
+    """The rubric to run (public + the extra file's criteria, if any) and its `hidden` summary;
+    `raw`: the extra file's bytes, read already (from stdin)."""
     if path is None:
         return public, hidden_summary(public, None)
-    extra = load_extra_rubric(path, public)
+    extra = load_extra_rubric(path, public, raw)
     return merge(public, extra), hidden_summary(public, extra)
 
 

@@ -48,7 +48,7 @@ class GradedProject:
 def find_workspace(folder: Path) -> _workspace.Workspace | None:
     if not (folder / "workspace.toml").is_file():
         return None
-    return _workspace.find(folder)
+    return _workspace.find(root=folder)  # the project's root, never a folder above it
 
 
 def resolve(
@@ -109,15 +109,28 @@ def project_python(
     return None, f"no .venv in {root}"
 
 
-def project_settings(project: GradedProject, base: Settings) -> Settings:
-    """Settings as the project's lab reads them: its `.env`, LAB_HOME relative to it."""
-    if project.kind == "lab checkout" or not project.env_file.is_file():
+def project_settings(
+    project: GradedProject, base: Settings, lab_home: Path | None = None, *,
+    explicit: bool = False,
+) -> Settings:  # fmt: skip
+    """Settings as the project's lab reads them: its `.env`, LAB_HOME relative to it.
+
+    LAB_HOME is `lab_home` when given (`lab check --lab-home`: the project's running lab).
+    For a project named `explicit`ly (`--project-dir`) it is otherwise the project's own (its
+    `.env`'s, or `.lab` in it), never the one exported in the grader's environment: that is the
+    grader's lab, whose model file is not the project's. The lab checkout keeps `base`."""
+    if project.kind == "lab checkout" and lab_home is None:
         return base
-    values = dotenv_values(project.env_file, encoding="utf-8")
+    has_env = project.env_file.is_file()
+    values = dotenv_values(project.env_file, encoding="utf-8") if has_env else {}
     overrides: dict[str, object] = {}
-    if "LAB_HOME" not in os.environ:
+    if lab_home is not None:
+        overrides["LAB_HOME"] = lab_home.absolute()
+    elif explicit or "LAB_HOME" not in os.environ:
         home = Path(values.get("LAB_HOME") or ".lab")
         overrides["LAB_HOME"] = home if home.is_absolute() else project.root / home
+    if not has_env:
+        return base.model_copy(update=overrides) if overrides else base
     try:
         return load_settings(env_file=project.env_file, **overrides)
     except Exception:  # a bad .env is graded by M1.env; the other checks use the base settings

@@ -20,6 +20,7 @@ from lab.acceptance.extra import with_extra
 from lab.acceptance.graded import GradedProject, project_settings, resolve
 from lab.acceptance.reuse import Store
 from lab.acceptance.rubric import Rubric, load_rubric
+from lab.sandbox import Sandbox
 from lab.services import GRADED
 from lab.settings import Settings
 
@@ -80,6 +81,14 @@ class CheckOptions:
     send_credentials: bool = False
     lang: str | None = None
     fmt: str = "table"
+    #: the project's running lab's LAB_HOME (its model file, its logs); None: the project's own
+    lab_home: Path | None = None
+    #: `lab grade` only: the learner's sandbox (a lab.sandbox JSON file); the project's code
+    #: runs in it and the checks grade as `lab grade` does
+    sandbox: Path | None = None
+    #: the extra rubric's bytes, read already: `lab grade` hands them over on stdin
+    #: (`extra_rubric` is then "-"), never on a command line nor in a file
+    extra_rubric_bytes: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         unknown = sorted({*self.urls, *self.not_graded} - set(SERVICES))
@@ -100,7 +109,7 @@ class CheckOptions:
             "--json": self.json_path, "--badges": self.badges_dir, "--html": self.html_path,
             "--rubric": self.rubric, "--extra-rubric": self.extra_rubric,
             "--project-dir": self.project_dir, "--python": self.python, "--api-log": self.api_log,
-            "--lang": self.lang,
+            "--lang": self.lang, "--sandbox": self.sandbox, "--lab-home": self.lab_home,
         }  # fmt: skip
         for flag, value in paths.items():
             if value is not None:
@@ -117,9 +126,10 @@ class CheckOptions:
             argv += ["--format", self.fmt]
         return argv
 
-    def command(self, python: str = sys.executable) -> list[str]:
-        """`lab check` with these options, as a child process runs it."""
-        return [python, "-m", "lab", "check", *self.to_argv()]
+    def command(self, python: str = sys.executable, *, isolated: bool = False) -> list[str]:
+        """`lab check` with these options, as a child process runs it (`isolated`: `python -I`,
+        so neither its working folder nor PYTHON* variables reach its import path)."""
+        return [python, *(["-I"] if isolated else []), "-m", "lab", "check", *self.to_argv()]
 
     def fault_policy(self) -> tuple[bool, str]:
         """(whether fault checks run, why not when they do not)."""
@@ -136,6 +146,9 @@ class CheckOptions:
     def context(self, settings: Settings, project: GradedProject) -> CheckContext:
         """The checks' context: `settings` are the project's (graded.project_settings)."""
         fault_checks, fault_note = self.fault_policy()
+        sandbox = None
+        if self.sandbox is not None:
+            sandbox = Sandbox.from_json(self.sandbox.read_text(encoding="utf-8"))
         return CheckContext(
             settings=settings,
             targets=self.targets(settings),
@@ -148,10 +161,23 @@ class CheckOptions:
             workspace=project.workspace,
             fault_checks=fault_checks,
             fault_note=fault_note,
-            lab_command=(sys.executable, "-m", "lab"),
+            lab_command=self.lab_command(sandbox),
             api_log=self.api_log,
-            reuse=None if self.fresh else Store(settings.LAB_HOME / "cache" / "checks.json"),
+            reuse=None
+            if self.fresh or sandbox
+            else Store(settings.LAB_HOME / "cache" / "checks.json"),
+            sandbox=sandbox,
         )
+
+    def lab_command(self, sandbox: Sandbox | None) -> tuple[str, ...]:
+        """How fault checks run `lab stop|start NAME`: for a learner's lab that `lab grade`
+        runs in a sandbox, inside it, joining its PID namespace (lab.sandbox.__main__)."""
+        if sandbox is None:
+            return (sys.executable, "-m", "lab")
+        lab = (sys.executable, "-I", "-m", "lab")
+        if not sandbox.isolated or sandbox.join_pid is None:
+            return lab
+        return (sys.executable, "-I", "-m", "lab.sandbox", str(self.sandbox), "--", *lab)
 
 
 @dataclass(frozen=True)
@@ -170,10 +196,14 @@ def open_session(options: CheckOptions, settings: Settings) -> Session:
     """Load the rubric (`RubricError`), check the modules asked for (`UnknownModule`),
     resolve the project graded and build the context."""
     rubric_path = options.rubric or settings.LAB_CONFIG_DIR / "rubric.yml"
-    rubric, hidden = with_extra(load_rubric(rubric_path), options.extra_rubric)
+    rubric, hidden = with_extra(
+        load_rubric(rubric_path), options.extra_rubric, options.extra_rubric_bytes
+    )
     modules = module_ids(rubric, options.modules)
     project = resolve(options.project_dir, options.python)
-    graded = project_settings(project, settings)
+    graded = project_settings(
+        project, settings, options.lab_home, explicit=options.project_dir is not None
+    )
     return Session(options, rubric, hidden, project, options.context(graded, project), modules)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,6 +109,12 @@ def _default_lang() -> str:
     "[default: on for the local lab, off when a service URL is given]",
 )
 @click.option(
+    "--lab-home",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The project's running lab's LAB_HOME (its model file and logs). "
+    "[default: the project's own: its .env's LAB_HOME, or .lab in it]",
+)
+@click.option(
     "--api-log",
     type=click.Path(path_type=Path, dir_okay=False),
     help="The API's log file for M4.flow_log. [default: the logs under LAB_HOME/run]",
@@ -145,7 +152,16 @@ def _default_lang() -> str:
     "--extra-rubric",
     "extra_rubric",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="The instructor's extra criteria (same format), added to the public rubric's.",
+    help="The instructor's extra criteria (same format), added to the public rubric's "
+    "('-': read them from stdin, as `lab grade` hands them over).",
+)
+@click.option(
+    "--sandbox",
+    "sandbox_spec",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    hidden=True,
+    help="`lab grade` only: the learner's sandbox (JSON, lab.sandbox); the project's code runs "
+    "in it and the checks grade as `lab grade` does.",
 )
 @click.option(
     "--send-credentials",
@@ -159,7 +175,7 @@ def check(
     project_dir: Path | None, python: Path | None, fault_checks: bool | None,
     api_log: Path | None, lang: str, list_kinds: bool, coverage: bool, fmt: str,
     extra_rubric: Path | None, not_graded: tuple[str, ...], send_credentials: bool,
-    **urls: str | None,
+    sandbox_spec: Path | None, lab_home: Path | None, **urls: str | None,
 ) -> None:  # fmt: skip
     """Grade the running lab against the acceptance rubric and print a scorecard.
 
@@ -207,9 +223,12 @@ def check(
         send_credentials=send_credentials,
         lang=lang,
         fmt=fmt,
+        sandbox=sandbox_spec,
+        lab_home=lab_home,
+        extra_rubric_bytes=_stdin_rubric(extra_rubric),
     )
     try:
-        session = open_session(options, get_settings())
+        session = open_session(options, base := get_settings())
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
     except UnknownModule as exc:
@@ -230,7 +249,9 @@ def check(
     if coverage:  # the course's acceptance lines against the criteria: long, so asked for
         out.print(coverage_table(rubric, result, lang))
     out.print(verdict(result), soft_wrap=True)
-    _write_outputs(result, ctx.settings.reports_dir, json_path, badges_dir, html_path, out)
+    # reports go where they always went: an exported LAB_HOME is the grader's own, and wins
+    reports = base.reports_dir if "LAB_HOME" in os.environ else ctx.settings.reports_dir
+    _write_outputs(result, reports, json_path, badges_dir, html_path, out)
     _record_progress(ctx.project_dir, result, out)
     if ctx.run_tests:
         _public_tests(ctx, [m.id for m in result.modules], out)
@@ -239,6 +260,17 @@ def check(
     code = exit_code(result.counts)
     if code:
         sys.exit(code)
+
+
+def _stdin_rubric(extra_rubric: Path | None) -> bytes | None:
+    """`--extra-rubric -`: the rubric's bytes from stdin (`lab grade`: never on a command line
+    nor in a file), which is then closed, so nothing this run starts can read it again."""
+    if extra_rubric is None or str(extra_rubric) != "-":
+        return None
+    raw = sys.stdin.buffer.read()
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)
+    return raw
 
 
 def _record_progress(project_dir: Path, result: RunResult, out: Console) -> None:

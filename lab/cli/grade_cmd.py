@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import signal
 import sys
 from collections.abc import Iterator
@@ -28,9 +29,39 @@ if TYPE_CHECKING:
     from lab.grading.roster import Learner
 
 EXIT_BAD_ROSTER = 2
+EXIT_NO_SANDBOX = 5
 
 
-@click.command("grade")
+class _GradeGroup(click.Group):
+    """`lab grade ROSTER ...` runs `lab grade run ROSTER ...`; `lab grade merge DIR...` merges."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("grade", cls=_GradeGroup)
+def grade() -> None:
+    """Grade a class: `lab grade ROSTER [OPTIONS]` (see `lab grade run --help`), and
+    `lab grade merge DIR...` to join the folders of `--shard K/N` runs.
+
+    \b
+    Every learner's code runs in a bubblewrap sandbox (Linux); docs/grading.md says what it
+    protects and what it does not.
+    """
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    k, _, n = value.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise click.BadParameter(f"{value!r} is not K/N with 1 <= K <= N, e.g. 2/4")
+    return int(k), int(n)
+
+
+@grade.command("run")
 @click.argument("roster", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default="grades",
@@ -55,13 +86,29 @@ EXIT_BAD_ROSTER = 2
 )  # fmt: skip
 @click.option("--no-tests", is_flag=True, help="Skip the learners' test-suite criterion.")
 @click.option(
+    "--trust-workspaces", "trust", is_flag=True,
+    help="Run the workspaces' code WITHOUT a sandbox (no bubblewrap here: macOS, Windows). "
+    "It then runs as you, with your files and network; every grade says so.",
+)  # fmt: skip
+@click.option(
+    "--received", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="CSV `id,received`: when you received each submission (ISO 8601 with zone). With a "
+    "due time it alone decides lateness (commit dates are the learner's to set).",
+)  # fmt: skip
+@click.option(
+    "--shard", callback=_shard, metavar="K/N",
+    help="Grade every Nth learner from the Kth (1-based) only; join the N folders with "
+    "`lab grade merge`.",
+)  # fmt: skip
+@click.option(
     "--course", "course_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Your course folder: its rubric, its hidden part (instructor/rubric.yml, the hidden "
     "mutants) and its solutions grade the class. [default: LAB_COURSE]",
 )  # fmt: skip
-def grade(
+def run(
     roster: Path, out_dir: Path, jobs: int, budget: float, previous: Path | None,
-    extra_rubric: Path | None, rubric_path: Path | None, no_tests: bool, course_dir: Path | None,
+    extra_rubric: Path | None, rubric_path: Path | None, no_tests: bool, trust: bool,
+    received: Path | None, shard: tuple[int, int] | None, course_dir: Path | None,
 ) -> None:  # fmt: skip
     """Grade every learner of ROSTER (CSV) with `lab check` and write the grade book.
 
@@ -71,8 +118,10 @@ def grade(
     mlflow_url, prometheus_url, grafana_url; an empty one is not graded, shown as skipped).
     A row with both grades the URLs, and the workspace's files.
     \b
-    Writes OUT/grades.csv (id, M1..M6, total, status), OUT/feedback/<id>.html + .json (the
-    learner's scorecard with hints) and OUT/evidence/<id>.json (what each check saw).
+    Writes OUT/grades.csv (id, M1..M6, total, graded_max, status), OUT/feedback/<id>.html +
+    .json (the learner's scorecard with hints), OUT/evidence/<id>.json (what each check saw)
+    and the class report (report.html, report.csv, lms.csv). Everything a learner wrote runs in
+    a bubblewrap sandbox (docs/grading.md); without one, only with --trust-workspaces.
     With `policy: {due, late_penalty_per_day}` in the rubric, a git workspace is graded at its
     last commit before `due`, and at its latest one with the penalty; the better counts.
     \b
@@ -85,7 +134,7 @@ def grade(
     from lab.acceptance.extra import with_extra
     from lab.grading.grader import Options
     from lab.grading.outputs import changes, read_grades
-    from lab.grading.roster import RosterError, read_roster
+    from lab.grading.roster import RosterError, read_roster, with_received
 
     settings = get_settings()
     course_dir = course_dir or settings.LAB_COURSE
@@ -96,31 +145,46 @@ def grade(
         if extra_rubric is None and hidden_file.is_file():
             extra_rubric = hidden_file  # the course's hidden criteria, read by the grader only
     rubric_path = (rubric_path or default_rubric(settings)).resolve()
+    hidden_bytes = extra_rubric.read_bytes() if extra_rubric else None  # read once, here only
     try:
-        rubric, hidden = with_extra(load_rubric(rubric_path), _seeded(extra_rubric))
+        rubric, hidden = with_extra(load_rubric(rubric_path), extra_rubric, _seeded(hidden_bytes))
         learners = read_roster(roster)
+        if received is not None:
+            learners = with_received(learners, received)
     except RubricError as exc:
         raise RubricProblem(str(exc)) from None
     except RosterError as exc:
         err_console.print(f"[bold red]roster error:[/] {exc}", soft_wrap=True)
         sys.exit(EXIT_BAD_ROSTER)
     before = read_grades(previous) if previous else None
+    if shard is not None:
+        learners = learners[shard[0] - 1 :: shard[1]]
+    _refuse_without_sandbox(learners, trust)
     opts = Options(
         rubric=rubric_path,
         extra_rubric=extra_rubric.resolve() if extra_rubric else None,
         policy=rubric.policy,
         budget=budget,
         no_tests=no_tests,
+        trust=trust,
+        hidden=hidden_bytes,
         course=course_dir,
         modules=tuple(m.id for m in rubric.modules),
     )
     console.print(
         f"grading {len(learners)} learner(s), {jobs} at a time, {budget:g} s each"
+        + (f" (shard {shard[0]}/{shard[1]})" if shard else "")
+        + ("; WITHOUT a sandbox (--trust-workspaces)" if trust else "")
         + (f", with {hidden['points']} hidden points" if hidden["ran"] else "")
         + (f"; due {rubric.policy.due.isoformat()}" if rubric.policy.due else "")
     )
     with _sigterm_stops():
         grades = _run(learners, opts, out_dir, jobs)
+    if shard is not None:
+        from lab.grading.classbook import write_shard
+
+        sha = hashlib.sha256(roster.read_bytes()).hexdigest()
+        write_shard(out_dir, shard, sha, [g.learner.id for g in grades], opts.modules)
     _summary(grades, out_dir)
     if before is not None:
         lines = changes(before, grades, opts.modules)
@@ -129,16 +193,52 @@ def grade(
             console.print(f"  {line}", soft_wrap=True, markup=False)
 
 
-def _seeded(extra_rubric: Path | None) -> Path | None:
+def _seeded(hidden: bytes | None) -> bytes | None:
     """The hidden rubric as one learner would get it (its $seed inputs filled), to validate."""
-    if extra_rubric is None:
-        return None
-    import tempfile
-
     from lab.authoring import seeded
 
-    folder = Path(tempfile.mkdtemp(prefix="lab-grade-hidden-"))
-    return seeded.render(extra_rubric, "validation", folder / "hidden-rubric.yml")
+    return None if hidden is None else seeded.render_text(hidden.decode(), "validation").encode()
+
+
+def _refuse_without_sandbox(learners: list[Learner], trust: bool) -> None:
+    """Exit (5) when a workspace's code would run and no sandbox can: unless `trust`."""
+    from lab.sandbox import SandboxUnavailable, bwrap_path
+
+    if trust or not any(learner.workspace for learner in learners):
+        return  # rows with URLs only run no code of the learner's
+    try:
+        bwrap_path()
+    except SandboxUnavailable as exc:
+        err_console.print(f"[bold red]refused:[/] {exc}", soft_wrap=True)
+        sys.exit(EXIT_NO_SANDBOX)
+
+
+@grade.command("merge")
+@click.argument("shards", nargs=-1, required=True,
+                type=click.Path(path_type=Path, file_okay=False, exists=True))  # fmt: skip
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default="grades",
+    show_default=True, help="Where the merged grade book goes.",
+)  # fmt: skip
+def merge(shards: tuple[Path, ...], out_dir: Path) -> None:
+    """Join the folders of `lab grade ROSTER --shard K/N` (every K of 1..N) into one grade
+    book: grades.csv, feedback/, evidence/ and the class report, as one run writes them.
+
+    \b
+    Example:
+      lab grade merge shard-1 shard-2 shard-3 --out grades/
+    """
+    from lab.grading.classbook import MergeError
+    from lab.grading.classbook import merge as merge_shards
+
+    try:
+        rows = merge_shards(list(shards), out_dir)
+    except MergeError as exc:
+        err_console.print(f"[bold red]cannot merge:[/] {exc}", soft_wrap=True)
+        sys.exit(EXIT_BAD_ROSTER)
+    console.print(
+        f"[bold]{out_dir / 'grades.csv'}[/]: {len(rows)} learners from {len(shards)} shards"
+    )
 
 
 @contextlib.contextmanager
@@ -191,3 +291,4 @@ def _summary(grades: list[Grade], out_dir: Path) -> None:
         soft_wrap=True,
     )
     console.print(f"feedback: {out_dir / 'feedback'}  evidence: {out_dir / 'evidence'}")
+    console.print(f"class report: {out_dir / 'report.html'}  (report.csv, lms.csv)")

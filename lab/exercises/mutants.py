@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lab.exercises import course, source
+from lab.sandbox import Sandbox, capture
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,24 @@ class SuiteRun:
         return self.code == 0
 
 
-def run_tests(project: Path, python: str, timeout: float) -> SuiteRun:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "LAB_ENV_FILE": str(project / ".env")}
+def run_tests(
+    project: Path, python: str, timeout: float, sandbox: Sandbox | None = None
+) -> SuiteRun:
+    """The tests in `project` (a scratch copy); in `sandbox` when given (`lab grade`)."""
+    extra = {"PYTHONDONTWRITEBYTECODE": "1", "LAB_ENV_FILE": str(project / ".env")}
     cmd = [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    if sandbox is not None:
+        prepared = sandbox.prepare(cmd, cwd=project, env=extra, writable=[project])
+        ran = capture.run(prepared, project.with_name(project.name + ".log"), max(timeout, 1))
+        if ran.code is None:
+            return SuiteRun(None, f"timed out after {timeout:g} s")
+        lines = [line for line in ran.text().splitlines() if line.strip()]
+        return SuiteRun(ran.code, lines[-1].strip("= ") if lines else "(no output)")
     try:
         done = subprocess.run(
-            cmd, cwd=project, env=env, capture_output=True, text=True, timeout=max(timeout, 1)
-        )
+            cmd, cwd=project, env={**os.environ, **extra}, capture_output=True, text=True,
+            timeout=max(timeout, 1),
+        )  # fmt: skip
     except subprocess.TimeoutExpired:
         return SuiteRun(None, f"timed out after {timeout:g} s")
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
@@ -191,10 +203,13 @@ def _tests_of(project_dir: Path) -> Path:
     return tests
 
 
-def _run_on(files: dict[str, str], name: str, tests: Path, python: str, timeout: float) -> SuiteRun:
+def _run_on(
+    files: dict[str, str], name: str, tests: Path, python: str, timeout: float,
+    sandbox: Sandbox | None = None,
+) -> SuiteRun:  # fmt: skip
     with tempfile.TemporaryDirectory(prefix=f"lab-mutant-{name}-") as tmp:
-        _write(files, Path(tmp), tests)
-        return run_tests(Path(tmp), python, timeout)
+        _write(files, Path(tmp) / "project", tests)
+        return run_tests(Path(tmp) / "project", python, timeout, sandbox)
 
 
 def baseline(
@@ -202,10 +217,12 @@ def baseline(
     python: str | None = None,
     timeout: float = 300,
     of: course.Course | None = None,
+    sandbox: Sandbox | None = None,
 ) -> SuiteRun:
-    """Run the project's tests/ beside the unmodified solved app: they must pass there."""
+    """Run the project's tests/ beside the unmodified solved app: they must pass there (in
+    `sandbox` when given: `lab grade`)."""
     tests = _tests_of(project_dir)
-    return _run_on(solved_project(of), "none", tests, python or sys.executable, timeout)
+    return _run_on(solved_project(of), "none", tests, python or sys.executable, timeout, sandbox)
 
 
 def run(
@@ -215,6 +232,7 @@ def run(
     workers: int | None = None,
     of: course.Course | None = None,
     which: Sequence[Mutant] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> list[MutantResult]:
     """Run the project's tests/ against each mutant of `which` (default: the public ones) of
     the solution app, `workers` at a time (default: one per CPU); `timeout` bounds each run. A
@@ -230,7 +248,7 @@ def run(
 
     def one(item: tuple[Mutant, dict[str, str]]) -> MutantResult:
         mutant, files = item
-        done = _run_on(files, mutant.name, tests, python, timeout)
+        done = _run_on(files, mutant.name, tests, python, timeout, sandbox)
         caught = done.code is not None and not done.passed
         return MutantResult(mutant.name, mutant.what, caught, done.summary, done.code is None)
 

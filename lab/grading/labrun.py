@@ -1,8 +1,10 @@
-"""A workspace's own lab, run by `lab grade` to grade its services: `lab up` on free ports.
+"""A workspace's own lab, run by `lab grade` to grade its services: `lab up` in its sandbox.
 
-The lab runs in the private copy of the workspace, with its LAB_HOME inside that copy and the
-ports in the environment (which wins over the workspace's .env), so learners graded side by side
-never share a port, a database or a model.
+`python -I -m lab up` runs inside the learner's sandbox (lab.sandbox): `-I` keeps the copy's
+own `lab/` folder, if it has one, from standing in for the lab. The lab's LAB_HOME is inside the
+copy and its ports are free ones given in the environment (which wins over the copy's .env), so
+learners graded side by side never share a port, a database or a model. The grader waits for
+it from outside, over loopback; stopping the sandbox stops every process in it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
-from lab.grading.procs import Children, clean_env, spawn, stop_tree, tail
+from lab.grading.procs import Children
 from lab.net import free_ports
+from lab.sandbox import Sandbox, capture
 from lab.services import PORT_KEYS, SPECS
 
 #: What must answer (any HTTP status) before grading starts; the others are graded as found.
@@ -27,11 +31,12 @@ WAIT_FOR = ("api", "crm", "mlflow")
 @dataclass(frozen=True)
 class RunningLab:
     urls: dict[str, str]  # service -> URL
-    env: dict[str, str]  # the environment `lab check` needs to see this lab as its own
+    env: dict[str, str]  # the lab's settings (LAB_HOME, ports) `lab check` needs to see it
     log: Path
     answering: tuple[str, ...]  # services that answered before grading started
     waited: float
     exited: str = ""  # why `lab up` stopped early, if it did
+    sandbox: Sandbox | None = None  # the sandbox it runs in, joinable (fault checks)
 
     def note(self) -> str:
         if self.exited:
@@ -52,28 +57,44 @@ def _answers(url: str) -> bool:
     return False
 
 
+def _inner_pid(running: capture.Running) -> int | None:
+    """The PID (as the grader sees it) of the sandbox's first process, whose PID namespace
+    the fault checks join; None outside a sandbox."""
+    with contextlib.suppress(psutil.Error):
+        children = psutil.Process(running.pid).children()
+        return children[0].pid if children else None
+    return None
+
+
 @contextlib.contextmanager
-def workspace_lab(folder: Path, log: Path, wait: float, children: Children) -> Iterator[RunningLab]:
+def workspace_lab(
+    folder: Path, sandbox: Sandbox, log: Path, wait: float, children: Children
+) -> Iterator[RunningLab]:
     """Run `lab up` in `folder` until the block ends; wait up to `wait` s for it to answer."""
     ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))
-    env = clean_env(LAB_HOME=folder / ".lab", LAB_ENV_FILE=folder / ".env", **ports)
+    env = {"LAB_HOME": str(folder / ".lab"), "LAB_ENV_FILE": str(folder / ".env"),
+           **{k: str(v) for k, v in ports.items()}}  # fmt: skip
     urls = {s.name: f"http://127.0.0.1:{ports[s.port_key]}" for s in SPECS}
     started = time.monotonic()
-    proc = spawn([sys.executable, "-m", "lab", "up", "--quiet"], folder, env, log, children)
+    cmd = [sys.executable, "-I", "-m", "lab", "up", "--quiet"]
+    running = capture.start(sandbox.prepare(cmd, cwd=folder, env=env), log, cwd=folder)
+    children.add(running)
     try:
         answering: set[str] = set()
-        while time.monotonic() - started < wait and proc.poll() is None:
+        while time.monotonic() - started < wait and running.poll() is None:
             answering |= {s for s in WAIT_FOR if s not in answering and _answers(urls[s])}
             if answering == set(WAIT_FOR):
                 break
             time.sleep(0.5)
         exited = ""
-        if proc.poll() is not None:
-            exited = f"`lab up` exited with code {proc.returncode}: {tail(log, 6)}"
+        if running.poll() is not None:
+            exited = f"`lab up` exited with code {running.poll()}: {capture.tail_lines(log, 6)}"
+        inner = _inner_pid(running) if sandbox.isolated else None
         yield RunningLab(
             urls, env, log, tuple(s for s in WAIT_FOR if s in answering),
             time.monotonic() - started, exited,
+            sandbox.joining(inner) if inner is not None else sandbox,
         )  # fmt: skip
     finally:
-        stop_tree(proc)
-        children.discard(proc)
+        running.stop(grace=10.0)  # `lab up` stops its processes on SIGTERM; then all are killed
+        children.discard(running)

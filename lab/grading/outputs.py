@@ -3,6 +3,8 @@
 feedback is for the learner: the scorecard with hints; what the instructor's hidden criteria saw
 is left out (only their title, status, points and hint), so their inputs stay hidden.
 evidence is for the instructor: every attempt's full check.json, the commit graded, logs' ends.
+Every folder is made private (mode 0700) and every file is written 0600: evidence holds what
+the hidden checks saw, grades.csv every learner's marks.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import csv
 import html
 import io
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,14 +21,32 @@ from typing import Any
 from lab.acceptance.report import render_html
 from lab.acceptance.results import RunResult
 from lab.files import write_atomic
-from lab.grading.grader import Attempt, Grade
+from lab.grading.results import Attempt, Grade
 
 MODULES = ("M1", "M2", "M3", "M4", "M5", "M6")  # the lab's course; a rubric names its own
-COLUMNS = ("id", *MODULES, "total", "status")
+#: graded_max: the points of what the row could be graded on (its total is out of these)
+COLUMNS = ("id", *MODULES, "total", "graded_max", "status")
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
 
 def columns(modules: Sequence[str] = MODULES) -> tuple[str, ...]:
-    return ("id", *modules, "total", "status")
+    return ("id", *modules, "total", "graded_max", "status")
+
+
+def private_folder(path: Path) -> Path:
+    """`path` (and its missing parents) made, with mode 0700 whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    if os.name == "posix":
+        path.chmod(FOLDER_MODE)
+    return path
+
+
+def write_private(path: Path, data: str | bytes) -> Path:
+    """`data` written atomically to `path` with mode 0600, in a 0700 folder."""
+    private_folder(path.parent)
+    write_atomic(path, data, mode=FILE_MODE)
+    return path
 
 
 GIVEN = "given"  # a module column of a module the learner did not write (not counted)
@@ -35,20 +56,25 @@ def grade_row(grade: Grade, modules: Sequence[str] = MODULES) -> dict[str, str]:
     points = grade.module_points()
     result = grade.chosen.result if grade.chosen else None
     given = (result or {}).get("given") or {}
-    row = {"id": grade.learner.id, "total": f"{grade.total:g}", "status": grade.status}
+    row = {"id": grade.learner.id, "total": f"{grade.total:g}", "status": grade.status,
+           "graded_max": str(grade.graded_max)}  # fmt: skip
     row.update({m: GIVEN if m in given else str(points.get(m, 0)) for m in modules})
     return row
 
 
-def write_grades(path: Path, grades: Sequence[Grade], modules: Sequence[str] = MODULES) -> Path:
-    """grades.csv: a column per module of the rubric (`modules`), then total and status."""
+def grades_csv(rows: Sequence[dict[str, str]], modules: Sequence[str] = MODULES) -> str:
+    """grades.csv: a column per module of the rubric (`modules`), then total, graded_max and
+    status."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns(modules), lineterminator="\n")
     writer.writeheader()
-    for grade in grades:
-        writer.writerow(grade_row(grade, modules))
-    write_atomic(path, buffer.getvalue())
-    return path
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in columns(modules)})
+    return buffer.getvalue()
+
+
+def write_grades(path: Path, grades: Sequence[Grade], modules: Sequence[str] = MODULES) -> Path:
+    return write_private(path, grades_csv([grade_row(g, modules) for g in grades], modules))
 
 
 def read_grades(path: Path) -> dict[str, dict[str, str]]:
@@ -107,6 +133,7 @@ def redacted(result: dict[str, Any]) -> dict[str, Any]:
             if c["id"] in hidden and c.get("kind") not in SAYS_NOTHING_HIDDEN:
                 c["observed"] = f"(instructor's check: {c['status']})"
     copy["targets"] = {}
+    copy.pop("graded_max", None)  # the grader's own key (lab.grading.checkrun.honest)
     return copy
 
 
@@ -119,6 +146,7 @@ def feedback(grade: Grade) -> dict[str, Any]:
         "total": grade.total,
         "points_before_penalty": result["points"] if result else 0,
         "max_points": result["max_points"] if result else None,
+        "graded_max": grade.graded_max if result else None,
         "late_penalty_percent": chosen.penalty if chosen else 0,
         "graded": _graded_what(chosen) if chosen else None,
         "notes": _notes(grade),
@@ -172,6 +200,11 @@ def feedback_html(grade: Grade) -> str:
         '<section class="grading" style="border:2px solid #d0d7de;border-radius:6px;'
         'padding:.5rem 1rem;margin-bottom:1rem">'
         f"<h2>{html.escape(grade.learner.id)}: {grade.total:g} points · {grade.status}</h2>"
+        + (
+            f"<p>out of the {grade.graded_max} points it could be graded on</p>"
+            if grade.chosen
+            else ""
+        )
         + "".join(f"<p>{html.escape(n)}</p>" for n in _notes(grade))
         + "</section>"
     )
@@ -186,7 +219,7 @@ def feedback_html(grade: Grade) -> str:
     return page.replace("<header>", banner + "<header>", 1)
 
 
-def evidence(grade: Grade) -> dict[str, Any]:
+def evidence(grade: Grade, modules: Sequence[str] = MODULES) -> dict[str, Any]:
     learner = grade.learner
     return {
         "id": learner.id,
@@ -195,6 +228,9 @@ def evidence(grade: Grade) -> dict[str, Any]:
         "urls": learner.urls,
         "status": grade.status,
         "total": grade.total,
+        "row": grade_row(
+            grade, modules
+        ),  # its grades.csv row: `lab grade merge` rebuilds grades.csv
         "seconds": grade.seconds,
         "notes": grade.notes,
         "attempts": [
@@ -203,6 +239,9 @@ def evidence(grade: Grade) -> dict[str, Any]:
                 "commit": a.snapshot.commit if a.snapshot else None,
                 "committed_at": a.snapshot.committed_at.isoformat()
                 if a.snapshot and a.snapshot.committed_at
+                else None,
+                "received": a.snapshot.received.isoformat()
+                if a.snapshot and a.snapshot.received
                 else None,
                 "late_penalty_percent": a.penalty,
                 "score": a.score,
@@ -221,15 +260,15 @@ def evidence(grade: Grade) -> dict[str, Any]:
     }
 
 
-def write_learner(out: Path, grade: Grade) -> None:
+def write_learner(out: Path, grade: Grade, modules: Sequence[str] = MODULES) -> None:
     """feedback/<id>.json + .html and evidence/<id>.json for one learner."""
     learner_id = grade.learner.id
-    write_atomic(
+    write_private(
         out / "feedback" / f"{learner_id}.json",
         json.dumps(feedback(grade), indent=2, ensure_ascii=False) + "\n",
     )
-    write_atomic(out / "feedback" / f"{learner_id}.html", feedback_html(grade))
-    write_atomic(
+    write_private(out / "feedback" / f"{learner_id}.html", feedback_html(grade))
+    write_private(
         out / "evidence" / f"{learner_id}.json",
-        json.dumps(evidence(grade), indent=2, ensure_ascii=False) + "\n",
+        json.dumps(evidence(grade, modules), indent=2, ensure_ascii=False) + "\n",
     )

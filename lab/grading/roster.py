@@ -10,14 +10,17 @@ workspace's lab itself. A row with URLs grades those services (an empty one is n
 shows as skipped), with the workspace, if given, as the project whose files are graded.
 Optional, for a lab `lab grade` does not run: `python` (the project's interpreter, `lab check
 --python`), `lab_home` (the running lab's LAB_HOME, read in place: its model file and logs) and
-`api_log` (the API's log file, `lab check --api-log`). Other columns (name, email...) are ignored.
+`api_log` (the API's log file, `lab check --api-log`). `received` (ISO 8601 with a zone): when
+the instructor received the submission; with a due time it alone decides lateness (commit
+dates are the learner's to set). Other columns (name, email...) are ignored.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,6 +44,7 @@ class Learner:
     python: str | None = None  # the project's interpreter, when the roster names one
     api_log: str | None = None  # the API's log file, when the roster names one
     lab_home: str | None = None  # the learner's running lab's LAB_HOME, when the roster names it
+    received: datetime | None = None  # when the instructor received it (decides lateness)
 
     @property
     def runs_own_lab(self) -> bool:
@@ -107,7 +111,39 @@ def _learner(row: dict[str, str], line: int, path: Path) -> Learner:
     return Learner(
         learner_id, workspace, urls, line,
         extra.get("python"), extra.get("api_log"), extra.get("lab_home"),
+        parse_received(row.get("received", ""), where),
     )  # fmt: skip
+
+
+def parse_received(value: str, where: str) -> datetime | None:
+    """An ISO 8601 time with its zone (`2026-12-01T12:00:00+00:00`), or None for ""."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise RosterError(
+            f"{where}: received {value!r} must be an ISO 8601 time with its zone, "
+            "e.g. 2026-12-01T12:00:00+00:00"
+        )
+    return when
+
+
+def with_received(learners: list[Learner], path: Path) -> list[Learner]:
+    """`learners` with the times of `path` (CSV `id,received`: `lab grade --received FILE`)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RosterError(f"{path}: cannot read the received times: {exc}") from None
+    times: dict[str, datetime | None] = {}
+    for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        learner_id = (row.get("id") or "").strip()
+        if learner_id:
+            times[learner_id] = parse_received((row.get("received") or "").strip(),
+                                               f"{path} line {line}")  # fmt: skip
+    return [replace(lr, received=times[lr.id]) if lr.id in times else lr for lr in learners]
 
 
 def _workspace(value: str, base: Path, where: str) -> str:

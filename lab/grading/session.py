@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.grading.classbook import finish
 from lab.grading.grader import Attempt, Grade, Options, grade_learner
-from lab.grading.outputs import write_grades, write_learner
+from lab.grading.outputs import MODULES, private_folder, write_learner
 from lab.grading.procs import Children
 from lab.grading.roster import Learner
 
@@ -29,8 +30,9 @@ class Callbacks:
 def grade_roster(
     learners: Sequence[Learner], opts: Options, out: Path, jobs: int, events: Callbacks
 ) -> list[Grade]:
-    """Grade every learner; write each one's feedback and evidence as it ends, then grades.csv."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Grade every learner; write each one's feedback and evidence as it ends, then grades.csv
+    and the class report (lab.grading.classbook)."""
+    private_folder(out)
     grades: dict[str, Grade] = {}
     children = Children()
     with tempfile.TemporaryDirectory(prefix="lab-grade-") as work:
@@ -42,7 +44,7 @@ def grade_roster(
             ]
             for future in as_completed(futures):
                 grade = future.result()
-                write_learner(out, grade)
+                write_learner(out, grade, opts.modules or MODULES)
                 grades[grade.learner.id] = grade
                 events.done(grade)
         except BaseException:  # Ctrl-C / SIGTERM: stop every learner's processes, then go
@@ -51,7 +53,7 @@ def grade_roster(
             raise
         pool.shutdown(wait=True)
     ordered = [grades[learner.id] for learner in learners]
-    write_grades(out / "grades.csv", ordered, *([opts.modules] if opts.modules else []))
+    finish(out, [learner.id for learner in learners], opts.modules or MODULES)
     return ordered
 
 

@@ -36,6 +36,25 @@ def test_find_walks_up_to_the_folder_holding_workspace_toml(tmp_path: Path) -> N
     assert workspace.find(tmp_path) is None
 
 
+def test_find_stops_at_the_project_root(tmp_path: Path) -> None:
+    write(tmp_path)  # another user's workspace.toml left in a shared parent folder
+    for marker in ("pyproject.toml", ".git"):
+        project = tmp_path / f"project-{marker}"
+        (project / "src").mkdir(parents=True)
+        (project / marker).touch()
+        assert workspace.find(project / "src") is None
+        assert workspace.find(project) is None
+    assert workspace.find(root=tmp_path / "project-.git") is None  # the root only, given
+    assert workspace.find(root=tmp_path) is not None
+
+
+def test_find_ignores_a_workspace_toml_of_another_user(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path)
+    (tmp_path / "deep").mkdir()
+    monkeypatch.setattr(workspace.os, "getuid", lambda: 4242, raising=False)
+    assert workspace.find(tmp_path / "deep") is None
+
+
 def test_processes_replace_only_the_learners_and_fill_placeholders(tmp_path: Path) -> None:
     ws = workspace.load(write(tmp_path))
     base = {"mlflow": "python -m lab mlflow", "api": "python -m lab serve"}

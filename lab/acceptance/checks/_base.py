@@ -12,6 +12,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from lab.acceptance.checks.facts import Facts
+from lab.sandbox import Sandbox
 from lab.settings import Settings
 from lab.workspace import Workspace
 
@@ -114,6 +115,9 @@ class CheckContext:
     api_log: Path | None = None
     #: where passes of `reusable` kinds are kept (lab.acceptance.reuse.Store; None: run them)
     reuse: KeptPasses | None = None
+    #: `lab grade`'s sandbox for the project's own code (lab.sandbox.Sandbox; None: `lab
+    #: check` on the learner's machine). Set, the checks grade as `lab grade` does.
+    sandbox: Sandbox | None = None
 
     def client(self) -> httpx.Client:
         """An HTTP client whose every request gives up after this criterion's timeout."""

@@ -20,6 +20,7 @@ from lab.acceptance.checks._http import (
 )
 from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
+from lab.acceptance.graded import lab_checkout
 from lab.orchestration import procfile
 
 #: A realistic customer (the ten features of lab.data, in order).
@@ -66,9 +67,14 @@ class StartParams(Params):
 @CHECK_KINDS.kind("api_starts", StartParams)
 def api_starts(params: StartParams, ctx: CheckContext) -> str:
     """One command starts the API (a Procfile line `lab up` runs), and it answers."""
-    path = ctx.first_file("Procfile") or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
-    lines = _procfile(path)
+    own = ctx.first_file("Procfile")
     ws = ctx.workspace
+    if own is None and ws is None and Path(ctx.project_dir).resolve() != lab_checkout():
+        # a project's API starts from its own Procfile, never from the grader's lab's
+        raise CheckFailed(f"no Procfile in {ctx.project_dir}: nothing says how `lab up` "
+                          f"starts its {params.process}")  # fmt: skip
+    path = own or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
+    lines = _procfile(path)
     if ws is not None:
         lines = ws.processes(lines)
         source = "workspace.toml [processes] over the lab's Procfile"
@@ -80,7 +86,7 @@ def api_starts(params: StartParams, ctx: CheckContext) -> str:
     url = f"{ctx.targets.api_url}/health"
     with ctx.client() as client:
         response = call(ctx, client, "GET", url)
-    if response.status_code >= 500:
+    if response.status_code >= 500 or response.status_code == 404:
         raise unexpected(response, "the API")
     return (
         f"`lab up` runs {params.process}: {short(command, 80)}; "

@@ -4,7 +4,6 @@ the interpreter, its dependencies, their constraints, the layout and the trainin
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import tempfile
@@ -25,7 +24,7 @@ from lab.acceptance.checks._base import (
     Schedule,
     short,
 )
-from lab.acceptance.checks._priority import run_low
+from lab.acceptance.checks._learner import run_project
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 _PROBE = """
@@ -69,7 +68,7 @@ def run_python(ctx: CheckContext, *args: str, timeout: float | None = None) -> A
     python = ctx.interpreter()
     try:
         # at a low priority: the training check, the slowest, keeps a core (_priority.py)
-        done = run_low([str(python), *args], cwd=ctx.project_dir, timeout=timeout or ctx.timeout)
+        done = run_project(ctx, [str(python), *args], timeout=timeout or ctx.timeout, low=True)
     except OSError as exc:
         raise CheckFailed(f"cannot run the project's interpreter {python}: {exc}") from None
     except subprocess.TimeoutExpired:
@@ -276,17 +275,15 @@ def train(params: TrainParams, ctx: CheckContext) -> str:
     with tempfile.TemporaryDirectory(prefix="lab-check-train-") as scratch:
         home = Path(scratch)
         env = {
-            **os.environ,
             "LAB_HOME": str(home),
             "MLFLOW_TRACKING_URI": (home / "mlruns").as_uri(),
             "MLFLOW_ALLOW_FILE_STORE": "true",
             "PYTHONUNBUFFERED": "1",
         }
         try:
-            done = subprocess.run(
-                command, cwd=ctx.project_dir, env=env, capture_output=True, text=True,
-                timeout=max(ctx.timeout - 1, 1),
-            )  # fmt: skip
+            done = run_project(
+                ctx, command, env=env, writable=[home], timeout=max(ctx.timeout - 1, 1)
+            )
         except FileNotFoundError:
             raise CheckFailed(f"cannot run {command[0]} ({source})") from None
         except subprocess.TimeoutExpired:

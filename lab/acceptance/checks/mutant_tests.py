@@ -83,7 +83,7 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
     left = lambda: deadline - time.monotonic()  # noqa: E731
     of = _course(ctx)
     try:
-        base = mutants.baseline(ctx.project_dir, python, left(), of)
+        base = mutants.baseline(ctx.project_dir, python, left(), of, sandbox=ctx.sandbox)
         if base.code is None:
             raise CheckError(f"the tests on the correct app did not finish: {base.summary}")
         if not base.passed:
@@ -95,7 +95,9 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
                 hint_zh_tw="先讓 `python -m pytest` 在正確的應用程式上通過（M6.tests），"
                 "再確認每個測試在它涵蓋的行為壞掉時會失敗。",
             )
-        results = mutants.run(ctx.project_dir, python, left(), params.workers, of)
+        results = mutants.run(
+            ctx.project_dir, python, left(), params.workers, of, sandbox=ctx.sandbox
+        )
     except mutants.MutantError as exc:  # the lab's own bug (a unit test guards it)
         raise CheckError(f"the lab's mutants do not apply to its solution: {exc}") from None
     slow = [r.name for r in results if r.timed_out]

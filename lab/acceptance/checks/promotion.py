@@ -33,6 +33,7 @@ from lab.acceptance.checks._base import (
     Schedule,
     short,
 )
+from lab.acceptance.checks._learner import run_project
 from lab.acceptance.checks._priority import run_low
 from lab.acceptance.checks.environment import train_command
 from lab.acceptance.checks.kinds import CHECK_KINDS
@@ -96,8 +97,7 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
     with tempfile.TemporaryDirectory(prefix="lab-check-promote-") as scratch:
         home = Path(scratch)
         uri = (home / "mlruns").as_uri()
-        env = {
-            **os.environ,
+        env = {  # added to the environment (in `lab grade`: the sandbox's allow-list)
             "LAB_HOME": str(home),
             "MLFLOW_TRACKING_URI": uri,
             "MLFLOW_ALLOW_FILE_STORE": "true",
@@ -107,7 +107,8 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
         before = _registry(uri, name, "seed", budget)
         seen = []
         for step, label in enumerate(("v0.0.1-gate", "v0.0.2-gate")):
-            _train([*command, *params.flags, "--model_version", label], source, ctx, env, budget)
+            _train([*command, *params.flags, "--model_version", label], source, ctx, env, budget,
+                   home)  # fmt: skip
             # after the first training: read, then make the champion unbeatable for the second
             after = _registry(uri, name, str(params.unbeatable) if step == 0 else "-", budget)
             new = max(after["versions"], default=None)
@@ -119,10 +120,13 @@ def promotion_gate(params: PromotionParams, ctx: CheckContext) -> str:
 
 
 def _train(
-    run: list[str], source: str, ctx: CheckContext, env: dict[str, str], budget: float
-) -> None:
-    try:  # at a low CPU priority: the live checks beside it keep their share of the CPU
-        done = run_low(run, timeout=budget, cwd=ctx.project_dir, env=env)
+    run: list[str], source: str, ctx: CheckContext, env: dict[str, str], budget: float,
+    home: Path,
+) -> None:  # fmt: skip
+    """The project's training command (in `lab grade`: in the learner's sandbox), at a low CPU
+    priority: the live checks beside it keep their share of the CPU."""
+    try:
+        done = run_project(ctx, run, env=env, writable=[home], timeout=budget, low=True)
     except FileNotFoundError:
         raise CheckFailed(f"cannot run {run[0]} ({source})") from None
     except subprocess.TimeoutExpired:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -19,6 +18,8 @@ from lab.acceptance.checks._base import (
     Schedule,
     short,
 )
+from lab.acceptance.checks._junit import graded_suite
+from lab.acceptance.checks._learner import run_project
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NO_TESTS_COLLECTED = 5
@@ -75,12 +76,11 @@ def suite_passes(params: SuiteParams, ctx: CheckContext) -> str:
     """The project's tests pass in its own interpreter (skipped with --no-tests)."""
     if not ctx.run_tests:
         raise CheckSkipped("skipped with --no-tests")
+    if ctx.sandbox is not None:  # `lab grade`: the grader's own pytest command, in the sandbox
+        return graded_suite(params.paths, params.select, ctx)
     cmd, source = test_command(params, ctx)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
-        done = subprocess.run(
-            cmd, cwd=ctx.project_dir, env=env, capture_output=True, text=True, timeout=ctx.timeout
-        )
+        done = run_project(ctx, cmd, env={"PYTHONUNBUFFERED": "1"}, timeout=ctx.timeout)
     except FileNotFoundError:
         raise CheckFailed(f"cannot run {cmd[0]} ({source})") from None
     except subprocess.TimeoutExpired:

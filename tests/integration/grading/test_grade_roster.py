@@ -28,6 +28,7 @@ import xmlschema
 
 from lab.acceptance import load_rubric
 from lab.settings import Settings
+from tests.integration.grading.helpers import criteria, rows
 from tests.support import (
     REPO,
     LabProcess,
@@ -152,17 +153,6 @@ def classroom(tmp_path_factory) -> Iterator[Classroom]:
         broken_log.close()
 
 
-def rows(path: Path) -> dict[str, dict[str, str]]:
-    with path.open(encoding="utf-8") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
-
-
-def criteria(out: Path, learner: str) -> dict[str, dict]:
-    evidence = json.loads((out / "evidence" / f"{learner}.json").read_text(encoding="utf-8"))
-    chosen = next(a for a in evidence["attempts"] if a["chosen"])
-    return {c["id"]: c for m in chosen["result"]["modules"] for c in m["criteria"]}
-
-
 @pytest.fixture(scope="module")
 def graded(classroom) -> Path:
     out = classroom.root / "grades"
@@ -174,7 +164,7 @@ def graded(classroom) -> Path:
 def test_every_learner_gets_a_row_feedback_and_evidence(graded):
     assert list(rows(graded / "grades.csv")) == ["ref", "m4", "broken", "dead"]
     header = (graded / "grades.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "id,M1,M2,M3,M4,M5,M6,total,status"
+    assert header == "id,M1,M2,M3,M4,M5,M6,total,graded_max,status"
     for learner in ("ref", "m4", "broken", "dead"):
         feedback = json.loads((graded / "feedback" / f"{learner}.json").read_text("utf-8"))
         assert feedback["modules"] and feedback["hidden"] == {"points": 10, "ran": False,

@@ -96,5 +96,5 @@ def test_grades_csv_has_the_columns_of_the_courses_modules(tmp_path: Path) -> No
     nine = tuple(f"W{i}" for i in range(1, 10))
     path = write_grades(tmp_path / "grades.csv", [_grade(result, tmp_path)], nine)
     header, row = path.read_text(encoding="utf-8").splitlines()
-    assert header == "id," + ",".join(nine) + ",total,status"
-    assert row == "ana," + ",".join(["5"] * 9) + ",45,incomplete"
+    assert header == "id," + ",".join(nine) + ",total,graded_max,status"
+    assert row == "ana," + ",".join(["5"] * 9) + f",45,{result['max_points']},incomplete"

@@ -44,9 +44,12 @@ def test_grades_csv_has_a_column_per_module_and_the_penalised_total(tmp_path):
     path = write_grades(tmp_path / "grades.csv", [grade("ana"), grade("ben", late=True)])
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["id", "M1", "M2", "M3", "M4", "M5", "M6", "total", "status"]
+    assert list(rows[0]) == ["id", "M1", "M2", "M3", "M4", "M5", "M6", "total", "graded_max",
+                             "status"]  # fmt: skip
     assert rows[0] == {"id": "ana", "M1": "5", "M2": "0", "M3": "0", "M4": "5", "M5": "0",
-                       "M6": "0", "total": "10", "status": "incomplete"}  # fmt: skip
+                       "M6": "0", "total": "10", "graded_max": "15",
+                       "status": "incomplete"}  # fmt: skip
+    assert path.stat().st_mode & 0o777 == 0o600 and tmp_path.stat().st_mode & 0o777 == 0o700
     assert rows[1]["total"] == "8"  # 10 points, 20 % off
 
 
@@ -98,7 +101,8 @@ def test_a_learner_whose_grading_breaks_gets_an_error_and_the_run_goes_on(tmp_pa
     grades = session.grade_roster(learners, opts, tmp_path, 2, session.Callbacks())
     assert [(g.learner.id, g.status) for g in grades] == [("bad", "error"), ("ana", "incomplete")]
     rows = (tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[1] == "bad,0,0,0,0,0,0,0,error"
+    assert rows[1] == "bad,0,0,0,0,0,0,0,0,error"
+    assert (tmp_path / "report.html").is_file() and (tmp_path / "lms.csv").is_file()
     bad = json.loads((tmp_path / "feedback" / "bad.json").read_text(encoding="utf-8"))
     assert "the grader failed: RuntimeError: boom" in bad["problem"]
 

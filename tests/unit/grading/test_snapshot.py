@@ -78,3 +78,21 @@ def test_a_plain_folder_is_copied_without_runtime_files(tmp_path):
 def test_a_missing_workspace_is_a_snapshot_error(tmp_path):
     with pytest.raises(SnapshotError, match="is not a folder"):
         snapshots(str(tmp_path / "nowhere"), tmp_path / "out", Policy())
+
+
+def test_the_instructors_received_time_decides_lateness_not_a_backdated_commit(repo, tmp_path):
+    commit(repo, "late.txt", "2026-11-25T09:00:00+00:00")  # backdated: before its parent
+    received = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)  # 1 day 1 h late: 2 started days
+    (snap,) = snapshots(
+        str(repo), tmp_path / "out", Policy(due=DUE, late_penalty_per_day=10), received=received
+    )
+    assert (snap.path / "late.txt").is_file() and snap.received == received
+    assert (snap.days_late, snap.penalty_percent) == (2, 20)
+    assert "received 2026-12-02T13:00" in snap.describe()
+    assert any("dated before its parent" in f for f in snap.flags), snap.flags
+
+
+def test_a_backdated_commit_is_flagged_without_a_received_time(repo, tmp_path):
+    commit(repo, "late.txt", "2026-11-25T09:00:00+00:00")
+    snaps = snapshots(str(repo), tmp_path / "out", Policy(due=DUE, late_penalty_per_day=10))
+    assert snaps[0].flags and "dated before its parent" in snaps[0].flags[0]
