@@ -19,7 +19,7 @@ from pathlib import Path
 from lab import procs
 from lab.exercises import build
 from lab.files import write_atomic
-from lab.orchestration import down
+from lab.orchestration import down, procfile
 from lab.orchestration.output import log_path
 
 #: process -> its Procfile line (the lab's own, as in the checkout's Procfile)
@@ -48,7 +48,8 @@ def process_log(home: Path, name: str) -> Path:
 def write_files(home: Path, names: list[str], settings: Mapping[str, object]) -> Path:
     """The Procfile and `.env` of verify's lab in `home`; the `.env`'s path."""
     home.mkdir(parents=True, exist_ok=True)
-    write_atomic(home / "Procfile", "".join(f"{n}: {PROCESSES[n]}\n" for n in names))
+    lines = {n: PROCESSES[n] for n in names}
+    write_atomic(home / "Procfile", procfile.render(lines, python="python"))
     env_file = home / ".env"
     write_atomic(env_file, build.env_text(settings, secrets=True), mode=0o600)
     return env_file

@@ -38,10 +38,16 @@ def find(start: Path | None = None) -> Path:
     raise ProcfileError(f"no {NAME} in {here.parent} or in the lab's own files; pass --procfile")
 
 
+def parse(text: str) -> dict[str, str]:
+    """Process name -> command of a Procfile's text, in file order (honcho's parser: the one the
+    lab and a bare `honcho start` read it with); nothing is checked."""
+    return dict(parse_procfile(text).processes)
+
+
 def load(path: Path) -> dict[str, str]:
     """Process name -> command, in file order; shell syntax or an empty file is an error."""
     try:
-        processes = dict(parse_procfile(path.read_text(encoding="utf-8")).processes)
+        processes = parse(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, AssertionError) as exc:
         raise ProcfileError(f"cannot read {path}: {exc}") from None
     if not processes:

@@ -21,6 +21,7 @@ from lab.acceptance.checks._http import (
 from lab.acceptance.checks.facts import Fact
 from lab.acceptance.checks.kinds import CHECK_KINDS
 from lab.acceptance.graded import lab_checkout
+from lab.orchestration import procfile
 
 #: A realistic customer (the ten features of lab.data, in order).
 SAMPLE_ROW = [12.0, 79.5, 3.0, 4.0, 21.0, 1.0, 1.0, 2.0, 14.5, 2.0]
@@ -72,13 +73,13 @@ def api_starts(params: StartParams, ctx: CheckContext) -> str:
         # a project's API starts from its own Procfile, never from the grader's lab's
         raise CheckFailed(f"no Procfile in {ctx.project_dir}: nothing says how `lab up` "
                           f"starts its {params.process}")  # fmt: skip
-    procfile = own or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
-    lines = _procfile(procfile)
+    path = own or ctx.settings.LAB_CONFIG_DIR.parent / "Procfile"
+    lines = _procfile(path)
     if ws is not None:
         lines = ws.processes(lines)
         source = "workspace.toml [processes] over the lab's Procfile"
     else:
-        source = str(procfile)
+        source = str(path)
     command = lines.get(params.process)
     if not command:
         raise CheckFailed(f"no `{params.process}` process in {source}: `lab up` would not start it")
@@ -94,14 +95,12 @@ def api_starts(params: StartParams, ctx: CheckContext) -> str:
 
 
 def _procfile(path: Path) -> dict[str, str]:
-    found: dict[str, str] = {}
-    if not path.is_file():
-        return found
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() and not name.lstrip().startswith("#"):
-            found[name.strip()] = command.strip()
-    return found
+    """The project's Procfile as `lab up` reads it ({} when there is none or it is unreadable:
+    the criterion then says the process is missing)."""
+    try:
+        return procfile.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, AssertionError):
+        return {}
 
 
 class PredictParams(Params):
