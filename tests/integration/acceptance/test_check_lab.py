@@ -1,6 +1,7 @@
-"""`lab check` against the running lab: `lab up mlflow crm api prometheus` on free ports, graded
-as the lab checkout. Grafana cannot run on these machines: its criterion is skipped. The fault
-check stops the CRM through `lab stop crm` and starts it again.
+"""`lab check` against the running lab: `lab up mlflow crm api prometheus home` on free ports,
+graded as the lab checkout. Grafana cannot run on these machines: its criterion is skipped, so it
+is left out and its fallback (M5.dashboard_seen, `lab home`'s dashboard) is graded instead.
+The fault check stops the CRM through `lab stop crm` and starts it again.
 
 Each test leaves the lab as it found it (the CRM running), so they pass in any order; the
 expected points come from the rubric, not from numbers copied here.
@@ -58,7 +59,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     """`lab up` as a learner runs it (every process but Grafana; it trains the first model)."""
     require_tool("prometheus", "apt install prometheus")
     home = tmp_path_factory.mktemp("graded-lab")
-    keys = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT")
+    keys = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT", "HOME_PORT")
     ports = dict(zip(keys, free_ports(len(keys)), strict=True))
     env = lab_env(
         home, MODEL_NAME="churn-check-it", MODEL_VERSION="v1.2.0-stable",
@@ -68,7 +69,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     env["LAB_ENV_FILE"] = str(home / ".env")
     subprocess.run([sys.executable, "-m", "lab", "init"], env=env, cwd=home, check=True)
     up = LabProcess(
-        ["up", "-q", "--timeout", "300", "mlflow", "crm", "api", "prometheus"], env,
+        ["up", "-q", "--timeout", "300", "mlflow", "crm", "api", "prometheus", "home"], env,
         home / "up.log",
     )  # fmt: skip
     lab = Lab(home, env, f"http://127.0.0.1:{ports['CRM_PORT']}")
@@ -77,6 +78,8 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         wait_until(lab.crm_running, 60, "the CRM")
         mlflow = f"http://127.0.0.1:{ports['MLFLOW_PORT']}/health"
         wait_until(lambda: httpx.get(mlflow, timeout=5).status_code == 200, 240, mlflow)
+        home_page = f"http://127.0.0.1:{ports['HOME_PORT']}/health"
+        wait_until(lambda: httpx.get(home_page, timeout=5).status_code == 200, 60, home_page)
         yield lab
     finally:
         up.stop()
@@ -88,21 +91,30 @@ def test_every_criterion_passes_except_grafana_and_the_crm_runs_afterwards(lab):
               if c["status"] in ("fail", "error")}  # fmt: skip
     assert not failed, failed
     seen = statuses(result)
-    assert seen.pop("M5.grafana") == "skip"
     assert seen.pop("M6.tests") == "skip"  # --no-tests: graded on its own in test_check_m6
     assert set(seen.values()) == {"pass"}, seen
     assert code == 3  # nothing failed, something skipped
     # M6.mutants grades an exercise workspace's tests against broken copies of the exercise's
-    # app: it cannot apply to the lab's checkout, so it is left out of the run and of the
-    # maximum (the reference loses nothing for it; see docs/modules.md#m6-mutants)
-    assert set(result["not_applicable"]) == {"M6.mutants"} and "M6.mutants" not in seen
-    most = 100 - WEIGHTS["M6.mutants"]
-    skipped = WEIGHTS["M5.grafana"] + WEIGHTS["M6.tests"]
+    # app, M3.promote edits the champion run's accuracy that only the course's training reads:
+    # neither can apply to the lab's checkout, so they are left out of the run and of the
+    # maximum (the reference loses nothing for them; see docs/modules.md#m6-mutants).
+    # M5.grafana is skipped (no Grafana here), so it is left out too and its fallback,
+    # M5.dashboard_seen (`lab home`'s dashboard), is graded in its place for the same weight
+    workspace_only = {"M6.mutants", "M3.promote"}
+    assert set(result["not_applicable"]) == workspace_only | {"M5.grafana"}
+    assert not (workspace_only | {"M5.grafana"}) & set(seen)
+    assert seen["M5.dashboard_seen"] == "pass"
+    assert WEIGHTS["M5.dashboard_seen"] == WEIGHTS["M5.grafana"]
+    most = RUBRIC.points - sum(WEIGHTS[c] for c in workspace_only)
+    skipped = WEIGHTS["M6.tests"]
     assert result["points"] == most - skipped and result["max_points"] == most
-    assert result["counts"] == {"pass": len(WEIGHTS) - 3, "fail": 0, "skip": 2, "error": 0}
+    # every criterion but those left out (the workspace-only ones, M5.grafana); M6.tests skipped
+    passed = len(WEIGHTS) - len(workspace_only) - 1 - 1
+    assert result["counts"] == {"pass": passed, "fail": 0, "skip": 1, "error": 0}
     flat = " ".join(out.split())
     assert f"total {most - skipped}/{most}" in flat
-    assert "M6.mutants not graded here, nor counted" in flat
+    for cid in workspace_only | {"M5.grafana"}:
+        assert f"{cid} not graded here, nor counted" in flat
     # the header names the project graded, and the run prints its time
     assert f"grading the lab checkout {REPO}" in flat and result["project"] == str(REPO)
     assert " s " in flat.split("total", 1)[1] or flat.split("total", 1)[1].rstrip().endswith(" s")

@@ -16,12 +16,8 @@ from tests.support import REPO, lab_env
 
 pytestmark = pytest.mark.integration
 
-MUTANTS = next(
-    c.weight
-    for m in load_rubric(REPO / "config" / "rubric.yml").modules
-    for c in m.criteria
-    if c.id == "M6.mutants"
-)
+M6 = next(m for m in load_rubric(REPO / "config" / "rubric.yml").modules if m.id == "M6")
+MUTANTS = next(c.weight for c in M6.criteria if c.id == "M6.mutants")
 
 
 def _rubric_running(paths: list[str], folder: Path) -> Path:
@@ -53,7 +49,7 @@ def test_the_test_suite_criterion_runs_the_real_suite(tmp_path):
     assert {s for s, _ in observed.values()} == {"pass"}, observed
     # M6.mutants applies to exercise workspaces only: left out here, and of the maximum
     assert set(result["not_applicable"]) == {"M6.mutants"}
-    assert done.returncode == 0 and result["points"] == result["max_points"] == 15 - MUTANTS
+    assert done.returncode == 0 and result["points"] == result["max_points"] == M6.points - MUTANTS
     assert " passed" in observed["M6.tests"][1]
     ran = int(observed["M6.tests"][1].split(" passed")[0].split()[-1])
     assert ran >= 10, observed["M6.tests"]  # the rubric's unit tests, all of them

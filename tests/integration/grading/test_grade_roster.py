@@ -111,6 +111,10 @@ def classroom(tmp_path_factory) -> Iterator[Classroom]:
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     set_env_lines(ref / ".env", {f"{n}_PORT": p for n, p in ports.items()})
     urls = {n.lower(): f"http://127.0.0.1:{p}" for n, p in ports.items()}
+    # `lab up` runs `lab home` too: on a port of its own (not 8080, which another lab may hold);
+    # the grader reads the reference's .env, so M5.dashboard_seen finds this page
+    home_port = free_port()
+    set_env_lines(ref / ".env", {"HOME_PORT": home_port})
     procs = [LabProcess(["up", "--quiet"], env, root / "ref-up.log", cwd=ref)]
     # the M4 starter, in a workspace of its own
     ws = root / "ws-m4"
@@ -142,6 +146,7 @@ def classroom(tmp_path_factory) -> Iterator[Classroom]:
         for what in ("crm", "mlflow"):
             procs[0].wait_healthy(f"{urls[what]}/health", timeout=120)
         procs[0].wait_healthy(f"{urls['prometheus']}/-/ready", timeout=60)
+        procs[0].wait_healthy(f"http://127.0.0.1:{home_port}/health", timeout=60)
         wait_until(lambda: httpx.get(f"{broken_url}/health", timeout=2).status_code == 500, 20,
                    "the broken service")  # fmt: skip
         yield Classroom(root, roster, lab_env(root / "grader-home", COLUMNS=200), urls, dead_url)
@@ -178,19 +183,27 @@ def test_the_reference_gets_full_marks_but_what_cannot_run_here(graded):
     for cid, c in seen.items():
         by_status.setdefault(c["status"], {})[cid] = c["observed"]
     assert not by_status.get("fail"), by_status.get("fail")
-    # Grafana cannot run on these machines; --no-tests; fault checks are for the local lab only
-    assert set(by_status["skip"]) == {"M5.grafana", "M6.tests", "M4.crm_down"}, by_status["skip"]
+    # --no-tests; fault checks are for the local lab only. Grafana cannot run on these machines:
+    # M5.grafana is skipped, so it is left out and its fallback M5.dashboard_seen (the reference's
+    # `lab home`) is graded in its place
+    assert set(by_status["skip"]) == {"M6.tests", "M4.crm_down"}, by_status["skip"]
+    assert seen["M5.dashboard_seen"]["status"] == "pass" and "M5.grafana" not in seen
     # `error` is the grading machine's fault (a check's time budget on a loaded machine), not
     # the reference's: shown, and allowed
     print("errors (grading environment):", by_status.get("error"))
     row = rows(graded / "grades.csv")["ref"]
     lost = sum(c["weight"] for c in seen.values() if c["status"] != "pass")
-    # M6.mutants (broken copies of the exercise's app) cannot apply to the lab's checkout: it is
-    # left out of the run and of the maximum, so the reference loses nothing for it
+    # M6.mutants (broken copies of the exercise's app) and M3.promote (it edits a run's metric
+    # only the course's training reads) cannot apply to the lab's checkout: they are left out of
+    # the run and of the maximum, so the reference loses nothing for them
+    workspace_only = {"M6.mutants", "M3.promote"}
     evidence = json.loads((graded / "evidence" / "ref.json").read_text(encoding="utf-8"))
     chosen = next(a for a in evidence["attempts"] if a["chosen"])["result"]
-    assert set(chosen["not_applicable"]) == {"M6.mutants"} and "M6.mutants" not in seen
-    assert chosen["max_points"] == 100 - RUBRIC_WEIGHTS["M6.mutants"]
+    assert set(chosen["not_applicable"]) == workspace_only | {"M5.grafana"}
+    assert not workspace_only & set(seen)
+    # M5.dashboard_seen takes M5.grafana's weight: only the workspace-only ones leave the maximum
+    assert RUBRIC_WEIGHTS["M5.dashboard_seen"] == RUBRIC_WEIGHTS["M5.grafana"]
+    assert chosen["max_points"] == 100 - sum(RUBRIC_WEIGHTS[c] for c in workspace_only)
     assert float(row["total"]) == chosen["max_points"] - lost and row["status"] == "incomplete"
 
 
