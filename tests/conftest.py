@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from lab.settings import Settings, load_settings
-from tests.support import LabProcess, free_port, lab_env, lab_process
+from tests.support import MLFLOW_START_TIMEOUT, LabProcess, free_port, lab_env, lab_process
 
 # No timed assertions, hypothesis's included: its 200 ms deadline and "too slow" health check
 # failed property tests on a loaded machine (and CI runs them three times).
@@ -99,5 +100,25 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[La
     port = free_port()
     env = lab_env(home, MLFLOW_PORT=port)
     with lab_process(["mlflow"], env, home / "mlflow.log") as proc:
-        proc.wait_healthy(f"http://127.0.0.1:{port}/health", timeout=90)
+        proc.wait_healthy(f"http://127.0.0.1:{port}/health", timeout=MLFLOW_START_TIMEOUT)
         yield proc, env
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_uris_stay_in_their_test() -> Iterator[None]:
+    """`mlflow_registry.configure` sets mlflow's process-wide tracking and registry URIs; put
+    them back after each test, or a later `MlflowClient(tracking_uri=...)` in the same worker
+    resolves its registry to a previous test's (deleted) SQLite file."""
+    yield
+    if "mlflow" not in sys.modules:
+        return
+    import mlflow
+
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    mlflow.set_registry_uri(None)
+    mlflow.set_tracking_uri(None)
+    for key, value in saved.items():  # set_tracking_uri(None) unsets the variable: restore it
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

@@ -26,6 +26,9 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parent.parent
 #: How much of a process log a failure shows.
 LOG_TAIL = 4000
+#: A cap, not a timed assertion: `lab mlflow` answers /health in ~7 s idle, but under a load
+#: average of 10-17 (a parallel CI run) it created its tables and still had not answered at 90 s.
+MLFLOW_START_TIMEOUT = 180
 
 
 def require_tool(name: str, hint: str = "") -> str:

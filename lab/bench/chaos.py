@@ -26,6 +26,7 @@ from lab import procs
 from lab.bench import reliability, targets
 from lab.net import free_ports
 from lab.observability import load as load_mod
+from lab.services import NAMES, spec
 
 SECONDS = 60.0
 #: (seconds into the load, process name); each killed once with SIGKILL
@@ -82,9 +83,9 @@ def run(
     home = Path(tempfile.mkdtemp(prefix="lab-chaos-")) if keep is None else keep
     home.mkdir(parents=True, exist_ok=True)
     names = ("mlflow", "crm", "api")
-    keys = (*names, "prometheus", "grafana")
-    ports = dict(zip(keys, free_ports(len(keys)), strict=True))
-    env = targets.lab_env(home, **{f"{k.upper()}_PORT": v for k, v in ports.items()})
+    # every process of the one list on a free port (not only those it starts): no default
+    ports = dict(zip(NAMES, free_ports(len(NAMES)), strict=True))
+    env = targets.lab_env(home, **{spec(k).port_key: v for k, v in ports.items()})
     env["LAB_ENV_FILE"] = str(home / ".env")
     urls = {k: f"http://127.0.0.1:{ports[k]}" for k in names}
     scale = seconds / SECONDS

@@ -35,13 +35,21 @@ EXIT_NO_SANDBOX = 5
 class _GradeGroup(click.Group):
     """`lab grade ROSTER ...` runs `lab grade run ROSTER ...`; `lab grade merge DIR...` merges."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    #: the subcommand that arguments naming none of the group's run
+    default_command = "run"
+
+    def with_default(self, args: list[str]) -> list[str]:
+        """`args` as the group dispatches them: the default subcommand first unless they name
+        a subcommand or ask for help (the docs' scanner reads commands through this too)."""
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
-            args = ["run", *args]
-        return super().parse_args(ctx, args)
+            return [self.default_command, *args]
+        return args
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self.with_default(args))
 
 
-@click.group("grade", cls=_GradeGroup)
+@click.group("grade", cls=_GradeGroup, subcommand_metavar="ROSTER|COMMAND [ARGS]...")
 def grade() -> None:
     """Grade a class: `lab grade ROSTER [OPTIONS]` (see `lab grade run --help`), and
     `lab grade merge DIR...` to join the folders of `--shard K/N` runs.

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from lab.acceptance import load_rubric
-from tests.support import REPO, free_port, lab_env
+from lab.services import PORT_KEYS
+from tests.support import REPO, free_ports, lab_env
 
 RUBRIC = load_rubric(REPO / "config" / "rubric.yml")
 RUBRIC_WEIGHTS = {c.id: c.weight for m in RUBRIC.modules for c in m.criteria}
@@ -34,8 +35,7 @@ def report(tmp_path_factory) -> tuple[Path, dict]:
     (project / "config/container/Dockerfile").write_text("FROM python:3.11-slim\nUSER 10001\n")
     (project / "config/grafana/dashboards").mkdir(parents=True)
     (project / "config/grafana/dashboards/mlops-lab.json").write_text('{"uid": "x", "panels": []}')
-    env = lab_env(home, **{f"{k}_PORT": free_port() for k in ("API", "CRM", "MLFLOW",
-                                                             "PROMETHEUS", "GRAFANA")})  # fmt: skip
+    env = lab_env(home, **dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True)))
     env["LAB_ENV_FILE"] = str(home / ".env")
     (home / ".env").write_text("CRM_TOKEN=aaaa1111\nADMIN_TOKEN=bbbb2222\n")
     json_path, html_path = home / "out" / "check.json", home / "out" / "check.html"

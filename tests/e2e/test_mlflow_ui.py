@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.support import free_port, lab_env, lab_process
+from tests.support import MLFLOW_START_TIMEOUT, free_port, lab_env, lab_process
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ def test_model_page_shows_version_1_and_the_champion_alias(tmp_path, page):
     env = lab_env(home, MLFLOW_PORT=port, MODEL_NAME="churn-e2e")
     with lab_process(["mlflow"], env, home / "mlflow.log") as server:
         base = f"http://127.0.0.1:{port}"
-        server.wait_healthy(f"{base}/health", timeout=90)
+        server.wait_healthy(f"{base}/health", timeout=MLFLOW_START_TIMEOUT)
         subprocess.run(
             [sys.executable, "-m", "lab", "train", "--model-version", "v1.2.0-stable"],
             env=env, check=True, capture_output=True, timeout=240,

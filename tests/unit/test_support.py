@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.net import bind_error
+from lab.settings import Settings
 from tests.support import (
     Deadline,
     LabProcess,
@@ -150,3 +152,13 @@ def test_lab_env_passes_on_no_lab_setting_of_the_shell(tmp_path: Path, monkeypat
     assert env["MODEL_NAME"] == "mine"
     assert env["LAB_HOME"] == str(tmp_path)
     assert env["UNRELATED_TO_THE_LAB"] == "kept"
+
+
+def test_lab_env_never_leaves_lab_home_on_its_default_port(tmp_path: Path, monkeypatch) -> None:
+    """A test that runs the whole Procfile gets `home` on a free port (8080 may be another
+    test's), the exported one left out; a port the test names wins."""
+    monkeypatch.setenv("HOME_PORT", "8080")
+    port = int(lab_env(tmp_path)["HOME_PORT"])
+    assert port != Settings.model_fields["HOME_PORT"].default
+    assert bind_error("127.0.0.1", port) is None
+    assert lab_env(tmp_path, HOME_PORT=1234)["HOME_PORT"] == "1234"

@@ -19,7 +19,7 @@ from lab.acceptance.checks._base import (
 )
 from lab.acceptance.checks._http import call, json_of
 from lab.acceptance.checks.facts import Fact
-from lab.acceptance.checks.files import model_label
+from lab.acceptance.checks.files import model_label, project_manifest
 from lab.acceptance.checks.kinds import CHECK_KINDS
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
@@ -163,8 +163,16 @@ def model_served(params: RegistryParams, ctx: CheckContext) -> str:
         _, version, _ = champion(params, ctx)
         expected = tags_of(version).get(params.label_tag)
         source = f"MLflow's @{params.alias}"
-    except CheckFailed:
+    except CheckFailed as missing:
         expected, source = model_label(ctx), "the model file's manifest"
+        manifest = project_manifest(ctx)
+        if not manifest.is_file():
+            # nothing the training registered or wrote: whatever is served (a course's
+            # fixture model, say) is not the learner's model
+            raise CheckFailed(
+                f"/health serves {served!r}, but training registered no model ({missing}) "
+                f"and wrote no model manifest ({manifest} does not exist)"
+            ) from None
     if expected and served != expected:
         raise CheckFailed(f"/health serves {served!r} but {source} is {expected!r}")
     return f"model_loaded true, serving {served!r} ({source}: {expected!r})"

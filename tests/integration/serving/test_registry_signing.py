@@ -22,7 +22,11 @@ ROW = data.generate_features(1, seed=5)[0].tolist()
 def test_a_forged_champion_and_split_change_nothing_served(registry_env, train, tmp_path):
     name = registry_env["MODEL_NAME"]
     train(registry_env, "v-signed")
-    client = MlflowClient(tracking_uri=mlflow_url(registry_env))
+    # registry_uri too: without it mlflow takes the registry URI any earlier test in this
+    # process left in its globals (e.g. a SQLite file), and version 1 is "not found" there
+    client = MlflowClient(
+        tracking_uri=mlflow_url(registry_env), registry_uri=mlflow_url(registry_env)
+    )
     with serving(registry_env, tmp_path / "api.log") as (_, url):
         first = httpx.get(f"{url}/health").json()
         assert (first["model_version"], first["source"]) == ("v-signed", "registry"), first

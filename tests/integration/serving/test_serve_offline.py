@@ -46,7 +46,8 @@ def test_a_corrupt_model_file_is_refused_and_the_old_model_keeps_serving(offline
     write_model(settings, "v-good")
     with serving(offline_env, tmp_path / "api.log") as (proc, url):
         before = httpx.post(f"{url}/predict", json={"features": ROW}).json()
-        settings.model_path.write_bytes(b"\x80\x04 not the model the manifest hashed")
+        # the lab loads the skops sibling (the .joblib beside it is the course's): corrupt that
+        settings.skops_model_path.write_bytes(b"PK\x03\x04 not the model the manifest hashed")
         refused = httpx.post(f"{url}/admin/reload", params={"force": "true"}, headers=ADMIN)
         assert refused.status_code == 502
         assert "SHA-256" in refused.json()["detail"]

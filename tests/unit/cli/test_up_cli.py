@@ -13,9 +13,8 @@ from click.testing import CliRunner
 
 from lab.cli import _common, main
 from lab.orchestration import runfile
+from lab.services import PORT_KEYS
 from tests.support import free_port
-
-PORT_KEYS = ("API_PORT", "CRM_PORT", "MLFLOW_PORT", "PROMETHEUS_PORT", "GRAFANA_PORT", "HOME_PORT")
 
 
 def _flat(text: str) -> str:

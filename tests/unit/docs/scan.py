@@ -8,7 +8,9 @@ What counts as shown:
   and flag pairs such as `--promote/--no-promote` included); a `Choice` argument or option must
   use one of its choices; a command without arguments must not be given any. `a|b` at a verb or
   choice position means each of `a` and `b`. Placeholders (`NAME`, `<verb>`, `{x}`, `...`) are
-  accepted where a value goes. `#` starts a comment; `|`, `>`, `&&`, `;`, `&` end the command.
+  accepted where a value goes. A group with a default subcommand (`lab grade ROSTER` runs
+  `lab grade run ROSTER`) is read as it dispatches (its `with_default`). `#` starts a comment;
+  `|`, `>`, `&&`, `;`, `&` end the command.
 - URLs: `http(s)://HOST:PORT/path` where PORT is the API's or the CRM's default port; the path
   must be a route of that app, with the method when a `curl` line says it (`-X`, or `-d` for
   POST). In code, `GET /path` (any HTTP method) must be a route of the API or the CRM, unless
@@ -216,7 +218,10 @@ def _tokens(text: str) -> list[str]:
 def check_command(args: Sequence[str], root: click.Command, prefix: str = "lab") -> list[str]:
     """What is wrong with `lab ARGS` (empty when it is a real command used the right way)."""
     command, path, rest = root, [prefix], list(args)
-    while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
+    while isinstance(command, click.Group):
+        rest = dispatched(command, rest)
+        if not rest or rest[0].startswith("-"):
+            break
         word = rest.pop(0)
         names = word.split("|")
         if len(names) > 1:
@@ -231,6 +236,13 @@ def check_command(args: Sequence[str], root: click.Command, prefix: str = "lab")
             known = ", ".join(command.list_commands(ctx))
             return [f"`{' '.join(path)} {word}` is not a command ({' '.join(path)} has: {known})"]
     return _check_params(command, " ".join(path), rest)
+
+
+def dispatched(group: click.Group, args: list[str]) -> list[str]:
+    """`args` as `group` dispatches them: a group with a default subcommand (`lab grade ROSTER`
+    is `lab grade run ROSTER`) says so through its `with_default`, the one its parse_args uses."""
+    with_default = getattr(group, "with_default", None)
+    return list(with_default(list(args))) if callable(with_default) else list(args)
 
 
 def _check_params(command: click.Command, name: str, rest: list[str]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from lab.cli import main
 from tests.unit.docs import scan
@@ -101,3 +102,33 @@ def test_a_command_without_subcommands_below_is_checked_with_its_own_options() -
     assert scan.check_command(["x", "--z"], group) == [
         "`lab x` has no option --z (its options: --help, --y)"
     ]
+
+
+def test_a_group_with_a_default_subcommand_is_read_as_the_cli_dispatches_it() -> None:
+    """`lab grade ROSTER ...` is `lab grade run ROSTER ...` (lab.cli.grade_cmd's default)."""
+    ok = [
+        ["grade", "config/roster.example.csv", "--out", "grades", "--jobs", "4"],
+        ["grade", "ROSTER", "--shard", "1/2"],
+        ["grade", "run", "ROSTER"],
+        ["grade", "merge", "a", "b"],
+        ["grade", "--help"],
+        ["grade", "--jobs", "2", "ROSTER"],
+    ]
+    for args in ok:
+        assert scan.check_command(args, main) == [], args
+    assert scan.check_command(["grade", "roster.csv", "--jbos", "4"], main) == [
+        f"`lab grade run` has no option --jbos (its options: {_options('run')})"
+    ]
+    # the CLI itself: a roster that is no subcommand's name goes to `run` (its ROSTER argument)
+    result = CliRunner().invoke(main, ["grade", "no-such-roster.csv"], prog_name="lab")
+    assert result.exit_code == 2
+    assert "lab grade run [OPTIONS] ROSTER" in result.output
+    assert "'ROSTER': File 'no-such-roster.csv' does not exist" in result.output
+
+
+def _options(name: str) -> str:
+    ctx = click.Context(main)
+    grade = main.get_command(ctx, "grade")
+    command = grade.get_command(ctx, name)
+    opts = {o for p in command.params if isinstance(p, click.Option) for o in scan._opts(p)}
+    return ", ".join(sorted(o for o in {*opts, "--help"} if o.startswith("--")))

@@ -10,6 +10,7 @@ import pytest
 from lab.cli.check_cmd import check
 from lab.exercises import build
 from lab.grading import verify
+from lab.services import PORT_KEYS
 
 
 @pytest.mark.parametrize("module", ["M1", "M2", "M3", "M4", "M5", "M6"])
@@ -38,6 +39,7 @@ def test_an_exported_port_does_not_move_the_workspaces_api(
     ports = {k: 24100 + n for n, k in enumerate(sorted(build.PORT_KEYS))}  # API_PORT: 24100
     monkeypatch.setenv("API_PORT", "8000")
     monkeypatch.setenv("CRM_PORT", "8001")
+    monkeypatch.setenv("HOME_PORT", "8080")  # lab home's default: verify's lab never binds it
     monkeypatch.setenv("SOME_OTHER_PORT", "9")
     settings = {**ports, "CRM_TOKEN": "t" * 32, "MODEL_NAME": "churn-m2-solution"}
     ws = build.create(tmp_path / "ws", "M2", settings=settings, git=False)
@@ -46,3 +48,11 @@ def test_an_exported_port_does_not_move_the_workspaces_api(
     env = verify.child_env(ports, settings)
     assert {k: env[k] for k in build.PORT_KEYS} == {k: str(v) for k, v in ports.items()}
     assert "SOME_OTHER_PORT" not in env and "CRM_TOKEN" not in env
+
+
+def test_verifys_lab_gives_every_process_of_the_one_list_a_free_port() -> None:
+    """Not a default port (lab home's 8080 included), which another lab may hold."""
+    ports = build.free_ports(preferred=())
+    assert tuple(ports) == PORT_KEYS and "HOME_PORT" in ports
+    assert not set(ports.values()) & set(build.DEFAULT_PORTS)
+    assert len(set(ports.values())) == len(PORT_KEYS)
