@@ -44,6 +44,8 @@ RESULTS = Path(".lab") / "verify-check.json"  # `lab check`'s results, in each w
 GIVEN = {
     "M1.layout": "the workspace's folders are given",
     "M2.up": "the app skeleton starts",
+    # lab home draws the lab's own dashboard from the metrics M2 already emits
+    "M5.dashboard_seen": "lab home and its dashboard are the lab's, fed by M2's metrics",
 }
 
 
