@@ -112,12 +112,16 @@ def check_call(
 ) -> tuple[list[str], dict[str, str]]:
     """`lab check` of the graded modules of the workspace (results in RESULTS), and its
     environment. The module's own fault checks (M4.crm_down) run: they stop and start a process
-    of verify's `lab up` (lab.exercises.supervised), whose LAB_HOME `lab check` is given. Any
+    of verify's `lab up` (lab.exercises.supervised), whose LAB_HOME `lab check` is given
+    (`--lab-home`). Any
     other fault check (M4.crm_down on M5's starter, say) is left out: it would only repeat M4's.
     """
     log = ws.root / ".lab" / "run" / "api.log"
     faults = bool(supervised.fault_criteria(module))
     options = CheckOptions(
+        # `lab stop|start` ask the `lab up` recorded there; a workspace's own LAB_HOME (its
+        # .lab, which `lab check --project-dir` takes over an exported one) has none
+        lab_home=root / LAB_HOME if faults else None,
         modules=tuple(graded),
         project_dir=ws.root,
         json_path=str(ws.root / RESULTS),
@@ -125,10 +129,7 @@ def check_call(
         fault_checks=faults,
         api_log=log if log.is_file() else None,
     )
-    if faults:
-        env = {**env, "LAB_HOME": str(root / LAB_HOME)}
-    cmd = options.command()
-    return cmd, env
+    return options.command(), env
 
 
 def _statuses(

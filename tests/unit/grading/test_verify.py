@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from lab.acceptance import graded
 from lab.cli.check_cmd import check
 from lab.exercises import build
 from lab.grading import verify
 from lab.services import PORT_KEYS
+from lab.settings import load_settings
 
 
 @pytest.mark.parametrize("module", ["M1", "M2", "M3", "M4", "M5", "M6"])
@@ -25,10 +27,14 @@ def test_only_m4_runs_its_fault_check_on_verifys_lab_up(tmp_path: Path, module: 
         # others have no fault check of their own (M4.crm_down on a later starter is skipped)
         assert ctx.params["fault_checks"] is (module == "M4")
         assert ctx.params["fresh"] is True  # every check runs: no pass kept from before
-    if module == "M4":
-        assert env == {"PATH": "p", "LAB_HOME": str(tmp_path / verify.LAB_HOME)}
-    else:
-        assert env == {"PATH": "p"}
+        lab_home = ctx.params["lab_home"]
+    assert env == {"PATH": "p"}
+    # the checks' LAB_HOME (where `lab stop crm` finds the `lab up`) is verify's for M4: an
+    # exported LAB_HOME would lose to the workspace's own .lab (`--project-dir`)
+    settings = graded.project_settings(graded.resolve(ws.root, None), load_settings(), lab_home,
+                                       explicit=True)  # fmt: skip
+    want = tmp_path / verify.LAB_HOME if module == "M4" else ws.root / ".lab"
+    assert settings.LAB_HOME == want
 
 
 def test_an_exported_port_does_not_move_the_workspaces_api(
