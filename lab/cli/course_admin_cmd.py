@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from lab.cli._common import LabError, console, get_settings
-from lab.cli.exercise_cmd import COURSE_OPTION, _course, run_verify
+from lab.cli.exercise_cmd import COURSE_OPTION, PATH_OPTION, _course, run_verify
 
 
 @click.command("new")
@@ -52,22 +52,26 @@ def lint(course_dir: Path | None) -> None:
 @click.option(
     "--keep", type=click.Path(path_type=Path, file_okay=False), help="Build here, keep it."
 )
+@PATH_OPTION
 @COURSE_OPTION
-def verify(modules: tuple[str, ...], keep: Path | None, course_dir: Path | None) -> None:
+def verify(
+    modules: tuple[str, ...], keep: Path | None, course_path: bool, course_dir: Path | None
+) -> None:
     """Prove each solution passes its module and each starter fails it (all modules by default);
     `lab exercise verify` for any course folder, e.g. in the course's CI. With every module, also
-    that the solution's tests catch each hidden mutant of instructor/mutants.yml."""
+    that the solution's tests catch each hidden mutant of instructor/mutants.yml. With --path,
+    the course path from `lab course start` to the last module instead."""
     from lab.authoring.proof import hidden_mutants_missed
 
     of = _course(course_dir)
     missed: list[str] = []
-    if not modules:
+    if not modules and not course_path:
         missed = hidden_mutants_missed(of, sys.executable)
         for line in missed:
             console.print(f"[red]✘[/] {line}", soft_wrap=True)
         if not missed:
             console.print("[green]✔[/] the solution's tests catch every hidden mutant")
-    run_verify(modules, keep, of)
+    run_verify(modules, keep, of, path=course_path)
     if missed:
         sys.exit(1)
 

@@ -171,23 +171,43 @@ def status(course_dir: Path | None) -> None:
     console.print(f"badges: {ws.root / '.lab' / 'reports' / 'badges'}", soft_wrap=True)
 
 
+PATH_OPTION = click.option(
+    "--path",
+    "course_path",
+    is_flag=True,
+    help="Prove the course path instead: one project from `lab course start`; at each module "
+    "`lab course next` keeps every line the learner wrote, the step fails its module and passes "
+    "the modules before it, the module's solution filled in and committed as a learner would "
+    "passes it (`lab check` and its public tests). Takes no MODULES: it walks them all, in order.",
+)
+
+
 @exercise.command("verify")
 @click.argument("modules", nargs=-1)
 @click.option(
     "--keep", type=click.Path(path_type=Path, file_okay=False), help="Build here, keep it."
 )
+@PATH_OPTION
 @COURSE_OPTION
-def verify(modules: tuple[str, ...], keep: Path | None, course_dir: Path | None) -> None:
-    """Prove each solution passes its module and each starter fails it (all modules by default)."""
-    run_verify(modules, keep, _course(course_dir))
+def verify(
+    modules: tuple[str, ...], keep: Path | None, course_path: bool, course_dir: Path | None
+) -> None:
+    """Prove each solution passes its module and each starter fails it (all modules by default);
+    with --path, the course path a learner walks from `lab course start` to the last module."""
+    run_verify(modules, keep, _course(course_dir), path=course_path)
 
 
-def run_verify(modules: tuple[str, ...], keep: Path | None, of: Course) -> None:
-    """`lab exercise verify` and `lab course verify`: verify, print each outcome, exit 1 on any
-    problem."""
+def run_verify(
+    modules: tuple[str, ...], keep: Path | None, of: Course, *, path: bool = False
+) -> None:
+    """`lab exercise verify` and `lab course verify`: verify (each module's workspaces, or with
+    `path` the course path), print each outcome, exit 1 on any problem."""
     from lab.exercises import course
+    from lab.grading import course_path
     from lab.grading import verify as verifying
 
+    if path and modules:
+        raise click.UsageError("--path walks every module in order: name no MODULES with it")
     try:
         wanted = [of.get(m).id for m in modules]
     except course.UnknownModule as exc:
@@ -196,7 +216,11 @@ def run_verify(modules: tuple[str, ...], keep: Path | None, of: Course) -> None:
 
     # SIGTERM ends verify like Ctrl-C: the services it started are stopped on the way out
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    outcomes = verifying.verify(wanted, say=console.print, keep=keep, of=of)
+    if path:
+        console.print("the course path: `lab course start`, then `lab course next` at each module")
+        outcomes = course_path.verify_path(say=console.print, keep=keep, of=of)
+    else:
+        outcomes = verifying.verify(wanted, say=console.print, keep=keep, of=of)
     for o in outcomes:
         mark = "[green]✔[/]" if o.ok else "[red]✘[/]"
         console.print(f"{mark} {o.module} ({o.seconds:.0f} s)")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FOLDER = "tests/public"
+#: pytest's `-rf` line of a failed test, and the module its file is of (test_m2_serving.py: M2)
+_FAILED = re.compile(r"^FAILED tests/public/test_(?P<module>[A-Za-z0-9]+)_", re.M)
 _SUMMARY = re.compile(
     r"^=*\s*(?P<said>\d+ (passed|failed|error|errors|skipped|deselected).*?)\s*=*$"
 )
@@ -22,6 +24,8 @@ class PublicRun:
     modules: tuple[str, ...]
     code: int | None  # pytest's exit code; None: out of time
     summary: str
+    #: the modules (lowercase, as their files name them) with a failed test
+    failed: frozenset[str] = frozenset()
 
     @property
     def passed(self) -> bool:
@@ -39,7 +43,7 @@ def run(
     when the project has none."""
     if not (project / FOLDER).is_dir() or not modules:
         return None
-    cmd = [python or sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    cmd = [python or sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider",
            "-p", "no:randomly", FOLDER, "-m", " or ".join(modules)]  # fmt: skip
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "LAB_ENV_FILE": str(project / ".env")}
     try:
@@ -52,4 +56,6 @@ def run(
         return PublicRun(tuple(modules), None, f"cannot run {cmd[0]}: {exc}")
     lines = [ln.strip() for ln in (done.stdout + done.stderr).splitlines() if ln.strip()]
     said = next((m["said"] for ln in reversed(lines) if (m := _SUMMARY.match(ln))), None)
-    return PublicRun(tuple(modules), done.returncode, said or (lines[-1] if lines else "(none)"))
+    failed = frozenset(m.lower() for m in _FAILED.findall(done.stdout))
+    summary = said or (lines[-1] if lines else "(none)")
+    return PublicRun(tuple(modules), done.returncode, summary, failed)

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import tempfile
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,15 +112,21 @@ def course_toml(of: course.Course, step: int, *, copied: bool = False) -> str:
 
 
 def start(
-    dest: Path, of: course.Course | None = None, *, git: bool = True, keep_course: bool = False
+    dest: Path,
+    of: course.Course | None = None,
+    *,
+    git: bool = True,
+    keep_course: bool = False,
+    settings: Mapping[str, object] | None = None,
 ) -> Path:
     """A new course project at `dest`: the first module's starter, one commit. `keep_course`:
     the course is a release the learner may not keep; the project holds a copy (lab.exercises.
-    build.COURSE_COPY)."""
+    build.COURSE_COPY). `settings`: values its `.env.example` holds (default: free ports)."""
     of = of or course.load()
     first = of.modules[0]
     ws = build.create(
-        dest, first.id, of=of, git=False, files=render(of, 0), keep_course=keep_course
+        dest, first.id, of=of, git=False, files=render(of, 0), keep_course=keep_course,
+        settings=settings,
     )  # fmt: skip
     with ws.toml_path.open("a", encoding="utf-8") as toml:
         toml.write(course_toml(of, 0, copied=keep_course))

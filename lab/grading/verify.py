@@ -47,6 +47,8 @@ GIVEN = {
     # lab home draws the lab's own dashboard from the metrics M2 already emits
     "M5.dashboard_seen": "lab home and its dashboard are the lab's, fed by M2's metrics",
 }
+#: Modules a starter is not graded on again for the modules it needs (see _run_variant)
+NOT_REGRADED = ("M1", "M3")
 
 
 @dataclass
@@ -63,7 +65,7 @@ class Outcome:
         return not self.problems
 
 
-def _env(home: Path, ports: dict[str, int], token: str) -> dict[str, str]:
+def lab_env(home: Path, ports: dict[str, int], token: str) -> dict[str, str]:
     return {
         **os.environ,
         "LAB_HOME": str(home),
@@ -151,7 +153,7 @@ def _statuses(
     }
 
 
-def _model(
+def provide_model(
     ws: workspace.Workspace,
     module: str,
     env: dict[str, str],
@@ -194,17 +196,31 @@ def _run_variant(
     env["LAB_ENV_FILE"] = str(ws.env_file)
     env["LAB_COURSE"] = str(of.root)
     if ws.env_file.is_file():
-        _model(ws, module, env, root / "model-cache", say)
+        provide_model(ws, module, env, root / "model-cache", say)
     # the solution: its module; the starter: also what it needs, to see it breaks nothing there.
     # M1 and M3 are left out of the latter (slow: installing, training, a browser), as their
     # criteria read M1's own files and M3's training only, which no other starter changes (the
     # criteria that also read another module's code are the course's `uses`).
     # M1's starter has no .env yet, so nothing it needs can run: it is graded on M1 alone.
     starter = variant == "starter" and module != "M1"
-    needs = [m for m in exercise.needs if m not in ("M1", "M3")] if starter else []
-    graded = [*needs, module]
+    needs = [m for m in exercise.needs if m not in NOT_REGRADED] if starter else []
+    return grade(ws, module, [*needs, module], ports, env, root, say, of)
+
+
+def grade(
+    ws: workspace.Workspace,
+    module: str,
+    graded: list[str],
+    ports: dict[str, int],
+    env: dict[str, str],
+    root: Path,
+    say: Callable[[str], None],
+    of: course.Course,
+) -> dict[str, tuple[str, str]]:
+    """`lab check` of the graded modules of the workspace, with its API running on verify's
+    port when they need one (and the workspace has a .env: else it would take the defaults)."""
     needs_api = any("api" in of.get(m).services for m in graded)
-    if not needs_api or not ws.env_file.is_file():  # no .env: it would take the default ports
+    if not needs_api or not ws.env_file.is_file():
         return _statuses(ws, module, graded, env, root)
     log = ws.root / ".lab" / "run" / "api.log"
     with _process("api", api_args(ws, ports), ws.root, env, log) as child:
@@ -213,7 +229,7 @@ def _run_variant(
         answer = procs.wait_http(url, 180, child)
         if not answer.ok:
             first = answer.why.splitlines()[0]
-            say(f"  {name}: the API did not start: {first} (see {log})")
+            say(f"  {ws.root.name}: the API did not start: {first} (see {log})")
         return _statuses(ws, module, graded, env, root)
 
 
@@ -232,29 +248,43 @@ def verify(
     with contextlib.ExitStack() as stack:
         root = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lab-verify-")))
         home = root / LAB_HOME
-        env = _env(home, ports, token)
-        for name, key, path in SERVICES:
-            if name in services:
-                log = home / "run" / f"{name}.log"
-                if name in supervised.PROCESSES:  # under `lab up`, for the fault checks
-                    log = home / "run" / f"lab-up-{name}.log"  # `lab up`'s own output
-                    run = supervised.lab_up([name], root, env, log)
-                    where = f"{log} and {supervised.process_log(home, name)}"
-                else:
-                    # Prometheus loads a workspace's rules as under `lab up` in one: the
-                    # solution's, which every workspace with the monitoring module solved holds
-                    cwd = root
-                    if name == "prometheus":
-                        cwd = build.rules_workspace(root / "prometheus-rules", of)
-                    run = _process(name, [sys.executable, "-m", "lab", name], cwd, env, log)
-                    where = str(log)
-                child = stack.enter_context(run)
-                url = f"http://127.0.0.1:{ports[key]}{path}"
-                answer = procs.wait_http(url, 300, child)
-                if not answer.ok:
-                    first = answer.why.splitlines()[0]
-                    raise RuntimeError(f"the lab's {name} did not start: {first}; see {where}")
+        env = lab_env(home, ports, token)
+        start_services(stack, root, services, env, ports, of)
         return [_verify_module(root, m, ports, token, say, of) for m in modules]
+
+
+def start_services(
+    stack: contextlib.ExitStack,
+    root: Path,
+    services: set[str],
+    env: dict[str, str],
+    ports: dict[str, int],
+    of: course.Course,
+) -> None:
+    """Start verify's shared `services` (stopped when `stack` closes); RuntimeError when one
+    does not answer."""
+    home = Path(env["LAB_HOME"])
+    for name, key, path in SERVICES:
+        if name in services:
+            log = home / "run" / f"{name}.log"
+            if name in supervised.PROCESSES:  # under `lab up`, for the fault checks
+                log = home / "run" / f"lab-up-{name}.log"  # `lab up`'s own output
+                run = supervised.lab_up([name], root, env, log)
+                where = f"{log} and {supervised.process_log(home, name)}"
+            else:
+                # Prometheus loads a workspace's rules as under `lab up` in one: the
+                # solution's, which every workspace with the monitoring module solved holds
+                cwd = root
+                if name == "prometheus":
+                    cwd = build.rules_workspace(root / "prometheus-rules", of)
+                run = _process(name, [sys.executable, "-m", "lab", name], cwd, env, log)
+                where = str(log)
+            child = stack.enter_context(run)
+            url = f"http://127.0.0.1:{ports[key]}{path}"
+            answer = procs.wait_http(url, 300, child)
+            if not answer.ok:
+                first = answer.why.splitlines()[0]
+                raise RuntimeError(f"the lab's {name} did not start: {first}; see {where}")
 
 
 def _verify_module(
@@ -267,10 +297,26 @@ def _verify_module(
 ) -> Outcome:
     started = time.monotonic()
     outcome = Outcome(module)
-    own = lambda cid: cid.split(".")[0] == module  # noqa: E731
     solution = _run_variant(root, module, "solution", ports, token, say, of)
     starter = _run_variant(root, module, "starter", ports, token, say, of)
     outcome.graded = {"solution": solution, "starter": starter}
+    judge(outcome, solution, starter, ports, of)
+    _public_tests(outcome, root)
+    outcome.seconds = round(time.monotonic() - started, 1)
+    return outcome
+
+
+def judge(
+    outcome: Outcome,
+    solution: dict[str, tuple[str, str]],
+    starter: dict[str, tuple[str, str]],
+    ports: dict[str, int],
+    of: course.Course,
+) -> None:
+    """The solution passes every criterion of the module, the starter fails each (but GIVEN)
+    and passes every other criterion graded (but those that also grade this module's code)."""
+    module = outcome.module
+    own = lambda cid: cid.split(".")[0] == module  # noqa: E731
     for cid, (status, observed) in solution.items():
         if status in ("skip", "error"):  # error: the grading environment could not run it
             outcome.notes.append(f"{cid}: {status}, not verified ({observed})")
@@ -287,9 +333,6 @@ def _verify_module(
         if status != "pass":  # a module the exercise needs is solved: it must still pass
             outcome.problems.append(f"starter breaks {cid} ({status}): {observed}")
     _faults_ran(outcome, solution, starter, ports)
-    _public_tests(outcome, root)
-    outcome.seconds = round(time.monotonic() - started, 1)
-    return outcome
 
 
 def _public_tests(outcome: Outcome, root: Path) -> None:

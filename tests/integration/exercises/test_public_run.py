@@ -48,3 +48,19 @@ def test_the_modules_asked_for_run_and_say_how_it_went(tmp_path: Path) -> None:
 
 def test_a_project_without_public_tests_has_none(tmp_path: Path) -> None:
     assert public.run(tmp_path, ["M1"]) is None
+
+
+def test_the_modules_with_a_failed_test_are_named(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    folder = root / "tests" / "public"
+    (folder / "test_modules.py").unlink()
+    (folder / "test_m1_env.py").write_text(
+        "import pytest\n\n@pytest.mark.M1\ndef test_ok():\n    pass\n"
+    )
+    (folder / "test_m2_serving.py").write_text(
+        "import pytest\n\n@pytest.mark.M2\ndef test_no():\n    assert False\n"
+    )
+    got = public.run(root, ["M1", "M2"])
+    assert got is not None and got.failed == {"m2"} and got.code == 1
+    one = public.run(root, ["M1"])
+    assert one is not None and one.failed == frozenset() and one.passed
