@@ -3,7 +3,7 @@
 - a wrapper's child in the foreground: `run_foreground`, `replace_or_run` (lab.procs.foreground);
 - a lab, a server or a sandboxed command as a child: `spawn_group` starts it in a process group
   of its own, its output in a log (bounded with `Bound`), `stop_tree` stops it and everything it
-  started (lab.procs.group);
+  started, `tree_rss` and `peak_rss` read its tree's memory (lab.procs.group);
 - `wait_http` waits for a 2xx from it (or its exit, with its log tail), `wait_each` for several
   URLs under one deadline (lab.procs.wait);
 - `tail` reads a log's last lines (lab.procs.output).
@@ -17,7 +17,16 @@ from lab.procs.foreground import (
     run_foreground,
     terminate,
 )
-from lab.procs.group import Child, alive, spawn_group, stop_processes, stop_tree, wait_gone
+from lab.procs.group import (
+    Child,
+    alive,
+    peak_rss,
+    spawn_group,
+    stop_processes,
+    stop_tree,
+    tree_rss,
+    wait_gone,
+)
 from lab.procs.output import Bound, tail
 from lab.procs.wait import Answer, NotReady, wait_each, wait_http
 
@@ -29,6 +38,7 @@ __all__ = [
     "NotReady",
     "alive",
     "idle_forever",
+    "peak_rss",
     "quote_arg",
     "replace_or_run",
     "run_foreground",
@@ -37,6 +47,7 @@ __all__ = [
     "stop_tree",
     "tail",
     "terminate",
+    "tree_rss",
     "wait_each",
     "wait_gone",
     "wait_http",

@@ -193,3 +193,26 @@ def wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Proces
         time.sleep(0.05)
         left = [p for p in left if alive(p)]
     return left
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident memory of `proc` and its descendants, in bytes (0 for what has gone)."""
+    total = 0
+    with contextlib.suppress(psutil.Error):
+        for p in [proc, *proc.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += p.memory_info().rss
+    return total
+
+
+def peak_rss(child: Child, every: float = 0.02) -> int:
+    """Wait until `child` exits, sampling its tree's resident memory every `every` s; the
+    highest sample, in bytes."""
+    peak = 0
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(child.pid)
+        while child.exit_code() is None:
+            peak = max(peak, tree_rss(root))
+            time.sleep(every)
+    child.proc.wait()
+    return peak

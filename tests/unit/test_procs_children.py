@@ -176,3 +176,15 @@ def test_a_bounded_log_keeps_the_head_and_the_tail(tmp_path: Path) -> None:
     text = (tmp_path / "l").read_text()
     assert text.startswith("H" * 100) and text.endswith("END") and "10000 bytes" in text
     assert child.produced == 10_103
+
+
+def test_peak_rss_sees_the_trees_highest_memory(tmp_path: Path) -> None:
+    """A child that holds 64 MiB for a moment, then frees it and exits."""
+    code = "import time; b = bytearray(64 * 2**20); time.sleep(0.5); del b; time.sleep(0.2)"
+    child = procs.spawn_group(
+        "mem", [sys.executable, "-c", code], cwd=tmp_path, env=os.environ, log=tmp_path / "m"
+    )
+    peak = procs.peak_rss(child)
+    assert child.exit_code() == 0
+    assert peak >= 64 * 2**20
+    assert procs.tree_rss(psutil.Process()) > 0
