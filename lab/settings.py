@@ -117,9 +117,6 @@ class Settings(BaseSettings):
     DRIFT_WINDOW_ROWS: int = Field(1000, ge=10, le=1_000_000)  # recent inputs per version
     DRIFT_MIN_ROWS: int = Field(200, ge=10, le=1_000_000)  # fewer rows: no PSI (noise)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # /predict answers through lab/serving/rawjson.py's hand-written ASGI answer instead of
-    # Litestar's Response: for `lab bench`, which measures both
-    PREDICT_JSON_BYTES: bool = False
 
     # CRM
     CRM_SEED_CUSTOMERS: int = Field(1000, ge=0, le=1_000_000)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rich.table import Table
 
-from lab.bench import crm_flow, predict_answer
+from lab.bench import crm_flow
 from lab.bench.runner import Measurement
 
 
@@ -66,21 +66,7 @@ def ratios(results: list[Measurement]) -> list[Ratio]:
                 crm_flow.KEEP_HAND_POOL_AT,
             )
         )
-    for c in sorted({m.concurrency for m in results if m.workload == "single"}):
-        out.append(
-            Ratio(
-                f"lab /predict, JSONBytes ÷ Litestar's response, 1 row, c={c}",
-                json_bytes_speedup(results, c),
-                predict_answer.KEEP_AT,
-            )
-        )
     return out
-
-
-def json_bytes_speedup(results: list[Measurement], c: int = 1) -> float | None:
-    """/predict's req/s answered with JSONBytes over Litestar's own response, at `c`."""
-    raw = _find(results, predict_answer.JSON_BYTES, "single", c)
-    return _over(raw, _find(results, "lab", "single", c))
 
 
 def pool_speedup(results: list[Measurement], c: int = 1) -> float | None:
@@ -91,10 +77,7 @@ def pool_speedup(results: list[Measurement], c: int = 1) -> float | None:
 
 def decisions(results: list[Measurement]) -> list[str]:
     """What the ratios decide (printed under the tables)."""
-    return [
-        crm_flow.transport_decision(pool_speedup(results, 1)),
-        predict_answer.decision(json_bytes_speedup(results, 1)),
-    ]
+    return [crm_flow.transport_decision(pool_speedup(results, 1))]
 
 
 def table(results: list[Measurement]) -> Table:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lab.bench import crm_flow, loadgen, predict_answer, targets
+from lab.bench import crm_flow, loadgen, targets
 from lab.net import free_ports
 
 MLFLOW_SERVE_FLAGS = ["--env-manager", "local", "--workers", "1", "--host", "127.0.0.1"]
@@ -102,7 +102,7 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
     home = Path(tempfile.mkdtemp(prefix="lab-bench-")) if keep is None else keep
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    keys = ("mlflow", "api", "hello", "serve", "crm", "api_hand_pool", "api_json_bytes")
+    keys = ("mlflow", "api", "hello", "serve", "crm", "api_hand_pool")
     ports = dict(zip(keys, free_ports(len(keys)), strict=True))
     env = targets.lab_env(
         home, MLFLOW_PORT=ports["mlflow"], API_PORT=ports["api"], CRM_PORT=ports["crm"],
@@ -133,14 +133,6 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
                     "api-hand-pool", ["-m", "lab", "serve"], hand_env, logs, f"{hand}/ready", 120
                 )
             )
-            raw = f"http://{local}:{ports['api_json_bytes']}"
-            raw_env = {**env, "API_PORT": str(ports["api_json_bytes"])}
-            raw_env["PREDICT_JSON_BYTES"] = "true"
-            stack.enter_context(
-                targets.started(
-                    "api-json-bytes", ["-m", "lab", "serve"], raw_env, logs, f"{raw}/ready", 120
-                )
-            )
             hello_args = [
                 "-m", "uvicorn", "--factory", "lab.bench.hello:create_app", "--host", local,
                 "--port", str(ports["hello"]), "--no-access-log", "--log-level", "warning",
@@ -149,9 +141,6 @@ def run(plan: Plan, step: Step = lambda _: None, keep: Path | None = None) -> li
             stack.enter_context(targets.started("hello", hello_args, env, logs, hello_ready, 60))
             single = {
                 "lab": loadgen.Request(local, ports["api"], "/predict", targets.lab_single()),
-                predict_answer.JSON_BYTES: loadgen.Request(
-                    local, ports["api_json_bytes"], "/predict", targets.lab_single()
-                ),
                 "hello": loadgen.Request(local, ports["hello"], "/predict", targets.lab_single()),
             }
             batch = {

@@ -9,7 +9,7 @@ from litestar import Request, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import HTTPRouteHandler
 
-from lab.serving import rawjson, schemas
+from lab.serving import schemas
 from lab.serving.metrics import ERROR, INVALID, NO_MODEL, OK, UNAVAILABLE, ServingMetrics
 from lab.serving.parsing import PredictInputError, body_limit, parse
 from lab.settings import Settings
@@ -131,6 +131,4 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
         metrics.observe(version, OK, perf_counter() - started, len(classes), churn)
         return prediction
 
-    if settings.PREDICT_JSON_BYTES:
-        return route(rawjson.handler(predict))
     return route(predict)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.bench import crm_flow, predict_answer, report
+from lab.bench import crm_flow, report
 from lab.bench.runner import Measurement
 
 
@@ -42,25 +42,8 @@ def test_the_run_says_whether_the_hand_written_crm_pool_earns_its_place() -> Non
         "CRM flow, hand-written CRM pool ÷ httpx's pool, c=1"
     ]
     assert (round(ratio.value or 0, 2), ratio.met, ratio.target) == (1.3, False, 1.5)
-    said = report.decisions(slower)[0]
+    (said,) = report.decisions(slower)
     assert "1.30× httpx's at c=1 (< 1.5×): httpx's own pool is the default" in said
     faster = [m(flow, w, 1, 600), m(hand, w, 1, 960)]
     assert "1.60× httpx's at c=1 (≥ 1.5×): worth keeping" in report.decisions(faster)[0]
     assert "not measured" in report.decisions([m(flow, w, 1, 600)])[0]
-
-
-def test_the_run_says_whether_json_bytes_earns_its_place() -> None:
-    raw = predict_answer.JSON_BYTES
-    slower = [m("lab", "single", 1, 2_000), m(raw, "single", 1, 2_400)]
-    ratio = {r.name: r for r in report.ratios(slower)}[
-        "lab /predict, JSONBytes ÷ Litestar's response, 1 row, c=1"
-    ]
-    assert (round(ratio.value or 0, 2), ratio.met, ratio.target) == (1.2, False, 1.5)
-    said = report.decisions(slower)[1]
-    assert "1.20× Litestar's own response at c=1 (< 1.5×): the idiomatic response" in said
-    faster = [m("lab", "single", 1, 2_000), m(raw, "single", 1, 3_200)]
-    assert (
-        "1.60× Litestar's own response at c=1 (≥ 1.5×): worth keeping"
-        in (report.decisions(faster)[1])
-    )
-    assert "not measured" in report.decisions([m("lab", "single", 1, 2_000)])[1]

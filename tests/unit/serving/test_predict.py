@@ -39,23 +39,6 @@ def test_a_200_is_json_with_its_length_and_request_id(client) -> None:
     assert response.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("form", ["features", "instances"])
-def test_json_bytes_answers_exactly_as_litestar_does(settings, form) -> None:
-    """PREDICT_JSON_BYTES (lab bench's comparison) changes how the answer is written, not it."""
-    from litestar.testing import TestClient
-
-    from lab.serving.app import create_app
-
-    body = {"features": ROW} if form == "features" else {"instances": ROWS.tolist()}
-    answers = []
-    for raw in (False, True):
-        s = settings.model_copy(update={"PREDICT_JSON_BYTES": raw})
-        with TestClient(create_app(s)) as c:
-            r = c.post("/predict", json=body)
-            answers.append((r.status_code, r.content, r.headers["content-type"]))
-    assert answers[0] == answers[1]
-
-
 def test_json_without_content_type_is_accepted(client) -> None:
     """`curl -d` sends application/x-www-form-urlencoded; the body is JSON all the same."""
     body = json.dumps({"features": ROW}).encode()
