@@ -29,7 +29,7 @@ from pathlib import Path
 
 from lab import workspace
 from lab.exercises import build, course, public, solving, steps
-from lab.grading import verify
+from lab.grading import verify, verify_run
 from lab.grading.verify import Outcome
 
 PROJECT = "course-project"  # the learner's project, in verify's folder
@@ -49,7 +49,7 @@ def verify_path(
     services = {s for m in of.modules for s in m.services}
     with contextlib.ExitStack() as stack:
         root = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lab-path-")))
-        env = verify.lab_env(root / verify.LAB_HOME, ports, token)
+        env = verify_run.lab_env(root / verify_run.LAB_HOME, ports, token)
         verify.start_services(stack, root, services, env, ports, of)
         return Walk(root, ports, token, say, of).run()
 
@@ -117,7 +117,7 @@ class Walk:
 
     def grade(self, step: int, module: str, outcome: Outcome) -> None:
         """(a) the starter fails, (b) the learner solves it, (c) the solved step passes."""
-        before = [m for m in self.of.ids[:step] if m not in verify.NOT_REGRADED]
+        before = [m for m in self.of.ids[:step] if m not in verify_run.NOT_REGRADED]
         # M1's starter has no .env yet, so nothing before it can run: graded on M1 alone
         starter = self.check(module, [*before, module] if step else [module])
         self.public(outcome, "starter", [*before, module], fails=module)
@@ -136,12 +136,12 @@ class Walk:
     def check(self, module: str, graded: list[str]) -> dict[str, tuple[str, str]]:
         """`lab check` of `graded` in the project as it is now (its API up when they need one)."""
         ws = workspace.load(self.project)
-        env = verify.child_env(self.ports, self.settings)
+        env = verify_run.child_env(self.ports, self.settings)
         env["LAB_ENV_FILE"] = str(ws.env_file)
         env["LAB_COURSE"] = str(self.of.root)
         if ws.env_file.is_file():
-            verify.provide_model(ws, module, env, self.root / "model-cache", self.say)
-        return verify.grade(ws, module, graded, self.ports, env, self.root, self.say, self.of)
+            verify_run.provide_model(ws, module, env, self.root / "model-cache", self.say)
+        return verify_run.grade(ws, module, graded, self.ports, env, self.root, self.say, self.of)
 
     def public(self, outcome: Outcome, variant: str, modules: list[str], fails: str = "") -> None:
         """The public tests of `modules` on the project as it is now: those of `fails` fail
