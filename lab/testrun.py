@@ -65,13 +65,15 @@ def ensure_test_extras() -> None:
 
 def _parallel(args: list[str], jobs: int) -> list[str]:
     """pytest-xdist's options for `jobs` workers, each taking whole files (a file's fixtures,
-    e.g. its lab stack, start once); none for one job or when asked for by hand."""
+    e.g. its lab stack, start once) in the order the suite's conftest gives them (slowest
+    first; xdist's own reorder would sort files by their number of tests and send a long file
+    of one test out last); none for one job or when asked for by hand."""
     if jobs <= 1 or any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args):
         return []
     if importlib.util.find_spec("xdist") is None:
         say("lab test: pytest-xdist is not installed; running on one worker")
         return []
-    return ["-n", str(jobs), "--dist", "loadfile"]
+    return ["-n", str(jobs), "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 def _environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:

@@ -168,6 +168,7 @@ def test_whole_folders_run_on_two_workers_and_named_tests_on_one(
     assert _jobs(None, ()) == _jobs(None, ("tests/unit", "-x")) == 2
     assert _jobs(None, ("tests/unit/test_a.py",)) == _jobs(None, ("tests/unit::t",)) == 1
     assert _jobs(3, ("tests/unit/test_a.py",)) == 3
-    assert _parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile"]
+    # whole files, in the suite's order (tests/conftest.py: the slowest first)
+    assert _parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
     assert _parallel(["-x"], 1) == []
     assert _parallel(["-n", "4"], 2) == _parallel(["--dist=load"], 2) == []  # asked by hand
