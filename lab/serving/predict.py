@@ -15,6 +15,7 @@ from lab.serving import schemas
 from lab.serving.metrics import ERROR, INVALID, NO_MODEL, OK, UNAVAILABLE, ServingMetrics
 from lab.serving.parsing import PredictInputError, body_limit, parse
 from lab.settings import Settings
+from lab.web.cross_site import refuse_cross_site
 from lab.web.problems import ProblemError
 
 DESCRIPTION = """\
@@ -67,6 +68,7 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
         description=DESCRIPTION,
         operation_class=schemas.predict_operation(max_rows),
         request_max_body_size=max_bytes,
+        guards=[refuse_cross_site],  # a web page's form POST would fill metrics and drift
         responses={
             200: schemas.success(
                 schemas.Prediction | schemas.BatchPrediction,
@@ -74,6 +76,7 @@ def predict_handler(settings: Settings) -> HTTPRouteHandler:
                 schemas.PREDICTION_EXAMPLES,
             ),
             400: schemas.problem("The body is empty or not JSON"),
+            403: schemas.problem("A web page of another origin sent it (Origin header)"),
             413: schemas.problem("The body or the batch is larger than the limits"),
             422: schemas.problem(
                 "The JSON does not have the expected shape", schemas.INVALID_EXAMPLE
