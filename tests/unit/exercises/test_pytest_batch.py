@@ -8,7 +8,6 @@ import os
 import sys
 from pathlib import Path
 
-import psutil
 import pytest
 
 from lab.exercises.pytest_batch import run_batch
@@ -23,6 +22,14 @@ LEAVES = (
     "import subprocess\n\ndef test_leaves():\n"
     "    p = subprocess.Popen(['sleep', '300'], start_new_session=False)\n"
     "    Path('left.pid').write_text(str(p.pid))\n"
+)
+#: a later run: is what the run "leaves" started still running?
+CHECKS = (
+    "def test_checks():\n"
+    "    pid = Path('../../leaves/project/left.pid').read_text()\n"
+    "    stat = Path(f'/proc/{pid}/stat')\n"
+    "    alive = stat.exists() and stat.read_text().split(')')[-1].split()[0] != 'Z'\n"
+    "    Path('alive.txt').write_text(str(alive))\n"
 )
 #: a run that aims at the driver's report (its stdout), through /proc
 FORGES = (
@@ -45,17 +52,17 @@ def project(root: Path, name: str, body: str) -> Path:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="one run per process without os.fork")
 def test_each_run_has_its_code_and_last_line_from_one_driver(tmp_path: Path) -> None:
-    runs = [project(tmp_path, n, b) for n, b in
-            (("ok", PASSES), ("no", FAILS), ("loud", LOUD), ("leaves", LEAVES))]  # fmt: skip
-    ok, no, loud, leaves = run_batch(runs, sys.executable, timeout=120, workers=2)
+    runs = [project(tmp_path, n, b) for n, b in (("leaves", LEAVES), ("ok", PASSES),
+            ("no", FAILS), ("loud", LOUD), ("checks", CHECKS))]  # fmt: skip
+    leaves, ok, no, loud, checks = run_batch(runs, sys.executable, timeout=120, workers=1)
     assert ok is not None and ok.code == 0 and "1 passed" in ok.summary
     assert no is not None and no.code == 1 and "1 failed" in no.summary
     assert loud is not None and loud.code == 1 and "1 failed" in loud.summary  # 5 MB printed
     assert leaves is not None and leaves.code == 0
-    parents = {(p / "ppid.txt").read_text() for p in runs[:2]}
+    parents = {(p / "ppid.txt").read_text() for p in runs[1:3]}
     assert len(parents) == 1 and parents != {str(os.getpid())}  # forked by the same driver
-    left = int((runs[3] / "left.pid").read_text())
-    assert not psutil.pid_exists(left) or psutil.Process(left).status() == psutil.STATUS_ZOMBIE
+    assert checks is not None and checks.code == 0, checks
+    assert (runs[4] / "alive.txt").read_text() == "False"  # killed when its run ended
 
 
 def test_the_others_run_only_when_the_first_passes(tmp_path: Path) -> None:
