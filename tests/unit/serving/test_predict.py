@@ -32,6 +32,13 @@ def test_one_row_answers_class_probability_and_version(client, settings) -> None
     assert body["model_version"] == "v-unit"
 
 
+def test_a_200_is_json_with_its_length_and_request_id(client) -> None:
+    response = client.post("/predict", json={"features": ROW})
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.headers["x-request-id"]
+
+
 def test_json_without_content_type_is_accepted(client) -> None:
     """`curl -d` sends application/x-www-form-urlencoded; the body is JSON all the same."""
     body = json.dumps({"features": ROW}).encode()
