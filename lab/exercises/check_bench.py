@@ -11,7 +11,6 @@ process tree (sampled every 20 ms), and their ratios.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
+from lab import procs
 from lab.exercises import build
 
 CHUNK = 64 * 1024 * 1024
@@ -34,30 +32,16 @@ class Run:
     exit_code: int
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in (proc, *proc.children(recursive=True)):
-        try:
-            total += p.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return total
-
-
-def measure(label: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> Run:
-    """Run `cmd`; its wall time and the peak RSS of its process tree."""
+def measure(label: str, cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> Run:
+    """Run `cmd` (its output in `log`); its wall time and the peak RSS of its process tree."""
     began = time.perf_counter()
-    child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
-    peak = 0
-    watched = psutil.Process(child.pid)
-    while child.poll() is None:
-        try:
-            peak = max(peak, tree_rss(watched))
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.02)
-    return Run(label, time.perf_counter() - began, peak, child.wait())
+    child = procs.spawn_group(label, cmd, cwd=cwd, env=env, log=log)
+    try:
+        peak = procs.peak_rss(child)
+    finally:
+        procs.stop_tree(child)
+    code = child.exit_code()
+    return Run(label, time.perf_counter() - began, peak, -1 if code is None else code)
 
 
 def write_data(path: Path, size: int) -> None:
@@ -83,18 +67,19 @@ def run(gib: float, say: Callable[[str], None] = print, keep: Path | None = None
                "-m", "M2", "--project-dir", str(ws.root), "--json", str(out / "c.json"),
                "--badges", str(out / "b"), "--html", str(out / "r.html")]  # fmt: skip
         say("warm-up run")
-        measure("warm-up", cmd, ws.root, env)
+        log = root / "check.log"
+        measure("warm-up", cmd, ws.root, env, log)
         data = ws.root / "data" / "train.csv"
         runs = []
         for round_ in (1, 2):
             if data.exists():
                 data.unlink()
             say(f"round {round_}: without the data file")
-            runs.append(measure("without", cmd, ws.root, env))
+            runs.append(measure("without", cmd, ws.root, env, log))
             say(f"round {round_}: writing {gib:g} GiB to {data}")
             write_data(data, int(gib * 1024**3))
             say(f"round {round_}: with the data file")
-            runs.append(measure("with", cmd, ws.root, env))
+            runs.append(measure("with", cmd, ws.root, env, log))
         return runs
 
 

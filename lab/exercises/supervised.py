@@ -11,7 +11,6 @@ stops it (Windows too), which also stops what a `lab up` killed meanwhile left b
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -68,13 +67,12 @@ def lab_up(names: list[str], cwd: Path, env: dict[str, str], log: Path) -> Itera
     try:
         yield child
     finally:
-        stop(child.proc, home / "run")
+        stop(child, home / "run")
 
 
-def stop(proc: subprocess.Popen[bytes], run_dir: Path) -> None:
+def stop(child: procs.Child, run_dir: Path) -> None:
     """`lab down` on the recorded lab (it also sweeps what a killed `lab up` left); a `lab up`
     that recorded none yet, or does not end, is stopped with its tree (lab.procs.stop_tree)."""
     if down.down(run_dir) is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(down.OWNER_GRACE)
-    procs.stop_tree(proc, grace=down.OWNER_GRACE)
+        child.wait(down.OWNER_GRACE)
+    procs.stop_tree(child, grace=down.OWNER_GRACE)

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
+from lab import procs
 from lab.grading.procs import Children
 from lab.net import free_ports
 from lab.sandbox import Sandbox, capture
 from lab.services import PORT_KEYS, SPECS
 
-#: What must answer (any HTTP status) before grading starts; the others are graded as found.
+#: What must answer (any HTTP status, from the sandbox's processes: lab.procs.wait_each) before
+#: grading starts; the others are graded as found.
 WAIT_FOR = ("api", "crm", "mlflow")
 
 
@@ -50,13 +50,6 @@ class RunningLab:
         )
 
 
-def _answers(url: str) -> bool:
-    with contextlib.suppress(httpx.HTTPError):
-        httpx.get(f"{url}/health", timeout=2.0)
-        return True
-    return False
-
-
 def _inner_pid(running: capture.Running) -> int | None:
     """The PID (as the grader sees it) of the sandbox's first process, whose PID namespace
     the fault checks join; None outside a sandbox."""
@@ -75,24 +68,22 @@ def workspace_lab(
     env = {"LAB_HOME": str(folder / ".lab"), "LAB_ENV_FILE": str(folder / ".env"),
            **{k: str(v) for k, v in ports.items()}}  # fmt: skip
     urls = {s.name: f"http://127.0.0.1:{ports[s.port_key]}" for s in SPECS}
-    started = time.monotonic()
     cmd = [sys.executable, "-I", "-m", "lab", "up", "--quiet"]
-    running = capture.start(sandbox.prepare(cmd, cwd=folder, env=env), log, cwd=folder)
+    running = capture.start(
+        sandbox.prepare(cmd, cwd=folder, env=env), log, cwd=folder, name="`lab up`"
+    )  # fmt: skip
     children.add(running)
     try:
-        answering: set[str] = set()
-        while time.monotonic() - started < wait and running.poll() is None:
-            answering |= {s for s in WAIT_FOR if s not in answering and _answers(urls[s])}
-            if answering == set(WAIT_FOR):
-                break
-            time.sleep(0.5)
+        health = {s: f"{urls[s]}/health" for s in WAIT_FOR}
+        answers = procs.wait_each(health, wait, running.child, interval=0.5, any_status=True)
+        answering = tuple(s for s in WAIT_FOR if s in answers and answers[s].ok)
+        waited = sum(a.seconds for a in answers.values())
         exited = ""
-        if running.poll() is not None:
-            exited = f"`lab up` exited with code {running.poll()}: {capture.tail_lines(log, 6)}"
+        if (code := running.poll()) is not None:
+            exited = f"`lab up` exited with code {code}: {capture.tail_lines(log, 6)}"
         inner = _inner_pid(running) if sandbox.isolated else None
         yield RunningLab(
-            urls, env, log, tuple(s for s in WAIT_FOR if s in answering),
-            time.monotonic() - started, exited,
+            urls, env, log, answering, waited, exited,
             sandbox.joining(inner) if inner is not None else sandbox,
         )  # fmt: skip
     finally:

@@ -30,7 +30,7 @@ from lab.serving.model_store import ModelUnavailable
 from lab.serving.schemas import problem
 from lab.settings import is_loopback
 from lab.web.auth import bearer_token, require_bearer, token_matches
-from lab.web.cross_site import cross_site_reason
+from lab.web.cross_site import connection_reason
 from lab.web.problems import ProblemError
 from lab.web.request_id import current_request_id
 
@@ -96,13 +96,10 @@ def require_api_token(connection: ASGIConnection, _handler: BaseRouteHandler) ->
 
 
 def _refuse_cross_site(connection: ASGIConnection, api_token: str) -> None:
-    server = connection.scope.get("server")
-    port = server[1] if server else None
-    headers = connection.headers
-    reason = cross_site_reason(headers.get("origin"), headers.get("sec-fetch-site"), port)
+    reason = connection_reason(connection)
     if reason is None:
         return
-    given = bearer_token(headers.get("authorization", ""))
+    given = bearer_token(connection.headers.get("authorization", ""))
     if given is not None and api_token and token_matches(given, api_token):
         return
     raise ProblemError(

@@ -17,6 +17,7 @@ import psutil
 from lab.orchestration import runfile
 from lab.orchestration.health import State, client, probe
 from lab.orchestration.services import Service
+from lab.procs import tree_rss
 
 
 @dataclass
@@ -32,15 +33,6 @@ class Row:
 
     def as_json(self) -> dict:
         return asdict(self)
-
-
-def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    with contextlib.suppress(psutil.Error):
-        for p in [proc, *proc.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-    return total
 
 
 def from_record(rec: runfile.RunRecord, services: Sequence[Service]) -> list[Row]:

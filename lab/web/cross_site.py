@@ -9,16 +9,24 @@ it: an `Origin` header naming the page's origin, and `Sec-Fetch-Site: cross-site
 
 So on loopback, where a route is open without a token, a request marked as coming from another
 origin is refused (403, saying why and what works instead), unless it carries the route's
-bearer token. The app's own pages (Swagger UI at /swagger: same origin) keep working. The
+bearer token (`/crm_segment_update`). `refuse_cross_site` is the guard of an open route that
+writes nothing but that a page must not drive either (`/predict`: a page's form POSTs would
+fill its metrics and the drift windows). The app's own pages (Swagger UI at /swagger: same origin) keep working. The
 allowed origins are the loopback names with the port the server listens on, never the `Host`
 header (a DNS-rebinding page controls that).
 """
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["LOOPBACK_NAMES", "cross_site_reason"]
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from lab.web.problems import ProblemError
+
+__all__ = ["LOOPBACK_NAMES", "connection_reason", "cross_site_reason", "refuse_cross_site"]
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 _CROSS = frozenset({"cross-site", "same-site"})
@@ -50,3 +58,24 @@ def _own_origin(origin: str, port: int | None) -> bool:
         and origin_port is not None
         and origin_port == port
     )
+
+
+def connection_reason(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """`cross_site_reason` of a request, with the port its server listens on."""
+    server = connection.scope.get("server")
+    port = server[1] if server else None
+    headers = connection.headers
+    return cross_site_reason(headers.get("origin"), headers.get("sec-fetch-site"), port)
+
+
+def refuse_cross_site(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    """Guard: a request a browser marks as coming from another origin is refused (403)."""
+    reason = connection_reason(connection)
+    if reason is not None:
+        raise ProblemError(
+            403, f"a web page cannot call {connection.url.path}: {reason}. Call it from a "
+            "terminal (curl, httpx, `lab load`) or from the API's own page (/swagger)",
+            outcome="cross_site",
+        )  # fmt: skip

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lab.metric_names import PREDICTIONS
 from lab.settings import load_settings
 from tests.model_files import write_model
 from tests.support import LabProcess, free_ports, lab_env, wait_until
@@ -43,14 +44,23 @@ Promise.allSettled([
 ]).then(() => {{ document.title = "fetched " + results.join(","); }});
 </script></body></html>"""
 
+#: a form whose text/plain body reads as the JSON /predict takes: {"features": [...], "x": "="}
+PREDICT_PAGE = """<!doctype html><html><head><title>more cats</title></head><body>
+<form id="f" method="POST" enctype="text/plain" action="{predict}">
+<input name='{{"features": [1,2,3,4,5,6,7,8,9,10], "x": "' value='"}}'></form>
+<script>
+fetch("{predict}", {{method: "POST", mode: "no-cors", body: '{{"features": [1,2,3,4,5,6,7,8,9,10]}}'}})
+  .then(() => {{ document.title = "fetched"; }}, () => {{ document.title = "fetched error"; }});
+</script></body></html>"""
+
 
 class _Page(BaseHTTPRequestHandler):
-    def __init__(self, html: str, *args: object) -> None:
-        self._html = html
+    def __init__(self, pages: dict[str, str], *args: object) -> None:
+        self._pages = pages
         super().__init__(*args)  # type: ignore[arg-type]
 
     def do_GET(self) -> None:
-        body = self._html.encode()
+        body = self._pages.get(self.path, "not here").encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -74,11 +84,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         "api": f"http://127.0.0.1:{api_port}",
         "crm": f"http://127.0.0.1:{crm_port}",
         "page": f"http://127.0.0.1:{page_port}/cats.html",
+        "predict_page": f"http://127.0.0.1:{page_port}/more-cats.html",
     }
     update = f"{urls['api']}/crm_segment_update?customer_id={CUSTOMER}"
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", page_port), partial(_Page, PAGE.format(update=update))
-    )
+    pages = {
+        "/cats.html": PAGE.format(update=update),
+        "/more-cats.html": PREDICT_PAGE.format(predict=f"{urls['api']}/predict"),
+    }
+    server = ThreadingHTTPServer(("127.0.0.1", page_port), partial(_Page, pages))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     crm = LabProcess(["crm"], env, Path(home) / "crm.log")
     api = LabProcess(["serve"], env, Path(home) / "api.log")
@@ -103,6 +116,16 @@ def crm_writes(crm_url: str) -> float:
     )
 
 
+def predictions(api_url: str) -> float:
+    """Every /predict the API counted (any outcome)."""
+    text = httpx.get(f"{api_url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(f"{PREDICTIONS}{{")
+    )
+
+
 def test_a_page_from_another_origin_cannot_change_the_crm(lab, page) -> None:
     before = crm_writes(lab["crm"])
     page.goto(lab["page"])
@@ -119,3 +142,21 @@ def test_a_page_from_another_origin_cannot_change_the_crm(lab, page) -> None:
     done = httpx.post(f"{lab['api']}/crm_segment_update", params={"customer_id": CUSTOMER})
     assert done.status_code == 200, done.text
     assert crm_writes(lab["crm"]) == before + 1
+
+
+def test_a_page_from_another_origin_cannot_drive_predict(lab, page) -> None:
+    """A page's form POST (its text/plain body reads as JSON) and no-cors fetch to /predict are
+    refused before the model runs: they would fill the metrics and the drift windows."""
+    before = predictions(lab["api"])
+    page.goto(lab["predict_page"])
+    wait_until(lambda: page.title().startswith("fetched"), 30, "the page's fetch settled")
+    page.evaluate("document.getElementById('f').submit()")
+    page.wait_for_url(re.compile(r".*/predict$"), timeout=30_000)
+    answer = page.locator("body").inner_text()
+    assert "a web page cannot call /predict" in answer, answer
+    assert predictions(lab["api"]) == before  # neither request was scored
+
+    row = {"features": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
+    done = httpx.post(f"{lab['api']}/predict", json=row)  # a terminal still predicts
+    assert done.status_code == 200, done.text
+    assert predictions(lab["api"]) == before + 1

@@ -19,7 +19,9 @@ def test_the_data_file_has_the_size_asked(tmp_path):
 def test_a_runs_peak_counts_its_children(tmp_path):
     grow = "import subprocess, sys; subprocess.run([sys.executable, '-c', " \
            "'b = bytearray(80 * 1024 * 1024); import time; time.sleep(0.5)'])"  # fmt: skip
-    run = check_bench.measure("x", [sys.executable, "-c", grow], tmp_path, dict(os.environ))
+    run = check_bench.measure(
+        "x", [sys.executable, "-c", grow], tmp_path, dict(os.environ), tmp_path / "x.log"
+    )
     assert run.exit_code == 0 and run.wall_seconds > 0.4
     assert run.peak_rss_bytes > 80 * 1024 * 1024
 

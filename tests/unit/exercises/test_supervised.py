@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from lab import procs
 from lab.acceptance import load_rubric
 from lab.acceptance.checks.flow import FaultParams
 from lab.cli.up_cmd import up
@@ -57,6 +58,7 @@ def test_the_command_is_lab_up_of_those_processes_without_training(tmp_path: Pat
 
 
 def test_a_lab_up_that_recorded_no_lab_yet_is_stopped_all_the_same(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    supervised.stop(proc, tmp_path / "run")  # no LAB_HOME/run/lab.json: nothing `lab down` finds
-    assert proc.returncode is not None
+    child = procs.spawn_group("lab up", [sys.executable, "-c", "import time; time.sleep(60)"],
+                              cwd=tmp_path, env=os.environ, log=tmp_path / "up.log")  # fmt: skip
+    supervised.stop(child, tmp_path / "run")  # no LAB_HOME/run/lab.json: nothing `lab down` finds
+    assert child.proc.returncode is not None

@@ -32,6 +32,13 @@ def test_one_row_answers_class_probability_and_version(client, settings) -> None
     assert body["model_version"] == "v-unit"
 
 
+def test_a_200_is_json_with_its_length_and_request_id(client) -> None:
+    response = client.post("/predict", json={"features": ROW})
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.headers["x-request-id"]
+
+
 def test_json_without_content_type_is_accepted(client) -> None:
     """`curl -d` sends application/x-www-form-urlencoded; the body is JSON all the same."""
     body = json.dumps({"features": ROW}).encode()
@@ -182,3 +189,28 @@ def test_unknown_path_and_wrong_method_are_problems(client) -> None:
     for response in (missing, wrong):
         assert response.headers["content-type"].startswith(PROBLEM)
         assert response.json()["request_id"]
+
+
+def test_a_page_of_another_origin_cannot_predict(client) -> None:
+    """A web page's simple form POST (no preflight) carries Origin / Sec-Fetch-Site: refused,
+    so a page cannot fill the metrics and drift windows; curl (neither header) and the API's
+    own page (/swagger, same origin) still predict."""
+    body = json.dumps({"features": ROW}).encode()
+    form = {"Content-Type": "text/plain"}
+    refused = [
+        client.post("/predict", content=body, headers={**form, **headers})
+        for headers in (
+            {"Origin": "http://evil.example"},
+            {"Origin": "null"},
+            {"Origin": "http://127.0.0.1:9999"},
+            {"Sec-Fetch-Site": "cross-site"},
+        )
+    ]
+    for answer in refused:
+        assert answer.status_code == 403, answer.text
+        assert answer.headers["content-type"].startswith(PROBLEM)
+        assert "a web page cannot call /predict" in answer.json()["detail"]
+    own = client.post("/predict", content=body, headers={**form, "Origin": "http://127.0.0.1:80"})
+    same = client.post("/predict", content=body, headers={"Sec-Fetch-Site": "same-origin"})
+    plain = client.post("/predict", content=body, headers=form)
+    assert (own.status_code, same.status_code, plain.status_code) == (200, 200, 200)

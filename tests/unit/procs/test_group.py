@@ -118,3 +118,73 @@ def test_tail_reads_the_last_lines(tmp_path: Path) -> None:
     log.write_text("\n".join(str(i) for i in range(30)), encoding="utf-8")
     assert procs.tail(log, 3) == "27\n28\n29"
     assert procs.tail(tmp_path / "missing.log") == ""
+
+
+def test_wait_each_counts_any_status_and_shares_one_deadline(
+    tmp_path: Path, children: list[procs.Child]
+) -> None:
+    (port,) = free_ports(1)
+    child = _server(tmp_path, port)
+    children.append(child)
+    base = f"http://127.0.0.1:{port}"
+    procs.wait_http(f"{base}/health", 60, child).check()
+    urls = {"up": f"{base}/health", "missing": f"{base}/missing", "dead": "http://127.0.0.1:9/"}
+    answers = procs.wait_each(urls, 1.0, child, any_status=True)
+    assert answers["up"].ok and answers["missing"].ok and answers["missing"].status == 404
+    assert not answers["dead"].ok and "gave no answer" in answers["dead"].why
+    strict = procs.wait_each({"missing": f"{base}/missing"}, 0.3, child)
+    assert not strict["missing"].ok
+
+
+def test_stop_tree_kills_what_left_the_tree_but_not_the_session(tmp_path: Path) -> None:
+    """A grandchild whose parent exited (reparented, out of the tree) still dies with its
+    session; it ignores SIGTERM."""
+    pidfile = tmp_path / "orphan"
+    orphan_code = (
+        "import os, signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "open(sys.argv[1], 'w').write(str(os.getpid()))\n"
+        "time.sleep(120)\n"
+    )
+    (tmp_path / "orphan.py").write_text(orphan_code, encoding="utf-8")
+    code = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, {str(tmp_path / 'orphan.py')!r}, {str(pidfile)!r}])\n"
+    )
+    child = procs.spawn_group(
+        "parent", [sys.executable, "-c", code], cwd=tmp_path, env=os.environ, log=tmp_path / "p"
+    )
+    wait_until(lambda: pidfile.is_file() and pidfile.read_text() != "", 30, "the orphan")
+    orphan = psutil.Process(int(pidfile.read_text()))
+    child.proc.wait(60)  # the parent exited: the orphan is no longer below it
+    procs.stop_tree(child)
+    if sys.platform != "win32":
+        assert procs.wait_gone([orphan], 10) == []
+    else:  # pragma: no cover - Windows has no sessions to sweep
+        procs.stop_processes([orphan])
+
+
+def test_a_bounded_log_keeps_the_head_and_the_tail(tmp_path: Path) -> None:
+    code = "import sys; sys.stdout.write('H' * 100 + 'x' * 10_000 + 'END'); sys.stdout.flush()"
+    args = [sys.executable, "-c", code]
+    log = tmp_path / "l"
+    child = procs.spawn_group(
+        "loud", args, cwd=tmp_path, env=os.environ, log=log, bound=procs.Bound(100, 3)
+    )
+    child.wait(60)
+    procs.stop_tree(child)
+    text = (tmp_path / "l").read_text()
+    assert text.startswith("H" * 100) and text.endswith("END") and "10000 bytes" in text
+    assert child.produced == 10_103
+
+
+def test_peak_rss_sees_the_trees_highest_memory(tmp_path: Path) -> None:
+    """A child that holds 64 MiB for a moment, then frees it and exits."""
+    code = "import time; b = bytearray(64 * 2**20); time.sleep(0.5); del b; time.sleep(0.2)"
+    child = procs.spawn_group(
+        "mem", [sys.executable, "-c", code], cwd=tmp_path, env=os.environ, log=tmp_path / "m"
+    )
+    peak = procs.peak_rss(child)
+    assert child.exit_code() == 0
+    assert peak >= 64 * 2**20
+    assert procs.tree_rss(psutil.Process()) > 0

@@ -1,6 +1,6 @@
-"""`lab.procs.run_foreground`: a wrapper (`lab mlflow`, `lab prometheus`) passes a stop on to its
-child (SIGTERM on POSIX, CTRL_BREAK_EVENT on Windows), kills a child that ignores it once the
-kill timer runs out, and stops the child on KeyboardInterrupt; on every OS."""
+"""`lab.procs.foreground.run_foreground`: a wrapper (`lab mlflow`, `lab prometheus`) passes a
+stop on to its child (SIGTERM on POSIX, CTRL_BREAK_EVENT on Windows), kills a child that
+ignores it once the kill timer runs out, and stops the child on KeyboardInterrupt; on every OS."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lab import procs
+from lab.procs import foreground as procs
 from tests.support import REPO, wait_until
 
 STUBBORN = Path(__file__).with_name("stubborn_child.py")
@@ -25,7 +25,7 @@ def _wrapper(tmp_path: Path, child: list[str], kill_after: float = 10.0) -> subp
     """`run_foreground(child)` in a process of its own, as `lab prometheus` runs it."""
     code = (
         "import sys\n"
-        "from lab import procs\n"
+        "from lab.procs import foreground as procs\n"
         f"procs.KILL_AFTER = {kill_after}\n"
         f"sys.exit(procs.run_foreground({child!r}))\n"
     )
