@@ -44,7 +44,7 @@ if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
     except Exception:
         pass
-import contextlib, tempfile
+import contextlib, shutil, tempfile
 import pytest
 runs, args, workers, timeout = spec["runs"], spec["args"], spec["workers"], spec["timeout"]
 # warm up: a session that collects nothing loads every plugin through pytest's own import hook
@@ -58,6 +58,7 @@ try:
 except BaseException:
     pass
 os.chdir(here)
+shutil.rmtree(warm, ignore_errors=True)
 TAIL = 4096
 owned = set()
 
