@@ -172,3 +172,10 @@ def test_whole_folders_run_on_two_workers_and_named_tests_on_one(
     assert _parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
     assert _parallel(["-x"], 1) == []
     assert _parallel(["-n", "4"], 2) == _parallel(["--dist=load"], 2) == []  # asked by hand
+
+
+def test_an_xdist_older_than_3_8_gets_no_reorder_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab import testrun
+
+    monkeypatch.setattr(testrun.importlib.metadata, "version", lambda name: "3.6.1")
+    assert testrun._parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile"]
