@@ -30,6 +30,7 @@ from lab.crm.errors import (
 )
 from lab.crm.ids import check_customer_id
 from lab.crm.schemas import Customer, CustomerPage, SegmentUpdate, SegmentWrite
+from lab.crm.slots import CallSlots, CrmStalled
 from lab.crm.transport import CrmHttpClient, CrmTransport
 from lab.data import FEATURE_NAMES
 from lab.settings import Settings
@@ -38,8 +39,9 @@ from lab.settings import Settings
 CallObserver = Callable[[str, float, str], None]
 
 MAX_CONNECTIONS = 64
-#: Longest wait for a free connection slot before a call fails with 503, in seconds.
-QUEUE_TIMEOUT = 30.0
+#: A call waiting for a connection slot fails with 503 once the CRM answered none of the calls
+#: in flight for this long, in seconds (lab.crm.slots); while it answers, calls wait their turn.
+STALL_TIMEOUT = 30.0
 BACKOFF_BASE = 0.1
 BACKOFF_MAX = 2.0
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -73,7 +75,7 @@ class CrmClient:
             write=settings.CRM_READ_TIMEOUT,
             pool=settings.CRM_CONNECT_TIMEOUT,  # never waited on: see _request
         )
-        self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        self._slots = CallSlots(MAX_CONNECTIONS, STALL_TIMEOUT)
         limits = httpx.Limits(
             max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
         )
@@ -171,24 +173,24 @@ class CrmClient:
     async def _request(
         self, operation: str, method: str, path: str | httpx.URL, **kwargs: Any
     ) -> httpx.Response:
-        """One request, once one of the MAX_CONNECTIONS slots is free (a plain semaphore: the
-        connections are bounded here, and a burst of thousands of calls waits cheaply)."""
+        """One request, once one of the MAX_CONNECTIONS slots is free (lab.crm.slots: a burst
+        of thousands of calls waits its turn cheaply, for as long as the CRM keeps answering)."""
         try:
-            if self._slots.locked():  # (a timer per call only when there is a wait)
-                async with asyncio.timeout(QUEUE_TIMEOUT):
-                    await self._slots.acquire()
-            else:
-                await self._slots.acquire()
-        except TimeoutError:
+            await self._slots.acquire()
+        except CrmStalled as stalled:
             raise CrmUnavailableError(
-                f"too many CRM calls waiting ({MAX_CONNECTIONS} in flight, none finished for "
-                f"{QUEUE_TIMEOUT:g} s); retry shortly",
+                f"the CRM at {self.base_url} answered none of the {stalled.in_flight} calls in "
+                f"flight for {stalled.silent_for:.3g} s ({stalled.waiting} more waiting): it is "
+                "stuck or overloaded; retry shortly, and see the CRM's log",
                 operation=operation,
             ) from None
+        answered = False
         try:
-            return await self._http.request(method, path, **kwargs)
+            response = await self._http.request(method, path, **kwargs)
+            answered = True
+            return response
         finally:
-            self._slots.release()
+            self._slots.release(answered=answered)
 
     def _transport_error(self, operation: str, exc: httpx.TransportError) -> CrmError:
         tries = f"after {self.retries + 1} attempt{'s' if self.retries else ''}"

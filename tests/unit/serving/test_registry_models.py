@@ -3,7 +3,9 @@ played by respx (to move the alias and inject its faults without a server)."""
 
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -125,12 +127,29 @@ class FakeRegistry:
         return httpx.Response(200, json={"artifact_uri": folder.as_uri()})
 
 
-def saved_model(folder: Path, c: float) -> tuple[Path, object]:
+@functools.cache
+def _saved_files(c: float) -> tuple[dict[str, bytes], object]:
+    """The files `mlflow.sklearn.save_model` writes for the model of `c`, and the model: built
+    once per test process (about a second each; the serving tests ask for ~50 folders per run)."""
     ds = data.generate(400, seed=int(c * 10))
     model = pipeline.build(c, 0).fit(ds.X, ds.y)
-    mlflow.sklearn.save_model(
-        model, folder, serialization_format="skops", pip_requirements=["scikit-learn"]
-    )
+    with tempfile.TemporaryDirectory(prefix="lab-saved-model-") as tmp:
+        folder = Path(tmp) / "model"
+        mlflow.sklearn.save_model(
+            model, folder, serialization_format="skops", pip_requirements=["scikit-learn"]
+        )
+        files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+                 if p.is_file()}  # fmt: skip
+    return files, model
+
+
+def saved_model(folder: Path, c: float) -> tuple[Path, object]:
+    """A real MLflow model folder (skops) of a pipeline fitted with C=`c`, written to `folder`
+    (a fresh copy each call: a test may corrupt or edit its files)."""
+    files, model = _saved_files(c)
+    for rel, content in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(content)
     return folder, model
 
 
