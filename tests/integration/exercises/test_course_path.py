@@ -26,7 +26,7 @@ def test_the_course_path_verifies_from_start_to_the_last_module(tmp_path: Path) 
     for outcome in outcomes:
         print(outcome.module, f"{outcome.seconds:.0f} s", *outcome.notes, sep="\n  ")
     assert {o.module: o.problems for o in outcomes if o.problems} == {}
-    assert [o.module for o in outcomes] == of.ids
+    assert [o.module for o in outcomes] == list(of.ids)
     for outcome in outcomes:  # each step graded its module: failing first, then passing
         own = [c for c in outcome.graded["solution"] if c.startswith(f"{outcome.module}.")]
         assert own and all(c in outcome.graded["starter"] for c in own), outcome.module
@@ -38,8 +38,10 @@ def test_the_course_path_verifies_from_start_to_the_last_module(tmp_path: Path) 
     git_log = ["git", "log", "--reverse", "--format=%s"]
     log = subprocess.run(git_log, cwd=project, capture_output=True, text=True, check=True)
     wanted = [f"Course start: {of.ids[0]} ({of.modules[0].title})", f"Solve {of.ids[0]}"]
-    for m in of.modules[1:]:
-        wanted += [f"Course: {m.id} ({m.title}) arrives", f"Solve {m.id}"]
+    for before, m in zip(of.ids, of.modules[1:], strict=False):
+        # `lab course next` first commits what changed since: progress.json, `lab check`'s
+        wanted += [f"Your work up to {before}", f"Course: {m.id} ({m.title}) arrives"]
+        wanted += [f"Solve {m.id}"]
     assert log.stdout.splitlines() == wanted
     for module in of.ids:  # the learner's own line of each module, still in the last step
         text = subprocess.run(["git", "grep", "-c", f"my own line in {module} ("], cwd=project,
