@@ -23,6 +23,38 @@ hypothesis_settings.load_profile("lab")
 TESTS = Path(__file__).resolve().parent
 #: Suites whose modules share expensive fixtures (processes, a browser): they run in file order.
 FIXED_ORDER_SUITES = ("integration", "e2e")
+#: The slowest test files (path under tests/) and their seconds in CI's first run (3 workers on
+#: a 2-core machine; setup and teardown included; measured 2026-12). On xdist's workers they go
+#: out first, longest first: a 4-minute file that starts last stretches the run by its length
+#: (xdist's own reorder, by number of tests, sent the one-test files out last: 13 min instead
+#: of ~11). A file not listed counts 0 and runs after these; update the figures when they drift.
+SLOW_FILES: dict[str, float] = {
+    "integration/grading/test_verify.py": 230,
+    "integration/grading/test_grade_roster.py": 180,
+    "integration/serving/test_serve_registry.py": 150,
+    "integration/authoring/test_course_verify.py": 120,
+    "integration/serving/test_rollout_workers.py": 120,
+    "integration/rollout/test_rollout_live.py": 100,
+    "integration/exercises/test_course_path.py": 100,
+    "integration/acceptance/test_check_lab.py": 100,
+    "integration/serving/test_registry_signing.py": 90,
+    "integration/crm/test_segment_flow.py": 90,
+    "e2e/test_home_workspace.py": 80,
+    "e2e/test_mlflow_ui.py": 80,
+    "e2e/test_home.py": 80,
+    "integration/grading/test_hostile_roster.py": 70,
+    "integration/orchestration/test_supervision.py": 70,
+    "integration/observability/test_drift_alert.py": 70,
+    "integration/observability/test_monitoring_stack.py": 50,
+    "integration/exercises/test_starter_service.py": 50,
+    "integration/crm/test_schemathesis.py": 50,
+    "integration/serving/test_serve_offline.py": 40,
+    "integration/exercises/test_public_tests.py": 40,
+    "integration/orchestration/test_lab_up.py": 40,
+    "static/test_types.py": 40,
+    "integration/acceptance/test_check_broken_service.py": 40,
+    "property/test_acceptance_properties.py": 30,
+}  # fmt: skip
 _COLLECTED = pytest.StashKey[int]()
 _COUNTER = pytest.StashKey["itertools.count[int]"]()
 
@@ -41,6 +73,14 @@ def _fixed_order(item: pytest.Item) -> bool:
         return False
 
 
+def _file_seconds(item: pytest.Item) -> float:
+    """The item's file's measured seconds (SLOW_FILES), 0 for a file not listed."""
+    try:
+        return SLOW_FILES.get(item.path.resolve().relative_to(TESTS).as_posix(), 0.0)
+    except ValueError:
+        return 0.0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The unit and property suites run in pytest-randomly's order (shuffled, seed in the
     header); the integration and e2e tests run after them in file order, so each module's
@@ -49,9 +89,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     fixed = sorted(
         (item for item in items if _fixed_order(item)), key=lambda i: i.stash[_COLLECTED]
     )
-    # On pytest-xdist's workers (`lab test --jobs 2`) the slow files go out first, so the
-    # quick unit files fill the gaps at the end instead of one worker finishing long after.
-    items[:] = fixed + shuffled if os.environ.get("PYTEST_XDIST_WORKER") else shuffled + fixed
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        items[:] = shuffled + fixed
+        return
+    # On pytest-xdist's workers (`lab test` runs whole files on each, with xdist's
+    # --no-loadscope-reorder: files go out in this order) the slowest files go out first,
+    # longest first, then the other integration and e2e files, then the quick unit files,
+    # which fill the gaps at the end instead of one worker finishing minutes after the others.
+    ordered = fixed + shuffled
+    items[:] = sorted(ordered, key=lambda i: -_file_seconds(i))  # stable: file order kept
 
 
 @pytest.fixture

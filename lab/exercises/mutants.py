@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lab.exercises import course, source
-from lab.sandbox import Sandbox, capture
+from lab.exercises import course, pytest_batch, source
+from lab.exercises.pytest_batch import SuiteRun
+from lab.sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -160,40 +159,11 @@ def _write(files: dict[str, str], dest: Path, tests: Path) -> None:
     shutil.copytree(tests, dest / "tests", ignore=ignored)
 
 
-@dataclass(frozen=True)
-class SuiteRun:
-    """One run of the learner's tests: pytest's exit code (None: out of time), its last line."""
-
-    code: int | None
-    summary: str
-
-    @property
-    def passed(self) -> bool:
-        return self.code == 0
-
-
 def run_tests(
     project: Path, python: str, timeout: float, sandbox: Sandbox | None = None
 ) -> SuiteRun:
-    """The tests in `project` (a scratch copy); in `sandbox` when given (`lab grade`)."""
-    extra = {"PYTHONDONTWRITEBYTECODE": "1", "LAB_ENV_FILE": str(project / ".env")}
-    cmd = [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    if sandbox is not None:
-        prepared = sandbox.prepare(cmd, cwd=project, env=extra, writable=[project])
-        ran = capture.run(prepared, project.with_name(project.name + ".log"), max(timeout, 1))
-        if ran.code is None:
-            return SuiteRun(None, f"timed out after {timeout:g} s")
-        lines = [line for line in ran.text().splitlines() if line.strip()]
-        return SuiteRun(ran.code, lines[-1].strip("= ") if lines else "(no output)")
-    try:
-        done = subprocess.run(
-            cmd, cwd=project, env={**os.environ, **extra}, capture_output=True, text=True,
-            timeout=max(timeout, 1),
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return SuiteRun(None, f"timed out after {timeout:g} s")
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    return SuiteRun(done.returncode, lines[-1].strip("= ") if lines else "(no output)")
+    """The tests in `project` (a scratch copy), alone; in `sandbox` when given (`lab grade`)."""
+    return pytest_batch.run_one(project, python, timeout, sandbox)
 
 
 def _tests_of(project_dir: Path) -> Path:
@@ -203,13 +173,20 @@ def _tests_of(project_dir: Path) -> Path:
     return tests
 
 
-def _run_on(
-    files: dict[str, str], name: str, tests: Path, python: str, timeout: float,
-    sandbox: Sandbox | None = None,
-) -> SuiteRun:  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix=f"lab-mutant-{name}-") as tmp:
-        _write(files, Path(tmp) / "project", tests)
-        return run_tests(Path(tmp) / "project", python, timeout, sandbox)
+def _run_all(
+    variants: Sequence[tuple[str, dict[str, str]]], tests: Path, python: str, timeout: float,
+    workers: int, sandbox: Sandbox | None = None, *, first_must_pass: bool = False,
+) -> list[SuiteRun | None]:  # fmt: skip
+    """The tests beside each variant (name, files), one pytest start-up for all (pytest_batch)."""
+    with tempfile.TemporaryDirectory(prefix="lab-mutants-") as tmp:
+        projects = []
+        for name, files in variants:
+            projects.append(Path(tmp) / name / "project")
+            _write(files, projects[-1], tests)
+        return pytest_batch.run_batch(
+            projects, python, timeout, workers, sandbox, first_must_pass=first_must_pass,
+            one=lambda *args: run_tests(*args),
+        )  # fmt: skip
 
 
 def baseline(
@@ -221,8 +198,8 @@ def baseline(
 ) -> SuiteRun:
     """Run the project's tests/ beside the unmodified solved app: they must pass there (in
     `sandbox` when given: `lab grade`)."""
-    tests = _tests_of(project_dir)
-    return _run_on(solved_project(of), "none", tests, python or sys.executable, timeout, sandbox)
+    base, _ = checked(project_dir, python, timeout, 1, of, which=(), sandbox=sandbox)
+    return base
 
 
 def run(
@@ -237,20 +214,49 @@ def run(
     """Run the project's tests/ against each mutant of `which` (default: the public ones) of
     the solution app, `workers` at a time (default: one per CPU); `timeout` bounds each run. A
     run out of time is not caught."""
+    _, results = _results(project_dir, python, timeout, workers, of, which, sandbox, False)
+    return results or []
+
+
+def checked(
+    project_dir: Path,
+    python: str | None = None,
+    timeout: float = 300,
+    workers: int | None = None,
+    of: course.Course | None = None,
+    which: Sequence[Mutant] | None = None,
+    sandbox: Sandbox | None = None,
+) -> tuple[SuiteRun, list[MutantResult] | None]:
+    """`baseline`, then, only if the tests pass there, `run`: one pytest start-up for all the
+    runs (lab.exercises.pytest_batch). The results are None when the baseline failed."""
+    base, results = _results(project_dir, python, timeout, workers, of, which, sandbox, True)
+    assert base is not None
+    return base, results
+
+
+def _results(
+    project_dir: Path, python: str | None, timeout: float, workers: int | None,
+    of: course.Course | None, which: Sequence[Mutant] | None, sandbox: Sandbox | None,
+    with_base: bool,
+) -> tuple[SuiteRun | None, list[MutantResult] | None]:  # fmt: skip
     tests = _tests_of(project_dir)
-    python = python or sys.executable
-    base = solved_project(of)
+    solved = solved_project(of)
     chosen = MUTANTS if which is None else which
-    variants = [(m, apply(base, m)) for m in chosen]  # a MutantError before any run
-    if not variants:
-        return []
-    workers = workers or min(len(variants), os.cpu_count() or 1)
-
-    def one(item: tuple[Mutant, dict[str, str]]) -> MutantResult:
-        mutant, files = item
-        done = _run_on(files, mutant.name, tests, python, timeout, sandbox)
-        caught = done.code is not None and not done.passed
-        return MutantResult(mutant.name, mutant.what, caught, done.summary, done.code is None)
-
-    with ThreadPoolExecutor(workers, thread_name_prefix="mutant") as pool:
-        return list(pool.map(one, variants))
+    variants = [(m.name, apply(solved, m)) for m in chosen]  # a MutantError before any run
+    runs = ([("none", solved)] if with_base else []) + variants
+    if not runs:
+        return None, []
+    workers = workers or min(max(len(variants), 1), os.cpu_count() or 1)
+    done = _run_all(runs, tests, python or sys.executable, timeout, workers, sandbox,
+                    first_must_pass=with_base)  # fmt: skip
+    base = done.pop(0) if with_base else None
+    if base is not None and not base.passed:
+        return base, None
+    results = []
+    for mutant, ran in zip(chosen, done, strict=True):
+        ran = ran or SuiteRun(None, "did not run")
+        caught = ran.code is not None and not ran.passed
+        results.append(
+            MutantResult(mutant.name, mutant.what, caught, ran.summary, ran.code is None)
+        )
+    return base, results

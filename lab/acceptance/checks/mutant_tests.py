@@ -83,7 +83,9 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
     left = lambda: deadline - time.monotonic()  # noqa: E731
     of = _course(ctx)
     try:
-        base = mutants.baseline(ctx.project_dir, python, left(), of, sandbox=ctx.sandbox)
+        base, found = mutants.checked(
+            ctx.project_dir, python, left(), params.workers, of, sandbox=ctx.sandbox
+        )
         if base.code is None:
             raise CheckError(f"the tests on the correct app did not finish: {base.summary}")
         if not base.passed:
@@ -95,9 +97,7 @@ def catches_mutants(params: MutantParams, ctx: CheckContext) -> str:
                 hint_zh_tw="先讓 `python -m pytest` 在正確的應用程式上通過（M6.tests），"
                 "再確認每個測試在它涵蓋的行為壞掉時會失敗。",
             )
-        results = mutants.run(
-            ctx.project_dir, python, left(), params.workers, of, sandbox=ctx.sandbox
-        )
+        results = found or []
     except mutants.MutantError as exc:  # the lab's own bug (a unit test guards it)
         raise CheckError(f"the lab's mutants do not apply to its solution: {exc}") from None
     slow = [r.name for r in results if r.timed_out]
@@ -143,12 +143,14 @@ def catches_hidden_mutants(params: HiddenMutantParams, ctx: CheckContext) -> str
         hidden = mutants.hidden(of)
         if not hidden:
             raise CheckSkipped("the course has no hidden mutants")
-        base = mutants.baseline(ctx.project_dir, python, deadline - time.monotonic(), of)
-        if not base.passed:
+        left = deadline - time.monotonic()
+        base, found = mutants.checked(
+            ctx.project_dir, python, left, params.workers, of, hidden, ctx.sandbox
+        )
+        if found is None:
             results = [mutants.MutantResult("", "", False, base.summary) for _ in hidden]
         else:
-            left = deadline - time.monotonic()
-            results = mutants.run(ctx.project_dir, python, left, params.workers, of, hidden)
+            results = found
     except mutants.MutantError:  # its text may name the mutant: said to the instructor only
         raise CheckError("the course's hidden mutants do not apply (`lab course lint`)") from None
     caught = sum(1 for r in results if r.caught)

@@ -168,6 +168,14 @@ def test_whole_folders_run_on_two_workers_and_named_tests_on_one(
     assert _jobs(None, ()) == _jobs(None, ("tests/unit", "-x")) == 2
     assert _jobs(None, ("tests/unit/test_a.py",)) == _jobs(None, ("tests/unit::t",)) == 1
     assert _jobs(3, ("tests/unit/test_a.py",)) == 3
-    assert _parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile"]
+    # whole files, in the suite's order (tests/conftest.py: the slowest first)
+    assert _parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
     assert _parallel(["-x"], 1) == []
     assert _parallel(["-n", "4"], 2) == _parallel(["--dist=load"], 2) == []  # asked by hand
+
+
+def test_an_xdist_older_than_3_8_gets_no_reorder_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab import testrun
+
+    monkeypatch.setattr(testrun.importlib.metadata, "version", lambda name: "3.6.1")
+    assert testrun._parallel(["-x"], 2) == ["-n", "2", "--dist", "loadfile"]
