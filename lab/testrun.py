@@ -34,7 +34,8 @@ _SEED_RANGE = (1, 2**31 - 1)
 #: Modules of the `test` extras (pyproject.toml); installed by the first `lab test`, so a
 #: learner's first `bin/lab up` does not wait for (or store) playwright and the other tools.
 TEST_MODULES = (
-    "pytest", "pytest_timeout", "pytest_randomly", "xdist", "hypothesis", "respx", "playwright"
+    "pytest", "pytest_timeout", "pytest_randomly", "xdist", "hypothesis", "respx", "playwright",
+    "ruff", "mypy", "importlinter",  # tests/static
 )  # fmt: skip
 #: Workers for a run of many test files: two keep an 8 GB laptop comfortable (an integration
 #: test file runs its own MLflow, API, CRM and Prometheus).

@@ -34,7 +34,7 @@ SLOW_FILES: dict[str, float] = {
     "integration/grading/test_verify.py": 230,
     "integration/grading/test_grade_roster.py": 180,
     "integration/serving/test_serve_registry.py": 150,
-    "integration/authoring/test_course_verify.py": 150,
+    "integration/authoring/test_course_verify.py": 120,
     "integration/serving/test_rollout_workers.py": 120,
     "integration/rollout/test_rollout_live.py": 100,
     "integration/acceptance/test_check_lab.py": 100,

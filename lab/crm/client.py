@@ -38,7 +38,6 @@ from lab.settings import Settings
 #: Called after every CRM call with (operation, seconds, outcome) — e.g. to feed a histogram.
 CallObserver = Callable[[str, float, str], None]
 
-MAX_CONNECTIONS = 64
 #: A call waiting for a connection slot fails with 503 once the CRM answered none of the calls
 #: in flight for this long, in seconds (lab.crm.slots); while it answers, calls wait their turn.
 STALL_TIMEOUT = 30.0
@@ -75,10 +74,9 @@ class CrmClient:
             write=settings.CRM_READ_TIMEOUT,
             pool=settings.CRM_CONNECT_TIMEOUT,  # never waited on: see _request
         )
-        self._slots = CallSlots(MAX_CONNECTIONS, STALL_TIMEOUT)
-        limits = httpx.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-        )
+        in_flight = settings.CRM_MAX_IN_FLIGHT
+        self._slots = CallSlots(in_flight, STALL_TIMEOUT)
+        limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
         self._url = functools.lru_cache(URL_CACHE_SIZE)(lambda p: httpx.URL(self.base_url + p))
         self._http = CrmHttpClient(
             base_url=self.base_url,
@@ -173,7 +171,7 @@ class CrmClient:
     async def _request(
         self, operation: str, method: str, path: str | httpx.URL, **kwargs: Any
     ) -> httpx.Response:
-        """One request, once one of the MAX_CONNECTIONS slots is free (lab.crm.slots: a burst
+        """One request, once one of the CRM_MAX_IN_FLIGHT slots is free (lab.crm.slots: a burst
         of thousands of calls waits its turn cheaply, for as long as the CRM keeps answering)."""
         try:
             await self._slots.acquire()

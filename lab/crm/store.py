@@ -95,6 +95,10 @@ class CustomerStore:
             # ~150 by 5-15 ms; `checkpoint()` does them from a worker thread instead.
             self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointer: sqlite3.Connection | None = None
+        # held through a checkpoint and by close(): closing the checkpointer's connection while
+        # a worker thread checkpoints on it crashed the process (a segfault inside sqlite3)
+        self._checkpointing = threading.Lock()
+        self._closed = False
         self._db.executescript(_SCHEMA)
         self._migrate()
 
@@ -112,21 +116,26 @@ class CustomerStore:
         return store
 
     def close(self) -> None:
-        with self._lock:
+        """Close the store, after a checkpoint under way in a worker thread has finished."""
+        with self._checkpointing, self._lock:
+            self._closed = True
             if self._checkpointer is not None:
                 self._checkpointer.close()
             self._db.close()  # the last connection to close checkpoints the WAL
 
     def checkpoint(self) -> tuple[int, int]:
         """Copy the WAL into the database (PASSIVE: never blocks writers); call it from a worker
-        thread. Returns (WAL pages, pages checkpointed)."""
-        if self._checkpointer is None:
-            self._checkpointer = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False
-            )
-        _busy, wal_pages, done = self._checkpointer.execute(
-            "PRAGMA wal_checkpoint(PASSIVE)"
-        ).fetchone()
+        thread. Returns (WAL pages, pages checkpointed); (0, 0) once the store is closed."""
+        with self._checkpointing:
+            if self._closed:
+                return 0, 0
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+            _busy, wal_pages, done = self._checkpointer.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            ).fetchone()
         return wal_pages, done
 
     # ---- seeding --------------------------------------------------------------------------

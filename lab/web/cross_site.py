@@ -11,9 +11,9 @@ So on loopback, where a route is open without a token, a request marked as comin
 origin is refused (403, saying why and what works instead), unless it carries the route's
 bearer token (`/crm_segment_update`). `refuse_cross_site` is the guard of an open route that
 writes nothing but that a page must not drive either (`/predict`: a page's form POSTs would
-fill its metrics and the drift windows). The app's own pages (Swagger UI at /swagger: same origin) keep working. The
-allowed origins are the loopback names with the port the server listens on, never the `Host`
-header (a DNS-rebinding page controls that).
+fill its metrics and the drift windows). The app's own pages (Swagger UI at /swagger: same
+origin) keep working. The allowed origins are the loopback names with the port the server
+listens on, never the `Host` header (a DNS-rebinding page controls that).
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ PREDICT_PAGE = """<!doctype html><html><head><title>more cats</title></head><bod
 <form id="f" method="POST" enctype="text/plain" action="{predict}">
 <input name='{{"features": [1,2,3,4,5,6,7,8,9,10], "x": "' value='"}}'></form>
 <script>
-fetch("{predict}", {{method: "POST", mode: "no-cors", body: '{{"features": [1,2,3,4,5,6,7,8,9,10]}}'}})
+fetch("{predict}", {{method: "POST", mode: "no-cors",
+       body: '{{"features": [1,2,3,4,5,6,7,8,9,10]}}'}})
   .then(() => {{ document.title = "fetched"; }}, () => {{ document.title = "fetched error"; }});
 </script></body></html>"""
 

@@ -17,7 +17,10 @@ GRADERS_OWN = {
     ("lab/acceptance/checks/flow.py", "_lab"): "`lab stop|start` (joins the sandbox in lab grade)",
     ("lab/acceptance/checks/project.py", "container_file"): "hadolint",
     ("lab/acceptance/checks/promql.py", "prometheus_rules"): "promtool",
-    ("lab/acceptance/checks/_scratch_registry.py", "_registry"): "the lab's interpreter, -I, MLflow",
+    (
+        "lab/acceptance/checks/_scratch_registry.py",
+        "_registry",
+    ): "the lab's interpreter, -I, MLflow",
     ("lab/acceptance/checks/mlflow_ui.py", "mlflow_ui"): "headless Chromium",
     ("lab/exercises/mutants.py", "run_tests"): "the tests, in the sandbox when lab grade runs",
 }

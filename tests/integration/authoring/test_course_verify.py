@@ -1,6 +1,8 @@
-"""`lab course new`, an instructor's edits, then `lab course verify --course`: it passes with
-the edits, and fails once a solution region no longer passes its criterion. M2 only (the
-cheapest module that runs the lab's services: MLflow, training, the API)."""
+"""`lab course new`, an instructor's edits, then `lab course verify --course`: a module passes
+with the edits, and a module fails once a solution region no longer passes its criterion. One
+verify of M1 and M2 proves both (M1's solution edited, M2's broken): the two modules share one
+MLflow and one training, where a verify each took twice as long (the lab's services start once
+per verify; `lab exercise verify` of every module is tests/integration/grading/test_verify.py)."""
 
 from __future__ import annotations
 
@@ -28,14 +30,14 @@ def _lab(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProc
     return done
 
 
-def _region(of: course.Course, criterion: str) -> tuple[Path, source.Region]:
+def _region(of: course.Course, criterion: str, suffix: str = ".py") -> tuple[Path, source.Region]:
     for rel, text in source.project_files(of.project_dir).items():
         for region in source.regions(rel, text):
-            if region.criterion == criterion and rel.endswith(".py"):
+            if region.criterion == criterion and rel.endswith(suffix):
                 stored = next(p for p in of.project_dir.rglob("*") if source.workspace_name(
                     p.relative_to(of.project_dir)) == rel)  # fmt: skip
                 return stored, region
-    raise AssertionError(f"no Python region of {criterion}")
+    raise AssertionError(f"no {suffix} region of {criterion}")
 
 
 def _replace_lines(path: Path, start: int, end: int, lines: list[str]) -> None:
@@ -50,22 +52,21 @@ def test_an_edited_course_verifies_and_a_broken_solution_does_not(tmp_path: Path
         del env[key]  # verify picks its own free ports
     assert _lab("course", "new", "mycourse", env=env, cwd=tmp_path).returncode == 0
     mine = course.load(tmp_path / "mycourse")
-    task = mine.task_file("M2")
-    task.write_text(task.read_text(encoding="utf-8") + "\nAsk your instructor first.\n", "utf-8")
-    path, region = _region(mine, "M2.predict")
+    for module in ("M1", "M2"):
+        task = mine.task_file(module)
+        task.write_text(task.read_text("utf-8") + "\nAsk your instructor first.\n", "utf-8")
+    path, region = _region(mine, "M1.train", ".ini")  # M1's regions are in tox.ini, pyproject
     note = f"{region.indent}# the instructor's note: one line of the solution changed"
     _replace_lines(path, region.begin + 1, region.begin + 1, [note])
     assert _lab("course", "lint", "--course", str(mine.root), env=env, cwd=tmp_path).returncode == 0
 
-    passed = _lab("course", "verify", "--course", str(mine.root), "M2", env=env, cwd=tmp_path)
-    assert passed.returncode == 0
-    assert "✔ M2" in passed.stdout
-
     path, region = _region(mine, "M2.reject")  # the solution's part no longer rejects anything
     _replace_lines(path, region.begin + 1, region.end, [region.todo()])
-    failed = _lab("course", "verify", "--course", str(mine.root), "M2", env=env, cwd=tmp_path)
-    assert failed.returncode == 1
-    assert "✘ M2" in failed.stdout and "solution: M2.reject fail" in failed.stdout
+    done = _lab("course", "verify", "--course", str(mine.root), "M1", "M2", env=env, cwd=tmp_path)
+    out = done.stdout
+    assert done.returncode == 1  # M2's problem fails the verify
+    assert "✔ M1" in out  # the edited module verifies: its solution passes, its starter fails
+    assert "✘ M2" in out and "solution: M2.reject fail" in out[out.index("✘ M2") :]
 
 
 def test_a_hidden_mutant_the_solutions_tests_miss_is_a_problem(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_only_m4_runs_its_fault_check_on_verifys_lab_up(tmp_path: Path, module: 
     settings = graded.project_settings(graded.resolve(ws.root, None), load_settings(), lab_home,
                                        explicit=True)  # fmt: skip
     want = tmp_path / verify.LAB_HOME if module == "M4" else ws.root / ".lab"
-    assert settings.LAB_HOME == want
+    assert want == settings.LAB_HOME
 
 
 def test_an_exported_port_does_not_move_the_workspaces_api(
